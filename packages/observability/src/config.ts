@@ -1,0 +1,78 @@
+import { isLogLevel, LOG_LEVELS, type LogLevel } from './logging/levels.js';
+
+/** Observability settings of one service, validated and frozen. */
+export interface ObservabilityConfig {
+  readonly service: string;
+  readonly version: string | undefined;
+  readonly environment: string | undefined;
+  readonly logLevel: LogLevel;
+  readonly logFormat: 'json' | 'pretty';
+  readonly logDir: string | undefined;
+  readonly logRetentionDays: number;
+  readonly metricsEnabled: boolean;
+  readonly otlpEndpoint: string | undefined;
+  readonly traceBufferSize: number;
+}
+
+/** A configuration problem, naming the variable at fault. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
+}
+
+/**
+ * Reads the observability variables of SPEC §2–§4 once, at start, and fails with a message
+ * that names the bad variable: LOG_LEVEL, LOG_FORMAT, LOG_DIR, LOG_RETENTION_DAYS,
+ * METRICS_ENABLED, OTEL_EXPORTER_OTLP_ENDPOINT, TRACE_BUFFER_SIZE, ENVIRONMENT, APP_VERSION.
+ */
+export function observabilityConfigFromEnv(service: string, env: Env = process.env): ObservabilityConfig {
+  const level = (env.LOG_LEVEL?.trim() || 'info').toLowerCase();
+  if (!isLogLevel(level)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  const format = (env.LOG_FORMAT?.trim() || 'json').toLowerCase();
+  if (format !== 'json' && format !== 'pretty') throw new ConfigError('LOG_FORMAT', `must be json or pretty, got "${env.LOG_FORMAT}"`);
+  const otlp = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || undefined;
+  if (otlp !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(otlp);
+    } catch {
+      throw new ConfigError('OTEL_EXPORTER_OTLP_ENDPOINT', `must be an http(s) URL, got "${otlp}"`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('OTEL_EXPORTER_OTLP_ENDPOINT', `must be an http(s) URL, got "${otlp}"`);
+  }
+  return Object.freeze({
+    service,
+    version: env.APP_VERSION?.trim() || undefined,
+    environment: env.ENVIRONMENT?.trim() || undefined,
+    logLevel: level,
+    logFormat: format,
+    logDir: env.LOG_DIR?.trim() || undefined,
+    logRetentionDays: integer(env, 'LOG_RETENTION_DAYS', 14, 1, 3650),
+    metricsEnabled: boolean(env, 'METRICS_ENABLED', true),
+    otlpEndpoint: otlp,
+    traceBufferSize: integer(env, 'TRACE_BUFFER_SIZE', 10_000, 0, 1_000_000),
+  });
+}

@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { DoctorCheck } from './types.js';
+
+/** Options for {@link logDirWritableCheck}. */
+export interface LogDirWritableCheckOptions {
+  /** The log directory (normally `LOG_DIR`); empty or undefined means file logging is off. */
+  dir: string | undefined;
+}
+
+/**
+ * Checks (`log-dir-writable`) that the log directory exists or can be created and accepts
+ * a durable write. It really writes and fsyncs a probe file because permission bits alone
+ * miss read-only mounts, full disks and SELinux/AppArmor denials.
+ */
+export function logDirWritableCheck(options: LogDirWritableCheckOptions): DoctorCheck {
+  const raw = options.dir?.trim() ?? '';
+  return {
+    name: 'log-dir-writable',
+    description: 'the log directory (LOG_DIR) can be created and written to',
+    async run() {
+      if (raw === '') {
+        return { ok: true, skipped: true, detail: 'file logging off (LOG_DIR unset); logs go to stdout only' };
+      }
+      const dir = resolve(raw);
+      // Unique per run so two doctors (or a doctor and a service) never fight over one file.
+      const probe = join(dir, `.doctor-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+      let step = 'create the directory';
+      try {
+        await mkdir(dir, { recursive: true });
+        step = 'create a file in it';
+        const handle = await open(probe, 'wx');
+        try {
+          step = 'write to a file in it';
+          await handle.writeFile('samosaChaat doctor probe\n');
+          step = 'fsync a file in it';
+          await handle.sync();
+        } finally {
+          // Cleanup must not replace the error that says what actually failed.
+          await handle.close().catch(() => undefined);
+          await rm(probe, { force: true }).catch(() => undefined);
+        }
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? 'error';
+        return {
+          ok: false,
+          detail: `cannot ${step} at ${dir} (${code}: ${(error as Error).message})`,
+          fix:
+            `make ${dir} a directory this user (uid ${process.getuid?.() ?? '?'}) can write to ` +
+            `(e.g. \`mkdir -p ${dir} && chown $(id -u) ${dir}\`), set LOG_DIR to a writable directory, ` +
+            'or unset LOG_DIR to log to stdout only',
+        };
+      }
+      return { ok: true, detail: `${dir} is writable` };
+    },
+  };
+}

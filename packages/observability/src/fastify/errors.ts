@@ -1,0 +1,77 @@
+/**
+ * An error a service raises on purpose: a stable code (`CHAT_CONVERSATION_NOT_FOUND`), an
+ * HTTP status and a message safe to show the caller. The error handler turns it into the
+ * `{"error":{"code","message","trace_id"}}` envelope.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly statusCode: number = 500,
+    /** Show `message` to the caller; 5xx messages are hidden unless this is set. */
+    readonly expose: boolean = statusCode < 500,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+/** One entry of a service's error registry. */
+export interface ErrorDefinition {
+  status: number;
+  message: string;
+}
+
+/** Factories for each defined code; the optional argument refines the message. */
+export type ErrorFactories<T extends Record<string, ErrorDefinition>> = {
+  readonly [K in keyof T]: (message?: string) => AppError;
+};
+
+const CODE_SHAPE = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$/;
+
+/**
+ * Declares a service's error registry: one place for codes, statuses and messages.
+ * Throws on a malformed code or a status outside 400–599, at start, not on first use.
+ */
+export function defineErrors<T extends Record<string, ErrorDefinition>>(definitions: T): ErrorFactories<T> {
+  const out: Record<string, (message?: string) => AppError> = {};
+  for (const [code, def] of Object.entries(definitions)) {
+    if (!CODE_SHAPE.test(code)) throw new Error(`error code "${code}" must be UPPER_SNAKE_CASE`);
+    if (!Number.isInteger(def.status) || def.status < 400 || def.status > 599) throw new Error(`error code "${code}" has status ${def.status}; it must be 400-599`);
+    out[code] = (message) => new AppError(code, message ?? def.message, def.status);
+  }
+  return Object.freeze(out) as ErrorFactories<T>;
+}
+
+/** The wire envelope of every error answer, built here and nowhere else. */
+export interface ErrorEnvelope {
+  error: { code: string; message: string; trace_id?: string };
+}
+
+/** Builds the error envelope. */
+export function errorEnvelope(code: string, message: string, traceId?: string): ErrorEnvelope {
+  return { error: traceId ? { code, message, trace_id: traceId } : { code, message } };
+}
+
+// Fastify's own error codes, mapped to stable public ones.
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_VALIDATION: 'VALIDATION_FAILED',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'EMPTY_BODY',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'INVALID_CONTENT_LENGTH',
+};
+
+/** Status, public code and public message for any thrown value. */
+export function describeError(err: unknown): { status: number; code: string; message: string; internal: boolean } {
+  if (err instanceof AppError) {
+    return { status: err.statusCode, code: err.code, message: err.expose ? err.message : 'internal server error', internal: err.statusCode >= 500 };
+  }
+  const e = err as { statusCode?: unknown; code?: unknown; message?: unknown; name?: unknown } | null;
+  const status = typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode <= 599 ? e.statusCode : 500;
+  if (status >= 500) return { status, code: 'INTERNAL_ERROR', message: 'internal server error', internal: true };
+  if (e?.name === 'SyntaxError' && status === 400) return { status, code: 'INVALID_JSON', message: 'request body is not valid JSON', internal: false };
+  const fastifyCode = typeof e?.code === 'string' ? FASTIFY_CODES[e.code] : undefined;
+  return { status, code: fastifyCode ?? 'BAD_REQUEST', message: typeof e?.message === 'string' ? e.message : 'bad request', internal: false };
+}

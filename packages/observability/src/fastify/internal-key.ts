@@ -1,0 +1,12 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Compares a presented key with the expected one in constant time. Both sides are hashed
+ * first so neither the content nor the length of the secret leaks through timing.
+ */
+export function keysMatch(presented: string | string[] | undefined, expected: string): boolean {
+  if (typeof presented !== 'string' || expected.length === 0) return false;
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}

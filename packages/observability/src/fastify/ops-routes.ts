@@ -1,0 +1,84 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Observability } from '../observability.js';
+import { AppError } from './errors.js';
+import { keysMatch } from './internal-key.js';
+import type { ReadinessRegistry } from './readiness.js';
+
+/** What the ops routes need. */
+export interface OpsRoutesOptions {
+  obs: Observability;
+  readiness: ReadinessRegistry;
+  localMode: boolean;
+  internalApiKey: string | undefined;
+}
+
+const startedAt = Date.now();
+
+/** GET /metrics, /health, /ready, /debug/traces and /debug/traces/:traceId. */
+export function registerOpsRoutes(app: FastifyInstance, options: OpsRoutesOptions): void {
+  const { obs, readiness } = options;
+
+  app.get('/metrics', async (request, reply) => {
+    if (!obs.metrics.enabled) throw new AppError('METRICS_DISABLED', 'metrics are disabled (METRICS_ENABLED=false)', 404);
+    const rendered = await obs.metrics.render(request.headers.accept);
+    return reply.type(rendered.contentType).send(rendered.body);
+  });
+
+  app.get('/health', async () => ({
+    status: 'ok',
+    service: obs.config.service,
+    version: obs.config.version ?? null,
+    uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
+  }));
+
+  app.get('/ready', async (_request, reply) => {
+    const result = await readiness.run();
+    const status = readiness.isDraining ? 'draining' : result.ready ? 'ready' : 'not_ready';
+    return reply.code(result.ready ? 200 : 503).send({ status, service: obs.config.service, checks: result.checks });
+  });
+
+  const guard = async (request: FastifyRequest) => {
+    if (options.localMode) return;
+    if (!options.internalApiKey) throw new AppError('DEBUG_API_DISABLED', 'the debug API needs INTERNAL_API_KEY outside local mode', 403);
+    if (!keysMatch(request.headers['x-internal-api-key'], options.internalApiKey)) {
+      throw new AppError('UNAUTHORIZED', 'missing or wrong X-Internal-API-Key', 401);
+    }
+  };
+
+  app.get<{ Querystring: { limit?: number; errors?: boolean } }>(
+    '/debug/traces',
+    {
+      onRequest: guard,
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 }, errors: { type: 'boolean' } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply: FastifyReply) => {
+      const traces = obs.traces;
+      if (!traces) throw new AppError('TRACES_DISABLED', 'the trace buffer is off (TRACE_BUFFER_SIZE=0)', 404);
+      await obs.tracing.forceFlush();
+      const list = traces.recent({ limit: request.query.limit ?? 50, errorsOnly: request.query.errors ?? false });
+      return reply.send({ service: obs.config.service, count: list.length, traces: list });
+    },
+  );
+
+  app.get<{ Params: { traceId: string } }>(
+    '/debug/traces/:traceId',
+    {
+      onRequest: guard,
+      schema: { params: { type: 'object', properties: { traceId: { type: 'string', pattern: '^[0-9a-fA-F]{32}$' } }, required: ['traceId'] } },
+    },
+    async (request) => {
+      const traces = obs.traces;
+      if (!traces) throw new AppError('TRACES_DISABLED', 'the trace buffer is off (TRACE_BUFFER_SIZE=0)', 404);
+      await obs.tracing.forceFlush();
+      const found = traces.getTrace(request.params.traceId);
+      if (!found) throw new AppError('TRACE_NOT_FOUND', `trace ${request.params.traceId.toLowerCase()} is not in this service's buffer`, 404);
+      return found;
+    },
+  );
+}

@@ -1,0 +1,119 @@
+import { context } from '@opentelemetry/api';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Observability } from '../observability.js';
+import { describeError, errorEnvelope } from './errors.js';
+import { ReadinessRegistry } from './readiness.js';
+import { createRequestLifecycle, requestState } from './request-lifecycle.js';
+import { registerOpsRoutes } from './ops-routes.js';
+
+/** Options of the observability plugin. */
+export interface ObservabilityPluginOptions {
+  obs: Observability;
+  /**
+   * Embedded local mode: `/debug/traces` is open. Otherwise it needs `internalApiKey`
+   * in the `x-internal-api-key` header, and is closed when no key is configured.
+   */
+  localMode?: boolean;
+  internalApiKey?: string;
+  /** Serve /metrics, /health, /ready and /debug/traces. Default true. */
+  opsRoutes?: boolean;
+  /** Route templates whose successful access lines are written at debug. */
+  quietRoutes?: string[];
+  /** Per-check readiness timeout. Default 2000 ms. */
+  readinessTimeoutMs?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The service's observability (logger, tracer, metrics). */
+    obs: Observability;
+    /** Readiness checks behind GET /ready. */
+    readiness: ReadinessRegistry;
+  }
+}
+
+const DEFAULT_QUIET = ['/health', '/ready', '/metrics'];
+
+function isStream(payload: unknown): boolean {
+  return typeof (payload as { pipe?: unknown } | null)?.pipe === 'function';
+}
+
+const plugin: FastifyPluginAsync<ObservabilityPluginOptions> = async (app: FastifyInstance, options) => {
+  const { obs } = options;
+  const lifecycle = createRequestLifecycle(obs, { quietRoutes: new Set(options.quietRoutes ?? DEFAULT_QUIET) });
+  const errorsLog = obs.getLogger('http');
+  const readiness = new ReadinessRegistry(options.readinessTimeoutMs);
+  app.decorate('obs', obs);
+  app.decorate('readiness', readiness);
+
+  app.addHook('onRequest', (request, reply, done) => {
+    let state;
+    try {
+      state = lifecycle.begin(request, reply);
+      // onResponse does not run for hijacked replies or clients that went away mid-answer;
+      // 'close' always fires, and finish() runs once whichever comes first.
+      reply.raw.once('close', () => lifecycle.finish(request, reply));
+    } catch (err) {
+      lifecycle.reportTelemetryFailure(err);
+      return done();
+    }
+    context.with(state.ctx, done);
+  });
+
+  // Body parsing resumes in the socket's async context, not the request's: step back in.
+  app.addHook('preValidation', (request, _reply, done) => {
+    const state = requestState(request);
+    if (state && context.active() !== state.ctx) context.with(state.ctx, done);
+    else done();
+  });
+
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const state = requestState(request);
+    if (state && state.firstByteAt === undefined) {
+      const type = reply.getHeader('content-type');
+      if (isStream(payload) || (typeof type === 'string' && type.startsWith('text/event-stream'))) state.firstByteAt = performance.now();
+    }
+    done(null, payload);
+  });
+
+  app.addHook('onResponse', (request, reply, done) => {
+    lifecycle.finish(request, reply);
+    done();
+  });
+
+  app.addHook('preClose', (done) => {
+    readiness.startDraining();
+    done();
+  });
+
+  app.addHook('onClose', async () => {
+    await obs.tracing.forceFlush().catch((err: Error) => lifecycle.reportTelemetryFailure(err));
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const { status, code, message, internal } = describeError(err);
+    const traceId = requestState(request)?.span.spanContext().traceId;
+    if (internal) errorsLog.error({ err, status_code: status, route: requestState(request)?.route }, 'request_failed');
+    else errorsLog.debug({ error_code: code, status_code: status }, 'request_rejected');
+    if (status === 429 || status === 503) {
+      const retryAfter = (err as { retryAfter?: unknown }).retryAfter;
+      if (typeof retryAfter === 'number') reply.header('retry-after', String(Math.ceil(retryAfter)));
+    }
+    return reply.code(status).send(errorEnvelope(code, message, traceId));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const traceId = requestState(request)?.span.spanContext().traceId;
+    return reply.code(404).send(errorEnvelope('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`, traceId));
+  });
+
+  if (options.opsRoutes ?? true) registerOpsRoutes(app, { obs, readiness, localMode: options.localMode ?? false, internalApiKey: options.internalApiKey });
+};
+
+/**
+ * The observability Fastify plugin: request context, trace extraction and echo, one
+ * access-log line per request, HTTP metrics, the ops routes and the error envelope. It is
+ * wrapped with fastify-plugin so its hooks cover every route of the app.
+ */
+export const observabilityPlugin = fp(plugin, { fastify: '5.x', name: '@samosachaat/observability' });

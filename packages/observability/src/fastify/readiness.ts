@@ -1,0 +1,53 @@
+/** What one readiness check found. */
+export interface ReadinessResult {
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
+
+/** A readiness check: resolve (optionally with a detail) when ready, throw when not. */
+export type ReadinessCheck = () => Promise<string | void> | string | void;
+
+/** The readiness checks a service registers (database reachable, model loaded, …). */
+export class ReadinessRegistry {
+  private readonly checks = new Map<string, ReadinessCheck>();
+  private draining = false;
+
+  constructor(private readonly timeoutMs = 2000) {}
+
+  /** Adds a named check; names are unique. */
+  add(name: string, check: ReadinessCheck): void {
+    if (this.checks.has(name)) throw new Error(`readiness check "${name}" is already registered`);
+    this.checks.set(name, check);
+  }
+
+  /** Marks the service as shutting down: it stays alive but stops being ready. */
+  startDraining(): void {
+    this.draining = true;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Runs every check concurrently, each bounded by the timeout. */
+  async run(): Promise<{ ready: boolean; checks: ReadinessResult[] }> {
+    const results = await Promise.all([...this.checks].map(([name, check]) => this.runOne(name, check)));
+    return { ready: !this.draining && results.every((r) => r.ok), checks: results };
+  }
+
+  private async runOne(name: string, check: ReadinessCheck): Promise<ReadinessResult> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+    });
+    try {
+      const detail = await Promise.race([Promise.resolve().then(check), timeout]);
+      return detail ? { name, ok: true, detail } : { name, ok: true };
+    } catch (err) {
+      return { name, ok: false, detail: (err as Error).message };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

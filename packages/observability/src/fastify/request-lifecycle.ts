@@ -1,0 +1,143 @@
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { contextWithFields } from '../context/request-context.js';
+import { sanitizeHeaderValue } from '../logging/sanitize.js';
+import { methodLabel, UNMATCHED_ROUTE } from '../metrics/http-metrics.js';
+import type { Observability } from '../observability.js';
+import { formatTraceparent, readInboundTrace } from '../tracing/inbound.js';
+
+/** Per-request state, kept on the request under a symbol. */
+export interface RequestState {
+  readonly startedAt: number;
+  readonly method: string;
+  readonly route: string;
+  readonly span: Span;
+  readonly ctx: Context;
+  firstByteAt: number | undefined;
+  finished: boolean;
+}
+
+/** Where the state lives on the Fastify request. */
+export const kRequestState = Symbol('samosachaat.request-state');
+type WithState = FastifyRequest & { [kRequestState]?: RequestState };
+
+/** The state of a request (undefined if observability did not see it start). */
+export function requestState(request: FastifyRequest): RequestState | undefined {
+  return (request as WithState)[kRequestState];
+}
+
+/**
+ * For handlers that hijack the reply and write a stream themselves: call when the first
+ * byte goes out, so latency metrics record time to first byte and the whole stream lands
+ * in `http_stream_duration_seconds`. Replies sent as a stream payload need no call.
+ */
+export function markFirstByte(request: FastifyRequest): void {
+  const state = requestState(request);
+  if (state && state.firstByteAt === undefined) state.firstByteAt = performance.now();
+}
+
+const MAX_PATH_LOGGED = 512;
+
+/** Options that shape the access log. */
+export interface LifecycleOptions {
+  /** Route templates whose access lines are written at `debug` (probes, scrapes). */
+  quietRoutes: ReadonlySet<string>;
+}
+
+/** Builds the hook bodies that carry one request through context, span, metrics and log. */
+export function createRequestLifecycle(obs: Observability, options: LifecycleOptions) {
+  const access = obs.getLogger('http');
+  const telemetryErrors = obs.rateLimited('observability');
+  const { tracer, http } = obs;
+  const ids = obs.tracing.idGenerator;
+
+  function begin(request: FastifyRequest, reply: FastifyReply): RequestState {
+    const startedAt = performance.now();
+    const method = methodLabel(request.method);
+    const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
+    const inbound = readInboundTrace(request.headers);
+    const parent = inbound.parent ? trace.setSpanContext(ROOT_CONTEXT, inbound.parent) : ROOT_CONTEXT;
+    if (inbound.traceId) ids.seedNextTraceId(inbound.traceId);
+    let span: Span;
+    try {
+      span = tracer.startSpan(
+        `${method} ${route}`,
+        { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'http.route': route, 'samosachaat.trace_source': inbound.source } },
+        parent,
+      );
+    } finally {
+      ids.clearSeed();
+    }
+    const state: RequestState = {
+      startedAt,
+      method,
+      route,
+      span,
+      ctx: contextWithFields({}, trace.setSpan(parent, span)),
+      firstByteAt: undefined,
+      finished: false,
+    };
+    (request as WithState)[kRequestState] = state;
+    const sc = span.spanContext();
+    reply.header('x-trace-id', sc.traceId);
+    reply.header('traceparent', formatTraceparent(sc));
+    http.start(method, route);
+    return state;
+  }
+
+  function finish(request: FastifyRequest, reply: FastifyReply): void {
+    const state = requestState(request);
+    if (!state || state.finished) return;
+    state.finished = true;
+    try {
+      const endedAt = performance.now();
+      const res = reply.raw;
+      const aborted = !res.writableFinished;
+      // nginx's convention: 499 when the client left before any answer was sent.
+      const status = aborted && !res.headersSent ? 499 : res.statusCode;
+      const streamed = state.firstByteAt !== undefined;
+      const durationMs = endedAt - state.startedAt;
+      http.finish(state.method, state.route, status, durationMs / 1000, streamed ? ((state.firstByteAt as number) - state.startedAt) / 1000 : undefined);
+
+      const span = state.span;
+      span.setAttribute('http.response.status_code', status);
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
+      if (aborted) span.setAttribute('samosachaat.client_disconnected', true);
+      span.end();
+
+      const fields: Record<string, unknown> = {
+        method: state.method,
+        route: state.route,
+        path: sanitizeHeaderValue(pathOf(request.url), MAX_PATH_LOGGED),
+        status_code: status,
+        duration_ms: Math.round(durationMs * 1000) / 1000,
+      };
+      if (streamed) fields.ttfb_ms = Math.round(((state.firstByteAt as number) - state.startedAt) * 1000) / 1000;
+      if (aborted) fields.client_disconnected = true;
+      const ua = request.headers['user-agent'];
+      if (ua !== undefined) fields.user_agent = sanitizeHeaderValue(ua);
+      fields.remote_addr = request.ip;
+      context.with(state.ctx, () => {
+        if (options.quietRoutes.has(state.route) && status < 400) access.debug(fields, 'http_request_completed');
+        else access.info(fields, 'http_request_completed');
+      });
+    } catch (err) {
+      reportTelemetryFailure(err);
+    }
+  }
+
+  function reportTelemetryFailure(err: unknown): void {
+    try {
+      telemetryErrors.error('telemetry_failed', { error: (err as Error)?.message, error_type: (err as Error)?.name });
+    } catch {
+      // Nothing left to report to; the request must still go on.
+    }
+  }
+
+  return { begin, finish, reportTelemetryFailure };
+}
+
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}

@@ -1,0 +1,56 @@
+/**
+ * @samosachaat/observability — the one place that configures pino, prom-client and
+ * OpenTelemetry for every samosaChaat service. Services import from here only.
+ */
+
+// Configuration and the per-service bundle
+export { ConfigError, observabilityConfigFromEnv } from './config.js';
+export type { ObservabilityConfig } from './config.js';
+export { createObservability } from './observability.js';
+export type { Observability, ObservabilityOverrides } from './observability.js';
+
+// Request context (one AsyncLocalStorage, OpenTelemetry's)
+export { bindContext, currentTraceId, ensureContextManager, getContextFields, runWithContext } from './context/request-context.js';
+
+// Logging
+export { createLogger } from './logging/logger.js';
+export type { LogFn, Logger, LoggerHandle, LoggerOptions } from './logging/logger.js';
+export { LOG_LEVELS, isLogLevel } from './logging/levels.js';
+export type { LogLevel } from './logging/levels.js';
+export { createRateLimitedLogger } from './logging/rate-limited.js';
+export type { RateLimitedLogger, RateLimitOptions } from './logging/rate-limited.js';
+export { REDACTED, redactFields, redactSecretShapes } from './logging/redact.js';
+export { sanitizeHeaderValue } from './logging/sanitize.js';
+export { createDailyFileStream } from './logging/daily-file-stream.js';
+export type { DailyFileStream, DailyFileStreamOptions } from './logging/daily-file-stream.js';
+
+// Tracing
+export { setupTracing } from './tracing/setup.js';
+export type { TracingHandle, TracingOptions } from './tracing/setup.js';
+export { formatTraceparent, normaliseTraceId, readInboundTrace } from './tracing/inbound.js';
+export type { InboundTrace, TraceSource } from './tracing/inbound.js';
+export { createTracedFetch, traceHeaders } from './tracing/outbound.js';
+export type { TracedFetch, TracedFetchOptions } from './tracing/outbound.js';
+export { RingBufferSpanExporter } from './tracing/ring-buffer-exporter.js';
+export type { RecentTracesQuery, SpanRecord, TraceRecord } from './tracing/ring-buffer-exporter.js';
+export { startGenerationSpan } from './tracing/generation-span.js';
+export type { GenerationEnd, GenerationOutcome, GenerationSpan, GenerationStart } from './tracing/generation-span.js';
+
+// Metrics
+export { createMetrics, wantsOpenMetrics } from './metrics/registry.js';
+export type { Metrics, MetricsOptions, RenderedMetrics } from './metrics/registry.js';
+export { createHttpMetrics, HTTP_DURATION_BUCKETS, HTTP_STREAM_BUCKETS, UNMATCHED_ROUTE } from './metrics/http-metrics.js';
+export type { HttpMetrics } from './metrics/http-metrics.js';
+
+// Fastify
+export { observabilityPlugin } from './fastify/plugin.js';
+export type { ObservabilityPluginOptions } from './fastify/plugin.js';
+export { markFirstByte } from './fastify/request-lifecycle.js';
+export { AppError, defineErrors, describeError, errorEnvelope } from './fastify/errors.js';
+export type { ErrorDefinition, ErrorEnvelope, ErrorFactories } from './fastify/errors.js';
+export { ReadinessRegistry } from './fastify/readiness.js';
+export type { ReadinessCheck, ReadinessResult } from './fastify/readiness.js';
+export { keysMatch } from './fastify/internal-key.js';
+
+// Doctor
+export * from './doctor/index.js';

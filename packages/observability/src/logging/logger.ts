@@ -1,0 +1,168 @@
+import { context, trace } from '@opentelemetry/api';
+import pino, { type DestinationStream } from 'pino';
+import { prettyFactory } from 'pino-pretty';
+import { ensureContextManager, getContextFields } from '../context/request-context.js';
+import { createDailyFileStream, type DailyFileStream } from './daily-file-stream.js';
+import { LEVEL_VALUES, type LogLevel } from './levels.js';
+import { redactFields, redactSecretShapes } from './redact.js';
+
+/** A log method: `log.info({ conversation_id }, 'conversation_created')` or `log.info('ready')`. */
+export interface LogFn {
+  (fields: object, message: string): void;
+  (message: string): void;
+}
+
+/**
+ * The contract logger. Every line carries `timestamp`, `level`, `service`, `message` and
+ * `logger`, plus `trace_id`/`span_id` of the active span and whatever is bound to the
+ * current request context.
+ */
+export interface Logger {
+  debug: LogFn;
+  info: LogFn;
+  warning: LogFn;
+  error: LogFn;
+  critical: LogFn;
+  /**
+   * A logger with extra bound fields. Do not bind `logger` here: module loggers come from
+   * {@link LoggerHandle.getLogger}, so a line never carries the key twice.
+   */
+  child(bindings: Record<string, unknown>): Logger;
+  isLevelEnabled(level: LogLevel): boolean;
+  level: string;
+  /** Writes out anything buffered (call before exit). */
+  flush(cb?: (err?: Error) => void): void;
+}
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  /** `auth`, `chat-api`, `inference`, `web`, or a CLI's name. */
+  service: string;
+  /** Name of the root logger's module (`logger` field). Default `main`. */
+  name?: string;
+  level?: LogLevel;
+  format?: 'json' | 'pretty';
+  environment?: string;
+  version?: string;
+  /** Also write to `<logDir>/<service>-YYYY-MM-DD.log` (UTC days). */
+  logDir?: string;
+  retentionDays?: number;
+  /** Where JSON lines go instead of stdout (tests pass an in-memory stream). */
+  destination?: DestinationStream;
+  /** Clock for file rotation (tests). */
+  now?: () => number;
+  /** Told when the file sink fails; the log call itself never throws. */
+  onSinkError?: (err: Error) => void;
+}
+
+/** The logger plus the resources it owns. */
+export interface LoggerHandle {
+  /** The root module's logger (`logger` = options.name, default `main`). */
+  logger: Logger;
+  /** The logger of one module: its lines carry `logger: name`. */
+  getLogger(name: string): Logger;
+  /** Flushes and closes file sinks. */
+  close(): Promise<void>;
+}
+
+// Renders each JSON line for a human, in-process and in order; only for a developer's terminal.
+function prettyDestination(out: DestinationStream, colorize: boolean): DestinationStream {
+  const prettify = prettyFactory({ colorize, messageKey: 'message', timestampKey: 'timestamp', customLevels: LEVEL_VALUES, useOnlyCustomProps: true });
+  return { write: (line: string) => out.write(prettify(line)) };
+}
+
+function contractMixin(): Record<string, unknown> {
+  const ctx = context.active();
+  const out: Record<string, unknown> = {};
+  const sc = trace.getSpan(ctx)?.spanContext();
+  if (sc && trace.isSpanContextValid(sc)) {
+    out.trace_id = sc.traceId;
+    out.span_id = sc.spanId;
+  }
+  const fields = getContextFields(ctx);
+  if (fields) for (const key in fields) out[key] = fields[key];
+  return out;
+}
+
+// Turns `{ err }` into the contract's `error`/`error_type` (+ `stack`) and applies key redaction.
+function formatFields(obj: Record<string, unknown>): Record<string, unknown> {
+  const err = obj.err;
+  if (err instanceof Error) {
+    const { err: _drop, ...rest } = obj;
+    rest.error ??= err.message;
+    rest.error_type ??= err.name;
+    if (err.stack) rest.stack ??= err.stack;
+    const code = (err as { code?: unknown }).code;
+    if (code !== undefined) rest.error_code ??= code;
+    return redactFields(rest);
+  }
+  return redactFields(obj);
+}
+
+/**
+ * Creates the contract logger: pino underneath (fast, asynchronous writes), with the
+ * contract's level words, ISO-8601 UTC timestamps, redaction by key and by value shape,
+ * request context injected from OpenTelemetry's context, and optional daily files.
+ */
+export function createLogger(options: LoggerOptions): LoggerHandle {
+  ensureContextManager();
+  const base: Record<string, unknown> = { service: options.service };
+  if (options.environment) base.environment = options.environment;
+  if (options.version) base.version = options.version;
+
+  let fileStream: DailyFileStream | undefined;
+  const streams: pino.StreamEntry<string>[] = [];
+  // The pretty format is for a developer's terminal; JSON stays the default everywhere else.
+  const json: DestinationStream = options.destination ?? pino.destination({ dest: 1, sync: false });
+  const primary: DestinationStream = options.format === 'pretty' ? prettyDestination(json, !options.destination && process.stdout.isTTY === true) : json;
+  streams.push({ stream: primary, level: 'debug' });
+  if (options.logDir) {
+    fileStream = createDailyFileStream({
+      dir: options.logDir,
+      service: options.service,
+      retentionDays: options.retentionDays,
+      now: options.now,
+      onError: options.onSinkError,
+    });
+    streams.push({ stream: fileStream, level: 'debug' });
+  }
+
+  const root = pino<'warning' | 'critical' | 'debug' | 'info' | 'error', true>(
+    {
+      level: options.level ?? 'info',
+      customLevels: LEVEL_VALUES,
+      useOnlyCustomLevels: true,
+      messageKey: 'message',
+      base,
+      timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: formatFields,
+      },
+      mixin: contractMixin,
+      hooks: { streamWrite: redactSecretShapes },
+    },
+    streams.length === 1 ? primary : pino.multistream(streams, { levels: LEVEL_VALUES }),
+  );
+  const modules = new Map<string, Logger>();
+  const getLogger = (name: string): Logger => {
+    let module = modules.get(name);
+    if (!module) {
+      module = root.child({ logger: name }) as unknown as Logger;
+      modules.set(name, module);
+    }
+    return module;
+  };
+
+  return {
+    logger: getLogger(options.name ?? 'main'),
+    getLogger,
+    close: () =>
+      new Promise<void>((resolve) => {
+        root.flush(() => {
+          if (fileStream) fileStream.end(() => resolve());
+          else resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,111 @@
+import type { DiagLogger, Tracer } from '@opentelemetry/api';
+import type { DestinationStream } from 'pino';
+import type { ObservabilityConfig } from './config.js';
+import { createLogger, type Logger } from './logging/logger.js';
+import { createRateLimitedLogger, type RateLimitedLogger } from './logging/rate-limited.js';
+import { createHttpMetrics, type HttpMetrics } from './metrics/http-metrics.js';
+import { createMetrics, type Metrics } from './metrics/registry.js';
+import { startGenerationSpan, type GenerationSpan, type GenerationStart } from './tracing/generation-span.js';
+import { createTracedFetch, type TracedFetch } from './tracing/outbound.js';
+import type { RingBufferSpanExporter } from './tracing/ring-buffer-exporter.js';
+import { setupTracing, type TracingHandle } from './tracing/setup.js';
+
+/** Extra knobs of {@link createObservability}, mostly for tests and benchmarks. */
+export interface ObservabilityOverrides {
+  /** Where JSON log lines go instead of stdout. */
+  logDestination?: DestinationStream;
+  /** Register the tracer provider globally. Default true. */
+  registerGlobalTracer?: boolean;
+  /** Node runtime metrics. Default true. */
+  runtimeMetrics?: boolean;
+  /** Clock for file rotation. */
+  now?: () => number;
+}
+
+/** Everything a service needs to be observable, built once at start. */
+export interface Observability {
+  readonly config: ObservabilityConfig;
+  readonly logger: Logger;
+  /** A module's logger (`logger` field). */
+  getLogger(name: string): Logger;
+  /** A module's rate-limited logger (one line per second per message). */
+  rateLimited(name: string): RateLimitedLogger;
+  readonly tracer: Tracer;
+  readonly tracing: TracingHandle;
+  /** The in-memory store of recent traces (undefined when TRACE_BUFFER_SIZE=0). */
+  readonly traces: RingBufferSpanExporter | undefined;
+  readonly metrics: Metrics;
+  readonly http: HttpMetrics;
+  /** fetch that carries the trace to the callee inside a CLIENT span. */
+  readonly fetch: TracedFetch;
+  /** One span for a streamed generation (first token, token counts, outcome). */
+  startGeneration(start: GenerationStart): GenerationSpan;
+  /** Flushes spans and logs, stops exporters. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Builds a service's logger, tracer and metrics from its validated configuration. Services
+ * call this once and never configure pino, prom-client or OpenTelemetry themselves.
+ */
+export function createObservability(config: ObservabilityConfig, overrides: ObservabilityOverrides = {}): Observability {
+  const limiterCache = new Map<string, RateLimitedLogger>();
+  const logs = createLogger({
+    service: config.service,
+    level: config.logLevel,
+    format: config.logFormat,
+    environment: config.environment,
+    version: config.version,
+    logDir: config.logDir,
+    retentionDays: config.logRetentionDays,
+    destination: overrides.logDestination,
+    now: overrides.now,
+    // Deferred: the sink may fail while the logger itself is still being built.
+    onSinkError: (err) => queueMicrotask(() => limiters('logging').error('log_file_write_failed', { error: err.message, error_type: err.name })),
+  });
+  function limiters(name: string): RateLimitedLogger {
+    let limiter = limiterCache.get(name);
+    if (!limiter) {
+      limiter = createRateLimitedLogger(logs.getLogger(name));
+      limiterCache.set(name, limiter);
+    }
+    return limiter;
+  }
+  // The SDK reports dropped spans and export failures here; rate-limited so a dead collector
+  // cannot flood the logs.
+  const diagLogger: DiagLogger = {
+    error: (message) => limiters('otel').error('otel_sdk_error', { error: message }),
+    warn: (message) => limiters('otel').warning('otel_sdk_warning', { error: message }),
+    info: () => {},
+    debug: () => {},
+    verbose: () => {},
+  };
+  const tracing = setupTracing({
+    serviceName: config.service,
+    serviceVersion: config.version,
+    environment: config.environment,
+    ringBufferSize: config.traceBufferSize,
+    otlpEndpoint: config.otlpEndpoint,
+    registerGlobal: overrides.registerGlobalTracer,
+    diagLogger,
+  });
+  const metrics = createMetrics({ service: config.service, enabled: config.metricsEnabled, runtime: overrides.runtimeMetrics });
+
+  return {
+    config,
+    logger: logs.logger,
+    getLogger: logs.getLogger,
+    rateLimited: limiters,
+    tracer: tracing.tracer,
+    tracing,
+    traces: tracing.traces,
+    metrics,
+    http: createHttpMetrics(metrics),
+    fetch: createTracedFetch(tracing.tracer),
+    startGeneration: (start) => startGenerationSpan(tracing.tracer, start),
+    async shutdown() {
+      await tracing.shutdown().catch(() => undefined);
+      await logs.close();
+    },
+  };
+}

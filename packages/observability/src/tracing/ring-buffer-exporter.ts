@@ -1,0 +1,165 @@
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { ExportResultCode, hrTimeToMilliseconds, type ExportResult } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+
+/** A span as the debug API and the CLI show it. */
+export interface SpanRecord {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string | null;
+  name: string;
+  kind: 'internal' | 'server' | 'client' | 'producer' | 'consumer';
+  service: string;
+  start_time: string;
+  duration_ms: number;
+  status: 'unset' | 'ok' | 'error';
+  status_message?: string;
+  attributes: Record<string, unknown>;
+  events: Array<{ name: string; time: string; attributes: Record<string, unknown> }>;
+}
+
+/** One trace: every span this process saw for it. */
+export interface TraceRecord {
+  trace_id: string;
+  root_name: string;
+  start_time: string;
+  duration_ms: number;
+  span_count: number;
+  dropped_spans: number;
+  error: boolean;
+  spans: SpanRecord[];
+}
+
+/** Filters of {@link RingBufferSpanExporter.recent}. */
+export interface RecentTracesQuery {
+  /** How many traces, newest first. Default 50. */
+  limit?: number;
+  /** Only traces with at least one span in error. */
+  errorsOnly?: boolean;
+}
+
+interface Entry {
+  spans: ReadableSpan[];
+  dropped: number;
+  error: boolean;
+}
+
+const KINDS = ['internal', 'server', 'client', 'producer', 'consumer'] as const;
+const STATUSES = ['unset', 'ok', 'error'] as const;
+
+function toRecord(span: ReadableSpan): SpanRecord {
+  const sc = span.spanContext();
+  const start = hrTimeToMilliseconds(span.startTime);
+  const record: SpanRecord = {
+    trace_id: sc.traceId,
+    span_id: sc.spanId,
+    parent_span_id: span.parentSpanContext?.spanId ?? null,
+    name: span.name,
+    kind: KINDS[span.kind ?? SpanKind.INTERNAL] ?? 'internal',
+    service: String(span.resource.attributes['service.name'] ?? 'unknown'),
+    start_time: new Date(start).toISOString(),
+    duration_ms: Math.round(hrTimeToMilliseconds(span.duration) * 1000) / 1000,
+    status: STATUSES[span.status.code] ?? 'unset',
+    attributes: { ...span.attributes },
+    events: span.events.map((e) => ({
+      name: e.name,
+      time: new Date(hrTimeToMilliseconds(e.time)).toISOString(),
+      attributes: { ...(e.attributes ?? {}) },
+    })),
+  };
+  if (span.status.message) record.status_message = span.status.message;
+  return record;
+}
+
+/**
+ * Keeps the most recent completed traces in memory (default 10,000) for the local console,
+ * the CLI and `/debug/traces`. It sits behind a BatchSpanProcessor like any exporter, so the
+ * request path only pays for a queue push. Memory is bounded twice: by trace count and by
+ * spans per trace.
+ */
+export class RingBufferSpanExporter implements SpanExporter {
+  private readonly traces = new Map<string, Entry>();
+  private stopped = false;
+
+  constructor(
+    readonly capacity = 10_000,
+    readonly maxSpansPerTrace = 1_000,
+  ) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`trace ring buffer capacity must be a positive integer, got ${capacity}`);
+  }
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    if (this.stopped) return resultCallback({ code: ExportResultCode.FAILED, error: new Error('exporter shut down') });
+    for (const span of spans) {
+      const id = span.spanContext().traceId;
+      let entry = this.traces.get(id);
+      if (!entry) {
+        if (this.traces.size >= this.capacity) this.traces.delete(this.traces.keys().next().value as string);
+        entry = { spans: [], dropped: 0, error: false };
+        this.traces.set(id, entry);
+      }
+      if (entry.spans.length >= this.maxSpansPerTrace) entry.dropped++;
+      else entry.spans.push(span);
+      if (span.status.code === SpanStatusCode.ERROR) entry.error = true;
+    }
+    resultCallback({ code: ExportResultCode.SUCCESS });
+  }
+
+  /** Number of traces held. */
+  get size(): number {
+    return this.traces.size;
+  }
+
+  /** One trace by its 32-hex id, or undefined. */
+  getTrace(traceId: string): TraceRecord | undefined {
+    const entry = this.traces.get(traceId.toLowerCase());
+    return entry && this.toTrace(traceId.toLowerCase(), entry);
+  }
+
+  /** The most recent traces, newest first. */
+  recent(query: RecentTracesQuery = {}): TraceRecord[] {
+    const limit = Math.max(0, Math.min(query.limit ?? 50, this.capacity));
+    const out: TraceRecord[] = [];
+    const ids = [...this.traces.keys()];
+    for (let i = ids.length - 1; i >= 0 && out.length < limit; i--) {
+      const id = ids[i] as string;
+      const entry = this.traces.get(id) as Entry;
+      if (query.errorsOnly && !entry.error) continue;
+      out.push(this.toTrace(id, entry));
+    }
+    return out;
+  }
+
+  /** Forgets every trace (tests, or an operator clearing the console). */
+  clear(): void {
+    this.traces.clear();
+  }
+
+  shutdown(): Promise<void> {
+    this.stopped = true;
+    return Promise.resolve();
+  }
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  private toTrace(id: string, entry: Entry): TraceRecord {
+    const spans = entry.spans.map(toRecord).sort((a, b) => a.start_time.localeCompare(b.start_time));
+    const ids = new Set(spans.map((s) => s.span_id));
+    // The root is the span whose parent this process never saw (a remote or absent parent).
+    const root = spans.find((s) => s.parent_span_id === null || !ids.has(s.parent_span_id)) ?? spans[0];
+    const start = Math.min(...spans.map((s) => Date.parse(s.start_time)));
+    const end = Math.max(...spans.map((s) => Date.parse(s.start_time) + s.duration_ms));
+    return {
+      trace_id: id,
+      root_name: root?.name ?? '',
+      start_time: new Date(start).toISOString(),
+      duration_ms: Math.round((end - start) * 1000) / 1000,
+      span_count: spans.length,
+      dropped_spans: entry.dropped,
+      error: entry.error,
+      spans,
+    };
+  }
+}
