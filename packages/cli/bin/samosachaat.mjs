@@ -10,8 +10,8 @@ const args = process.argv.slice(2);
 const dist = new URL('../dist/main.js', import.meta.url);
 
 if (existsSync(fileURLToPath(dist))) {
-  const { main } = await import(dist.href);
-  process.exitCode = await main(args);
+  const { main, finish } = await import(dist.href);
+  finish(await main(args));
 } else {
   const source = fileURLToPath(new URL('../src/main.ts', import.meta.url));
   // Resolved from this file, not the working directory, so the command works from anywhere.

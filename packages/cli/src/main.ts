@@ -63,6 +63,17 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   }
 }
 
+/**
+ * Sets the exit status and makes sure the process really ends once the report is out: a
+ * check that timed out may still hold a socket or a stuck native call, and waiting on it
+ * would turn a clear verdict into a hang.
+ */
+export function finish(code: number): void {
+  process.exitCode = code;
+  // Unref'd, so a process with nothing pending exits at once; only a stuck one waits for it.
+  setTimeout(() => process.exit(code), 1000).unref();
+}
+
 function isEntryPoint(): boolean {
   const script = process.argv[1];
   if (!script) return false;
@@ -75,13 +86,8 @@ function isEntryPoint(): boolean {
 
 // Run only when executed directly; the bin launcher imports this module and calls main itself.
 if (isEntryPoint()) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`samosachaat: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
+  main(process.argv.slice(2)).then(finish, (error: unknown) => {
+    process.stderr.write(`samosachaat: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    finish(1);
+  });
 }

@@ -52,3 +52,11 @@ describe('logDirWritableCheck', () => {
     assert.match(outcome.detail, /\((EEXIST|ENOTDIR): /);
   });
 });
+
+describe('logDirWritableCheck on filesystems that refuse new directories', () => {
+  it('fails promptly instead of hanging under /proc (where recursive mkdir spins forever)', { skip: process.platform !== 'linux', timeout: 5000 }, async () => {
+    const outcome = await logDirWritableCheck({ dir: '/proc/samosachaat-doctor/logs' }).run(ctx);
+    assert.equal(outcome.ok, false);
+    assert.match(outcome.detail, /cannot create the directory at \/proc\/samosachaat-doctor\/logs \(ENOENT: /);
+  });
+});

@@ -1,12 +1,38 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, open, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import type { DoctorCheck } from './types.js';
 
 /** Options for {@link logDirWritableCheck}. */
 export interface LogDirWritableCheckOptions {
   /** The log directory (normally `LOG_DIR`); empty or undefined means file logging is off. */
   dir: string | undefined;
+}
+
+/**
+ * Creates `dir` and its missing parents one level at a time. Not `mkdir({ recursive: true })`:
+ * on procfs (`LOG_DIR=/proc/x`) and similar, Node's recursive mkdir spins forever in native
+ * code at 100% CPU and keeps the process from exiting; single-level mkdir fails promptly.
+ */
+async function makeDirectories(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let current = dir; ; current = dirname(current)) {
+    try {
+      if ((await stat(current)).isDirectory()) break;
+      throw Object.assign(new Error(`${current} exists and is not a directory`), { code: 'ENOTDIR' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(current) === current) throw error;
+      missing.push(current);
+    }
+  }
+  for (const path of missing.reverse()) {
+    try {
+      await mkdir(path);
+    } catch (error) {
+      // Someone else (a starting service) may have created it meanwhile; that is fine.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !(await stat(path)).isDirectory()) throw error;
+    }
+  }
 }
 
 /**
@@ -28,7 +54,7 @@ export function logDirWritableCheck(options: LogDirWritableCheckOptions): Doctor
       const probe = join(dir, `.doctor-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
       let step = 'create the directory';
       try {
-        await mkdir(dir, { recursive: true });
+        await makeDirectories(dir);
         step = 'create a file in it';
         const handle = await open(probe, 'wx');
         try {

@@ -78,7 +78,7 @@ describe('runDoctorCli', () => {
     const io = fakeIo();
     await runDoctorCli(registry(), ['--no-color'], io);
     assert.equal(io.out().includes(ESC), false);
-    assert.match(io.out(), /✔  alpha/);
+    assert.match(io.out(), /✔ {2}alpha/);
   });
 
   it('exits 2 with a message on stderr for an unknown flag, unknown check or bad value', async () => {

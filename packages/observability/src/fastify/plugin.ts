@@ -53,19 +53,12 @@ const plugin: FastifyPluginAsync<ObservabilityPluginOptions> = async (app: Fasti
       state = lifecycle.begin(request, reply);
       // onResponse does not run for hijacked replies or clients that went away mid-answer;
       // 'close' always fires, and finish() runs once whichever comes first.
-      reply.raw.once('close', () => lifecycle.finish(request, reply));
+      reply.raw.once('close', () => lifecycle.finish(request, reply, reply.raw.writableFinished));
     } catch (err) {
       lifecycle.reportTelemetryFailure(err);
       return done();
     }
     context.with(state.ctx, done);
-  });
-
-  // Body parsing resumes in the socket's async context, not the request's: step back in.
-  app.addHook('preValidation', (request, _reply, done) => {
-    const state = requestState(request);
-    if (state && context.active() !== state.ctx) context.with(state.ctx, done);
-    else done();
   });
 
   app.addHook('onSend', (request, reply, payload, done) => {
@@ -78,7 +71,7 @@ const plugin: FastifyPluginAsync<ObservabilityPluginOptions> = async (app: Fasti
   });
 
   app.addHook('onResponse', (request, reply, done) => {
-    lifecycle.finish(request, reply);
+    lifecycle.finish(request, reply, true);
     done();
   });
 

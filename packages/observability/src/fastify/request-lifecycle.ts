@@ -85,14 +85,18 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
     return state;
   }
 
-  function finish(request: FastifyRequest, reply: FastifyReply): void {
+  /**
+   * Ends the request's telemetry once. `completed` is true from Fastify's onResponse (the
+   * answer went out in full); from the socket's 'close' it is read off the response.
+   */
+  function finish(request: FastifyRequest, reply: FastifyReply, completed: boolean): void {
     const state = requestState(request);
     if (!state || state.finished) return;
     state.finished = true;
     try {
       const endedAt = performance.now();
       const res = reply.raw;
-      const aborted = !res.writableFinished;
+      const aborted = !completed;
       // nginx's convention: 499 when the client left before any answer was sent.
       const status = aborted && !res.headersSent ? 499 : res.statusCode;
       const streamed = state.firstByteAt !== undefined;

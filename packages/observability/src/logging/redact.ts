@@ -19,7 +19,10 @@ const SECRET_KEYS = new Set([
 ]);
 const SECRET_SUFFIXES = ['password', 'secret', 'token', 'apikey', 'privatekey', 'cookie'];
 // The text of user or assistant messages: logged as a length, never as content.
-const TEXT_KEYS = new Set(['content', 'text', 'prompt', 'completion', 'messagetext', 'delta', 'body']);
+const TEXT_KEYS = new Set(['content', 'text', 'prompt', 'completion', 'messagetext', 'delta']);
+// Request/response bodies: structured ones are walked (their sensitive keys get caught),
+// raw ones are text and logged as a length.
+const BODY_KEYS = new Set(['body', 'payload', 'rawbody']);
 
 const MAX_DEPTH = 6;
 
@@ -33,14 +36,14 @@ function normaliseKey(key: string): string {
   return out;
 }
 
-type KeyVerdict = 'keep' | 'secret' | 'text';
+type KeyVerdict = 'keep' | 'secret' | 'text' | 'body';
 const verdictCache = new Map<string, KeyVerdict>();
 
 function classifyKey(key: string): KeyVerdict {
   let verdict = verdictCache.get(key);
   if (verdict !== undefined) return verdict;
   const k = normaliseKey(key);
-  verdict = SECRET_KEYS.has(k) || SECRET_SUFFIXES.some((s) => k.endsWith(s)) ? 'secret' : TEXT_KEYS.has(k) ? 'text' : 'keep';
+  verdict = SECRET_KEYS.has(k) || SECRET_SUFFIXES.some((s) => k.endsWith(s)) ? 'secret' : TEXT_KEYS.has(k) ? 'text' : BODY_KEYS.has(k) ? 'body' : 'keep';
   // Keys come from code, not users, so the cache stays small; the cap is a guard regardless.
   if (verdictCache.size < 4096) verdictCache.set(key, verdict);
   return verdict;
@@ -74,7 +77,8 @@ export function redactFields<T>(obj: T, depth = 0): T {
   for (const key in source) {
     const value = source[key];
     const verdict = classifyKey(key);
-    const next = verdict === 'keep' ? redactFields(value, depth + 1) : redactValue(verdict, value);
+    const walk = verdict === 'keep' || (verdict === 'body' && typeof value !== 'string');
+    const next = walk ? redactFields(value, depth + 1) : redactValue(verdict === 'body' ? 'text' : verdict, value);
     if (next !== value) (copy ??= { ...source })[key] = next;
   }
   return (copy ?? obj) as T;

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { buildDoctorRegistry, nearestExistingDir } from './doctor-registry.js';
+
+describe('nearestExistingDir', () => {
+  it('returns the path itself when it exists, else its closest existing ancestor', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'samosachaat-nearest-'));
+    try {
+      assert.equal(nearestExistingDir(dir), dir);
+      assert.equal(nearestExistingDir(join(dir, 'a', 'b', 'c')), dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('buildDoctorRegistry', () => {
+  it('registers the service-free checks in a stable order', () => {
+    assert.deepEqual(buildDoctorRegistry({}, process.cwd()).names(), ['disk-space', 'log-dir-writable', 'ports-free']);
+  });
+
+  it('resolves a relative LOG_DIR against the given working directory', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'samosachaat-cwd-'));
+    try {
+      const [result] = await buildDoctorRegistry({ LOG_DIR: 'rel-logs' }, cwd).run({ only: ['log-dir-writable'] });
+      assert.equal(result?.detail, `${join(cwd, 'rel-logs')} is writable`);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+});
