@@ -41,6 +41,8 @@ export { createMetrics, wantsOpenMetrics } from './metrics/registry.js';
 export type { Metrics, MetricsOptions, RenderedMetrics } from './metrics/registry.js';
 export { createHttpMetrics, HTTP_DURATION_BUCKETS, HTTP_STREAM_BUCKETS, UNMATCHED_ROUTE } from './metrics/http-metrics.js';
 export type { HttpMetrics } from './metrics/http-metrics.js';
+export { describeMetrics, metricsMarkdownTable } from './metrics/describe.js';
+export type { MetricDescription } from './metrics/describe.js';
 
 // Fastify
 export { observabilityPlugin } from './fastify/plugin.js';
