@@ -10,6 +10,19 @@ import { createTracedFetch, type TracedFetch } from './tracing/outbound.js';
 import type { RingBufferSpanExporter } from './tracing/ring-buffer-exporter.js';
 import { setupTracing, type TracingHandle } from './tracing/setup.js';
 
+// The SDK hands over exceptions as JSON strings; keep the message and code, drop the noise.
+function diagFields(message: string): Record<string, unknown> {
+  if (message.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(message) as { message?: unknown; code?: unknown; name?: unknown };
+      if (typeof parsed.message === 'string') return { error: parsed.message, error_type: parsed.name, error_code: parsed.code };
+    } catch {
+      // not JSON after all
+    }
+  }
+  return { error: message };
+}
+
 /** Extra knobs of {@link createObservability}, mostly for tests and benchmarks. */
 export interface ObservabilityOverrides {
   /** Where JSON log lines go instead of stdout. */
@@ -74,8 +87,8 @@ export function createObservability(config: ObservabilityConfig, overrides: Obse
   // The SDK reports dropped spans and export failures here; rate-limited so a dead collector
   // cannot flood the logs.
   const diagLogger: DiagLogger = {
-    error: (message) => limiters('otel').error('otel_sdk_error', { error: message }),
-    warn: (message) => limiters('otel').warning('otel_sdk_warning', { error: message }),
+    error: (message) => limiters('otel').error('otel_sdk_error', diagFields(message)),
+    warn: (message) => limiters('otel').warning('otel_sdk_warning', diagFields(message)),
     info: () => {},
     debug: () => {},
     verbose: () => {},

@@ -195,11 +195,11 @@ describe('observability plugin: metrics', () => {
     assert.equal(await res.text(), 'data: {"token":"a"}\n\ndata: {"done":true}\n\n');
     await eventually(() => t.logs.find('http_request_completed').length === 1);
     const body = (await t.app.inject({ url: '/metrics' })).body;
-    const latency = metricValue(body, 'http_request_duration_seconds_sum{service="test-svc",method="GET",route="/sse"}') as number;
-    const whole = metricValue(body, 'http_stream_duration_seconds_sum{service="test-svc",method="GET",route="/sse"}') as number;
+    const latency = metricValue(body, 'http_request_duration_seconds_sum{method="GET",route="/sse",service="test-svc"}') as number;
+    const whole = metricValue(body, 'http_stream_duration_seconds_sum{method="GET",route="/sse",service="test-svc"}') as number;
     assert.ok(latency < 0.2, `ttfb ${latency}`);
     assert.ok(whole >= 0.29, `stream ${whole}`);
-    assert.equal(metricValue(body, 'http_stream_duration_seconds_count{service="test-svc",method="GET",route="/sse"}'), 1);
+    assert.equal(metricValue(body, 'http_stream_duration_seconds_count{method="GET",route="/sse",service="test-svc"}'), 1);
     const line = t.logs.find('http_request_completed')[0];
     assert.ok(Number(line?.ttfb_ms) < Number(line?.duration_ms));
     await t.close();
@@ -239,8 +239,8 @@ describe('observability plugin: metrics', () => {
     assert.equal(typeof hj.ttfb_ms, 'number');
 
     const body = (await t.app.inject({ url: '/metrics' })).body;
-    assert.equal(metricValue(body, 'http_stream_duration_seconds_count{service="test-svc",method="GET",route="/endless"}'), 1);
-    assert.equal(metricValue(body, 'http_stream_duration_seconds_count{service="test-svc",method="GET",route="/hijacked"}'), 1);
+    assert.equal(metricValue(body, 'http_stream_duration_seconds_count{method="GET",route="/endless",service="test-svc"}'), 1);
+    assert.equal(metricValue(body, 'http_stream_duration_seconds_count{method="GET",route="/hijacked",service="test-svc"}'), 1);
     assert.equal(metricValue(body, 'http_requests_in_progress{method="GET",route="/endless",service="test-svc"}'), 0);
     await t.close();
   });

@@ -1,4 +1,4 @@
-import { context, createContextKey, trace, type Context } from '@opentelemetry/api';
+import { context, createContextKey, trace, type Context, type Span } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 
 /**
@@ -30,6 +30,45 @@ export function ensureContextManager(): void {
 export function contextWithFields(fields: Record<string, unknown>, parent: Context = context.active()): Context {
   const inherited = (parent.getValue(BAG_KEY) as ContextBag | undefined)?.fields;
   return parent.setValue(BAG_KEY, { fields: inherited ? { ...inherited, ...fields } : { ...fields } });
+}
+
+// The API's key for the active span (createContextKey is Symbol.for(description)); checked
+// once below, so a future API that changes it falls back to the generic path.
+const SPAN_KEY = Symbol.for('OpenTelemetry Context Key SPAN');
+
+/**
+ * The context of one request: its span plus a fresh, empty bag, built as one small object
+ * instead of two copies of the API's Map-backed context (this runs on every request).
+ * Anything derived from it (`setValue`) is an ordinary context again.
+ */
+class RequestContext implements Context {
+  private readonly bag: ContextBag = { fields: {} };
+  constructor(
+    private readonly parent: Context,
+    private readonly span: Span,
+  ) {}
+  getValue(key: symbol): unknown {
+    if (key === SPAN_KEY) return this.span;
+    if (key === BAG_KEY) return this.bag;
+    return this.parent.getValue(key);
+  }
+  setValue(key: symbol, value: unknown): Context {
+    return this.materialise().setValue(key, value);
+  }
+  deleteValue(key: symbol): Context {
+    return this.materialise().deleteValue(key);
+  }
+  private materialise(): Context {
+    return trace.setSpan(this.parent, this.span).setValue(BAG_KEY, this.bag);
+  }
+}
+
+let fastPathChecked: boolean | undefined;
+
+/** The context a request runs in: `span` active, an empty bag for `bindContext`. */
+export function requestContext(parent: Context, span: Span): Context {
+  if (fastPathChecked === undefined) fastPathChecked = trace.getSpan(new RequestContext(parent, span)) === span;
+  return fastPathChecked ? new RequestContext(parent, span) : contextWithFields({}, trace.setSpan(parent, span));
 }
 
 /**

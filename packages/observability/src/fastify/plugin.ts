@@ -51,9 +51,9 @@ const plugin: FastifyPluginAsync<ObservabilityPluginOptions> = async (app: Fasti
     let state;
     try {
       state = lifecycle.begin(request, reply);
-      // onResponse does not run for hijacked replies or clients that went away mid-answer;
-      // 'close' always fires, and finish() runs once whichever comes first.
-      reply.raw.once('close', () => lifecycle.finish(request, reply, reply.raw.writableFinished));
+      // Not Fastify's onResponse: it skips hijacked replies and clients that left mid-answer.
+      // 'close' always fires, after the last byte or after the client went away.
+      reply.raw.once('close', () => lifecycle.finish(request, reply, reply.raw.writableEnded));
     } catch (err) {
       lifecycle.reportTelemetryFailure(err);
       return done();
@@ -68,11 +68,6 @@ const plugin: FastifyPluginAsync<ObservabilityPluginOptions> = async (app: Fasti
       if (isStream(payload) || (typeof type === 'string' && type.startsWith('text/event-stream'))) state.firstByteAt = performance.now();
     }
     done(null, payload);
-  });
-
-  app.addHook('onResponse', (request, reply, done) => {
-    lifecycle.finish(request, reply, true);
-    done();
   });
 
   app.addHook('preClose', (done) => {

@@ -1,6 +1,6 @@
 import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { contextWithFields } from '../context/request-context.js';
+import { requestContext } from '../context/request-context.js';
 import { sanitizeHeaderValue } from '../logging/sanitize.js';
 import { methodLabel, UNMATCHED_ROUTE } from '../metrics/http-metrics.js';
 import type { Observability } from '../observability.js';
@@ -62,7 +62,7 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
     try {
       span = tracer.startSpan(
         `${method} ${route}`,
-        { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'http.route': route, 'samosachaat.trace_source': inbound.source } },
+        { kind: SpanKind.SERVER, attributes: inbound.source === 'new' ? { 'http.request.method': method, 'http.route': route } : { 'http.request.method': method, 'http.route': route, 'samosachaat.trace_source': inbound.source } },
         parent,
       );
     } finally {
@@ -73,22 +73,21 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
       method,
       route,
       span,
-      ctx: contextWithFields({}, trace.setSpan(parent, span)),
+      ctx: requestContext(parent, span),
       firstByteAt: undefined,
       finished: false,
     };
     (request as WithState)[kRequestState] = state;
     const sc = span.spanContext();
+    // Through Fastify, not res.setHeader: a header set on the raw response pushes every other
+    // header of the reply onto Node's slow, one-by-one path at writeHead.
     reply.header('x-trace-id', sc.traceId);
     reply.header('traceparent', formatTraceparent(sc));
     http.start(method, route);
     return state;
   }
 
-  /**
-   * Ends the request's telemetry once. `completed` is true from Fastify's onResponse (the
-   * answer went out in full); from the socket's 'close' it is read off the response.
-   */
+  /** Ends the request's telemetry, once; `completed` says whether the answer was ended. */
   function finish(request: FastifyRequest, reply: FastifyReply, completed: boolean): void {
     const state = requestState(request);
     if (!state || state.finished) return;

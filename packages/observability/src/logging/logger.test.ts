@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { context, trace, TraceFlags } from '@opentelemetry/api';
 import { LogCapture } from '../../test/support/log-capture.js';
 import { bindContext, runWithContext } from '../context/request-context.js';
-import { createLogger } from './logger.js';
+import { createLogger, timestampField } from './logger.js';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const SPAN = 'b7ad6b7169203331';
@@ -130,6 +130,14 @@ describe('contract logger', () => {
       assert.equal(logs.lines().length, 1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('formats timestamps exactly like toISOString, across millisecond and second boundaries', () => {
+    const base = Date.parse('2026-12-31T23:59:58.000Z');
+    for (const offset of [0, 1, 9, 10, 99, 100, 999, 1000, 1001, 1999, 2000, 2007, 86_400_000 + 42]) {
+      const t = base + offset;
+      assert.equal(timestampField(t), `,"timestamp":"${new Date(t).toISOString()}"`);
     }
   });
 });

@@ -65,23 +65,66 @@ export interface LoggerHandle {
   close(): Promise<void>;
 }
 
+function stdoutDestination(): { dest: DestinationStream; stop: () => void } {
+  const dest = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const timer = setInterval(() => {
+    try {
+      dest.flush();
+    } catch {
+      // Not open yet, or a write in flight: the next tick will do.
+    }
+  }, 250).unref();
+  return { dest, stop: () => clearInterval(timer) };
+}
+
 // Renders each JSON line for a human, in-process and in order; only for a developer's terminal.
 function prettyDestination(out: DestinationStream, colorize: boolean): DestinationStream {
   const prettify = prettyFactory({ colorize, messageKey: 'message', timestampKey: 'timestamp', customLevels: LEVEL_VALUES, useOnlyCustomProps: true });
   return { write: (line: string) => out.write(prettify(line)) };
 }
 
+const INVALID_TRACE_ID = '00000000000000000000000000000000';
+
 function contractMixin(): Record<string, unknown> {
   const ctx = context.active();
   const out: Record<string, unknown> = {};
   const sc = trace.getSpan(ctx)?.spanContext();
-  if (sc && trace.isSpanContextValid(sc)) {
+  // Spans come from the SDK or from validated headers, so a cheap check suffices here.
+  if (sc && sc.traceId !== INVALID_TRACE_ID) {
     out.trace_id = sc.traceId;
     out.span_id = sc.spanId;
   }
   const fields = getContextFields(ctx);
   if (fields) for (const key in fields) out[key] = fields[key];
   return out;
+}
+
+// Formatting a date costs more than the rest of a line's bookkeeping: the part up to the
+// second is formatted once a second, the milliseconds are appended.
+let stampSecond = -1;
+let stampPrefix = '';
+function isoTimestamp(): string {
+  return timestampField(Date.now());
+}
+
+/** The `,"timestamp":"…Z"` fragment pino splices into a line, for `now` (ms since epoch). */
+export function timestampField(now: number): string {
+  const second = Math.floor(now / 1000);
+  if (second !== stampSecond) {
+    stampSecond = second;
+    stampPrefix = `,"timestamp":"${new Date(second * 1000).toISOString().slice(0, 20)}`;
+  }
+  const ms = now - second * 1000;
+  return `${stampPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
+}
+
+// The message (and printf-style arguments) never pass through `formatters.log`; scrub them here.
+function scrubMessageArgs(this: pino.Logger, args: unknown[], method: (...a: unknown[]) => void): void {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (typeof arg === 'string') args[i] = redactSecretShapes(arg);
+  }
+  method.apply(this, args);
 }
 
 // Turns `{ err }` into the contract's `error`/`error_type` (+ `stack`) and applies key redaction.
@@ -113,7 +156,10 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
   let fileStream: DailyFileStream | undefined;
   const streams: pino.StreamEntry<string>[] = [];
   // The pretty format is for a developer's terminal; JSON stays the default everywhere else.
-  const json: DestinationStream = options.destination ?? pino.destination({ dest: 1, sync: false });
+  // Asynchronous, batched writes (≥ 4 KiB or every 250 ms): one syscall for many lines instead
+  // of one per line. pino flushes the buffer synchronously when the process exits.
+  const stdout = options.destination ? undefined : stdoutDestination();
+  const json: DestinationStream = options.destination ?? (stdout as { dest: DestinationStream }).dest;
   const primary: DestinationStream = options.format === 'pretty' ? prettyDestination(json, !options.destination && process.stdout.isTTY === true) : json;
   streams.push({ stream: primary, level: 'debug' });
   if (options.logDir) {
@@ -134,13 +180,13 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
       useOnlyCustomLevels: true,
       messageKey: 'message',
       base,
-      timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
+      timestamp: isoTimestamp,
       formatters: {
         level: (label) => ({ level: label }),
         log: formatFields,
       },
       mixin: contractMixin,
-      hooks: { streamWrite: redactSecretShapes },
+      hooks: { logMethod: scrubMessageArgs },
     },
     streams.length === 1 ? primary : pino.multistream(streams, { levels: LEVEL_VALUES }),
   );
@@ -159,6 +205,7 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
     getLogger,
     close: () =>
       new Promise<void>((resolve) => {
+        stdout?.stop();
         root.flush(() => {
           if (fileStream) fileStream.end(() => resolve());
           else resolve();

@@ -1,10 +1,10 @@
 /**
- * Redaction happens in two passes, both inside the logger so no call site can forget them:
+ * Redaction happens inside the logger so no call site can forget it:
  * - by key: {@link redactFields} walks the object handed to the logger and replaces values
  *   under sensitive keys (passwords, tokens, cookies…) and message text (→ its length);
- * - by shape: {@link redactSecretShapes} rewrites the final JSON line, so a JWT, a
- *   `Bearer …` credential or an API key is removed wherever it hides (message, error text,
- *   nested values, URLs).
+ * - by shape: every string value met on that walk, and the message itself, goes through
+ *   {@link redactSecretShapes}, so a JWT, a `Bearer …` credential or an API key is removed
+ *   wherever it hides (message, error text, nested values, URLs).
  */
 
 /** What replaces a secret. */
@@ -62,6 +62,7 @@ function redactValue(verdict: KeyVerdict, value: unknown): unknown {
  * mutates the caller's object.
  */
 export function redactFields<T>(obj: T, depth = 0): T {
+  if (typeof obj === 'string') return redactSecretShapes(obj) as T;
   if (obj === null || typeof obj !== 'object' || depth > MAX_DEPTH) return obj;
   if (obj instanceof Error || obj instanceof Date || ArrayBuffer.isView(obj)) return obj;
   if (Array.isArray(obj)) {
@@ -93,9 +94,12 @@ const API_KEY_SHAPE = /\b(?:sk|pk|rk|sc)[-_][A-Za-z0-9_-]{12,}/g;
 // rewrite never breaks the line's JSON.
 const QUERY_SECRET_SHAPE = /((?:api[_-]?key|access[_-]?token|token|password|secret|signature)=)[^&\s"\\]+/gi;
 
+// Shorter than the shortest secret shape (`Basic x`, `token=x`): cannot hold one.
+const MIN_SHAPE_LENGTH = 7;
+
 /** Replaces secret-shaped substrings (JWTs, `Bearer …`, API keys, `?token=…`) in a string. */
 export function redactSecretShapes(text: string): string {
-  if (!SHAPE_PROBE.test(text)) return text;
+  if (text.length < MIN_SHAPE_LENGTH || !SHAPE_PROBE.test(text)) return text;
   return text
     .replace(JWT_SHAPE, REDACTED)
     .replace(AUTH_SCHEME_SHAPE, `$1 ${REDACTED}`)

@@ -9,16 +9,16 @@ export interface MetricDescription {
 }
 
 /**
- * Lists every metric family registered on `registry`, with its labels (the default
- * `service` label first). `docs/metrics.md` is generated from this, so it cannot drift.
+ * Lists every metric family registered on `registry`, with its labels (`service`, which
+ * every series carries, first). `docs/metrics.md` is generated from this, so it cannot drift.
  */
 export function describeMetrics(registry: Registry): MetricDescription[] {
-  const defaults = Object.keys((registry as unknown as { _defaultLabels?: Record<string, string> })._defaultLabels ?? {});
   return registry
     .getMetricsAsArray()
     .map((m) => {
-      const own = ((m as unknown as { labelNames?: string[] }).labelNames ?? []).filter((l) => !defaults.includes(l));
-      return { name: m.name, type: String(m.type), labels: [...defaults, ...own], help: m.help };
+      const own = (m as unknown as { labelNames?: string[] }).labelNames ?? [];
+      // `service` is added to every series at render time (see createMetrics).
+      return { name: m.name, type: String(m.type), labels: ['service', ...own], help: m.help };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -26,44 +26,127 @@ export interface HttpMetrics {
   finish(method: string, route: string, status: number, durationSeconds: number, firstByteSeconds?: number): void;
 }
 
-/** Registers the HTTP metric families on `metrics`. */
+/** Per-bucket (not cumulative) counts plus sum and count of one histogram series. */
+class HistogramCells {
+  readonly counts: number[];
+  sum = 0;
+  count = 0;
+  constructor(private readonly bounds: readonly number[]) {
+    this.counts = new Array<number>(bounds.length + 1).fill(0);
+  }
+  observe(value: number): void {
+    let i = 0;
+    while (i < this.bounds.length && value > (this.bounds[i] as number)) i++;
+    (this.counts[i] as number)++;
+    this.sum += value;
+    this.count++;
+  }
+}
+
+/** Everything recorded for one (method, route): found with one Map lookup per request. */
+class RouteSeries {
+  inProgress = 0;
+  readonly statuses = new Map<number, number>();
+  readonly latency = new HistogramCells(HTTP_DURATION_BUCKETS);
+  stream: HistogramCells | undefined;
+  constructor(
+    readonly method: string,
+    readonly route: string,
+  ) {}
+}
+
+type Value = { labels: Record<string, string | number>; value: number; metricName?: string };
+
+/**
+ * A metric family rendered by prom-client's registry (same exposition, same default
+ * `service` label, OpenMetrics included) but recorded without prom-client's per-call label
+ * hashing: the request path pays one Map lookup and a few additions, the scrape does the rest.
+ */
+class HttpFamily {
+  readonly aggregator = 'sum';
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'gauge' | 'histogram',
+    readonly labelNames: readonly string[],
+    private readonly values: () => Value[],
+    private readonly clear: () => void,
+  ) {}
+  async get() {
+    return { name: this.name, help: this.help, type: this.type, values: this.values(), aggregator: this.aggregator };
+  }
+  reset(): void {
+    this.clear();
+  }
+}
+
+function histogramValues(name: string, bounds: readonly number[], series: Iterable<[RouteSeries, HistogramCells]>): Value[] {
+  const out: Value[] = [];
+  for (const [s, cells] of series) {
+    let cumulative = 0;
+    for (let i = 0; i <= bounds.length; i++) {
+      cumulative += cells.counts[i] as number;
+      out.push({ labels: { le: i < bounds.length ? (bounds[i] as number) : '+Inf', method: s.method, route: s.route }, value: cumulative, metricName: `${name}_bucket` });
+    }
+    out.push({ labels: { method: s.method, route: s.route }, value: cells.sum, metricName: `${name}_sum` });
+    out.push({ labels: { method: s.method, route: s.route }, value: cells.count, metricName: `${name}_count` });
+  }
+  return out;
+}
+
+/** Registers the HTTP metric families on `metrics` (no-ops when metrics are disabled). */
 export function createHttpMetrics(metrics: Metrics): HttpMetrics {
-  const requests = metrics.counter({
-    name: 'http_requests_total',
-    help: 'HTTP requests completed, by method, route template and exact status code.',
-    labelNames: ['method', 'route', 'status'] as const,
-  });
-  const duration = metrics.histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP request latency in seconds; for streamed responses, the time to the first byte.',
-    labelNames: ['method', 'route'] as const,
-    buckets: HTTP_DURATION_BUCKETS,
-  });
-  const streamDuration = metrics.histogram({
-    name: 'http_stream_duration_seconds',
-    help: 'Whole duration of streamed (SSE) HTTP responses in seconds.',
-    labelNames: ['method', 'route'] as const,
-    buckets: HTTP_STREAM_BUCKETS,
-  });
-  const inProgress = metrics.gauge({
-    name: 'http_requests_in_progress',
-    help: 'HTTP requests being served right now.',
-    labelNames: ['method', 'route'] as const,
-  });
+  if (!metrics.enabled) return { start() {}, finish() {} };
+  const byRoute = new Map<string, RouteSeries>();
+  const all = () => byRoute.values();
+  const clear = () => byRoute.clear();
+  const series = (method: string, route: string): RouteSeries => {
+    const key = `${method} ${route}`;
+    let s = byRoute.get(key);
+    if (!s) {
+      s = new RouteSeries(method, route);
+      byRoute.set(key, s);
+    }
+    return s;
+  };
+
+  metrics.register(
+    new HttpFamily('http_requests_total', 'HTTP requests completed, by method, route template and exact status code.', 'counter', ['method', 'route', 'status'], () => {
+      const out: Value[] = [];
+      // metricName stays unset: prom-client appends `_total` itself in OpenMetrics.
+      for (const s of all()) for (const [status, n] of s.statuses) out.push({ labels: { method: s.method, route: s.route, status: String(status) }, value: n });
+      return out;
+    }, clear),
+  );
+  metrics.register(
+    new HttpFamily('http_request_duration_seconds', 'HTTP request latency in seconds; for streamed responses, the time to the first byte.', 'histogram', ['method', 'route'], () =>
+      histogramValues('http_request_duration_seconds', HTTP_DURATION_BUCKETS, [...all()].filter((s) => s.latency.count > 0).map((s) => [s, s.latency])),
+    clear),
+  );
+  metrics.register(
+    new HttpFamily('http_stream_duration_seconds', 'Whole duration of streamed (SSE) HTTP responses in seconds.', 'histogram', ['method', 'route'], () =>
+      histogramValues('http_stream_duration_seconds', HTTP_STREAM_BUCKETS, [...all()].flatMap((s) => (s.stream ? [[s, s.stream] as [RouteSeries, HistogramCells]] : []))),
+    clear),
+  );
+  metrics.register(
+    new HttpFamily('http_requests_in_progress', 'HTTP requests being served right now.', 'gauge', ['method', 'route'], () =>
+      [...all()].map((s) => ({ labels: { method: s.method, route: s.route }, value: s.inProgress })),
+    clear),
+  );
 
   return {
     start(method, route) {
-      inProgress.inc({ method, route });
+      series(method, route).inProgress++;
     },
     finish(method, route, status, durationSeconds, firstByteSeconds) {
-      const labels = { method, route };
-      inProgress.dec(labels);
-      requests.inc({ method, route, status: String(status) });
+      const s = series(method, route);
+      s.inProgress--;
+      s.statuses.set(status, (s.statuses.get(status) ?? 0) + 1);
       if (firstByteSeconds === undefined) {
-        duration.observe(labels, durationSeconds);
+        s.latency.observe(durationSeconds);
       } else {
-        duration.observe(labels, firstByteSeconds);
-        streamDuration.observe(labels, durationSeconds);
+        s.latency.observe(firstByteSeconds);
+        (s.stream ??= new HistogramCells(HTTP_STREAM_BUCKETS)).observe(durationSeconds);
       }
     },
   };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createHttpMetrics, methodLabel } from './http-metrics.js';
-import { createMetrics, wantsOpenMetrics } from './registry.js';
+import { addServiceLabel, createMetrics, wantsOpenMetrics } from './registry.js';
 
 describe('createMetrics', () => {
   it('labels every series with the service and keeps registries apart', async () => {
@@ -58,7 +58,7 @@ describe('http metrics', () => {
     body = (await m.render()).body;
     assert.match(body, /^http_requests_total\{method="GET",route="\/api\/conversations\/:id",status="503",service="chat-api"\} 1$/m);
     assert.match(body, /^http_requests_in_progress\{method="GET",route="\/api\/conversations\/:id",service="chat-api"\} 0$/m);
-    assert.match(body, /^http_request_duration_seconds_bucket\{le="0\.025",service="chat-api",method="GET",route="\/api\/conversations\/:id"\} 1$/m);
+    assert.match(body, /^http_request_duration_seconds_bucket\{le="0\.025",method="GET",route="\/api\/conversations\/:id",service="chat-api"\} 1$/m);
   });
 
   it('puts time to first byte in the latency histogram and the whole stream apart', async () => {
@@ -67,14 +67,45 @@ describe('http metrics', () => {
     http.start('POST', '/stream');
     http.finish('POST', '/stream', 200, 540, 0.04);
     const body = (await m.render()).body;
-    assert.match(body, /^http_request_duration_seconds_sum\{service="chat-api",method="POST",route="\/stream"\} 0\.04$/m);
-    assert.match(body, /^http_stream_duration_seconds_sum\{service="chat-api",method="POST",route="\/stream"\} 540$/m);
-    assert.match(body, /^http_stream_duration_seconds_bucket\{le="600",service="chat-api",method="POST",route="\/stream"\} 1$/m);
-    assert.match(body, /^http_stream_duration_seconds_bucket\{le="300",service="chat-api",method="POST",route="\/stream"\} 0$/m);
+    assert.match(body, /^http_request_duration_seconds_sum\{method="POST",route="\/stream",service="chat-api"\} 0\.04$/m);
+    assert.match(body, /^http_stream_duration_seconds_sum\{method="POST",route="\/stream",service="chat-api"\} 540$/m);
+    assert.match(body, /^http_stream_duration_seconds_bucket\{le="600",method="POST",route="\/stream",service="chat-api"\} 1$/m);
+    assert.match(body, /^http_stream_duration_seconds_bucket\{le="300",method="POST",route="\/stream",service="chat-api"\} 0$/m);
   });
 
   it('bounds the method label', () => {
     assert.equal(methodLabel('GET'), 'GET');
     assert.equal(methodLabel('BREW'), 'OTHER');
+  });
+});
+
+describe('addServiceLabel', () => {
+  it('adds service as the last label of every sample, leaving comments alone', () => {
+    const text = [
+      '# HELP a_total A.',
+      '# TYPE a_total counter',
+      'a_total 3',
+      'b{x="1"} 2',
+      'c_bucket{le="+Inf",route="/a b}"} 4',
+      'd{x="q\\"uote"} 1 1700000000000',
+      '',
+    ].join('\n');
+    assert.equal(
+      addServiceLabel(text, 'chat-api'),
+      [
+        '# HELP a_total A.',
+        '# TYPE a_total counter',
+        'a_total{service="chat-api"} 3',
+        'b{x="1",service="chat-api"} 2',
+        'c_bucket{le="+Inf",route="/a b}",service="chat-api"} 4',
+        'd{x="q\\"uote",service="chat-api"} 1 1700000000000',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('refuses a metric that declares service itself', () => {
+    const m = createMetrics({ service: 'auth', runtime: false });
+    assert.throws(() => m.counter({ name: 'x_total', help: 'x', labelNames: ['service'] }), /"service" is added to every series already/);
   });
 });

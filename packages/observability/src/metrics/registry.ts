@@ -30,6 +30,12 @@ export interface Metrics {
   counter<L extends string = string>(config: Config<CounterConfiguration<L>>): Counter<L>;
   gauge<L extends string = string>(config: Config<GaugeConfiguration<L>>): Gauge<L>;
   histogram<L extends string = string>(config: Config<HistogramConfiguration<L>>): Histogram<L>;
+  /**
+   * Registers a hand-rolled metric family (an object with `name`, `help`, `type`,
+   * `get()` and `reset()`, as prom-client's registry expects) — for hot paths that must not
+   * pay prom-client's per-call label hashing. Ignored when metrics are disabled.
+   */
+  register(family: { name: string; help: string; type: string; get(): Promise<unknown>; reset(): void }): void;
   /** Renders the exposition; OpenMetrics when `accept` asks for it, else Prometheus text. */
   render(accept?: string): Promise<RenderedMetrics>;
 }
@@ -39,11 +45,39 @@ export function wantsOpenMetrics(accept: string | undefined): boolean {
   return accept !== undefined && accept.includes('application/openmetrics-text');
 }
 
+/**
+ * Adds `service="<name>"` as the last label of every sample line of a Prometheus text
+ * exposition. prom-client's own default labels rebuild three objects per series on every
+ * scrape; a constant label is cheaper to splice into the text. A sample line is
+ * `name{labels} value` or `name value`: label values may hold any character but the value
+ * and timestamp after the label set never hold `}`, so the last `}` closes the label set.
+ */
+export function addServiceLabel(exposition: string, service: string): string {
+  const pair = `service="${service.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+  const lines = exposition.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line.length === 0 || line.charCodeAt(0) === 35 /* # */) continue;
+    const space = line.indexOf(' ');
+    const brace = line.indexOf('{');
+    if (brace !== -1 && brace < space) {
+      const close = line.lastIndexOf('}');
+      lines[i] = `${line.slice(0, close)},${pair}${line.slice(close)}`;
+    } else {
+      lines[i] = `${line.slice(0, space)}{${pair}}${line.slice(space)}`;
+    }
+  }
+  return lines.join('\n');
+}
+
+function checkLabels(name: string, labelNames: readonly string[] | undefined): void {
+  if (labelNames?.includes('service')) throw new Error(`metric ${name}: "service" is added to every series already; remove it from labelNames`);
+}
+
 /** Creates a service's metrics registry. */
 export function createMetrics(options: MetricsOptions): Metrics {
   const enabled = options.enabled ?? true;
   const registry = new Registry();
-  registry.setDefaultLabels({ service: options.service });
   if (enabled && (options.runtime ?? true)) collectDefaultMetrics({ register: registry });
 
   // prom-client renames counters (drops `_total`) on the metric objects while rendering
@@ -75,12 +109,15 @@ export function createMetrics(options: MetricsOptions): Metrics {
   return {
     enabled,
     registry,
-    counter: (config) => (enabled ? new Counter({ ...config, registers: [registry] }) : noopCounter()),
-    gauge: (config) => (enabled ? new Gauge({ ...config, registers: [registry] }) : noopGauge()),
-    histogram: (config) => (enabled ? new Histogram({ ...config, registers: [registry] }) : noopHistogram()),
+    counter: (config) => (checkLabels(config.name, config.labelNames), enabled ? new Counter({ ...config, registers: [registry] }) : noopCounter()),
+    gauge: (config) => (checkLabels(config.name, config.labelNames), enabled ? new Gauge({ ...config, registers: [registry] }) : noopGauge()),
+    histogram: (config) => (checkLabels(config.name, config.labelNames), enabled ? new Histogram({ ...config, registers: [registry] }) : noopHistogram()),
+    register: (family) => {
+      if (enabled) registry.registerMetric(family as unknown as Metric);
+    },
     render: (accept) =>
       serialised(async () =>
-        wantsOpenMetrics(accept) ? renderOpenMetrics() : { contentType: registry.contentType, body: await registry.metrics() },
+        wantsOpenMetrics(accept) ? renderOpenMetrics() : { contentType: registry.contentType, body: addServiceLabel(await registry.metrics(), options.service) },
       ),
   };
 }

@@ -38,28 +38,60 @@ export interface RecentTracesQuery {
   errorsOnly?: boolean;
 }
 
+// What is kept of a span: the fields the views need and nothing else. The SDK's span object
+// (limits, resource, scope, hrtime tuples…) is dropped at export time, so at high request
+// rates the garbage collector promotes a few small objects per trace instead of the lot.
+interface CompactSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | undefined;
+  name: string;
+  kind: SpanKind;
+  startTime: ReadableSpan['startTime'];
+  duration: ReadableSpan['duration'];
+  status: SpanStatusCode;
+  statusMessage: string | undefined;
+  attributes: ReadableSpan['attributes'];
+  events: ReadableSpan['events'];
+}
+
 interface Entry {
-  spans: ReadableSpan[];
+  spans: CompactSpan[];
   dropped: number;
   error: boolean;
+}
+
+function compact(span: ReadableSpan): CompactSpan {
+  const sc = span.spanContext();
+  return {
+    traceId: sc.traceId,
+    spanId: sc.spanId,
+    parentSpanId: span.parentSpanContext?.spanId,
+    name: span.name,
+    kind: span.kind,
+    startTime: span.startTime,
+    duration: span.duration,
+    status: span.status.code,
+    statusMessage: span.status.message,
+    attributes: span.attributes,
+    events: span.events,
+  };
 }
 
 const KINDS = ['internal', 'server', 'client', 'producer', 'consumer'] as const;
 const STATUSES = ['unset', 'ok', 'error'] as const;
 
-function toRecord(span: ReadableSpan): SpanRecord {
-  const sc = span.spanContext();
-  const start = hrTimeToMilliseconds(span.startTime);
+function toRecord(span: CompactSpan, service: string): SpanRecord {
   const record: SpanRecord = {
-    trace_id: sc.traceId,
-    span_id: sc.spanId,
-    parent_span_id: span.parentSpanContext?.spanId ?? null,
+    trace_id: span.traceId,
+    span_id: span.spanId,
+    parent_span_id: span.parentSpanId ?? null,
     name: span.name,
     kind: KINDS[span.kind ?? SpanKind.INTERNAL] ?? 'internal',
-    service: String(span.resource.attributes['service.name'] ?? 'unknown'),
-    start_time: new Date(start).toISOString(),
+    service,
+    start_time: new Date(hrTimeToMilliseconds(span.startTime)).toISOString(),
     duration_ms: Math.round(hrTimeToMilliseconds(span.duration) * 1000) / 1000,
-    status: STATUSES[span.status.code] ?? 'unset',
+    status: STATUSES[span.status] ?? 'unset',
     attributes: { ...span.attributes },
     events: span.events.map((e) => ({
       name: e.name,
@@ -67,7 +99,7 @@ function toRecord(span: ReadableSpan): SpanRecord {
       attributes: { ...(e.attributes ?? {}) },
     })),
   };
-  if (span.status.message) record.status_message = span.status.message;
+  if (span.statusMessage) record.status_message = span.statusMessage;
   return record;
 }
 
@@ -79,13 +111,20 @@ function toRecord(span: ReadableSpan): SpanRecord {
  */
 export class RingBufferSpanExporter implements SpanExporter {
   private readonly traces = new Map<string, Entry>();
+  // Insertion order as a circular array: evicting the oldest trace is O(1). (A Map's first
+  // key is not: V8 leaves deleted entries as holes that `keys().next()` walks past.)
+  private readonly order: string[];
+  private next = 0;
   private stopped = false;
 
   constructor(
+    /** `service.name` of every span this process exports. */
+    readonly service: string,
     readonly capacity = 10_000,
     readonly maxSpansPerTrace = 1_000,
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`trace ring buffer capacity must be a positive integer, got ${capacity}`);
+    this.order = new Array<string>(capacity);
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
@@ -94,12 +133,15 @@ export class RingBufferSpanExporter implements SpanExporter {
       const id = span.spanContext().traceId;
       let entry = this.traces.get(id);
       if (!entry) {
-        if (this.traces.size >= this.capacity) this.traces.delete(this.traces.keys().next().value as string);
+        const evicted = this.order[this.next];
+        if (evicted !== undefined) this.traces.delete(evicted);
+        this.order[this.next] = id;
+        this.next = (this.next + 1) % this.capacity;
         entry = { spans: [], dropped: 0, error: false };
         this.traces.set(id, entry);
       }
       if (entry.spans.length >= this.maxSpansPerTrace) entry.dropped++;
-      else entry.spans.push(span);
+      else entry.spans.push(compact(span));
       if (span.status.code === SpanStatusCode.ERROR) entry.error = true;
     }
     resultCallback({ code: ExportResultCode.SUCCESS });
@@ -120,9 +162,9 @@ export class RingBufferSpanExporter implements SpanExporter {
   recent(query: RecentTracesQuery = {}): TraceRecord[] {
     const limit = Math.max(0, Math.min(query.limit ?? 50, this.capacity));
     const out: TraceRecord[] = [];
-    const ids = [...this.traces.keys()];
-    for (let i = ids.length - 1; i >= 0 && out.length < limit; i--) {
-      const id = ids[i] as string;
+    for (let n = 1; n <= this.capacity && out.length < limit; n++) {
+      const id = this.order[(this.next - n + this.capacity) % this.capacity];
+      if (id === undefined) break;
       const entry = this.traces.get(id) as Entry;
       if (query.errorsOnly && !entry.error) continue;
       out.push(this.toTrace(id, entry));
@@ -133,6 +175,8 @@ export class RingBufferSpanExporter implements SpanExporter {
   /** Forgets every trace (tests, or an operator clearing the console). */
   clear(): void {
     this.traces.clear();
+    this.order.fill(undefined as unknown as string);
+    this.next = 0;
   }
 
   shutdown(): Promise<void> {
@@ -145,7 +189,7 @@ export class RingBufferSpanExporter implements SpanExporter {
   }
 
   private toTrace(id: string, entry: Entry): TraceRecord {
-    const spans = entry.spans.map(toRecord).sort((a, b) => a.start_time.localeCompare(b.start_time));
+    const spans = entry.spans.map((span) => toRecord(span, this.service)).sort((a, b) => a.start_time.localeCompare(b.start_time));
     const ids = new Set(spans.map((s) => s.span_id));
     // The root is the span whose parent this process never saw (a remote or absent parent).
     const root = spans.find((s) => s.parent_span_id === null || !ids.has(s.parent_span_id)) ?? spans[0];

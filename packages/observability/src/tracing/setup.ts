@@ -47,8 +47,9 @@ export function setupTracing(options: TracingOptions): TracingHandle {
   ensureContextManager();
   const idGenerator = new SeededIdGenerator();
   const processors: SpanProcessor[] = [];
+  const serviceName = process.env.OTEL_SERVICE_NAME || options.serviceName;
   const size = options.ringBufferSize ?? 10_000;
-  const traces = size > 0 ? new RingBufferSpanExporter(size) : undefined;
+  const traces = size > 0 ? new RingBufferSpanExporter(serviceName, size) : undefined;
   if (traces) {
     processors.push(
       new BatchSpanProcessor(traces, {
@@ -67,7 +68,7 @@ export function setupTracing(options: TracingOptions): TracingHandle {
   }
   if (options.diagLogger) diag.setLogger(options.diagLogger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
 
-  const attributes: Record<string, string> = { 'service.name': process.env.OTEL_SERVICE_NAME || options.serviceName };
+  const attributes: Record<string, string> = { 'service.name': serviceName };
   if (options.serviceVersion) attributes['service.version'] = options.serviceVersion;
   if (options.environment) attributes['deployment.environment.name'] = options.environment;
   const provider = new BasicTracerProvider({
