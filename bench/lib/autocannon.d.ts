@@ -8,6 +8,10 @@ declare module 'autocannon' {
     duration?: number;
     pipelining?: number;
     timeout?: number;
+    /** Requests per second across all connections (0 or absent: no limit). */
+    overallRate?: number;
+    /** Requests per second of each connection; takes precedence over `overallRate`. */
+    connectionRate?: number;
     headers?: Record<string, string>;
   }
 

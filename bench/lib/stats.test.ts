@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fmt, median, pct, percentile, ratio, roundOrder, verdict } from './stats.js';
+import { fmt, median, MIN_RATE_FRACTION, pct, percentile, rateSustained, ratio, roundOrder, SampleBuffer, verdict } from './stats.js';
 
 describe('median', () => {
   it('takes the middle value of an odd count, whatever the input order', () => {
@@ -79,5 +79,37 @@ describe('formatting', () => {
     assert.equal(fmt(999), '999');
     assert.equal(fmt(-1234), '−1 234');
     assert.equal(pct(0.7346), '73.5 %');
+  });
+});
+
+describe('SampleBuffer', () => {
+  it('keeps every pushed value in order, growing past its initial capacity', () => {
+    const buffer = new SampleBuffer(2);
+    for (let i = 1; i <= 5; i++) buffer.push(i / 4);
+    assert.equal(buffer.length, 5);
+    assert.deepEqual([...buffer.values()], [0.25, 0.5, 0.75, 1, 1.25]);
+    assert.equal(percentile(buffer.values(), 99), 1.25);
+  });
+
+  it('is empty until something is pushed', () => {
+    const buffer = new SampleBuffer();
+    assert.equal(buffer.length, 0);
+    assert.equal(buffer.values().length, 0);
+  });
+});
+
+describe('rateSustained', () => {
+  it('requires at least 95 % of the target rate by default', () => {
+    assert.equal(MIN_RATE_FRACTION, 0.95);
+    assert.equal(rateSustained(1000, 1000), true);
+    assert.equal(rateSustained(950, 1000), true);
+    assert.equal(rateSustained(949, 1000), false);
+    assert.equal(rateSustained(1020, 1000), true);
+  });
+
+  it('takes another threshold and rejects a non-positive target', () => {
+    assert.equal(rateSustained(800, 1000, 0.8), true);
+    assert.equal(rateSustained(799, 1000, 0.8), false);
+    assert.throws(() => rateSustained(1, 0), RangeError);
   });
 });

@@ -66,3 +66,45 @@ export function fmt(value: number, decimals = 0): string {
 export function pct(value: number, decimals = 1): string {
   return `${(value * 100).toFixed(decimals)} %`;
 }
+
+/**
+ * A growable buffer of latency samples (ms) backed by a Float64Array, so a window of
+ * hundreds of thousands of responses costs no per-sample allocation.
+ */
+export class SampleBuffer {
+  #values: Float64Array;
+  #length = 0;
+
+  constructor(initialCapacity = 1 << 16) {
+    this.#values = new Float64Array(Math.max(1, initialCapacity));
+  }
+
+  /** Appends one sample, doubling the capacity when full. */
+  push(value: number): void {
+    if (this.#length === this.#values.length) {
+      const grown = new Float64Array(this.#values.length * 2);
+      grown.set(this.#values);
+      this.#values = grown;
+    }
+    this.#values[this.#length++] = value;
+  }
+
+  /** How many samples were pushed. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** The samples pushed so far (a view, not a copy). */
+  values(): Float64Array {
+    return this.#values.subarray(0, this.#length);
+  }
+}
+
+/** The share of a fixed target rate that must actually be achieved for its latencies to count. */
+export const MIN_RATE_FRACTION = 0.95;
+
+/** Whether `achievedRps` reached at least `minFraction` of `targetRps` (the paced rate was sustained). */
+export function rateSustained(achievedRps: number, targetRps: number, minFraction = MIN_RATE_FRACTION): boolean {
+  if (!(targetRps > 0)) throw new RangeError(`target rate must be positive, got ${targetRps}`);
+  return achievedRps >= targetRps * minFraction;
+}
