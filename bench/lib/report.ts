@@ -369,7 +369,7 @@ ${lg.samplePino}
 
 ${table(['registry', 'series', 'bytes', 'render ms (median)', 'renders (ms)'], report.micro.render.map((c) => [c.name, fmt(c.series), fmt(c.bytes), c.medianMs.toFixed(1), c.rendersMs.map((x) => x.toFixed(1)).join(', ')]))}
 
-Method: \`createMetrics({ service: 'bench', runtime: false })\`, every series incremented/observed once, then \`await metrics.render()\` timed ${m.renders} times after 2 warm-up renders (Prometheus text format, \`service\` default label on every series).
+Method: \`createMetrics({ service: 'bench', runtime: false })\`, every series incremented/observed once, then \`await metrics.render()\` timed ${m.renders} times after 2 warm-up renders (Prometheus text format, with the \`service\` label on every series).
 
 ## Raw HTTP samples
 

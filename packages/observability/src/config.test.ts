@@ -35,6 +35,7 @@ describe('observabilityConfigFromEnv', () => {
       [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'tempo:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT'],
       [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://x' }, 'OTEL_EXPORTER_OTLP_ENDPOINT'],
       [{ TRACE_BUFFER_SIZE: '-1' }, 'TRACE_BUFFER_SIZE'],
+      [{ LOG_DIR: '/proc/x' }, 'LOG_DIR'],
     ];
     for (const [env, variable] of cases) {
       assert.throws(() => observabilityConfigFromEnv('auth', env), (err: unknown) => err instanceof ConfigError && err.variable === variable && err.message.startsWith(`${variable}:`));

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from './logging/levels.js';
 
 /** Observability settings of one service, validated and frozen. */
@@ -43,6 +44,14 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
 }
 
+function logDir(raw: string | undefined): string | undefined {
+  const dir = raw?.trim();
+  if (!dir) return undefined;
+  // Kernel pseudo-filesystems: Node's recursive mkdir spins forever on them.
+  if (/^\/(proc|sys)(\/|$)/.test(resolve(dir))) throw new ConfigError('LOG_DIR', `must be a normal directory, not under /proc or /sys, got "${dir}"`);
+  return dir;
+}
+
 /**
  * Reads the observability variables of SPEC §2–§4 once, at start, and fails with a message
  * that names the bad variable: LOG_LEVEL, LOG_FORMAT, LOG_DIR, LOG_RETENTION_DAYS,
@@ -69,7 +78,7 @@ export function observabilityConfigFromEnv(service: string, env: Env = process.e
     environment: env.ENVIRONMENT?.trim() || undefined,
     logLevel: level,
     logFormat: format,
-    logDir: env.LOG_DIR?.trim() || undefined,
+    logDir: logDir(env.LOG_DIR),
     logRetentionDays: integer(env, 'LOG_RETENTION_DAYS', 14, 1, 3650),
     metricsEnabled: boolean(env, 'METRICS_ENABLED', true),
     otlpEndpoint: otlp,

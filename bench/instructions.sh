@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Instructions per request, counted by valgrind's callgrind: repeatable whatever else the
+# machine is doing, unlike req/s on a shared 2-core box. For each variant of
+# bench/servers/variants.ts it runs the server twice under callgrind (N1 and N2 sequential
+# requests over one keep-alive connection, each after the same WARMUP requests) and reports
+# (Ir(N2) - Ir(N1)) / (N2 - N1), so start-up and most JIT compilation (which goes on for the
+# first thousand-odd requests and would otherwise be charged to them) cancel out.
+# Needs valgrind (Debian: apt-get install valgrind). Takes several minutes per variant.
+# Usage: bench/instructions.sh ROUTE VARIANT [VARIANT...]   e.g. bench/instructions.sh json bare als full
+set -euo pipefail
+cd "$(dirname "$0")/.."
+route=${1:?route: hello or json}; shift
+WARMUP=${WARMUP:-1500}; N1=${N1:-0}; N2=${N2:-1000}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+count() { # variant n port -> total Ir
+  local variant=$1 n=$2 port=$3
+  VARIANT=$variant PORT=$port timeout 900 valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$variant.$n" \
+    node --conditions=source --import tsx bench/servers/variants.ts >/dev/null 2>"$tmp/err.$variant.$n" &
+  local pid=$!
+  for _ in $(seq 1 180); do sleep 1; curl -sf -o /dev/null "http://127.0.0.1:$port/$route" && break; done
+  node bench/lib/sequential-client.mjs "$port" $((WARMUP + n)) "$route"
+  kill -INT "$pid"; wait "$pid" 2>/dev/null || true
+  grep -E '^summary:' "$tmp/cg.$variant.$n" | awk '{print $2}'
+}
+
+port=${PORT_BASE:-39300}
+for variant in "$@"; do
+
+  a=$(count "$variant" "$N1" $((port++)))
+  b=$(count "$variant" "$N2" $((port++)))
+  echo "$route $variant: $(( (b - a) / (N2 - N1) )) instructions per request"
+done
