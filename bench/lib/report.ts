@@ -3,6 +3,7 @@
  * machine, method, per-route medians (throughput at saturation, latency at a fixed rate), ratios
  * against the targets, logger and render costs.
  */
+import type { LoadResult } from './load.js';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,21 +16,13 @@ export type Arm = 'bare' | 'full' | 'assembled';
 export type Route = 'hello' | 'json';
 
 /** One server of one arm on one route in one round: a saturation window, then a fixed-rate window. */
-export interface HttpSample {
+/** The saturation window's figures come from {@link LoadResult}. */
+export interface HttpSample extends LoadResult {
   round: number;
   /** Position of the arm within its route's run order in this round (0-based). */
   position: number;
   arm: Arm;
   route: Route;
-  /** Saturation window (closed loop): mean req/s, exact p50/p99 ms of its 2xx responses. */
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  autocannonP99Ms: number;
-  requests: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
   /** Fixed-rate window: the requested rate and the rate achieved, req/s. */
   fixedRatePerSecond: number;
   fixedAchievedRps: number;

@@ -73,7 +73,7 @@ const Fastify = require('fastify');
 const pino = require('pino');
 const pinoHttp = require('pino-http');
 const promClient = require('prom-client');
-const { announceFailure, announceReady, bindToParent, registerRoutes, repeatFromEnv } = require('./common.cjs');
+const { announceFailure, bindToParent, listenAndAnnounce, registerRoutes, repeatFromEnv } = require('./common.cjs');
 
 async function main() {
   bindToParent();
@@ -127,10 +127,7 @@ async function main() {
   app.get('/debug/spans', async () => ({ exported: spanSink.total }));
   registerRoutes(app, repeat);
 
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
-  announceReady(address.port, repeat);
+  await listenAndAnnounce(app, repeat);
 }
 
 main().catch(announceFailure);

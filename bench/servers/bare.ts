@@ -3,17 +3,14 @@
  * Started by bench/run.ts as a child process; see ./common.cjs for the IPC protocol.
  */
 import Fastify from 'fastify';
-import { announceFailure, announceReady, bindToParent, registerRoutes, repeatFromEnv } from './common.cjs';
+import { announceFailure, bindToParent, listenAndAnnounce, registerRoutes, repeatFromEnv } from './common.cjs';
 
 async function main(): Promise<void> {
   bindToParent();
   const repeat = repeatFromEnv();
   const app = Fastify({ logger: false });
   registerRoutes(app, repeat);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
-  announceReady(address.port, repeat);
+  await listenAndAnnounce(app, repeat);
 }
 
 main().catch(announceFailure);

@@ -153,6 +153,14 @@ function onProfileCommand(msg) {
 }
 
 /** Tells the parent the server listens on `port`, with the measured per-call µs of `/json`. */
+/** Listens on an ephemeral loopback port, then tells the parent it is ready. */
+async function listenAndAnnounce(app, repeat) {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
+  announceReady(address.port, repeat);
+}
+
 function announceReady(port, repeat) {
   const workUs = measureWorkUs(repeat, 300);
   if (process.send) process.send({ type: 'ready', port, workUs });
@@ -174,4 +182,5 @@ exports.registerRoutes = registerRoutes;
 exports.repeatFromEnv = repeatFromEnv;
 exports.bindToParent = bindToParent;
 exports.announceReady = announceReady;
+exports.listenAndAnnounce = listenAndAnnounce;
 exports.announceFailure = announceFailure;

@@ -23,5 +23,7 @@ export function repeatFromEnv(env?: Record<string, string | undefined>): number;
 export function bindToParent(): void;
 /** Sends `{ type: 'ready', port, workUs }` to the parent. */
 export function announceReady(port: number, repeat: number): void;
+/** Listens on an ephemeral loopback port, then tells the parent it is ready. */
+export function listenAndAnnounce(app: { listen(o: { host: string; port: number }): Promise<unknown>; server: { address(): unknown } }, repeat: number): Promise<void>;
 /** Sends `{ type: 'error', message }` to the parent and exits. */
 export function announceFailure(err: unknown): void;

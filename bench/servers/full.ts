@@ -7,7 +7,7 @@
  */
 import Fastify from 'fastify';
 import { createObservability, observabilityConfigFromEnv, observabilityPlugin } from '@samosachaat/observability';
-import { announceFailure, announceReady, bindToParent, registerRoutes, repeatFromEnv } from './common.cjs';
+import { announceFailure, bindToParent, listenAndAnnounce, registerRoutes, repeatFromEnv } from './common.cjs';
 
 async function main(): Promise<void> {
   bindToParent();
@@ -16,10 +16,7 @@ async function main(): Promise<void> {
   const app = Fastify({ logger: false });
   await app.register(observabilityPlugin, { obs, localMode: true });
   registerRoutes(app, repeat);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
-  announceReady(address.port, repeat);
+  await listenAndAnnounce(app, repeat);
 }
 
 main().catch(announceFailure);
