@@ -302,6 +302,17 @@ describe('observability plugin: health, readiness, debug traces', () => {
     await t.close();
   });
 
+  it('at LOG_LEVEL=info, successful probes write no access line and other requests do', async () => {
+    const t = await buildTestApp((app) => {
+      app.get('/work', async () => ({}));
+    }, { env: { LOG_LEVEL: 'info' } });
+    await t.app.inject({ url: '/health' });
+    await t.app.inject({ url: '/metrics' });
+    await t.app.inject({ url: '/work' });
+    assert.deepEqual(t.logs.find('http_request_completed').map((l) => [l.route, l.level]), [['/work', 'info']]);
+    await t.close();
+  });
+
   it('serves recent traces openly in local mode, by id and errors only', async () => {
     const t = await buildTestApp((app) => {
       app.get('/ok', async () => ({}));

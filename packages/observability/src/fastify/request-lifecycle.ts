@@ -108,6 +108,9 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
       if (aborted) span.setAttribute('samosachaat.client_disconnected', true);
       span.end();
 
+      // Probes and scrapes are logged at debug; skip building a line nobody will see.
+      const level = options.quietRoutes.has(state.route) && status < 400 ? 'debug' : 'info';
+      if (!access.isLevelEnabled(level)) return;
       const fields: Record<string, unknown> = {
         method: state.method,
         route: state.route,
@@ -120,10 +123,7 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
       const ua = request.headers['user-agent'];
       if (ua !== undefined) fields.user_agent = sanitizeHeaderValue(ua);
       fields.remote_addr = request.ip;
-      context.with(state.ctx, () => {
-        if (options.quietRoutes.has(state.route) && status < 400) access.debug(fields, 'http_request_completed');
-        else access.info(fields, 'http_request_completed');
-      });
+      context.with(state.ctx, () => access[level](fields, 'http_request_completed'));
     } catch (err) {
       reportTelemetryFailure(err);
     }
