@@ -66,10 +66,18 @@ export interface LoggerHandle {
 }
 
 function stdoutDestination(): { dest: DestinationStream; stop: () => void } {
-  const dest = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  // sonic-boom in buffer mode, fed one Buffer per line: in string mode it re-measures (and so
+  // flattens and copies) its whole pending chunk on every write, which costs microseconds per
+  // line and a chunk's worth of garbage whenever the event loop is busy (bench/ANALYSIS.md).
+  const boom = pino.destination({ dest: 1, sync: false, minLength: 4096, contentMode: 'buffer' });
+  const dest = {
+    write: (line: string) => boom.write(Buffer.from(line) as unknown as string),
+    flush: (cb?: (err?: Error) => void) => boom.flush(cb),
+    flushSync: () => boom.flushSync(),
+  };
   const timer = setInterval(() => {
     try {
-      dest.flush();
+      boom.flush();
     } catch {
       // Not open yet, or a write in flight: the next tick will do.
     }
