@@ -27,7 +27,7 @@ const quick = process.argv.includes('--quick');
 const outArg = process.argv.indexOf('--out');
 const outFile = outArg !== -1 && process.argv[outArg + 1] ? resolve(process.argv[outArg + 1] as string) : quick ? join(os.tmpdir(), 'samosachaat-bench-quick.md') : join(benchDir, 'RESULTS.md');
 
-const ARMS: Arm[] = ['bare', 'full', 'assembled'];
+const ARMS: Arm[] = ['bare', 'als', 'full', 'assembled'];
 const ROUTES: Route[] = ['hello', 'json'];
 const CONNECTIONS = 50;
 const WARMUP_S = quick ? 1 : 2;
@@ -133,6 +133,8 @@ function summarise(route: Route, samples: HttpSample[]): RouteSummary {
     assembledRatio: ratio(arms.assembled.rps, arms.bare.rps),
     fullRatioPaired: paired('full'),
     assembledRatioPaired: paired('assembled'),
+    alsRatio: ratio(arms.als.rps, arms.bare.rps),
+    alsRatioPaired: paired('als'),
     fixedRatePerSecond: FIXED_RATE[route],
     p99AddedMs: arms.full.fixedP99Ms - arms.bare.fixedP99Ms,
     assembledP99AddedMs: arms.assembled.fixedP99Ms - arms.bare.fixedP99Ms,

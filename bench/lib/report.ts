@@ -11,7 +11,7 @@ import type { MicroResult } from '../micro/main.js';
 import { fmt, pct, verdict, type TargetKind } from './stats.js';
 
 /** The three HTTP arms. */
-export type Arm = 'bare' | 'full' | 'assembled';
+export type Arm = 'bare' | 'als' | 'full' | 'assembled';
 /** The two measured routes. */
 export type Route = 'hello' | 'json';
 
@@ -70,6 +70,9 @@ export interface RouteSummary {
   /** Median over rounds of the same-round ratio, a drift-resistant cross-check. */
   fullRatioPaired: number;
   assembledRatioPaired: number;
+  /** median(als rps) / median(bare rps): the floor any AsyncLocalStorage request context sets. */
+  alsRatio: number;
+  alsRatioPaired: number;
   /** The fixed rate of the latency phase, req/s. */
   fixedRatePerSecond: number;
   /** median(full fixed-rate p99) − median(bare fixed-rate p99), ms: what the ≤ 1 ms target is judged on. */
@@ -194,6 +197,7 @@ export function machineLines(): string[] {
 
 const ARM_LABEL: Record<Arm, string> = {
   bare: 'bare Fastify',
+  als: 'floor: bare + one AsyncLocalStorage.run per request',
   full: 'full observability (@samosachaat/observability)',
   assembled: 'assembled (OTel auto-instr. + pino-http + prom-client)',
 };
@@ -224,6 +228,7 @@ export function verdictRows(report: BenchReport): string[][] {
   for (const r of report.routes) {
     const target = r.route === 'hello' ? TARGETS.helloRatio : TARGETS.jsonRatio;
     rows.push([`${r.route}: full / bare req/s`, ...check(pct(r.fullRatio), `≥ ${pct(target.value, 0)}`, verdict(r.fullRatio, target.value, target.kind))]);
+    rows.push([`${r.route}: floor — AsyncLocalStorage alone / bare req/s`, pct(r.alsRatio), 'reference', '—']);
     const label = `${r.route}: p99 added at ${fmt(r.fixedRatePerSecond)} req/s (full − bare)`;
     const p99Verdict = verdict(r.p99AddedMs, TARGETS.p99AddedMs.value, 'max');
     const short = r.unsustained.filter((u) => u.arm === 'bare' || u.arm === 'full');
@@ -244,7 +249,7 @@ export function routeTables(report: BenchReport): string {
   for (const r of report.routes) {
     out.push(`### ${ROUTE_LABEL[r.route]}`, '');
     const rate = `${fmt(r.fixedRatePerSecond)} req/s`;
-    const rows = (['bare', 'full', 'assembled'] as const).map((arm) => {
+    const rows = (['bare', 'als', 'full', 'assembled'] as const).map((arm) => {
       const a = r.arms[arm];
       const bare = r.arms.bare;
       const short = r.unsustained.some((u) => u.arm === arm);
@@ -252,7 +257,7 @@ export function routeTables(report: BenchReport): string {
         ARM_LABEL[arm],
         fmt(a.rps),
         arm === 'bare' ? '100 %' : pct(a.rps / bare.rps),
-        arm === 'full' ? pct(r.fullRatioPaired) : arm === 'assembled' ? pct(r.assembledRatioPaired) : '—',
+        arm === 'full' ? pct(r.fullRatioPaired) : arm === 'assembled' ? pct(r.assembledRatioPaired) : arm === 'als' ? pct(r.alsRatioPaired) : '—',
         fmt(a.p50Ms, 2),
         fmt(a.p99Ms, 2),
         arm === 'bare' ? '—' : signed(a.p99Ms - bare.p99Ms),
@@ -333,6 +338,7 @@ Published reference for the assembled stack: ~18 % of bare kept with OpenTelemet
 
 - Arms, each a separate child process (\`process.execPath\`), listening on 127.0.0.1 on an ephemeral port reported back over the IPC channel; stdout and stderr on a \`/dev/null\` file descriptor, so every log line is really serialised and written, then discarded:
   - **bare**: \`Fastify({ logger: false })\`, no plugin (\`bench/servers/bare.ts\`).
+  - **als** (floor): bare plus one \`AsyncLocalStorage.run\` per request in an onRequest hook, nothing else (\`bench/servers/als.ts\`). SPEC §2 keeps the request context in AsyncLocalStorage (shared with OpenTelemetry); on Node.js 20 that switches on async hooks and V8 promise hooks for the whole process, so no implementation of the spec can keep more than this arm.
   - **full**: the same plus \`observabilityPlugin\` with \`createObservability(observabilityConfigFromEnv('bench', env))\`, default configuration: request context (AsyncLocalStorage), one JSON access-log line per request to stdout (pino, asynchronous SonicBoom), prom-client HTTP metrics and runtime metrics, a 100 %-sampled SERVER span per request into the in-memory ring buffer (TRACE_BUFFER_SIZE default 10,000) behind a BatchSpanProcessor (\`bench/servers/full.ts\`).
   - **assembled**: CommonJS (\`bench/servers/assembled.cjs\`); \`NodeSDK\` + \`getNodeAutoInstrumentations()\` started before \`fastify\` is required (defaults: http, net, dns, undici, pino, … active), \`AlwaysOnSampler\`, BatchSpanProcessor (same settings as the package's) into a bounded in-memory sink of 10,000 spans, metrics/logs exporters \`none\`; \`pino-http\` request logging to stdout (asynchronous SonicBoom); a prom-client middleware (onRequest/onResponse hooks observing a histogram and a counter labelled method/route/status) plus default runtime metrics. **Caveat:** \`@opentelemetry/auto-instrumentations-node\` 0.81.2 no longer contains a Fastify instrumentation (removed March 2026 in favour of \`@fastify/otel\`, which is not installed here), so this arm creates only the http SERVER span (renamed after the route by an onRequest hook) — it is a *lower bound* on the cost of the usual hand-assembled stack.
 - Routes (identical code in every arm, \`bench/servers/common.cjs\`, async handlers): \`/hello\` returns \`{ hello: 'world' }\`; \`/json\` runs JSON.parse + JSON.stringify of a ${m.payloadBytes}-byte chat-shaped document ${m.jsonRepeat} times. The repeat count was calibrated once by the parent so one call takes ~85 µs (median): unit ${m.calibrationUnitUs.toFixed(1)} µs, calibrated call ${m.calibrationPerCallUs.toFixed(1)} µs; every server re-measured it at start: median **${m.serverWorkUs.toFixed(1)} µs per call**.
