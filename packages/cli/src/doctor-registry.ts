@@ -1,12 +1,26 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { configFromEnv as authConfig, jwtKeysDoctorCheck, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE } from '@samosachaat/auth';
+import { configFromEnv as chatConfig } from '@samosachaat/chat-api';
+import { configFromEnv as inferenceConfig } from '@samosachaat/inference';
 import {
   DoctorRegistry,
   diskSpaceCheck,
   logDirWritableCheck,
   portsFreeCheck,
+  type DoctorCheck,
   type PortSpec,
 } from '@samosachaat/observability';
+import { openPlatformDatabase } from './commands.js';
+import {
+  configurationCheck,
+  metricsValidCheck,
+  modelLoadedCheck,
+  prometheusTargetsCheck,
+  servicesReadyCheck,
+  serviceTargets,
+  traceErrorRateCheck,
+} from './platform-checks.js';
 
 /** Default ports of the samosaChaat services, as the system spec assigns them. */
 export const SERVICE_PORTS: readonly PortSpec[] = Object.freeze([
@@ -16,8 +30,10 @@ export const SERVICE_PORTS: readonly PortSpec[] = Object.freeze([
   { port: 8003, service: 'inference' },
 ]);
 
-/** Where data lives when `SAMOSACHAAT_DATA_DIR` is unset, relative to the working directory. */
+/** Where data lives when `DATA_DIR` is unset, relative to the working directory. */
 export const DEFAULT_DATA_DIR = './.data';
+
+type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * Returns `path` if it exists, else its closest existing ancestor. Before the first start the
@@ -33,15 +49,73 @@ export function nearestExistingDir(path: string): string {
   return current;
 }
 
+/** Database reachable, writable (in a rolled-back transaction) and migrations current. */
+export function databaseCheck(env: Env, cwd: string): DoctorCheck {
+  return {
+    name: 'database',
+    description: 'the database is reachable, writable and its migrations are current',
+    run: async () => {
+      let db;
+      try {
+        db = await openPlatformDatabase({ env, cwd });
+      } catch (err) {
+        return { ok: false, detail: `cannot open the database: ${(err as Error).message}`, fix: 'check DATABASE_URL (server running, credentials, database exists), or DATA_DIR for the embedded database' };
+      }
+      try {
+        await db.ping();
+        await db
+          .transaction(async (tx) => {
+            await tx.query('CREATE TEMPORARY TABLE samosachaat_doctor_probe (x integer) ON COMMIT DROP', [], { operation: 'doctor.probe' });
+            await tx.query('INSERT INTO samosachaat_doctor_probe (x) VALUES (1)', [], { operation: 'doctor.probe' });
+            throw new RollbackProbe();
+          })
+          .catch((err: unknown) => {
+            if (!(err instanceof RollbackProbe)) throw err;
+          });
+        const status = await db.migrationStatus();
+        if (status.pending.length) {
+          return {
+            ok: false,
+            detail: `${db.description}: ${status.pending.length} pending migration(s): ${status.pending.map((m) => `${m.version}_${m.name}`).join(', ')}`,
+            fix: 'run `samosachaat migrate` (or start the services with MIGRATE_ON_START=true)',
+          };
+        }
+        return { ok: true, detail: `${db.description}: reachable, writable, ${status.applied.length} migrations applied, none pending` };
+      } catch (err) {
+        return { ok: false, detail: `${db.description}: ${(err as Error).message}`, fix: 'check the database server and the permissions of the DATABASE_URL user (it must be able to write)' };
+      } finally {
+        await db.close();
+      }
+    },
+  };
+}
+
+class RollbackProbe extends Error {}
+
 /**
- * Builds the registry `samosachaat doctor` runs: the checks that need no running service.
- * Services will add their own (database, JWT keys, readiness...) as they land.
+ * Builds the registry `samosachaat doctor` runs: this machine (disk, log folder, ports), the
+ * configuration, the JWT keys and the database, then the running services.
  */
-export function buildDoctorRegistry(env: Readonly<Record<string, string | undefined>>, cwd: string): DoctorRegistry {
-  const dataDir = resolve(cwd, env['SAMOSACHAAT_DATA_DIR'] || DEFAULT_DATA_DIR);
+export function buildDoctorRegistry(env: Env, cwd: string): DoctorRegistry {
+  const dataDir = resolve(cwd, env['DATA_DIR'] || DEFAULT_DATA_DIR);
   const logDir = env['LOG_DIR']?.trim() ? resolve(cwd, env['LOG_DIR']) : undefined;
+  const keyDir = resolve(dataDir, 'keys');
+  const targets = serviceTargets(env);
   return new DoctorRegistry()
+    .register(configurationCheck({ auth: authConfig, 'chat-api': chatConfig, inference: inferenceConfig } as Record<string, (e: Env) => unknown>, { ...env, DATA_DIR: dataDir }))
+    .register(
+      jwtKeysDoctorCheck({
+        privateKeyPath: env['JWT_PRIVATE_KEY_PATH']?.trim() || resolve(keyDir, PRIVATE_KEY_FILE),
+        publicKeyPath: env['JWT_PUBLIC_KEY_PATH']?.trim() || resolve(keyDir, PUBLIC_KEY_FILE),
+      }),
+    )
+    .register(databaseCheck(env, cwd))
+    .register(servicesReadyCheck(targets))
+    .register(modelLoadedCheck(targets.find((t) => t.name === 'inference')!))
+    .register(portsFreeCheck({ ports: SERVICE_PORTS }))
     .register(diskSpaceCheck({ path: nearestExistingDir(dataDir) }))
     .register(logDirWritableCheck({ dir: logDir }))
-    .register(portsFreeCheck({ ports: SERVICE_PORTS }));
+    .register(metricsValidCheck(targets, env))
+    .register(traceErrorRateCheck(targets, env))
+    .register(prometheusTargetsCheck(env));
 }

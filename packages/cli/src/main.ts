@@ -1,7 +1,10 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runDoctorCli, type DoctorCliIo } from '@samosachaat/observability';
+import { EXIT_USAGE, keysCommand, migrateCommand, tokenCommand } from './commands.js';
 import { buildDoctorRegistry } from './doctor-registry.js';
+import { logsCommand, tracesCommand } from './inspect.js';
+import { runStart } from './start.js';
 
 /** The process surface the CLI needs, injectable so `main` can run inside a test. */
 export interface CliIo extends DoctorCliIo {
@@ -9,26 +12,22 @@ export interface CliIo extends DoctorCliIo {
   cwd: string;
 }
 
-/** Exit status for a wrong command line, shared with the doctor's usage errors. */
-const EXIT_USAGE = 2;
 
 const USAGE = `usage: samosachaat <command> [options]
 
 commands:
-  doctor [--json] [check...]  check this machine can run samosaChaat; every failure says how to fix it
+  start                       start the whole platform on embedded defaults (PGlite database, demo engine,
+                              development login) and print the URLs, a token and a curl to try it
+  doctor [--json] [check...]  check this machine and the running platform; every failure says how to fix it
                               (\`samosachaat doctor --help\` lists its options and checks)
-  start                       start the samosaChaat services (not available yet, see below)
+  migrate [--status]          apply pending database migrations (DATABASE_URL, or PGlite in DATA_DIR)
+  keys [--dir D] [--force]    write a new RS256 key pair for auth (mode 0600; default DATA_DIR/keys)
+  token --email E [--name N]  print a development access token for that user (needs the keys and the database)
+  traces [--errors] [--limit N] [--json] [TRACE_ID]
+                              recent traces from every service's buffer, or one trace as a waterfall
+  logs [--trace ID] [--service S] [--level L] [--since T] [--json]
+                              log lines from LOG_DIR files (npm start: DATA_DIR/logs), across services
   help                        show this help
-
-Today this version ships the observability foundation and the doctor; the services are not built yet.
-`;
-
-// Said plainly because a `start` that printed nothing, or faked success, would send people
-// debugging services that do not exist.
-const START_MESSAGE = `samosachaat start: there is nothing to start yet.
-The samosaChaat services (auth, chat-api, inference, web) are not built yet in this version.
-What exists today is the observability foundation (packages/observability) and the doctor:
-  npm run doctor
 `;
 
 /** The real process's streams, environment and working directory. */
@@ -38,7 +37,7 @@ export function processIo(): CliIo {
 
 /**
  * Runs one `samosachaat` invocation and resolves with its exit status: the doctor's own
- * status for `doctor`, 1 for `start` (nothing to start yet), 2 for a wrong command line.
+ * status for `doctor`, 0 when a command succeeded, 1 when it failed, 2 for a wrong command line.
  */
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   const [command, ...rest] = argv;
@@ -46,8 +45,21 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     case 'doctor':
       return runDoctorCli(buildDoctorRegistry(io.env, io.cwd), rest, { ...io, command: 'samosachaat doctor' });
     case 'start':
-      io.stderr.write(START_MESSAGE);
-      return 1;
+      if (rest.length) {
+        io.stderr.write(`samosachaat start: unexpected argument "${rest[0]}"; configure it with environment variables (see the README)\n`);
+        return EXIT_USAGE;
+      }
+      return runStart(io);
+    case 'migrate':
+      return migrateCommand(rest, io);
+    case 'keys':
+      return keysCommand(rest, io);
+    case 'token':
+      return tokenCommand(rest, io);
+    case 'traces':
+      return tracesCommand(rest, io);
+    case 'logs':
+      return logsCommand(rest, io);
     case 'help':
     case '--help':
     case '-h':

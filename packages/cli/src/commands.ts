@@ -1,0 +1,97 @@
+/**
+ * The `migrate`, `keys` and `token` commands. Each takes the CLI's io (streams, env, cwd),
+ * parses its own options strictly (an unknown option is a usage error, exit 2) and resolves
+ * with the exit status.
+ */
+import { resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { databaseConfigFromEnv, openDatabase, type Database } from '@samosachaat/db';
+import { generateJwtKeys, loadJwtKeys, mintDevelopmentToken, parseAdminEmails as adminEmailsOf, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE } from '@samosachaat/auth';
+import { runningEmbeddedUrl } from './embedded-state.js';
+import type { CliIo } from './main.js';
+
+export const EXIT_USAGE = 2;
+
+function options<const T extends NonNullable<ParseArgsConfig['options']>>(io: CliIo, command: string, args: readonly string[], spec: T) {
+  try {
+    return parseArgs({ args: [...args], options: spec, strict: true as const, allowPositionals: false as const }).values;
+  } catch (err) {
+    io.stderr.write(`samosachaat ${command}: ${(err as Error).message}\nrun \`samosachaat --help\` for the options\n`);
+    return undefined;
+  }
+}
+
+/** The data folder: DATA_DIR (default ./.data) against the working directory. */
+export function dataDirOf(io: Pick<CliIo, 'env' | 'cwd'>): string {
+  return resolve(io.cwd, io.env['DATA_DIR']?.trim() || '.data');
+}
+
+/**
+ * Opens the database the platform uses: DATABASE_URL; else the embedded server `npm start` is
+ * running on DATA_DIR; else the PGlite folder itself (nothing else has it open).
+ */
+export async function openPlatformDatabase(io: Pick<CliIo, 'env' | 'cwd'>): Promise<Database> {
+  const dataDir = dataDirOf(io);
+  const config = databaseConfigFromEnv({ ...io.env, DATA_DIR: dataDir } as NodeJS.ProcessEnv);
+  return openDatabase({ url: config.url ?? runningEmbeddedUrl(dataDir), dataDir: config.dataDir });
+}
+
+async function withDatabase<T>(io: CliIo, fn: (db: Database) => Promise<T>): Promise<T> {
+  const db = await openPlatformDatabase(io);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** `samosachaat migrate [--status]`: applies pending migrations, or lists applied and pending ones. */
+export async function migrateCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const values = options(io, 'migrate', args, { status: { type: 'boolean', default: false } });
+  if (!values) return EXIT_USAGE;
+  return withDatabase(io, async (db) => {
+    if (values.status) {
+      const status = await db.migrationStatus();
+      io.stdout.write(`database: ${db.description}\n`);
+      for (const m of status.applied) io.stdout.write(`  applied  ${String(m.version).padStart(4, '0')}_${m.name}  ${m.appliedAt?.toISOString() ?? ''}\n`);
+      for (const m of status.pending) io.stdout.write(`  pending  ${String(m.version).padStart(4, '0')}_${m.name}\n`);
+      io.stdout.write(status.pending.length ? `${status.pending.length} pending: run \`samosachaat migrate\`\n` : 'up to date\n');
+      return 0;
+    }
+    const applied = await db.migrate();
+    io.stdout.write(`database: ${db.description}\n`);
+    if (applied.length === 0) io.stdout.write('up to date: no pending migrations\n');
+    for (const m of applied) io.stdout.write(`  applied  ${String(m.version).padStart(4, '0')}_${m.name}\n`);
+    return 0;
+  });
+}
+
+/** `samosachaat keys [--dir D] [--force]`: writes a new RS256 key pair with mode 0600. */
+export async function keysCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const values = options(io, 'keys', args, { dir: { type: 'string' }, force: { type: 'boolean', default: false } });
+  if (!values) return EXIT_USAGE;
+  const dir = values.dir ? resolve(io.cwd, values.dir) : resolve(dataDirOf(io), 'keys');
+  const paths = await generateJwtKeys(dir, { force: values.force });
+  io.stdout.write(`wrote a new RS256 key pair (mode 0600):\n  JWT_PRIVATE_KEY_PATH=${paths.privateKeyPath}\n  JWT_PUBLIC_KEY_PATH=${paths.publicKeyPath}\n`);
+  return 0;
+}
+
+/** `samosachaat token --email E [--name N]`: prints an access token for a development user. */
+export async function tokenCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const values = options(io, 'token', args, { email: { type: 'string' }, name: { type: 'string' } });
+  if (!values) return EXIT_USAGE;
+  if (!values.email) {
+    io.stderr.write('samosachaat token: --email is required (e.g. --email you@example.com)\n');
+    return EXIT_USAGE;
+  }
+  const keyDir = resolve(dataDirOf(io), 'keys');
+  const keys = await loadJwtKeys({
+    privateKeyPath: io.env['JWT_PRIVATE_KEY_PATH']?.trim() || resolve(keyDir, PRIVATE_KEY_FILE),
+    publicKeyPath: io.env['JWT_PUBLIC_KEY_PATH']?.trim() || resolve(keyDir, PUBLIC_KEY_FILE),
+  });
+  return withDatabase(io, async (db) => {
+    const minted = await mintDevelopmentToken({ db, keys, email: values.email!, name: values.name, adminEmails: adminEmailsOf(io.env['ADMIN_EMAILS']) });
+    io.stdout.write(`${minted.access_token}\n`);
+    return 0;
+  });
+}

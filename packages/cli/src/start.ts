@@ -1,0 +1,282 @@
+/**
+ * `samosachaat start`: the whole platform on one machine, on embedded defaults.
+ *
+ * 1. Checks the ports are free (a clear message naming the port otherwise).
+ * 2. Serves the embedded PGlite database (DATA_DIR) over the PostgreSQL protocol on a loopback
+ *    port, unless DATABASE_URL points at a server, and applies pending migrations.
+ * 3. Starts inference, auth and chat-api as child processes (SAMOSACHAAT_LOCAL=true, one
+ *    INTERNAL_API_KEY generated for this run), waits until each answers /ready.
+ * 4. Prints the URLs, a development token and a ready-to-paste curl that streams a reply.
+ * 5. A service that dies is reported and the others keep running.
+ * 6. Ctrl-C (SIGINT) or SIGTERM: stops chat-api first (its streams drain), then auth and
+ *    inference, then the database; exits 0 (1 if a service had died).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openDatabase, startEmbeddedServer } from '@samosachaat/db';
+import { clearEmbeddedState, runningEmbeddedUrl, writeEmbeddedState } from './embedded-state.js';
+
+export interface StartIo {
+  stdout: { write(chunk: string): unknown };
+  stderr: { write(chunk: string): unknown };
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  /** Resolves when the user asks to stop (Ctrl-C / SIGTERM). Injectable for tests. */
+  stopSignal?: Promise<string>;
+}
+
+export interface ServiceSpec {
+  name: 'auth' | 'chat-api' | 'inference';
+  port: number;
+}
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const parentGuard = fileURLToPath(new URL('./parent-guard.ts', import.meta.url));
+
+/** Where each service's entry point lives (run from source through tsx). */
+export function serviceEntry(name: ServiceSpec['name']): string {
+  return join(repoRoot, 'services', name, 'src', 'main.ts');
+}
+
+function port(env: StartIo['env'], variable: string, fallback: number): number {
+  const raw = env[variable]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new StartError(`${variable} must be a port number (1-65535), got "${raw}"`);
+  return n;
+}
+
+/** A start-up failure with a message for people; no stack trace is printed for it. */
+export class StartError extends Error {
+  override name = 'StartError';
+}
+
+/** Resolves when `port` on 127.0.0.1 can be bound, rejects with a StartError naming it otherwise. */
+async function assertPortFree(p: number, what: string): Promise<void> {
+  await new Promise<void>((ok, fail) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      fail(new StartError(`port ${p} (${what}) is ${err.code === 'EADDRINUSE' ? 'already in use' : `not available (${err.code})`}: stop what holds it (\`ss -ltnp 'sport = :${p}'\`) or choose another port with the variable in the README`)),
+    );
+    server.listen({ port: p, host: '127.0.0.1', exclusive: true }, () => server.close(() => ok()));
+  });
+}
+
+async function waitReady(name: string, url: string, child: ChildProcess, timeoutMs: number, interrupted: () => string | undefined): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    const signal = interrupted();
+    if (signal) throw new StartError(`interrupted (${signal}) while waiting for ${name}; stopping what was started`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new StartError(`${name} exited during start-up (${child.exitCode ?? child.signalCode}); its output is above`);
+    try {
+      const res = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return;
+      last = `/ready answered ${res.status}: ${(await res.text()).slice(0, 200)}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new StartError(`${name} was not ready after ${Math.round(timeoutMs / 1000)} s (${last})`);
+}
+
+/** Forwards a child's output line by line, so lines of different services never interleave mid-line. */
+function forwardLines(from: NodeJS.ReadableStream, to: StartIo['stdout']): void {
+  let pending = '';
+  from.setEncoding('utf8');
+  from.on('data', (chunk: string) => {
+    pending += chunk;
+    const last = pending.lastIndexOf('\n');
+    if (last === -1) return;
+    to.write(pending.slice(0, last + 1));
+    pending = pending.slice(last + 1);
+  });
+  from.on('end', () => {
+    if (pending) to.write(`${pending}\n`);
+  });
+}
+
+function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  return new Promise((resolveStop) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolveStop();
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolveStop();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function defaultStopSignal(io: StartIo): Promise<string> {
+  return new Promise((resolveSignal) => {
+    let first = true;
+    const on = (signal: string) => () => {
+      if (first) {
+        first = false;
+        resolveSignal(signal);
+      } else {
+        // A second Ctrl-C must not kill the launcher half-way: the embedded database lives here.
+        io.stderr.write('samosachaat: still stopping (each service has 15 s to drain, then it is killed)…\n');
+      }
+    };
+    process.on('SIGINT', on('SIGINT'));
+    process.on('SIGTERM', on('SIGTERM'));
+  });
+}
+
+/** Runs the platform until the stop signal; resolves with the exit status. */
+export async function runStart(io: StartIo): Promise<number> {
+  const out = (s: string) => io.stdout.write(s);
+  const children: { name: string; child: ChildProcess }[] = [];
+  let embedded: { url: string; close(): Promise<void> } | undefined;
+  let stopping = false;
+  // Listen from the very start: Ctrl-C during start-up stops what has started, in order.
+  const stopSignal = io.stopSignal ?? defaultStopSignal(io);
+  let interrupted: string | undefined;
+  void stopSignal.then((signal) => (interrupted = signal));
+  const dataDirFor = resolve(io.cwd, io.env['DATA_DIR']?.trim() || '.data');
+  const stopAll = async () => {
+    // chat-api first: it drains its streams while inference and auth are still there to serve them.
+    for (const name of ['chat-api', 'auth', 'inference']) {
+      const entry = children.find((c) => c.name === name);
+      if (entry) await stopChild(entry.child, 15_000);
+    }
+    if (embedded) {
+      await embedded.close();
+      clearEmbeddedState(dataDirFor);
+    }
+  };
+  try {
+    const env = io.env;
+    const host = '127.0.0.1';
+    const specs: ServiceSpec[] = [
+      { name: 'inference', port: port(env, 'INFERENCE_PORT', 8003) },
+      { name: 'auth', port: port(env, 'AUTH_PORT', 8001) },
+      { name: 'chat-api', port: port(env, 'CHAT_API_PORT', 8002) },
+    ];
+    for (const s of specs) await assertPortFree(s.port, s.name);
+    const dataDir = dataDirFor;
+    mkdirSync(dataDir, { recursive: true });
+    const internalKey = env['INTERNAL_API_KEY']?.trim() || randomBytes(32).toString('base64url');
+    if (internalKey.length < 32) throw new StartError('INTERNAL_API_KEY must be at least 32 characters (unset it and `npm start` generates one per run)');
+
+    let databaseUrl = env['DATABASE_URL']?.trim();
+    if (!databaseUrl) {
+      const running = runningEmbeddedUrl(dataDir);
+      if (running) throw new StartError(`another samosachaat start is already serving ${dataDir} (${running}); stop it first, or set DATA_DIR to another folder`);
+      embedded = await startEmbeddedServer({ dataDir, host, port: port(env, 'EMBEDDED_DB_PORT', 0) });
+      databaseUrl = embedded.url;
+      writeEmbeddedState(dataDir, { url: embedded.url, pid: process.pid });
+      out(`samosachaat: embedded database (PGlite) in ${dataDir}, served on ${databaseUrl}\n`);
+    }
+    const db = await openDatabase({ url: databaseUrl });
+    try {
+      const applied = await db.migrate();
+      if (applied.length) out(`samosachaat: applied migrations ${applied.map((m) => `${m.version}_${m.name}`).join(', ')}\n`);
+    } finally {
+      await db.close();
+    }
+
+    const urls = Object.fromEntries(specs.map((s) => [s.name, `http://${host}:${s.port}`])) as Record<ServiceSpec['name'], string>;
+    const baseEnv: Record<string, string> = {
+      ...(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as Record<string, string>),
+      SAMOSACHAAT_LOCAL: 'true',
+      INTERNAL_API_KEY: internalKey,
+      DATA_DIR: dataDir,
+      DATABASE_URL: databaseUrl,
+      AUTH_URL: urls.auth,
+      INFERENCE_URL: urls.inference,
+      HOST: host,
+    };
+    for (const s of specs) {
+      // Own process group: Ctrl-C reaches only this launcher, which stops the services in order.
+      // The parent guard stops a service when this launcher goes away, however it ends.
+      const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', '--import', parentGuard, serviceEntry(s.name)], {
+        cwd: repoRoot,
+        env: { ...baseEnv, PORT: String(s.port) },
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: true,
+      });
+      forwardLines(child.stdout!, io.stdout);
+      forwardLines(child.stderr!, io.stderr);
+      children.push({ name: s.name, child });
+      await waitReady(s.name, urls[s.name], child, 60_000, () => interrupted);
+      out(`samosachaat: ${s.name} ready on ${urls[s.name]} (pid ${child.pid})\n`);
+    }
+
+    const token = await developmentToken(urls.auth);
+    const conversationId = await firstConversation(urls['chat-api'], token);
+    out(readyBanner(urls, token, conversationId));
+
+    // A service that dies is reported loudly, and the others keep running (so what the rest do
+    // without it can be seen); Ctrl-C then stops what remains and the exit status says it failed.
+    let died = 0;
+    for (const { name, child } of children) {
+      child.once('exit', (code, signal) => {
+        if (stopping) return;
+        died++;
+        io.stderr.write(`samosachaat: ${name} exited unexpectedly (${signal ?? `exit code ${code}`}); the other services keep running; Ctrl-C stops them\n`);
+      });
+    }
+    const signal = await stopSignal;
+    stopping = true;
+    out(`\nsamosachaat: stopping (${signal}): chat-api, auth, inference, database…\n`);
+    await stopAll();
+    out('samosachaat: stopped\n');
+    return died ? 1 : 0;
+  } catch (err) {
+    io.stderr.write(`samosachaat start: ${err instanceof StartError ? err.message : ((err as Error).stack ?? String(err))}\n`);
+    await stopAll();
+    return 1;
+  }
+}
+
+async function developmentToken(authUrl: string): Promise<string> {
+  const res = await fetch(`${authUrl}/auth/dev-login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'dev@samosachaat.local', name: 'Developer' }),
+  });
+  if (!res.ok) throw new StartError(`development login failed: ${res.status} ${(await res.text()).slice(0, 300)}`);
+  const body = (await res.json()) as { access_token: string };
+  return body.access_token;
+}
+
+async function firstConversation(chatUrl: string, token: string): Promise<string> {
+  const res = await fetch(`${chatUrl}/api/conversations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ title: 'Hello from npm start' }),
+  });
+  if (!res.ok) throw new StartError(`creating a first conversation failed: ${res.status} ${(await res.text()).slice(0, 300)}`);
+  return ((await res.json()) as { id: string }).id;
+}
+
+/** What a newcomer reads once everything is up. */
+export function readyBanner(urls: Record<ServiceSpec['name'], string>, token: string, conversationId: string): string {
+  return `
+samosaChaat is running (local mode: development login on, /debug/traces open).
+
+  chat-api   ${urls['chat-api']}     metrics ${urls['chat-api']}/metrics
+  auth       ${urls.auth}     metrics ${urls.auth}/metrics
+  inference  ${urls.inference}     metrics ${urls.inference}/metrics   (demo engine: not a language model)
+  traces     ${urls['chat-api']}/debug/traces
+
+Development token for dev@samosachaat.local (valid 1 hour; \`samosachaat token --email you@example.com\` mints another):
+
+  export TOKEN=${token}
+
+Stream a reply:
+
+  curl -N -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+    -d '{"content":"Tell me about samosas"}' ${urls['chat-api']}/api/conversations/${conversationId}/messages
+
+Press Ctrl-C to stop everything.
+`;
+}

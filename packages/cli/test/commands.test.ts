@@ -1,0 +1,169 @@
+/**
+ * keys, migrate, token, logs and traces, each run as a real `samosachaat` process against a
+ * fresh DATA_DIR (embedded PGlite) — what an operator types.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { importSPKI, jwtVerify } from 'jose';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+function cli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'packages/cli/src/main.ts', ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, NO_COLOR: '1', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+let scratch: string;
+let env: Record<string, string>;
+before(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'samosachaat-cmd-'));
+  env = { DATA_DIR: join(scratch, 'data'), LOG_DIR: '', DATABASE_URL: '' };
+});
+after(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+describe('keys, migrate, token', { timeout: 120_000 }, () => {
+  it('keys writes a 0600 pair and refuses to overwrite it without --force', async () => {
+    const first = await cli(['keys'], env);
+    assert.equal(first.status, 0, first.stderr);
+    const privatePath = join(scratch, 'data', 'keys', 'jwt-private.pem');
+    assert.match(first.stdout, new RegExp(`JWT_PRIVATE_KEY_PATH=${privatePath}`));
+    assert.equal((await stat(privatePath)).mode & 0o777, 0o600);
+    assert.equal((await stat(join(scratch, 'data', 'keys', 'jwt-public.pem'))).mode & 0o777, 0o600);
+    const again = await cli(['keys'], env);
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /already exists; not overwriting it/);
+    const before = await readFile(privatePath, 'utf8');
+    const forced = await cli(['keys', '--force'], env);
+    assert.equal(forced.status, 0, forced.stderr);
+    assert.notEqual(await readFile(privatePath, 'utf8'), before);
+  });
+
+  it('migrate --status lists pending migrations, migrate applies them, then it is up to date', async () => {
+    const status = await cli(['migrate', '--status'], env);
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(status.stdout, /pending {2}0001_initial/);
+    assert.match(status.stdout, /1 pending: run `samosachaat migrate`/);
+    const applied = await cli(['migrate'], env);
+    assert.equal(applied.status, 0, applied.stderr);
+    assert.match(applied.stdout, /applied {2}0001_initial/);
+    const again = await cli(['migrate'], env);
+    assert.match(again.stdout, /up to date: no pending migrations/);
+    const after = await cli(['migrate', '--status'], env);
+    assert.match(after.stdout, /applied {2}0001_initial/);
+    assert.match(after.stdout, /up to date/);
+  });
+
+  it('token prints an RS256 access token for the user that the public key verifies', async () => {
+    const { status, stdout, stderr } = await cli(['token', '--email', 'Ops@Example.com', '--name', 'On Call'], env);
+    assert.equal(status, 0, stderr);
+    const token = stdout.trim();
+    const publicKey = await importSPKI(await readFile(join(scratch, 'data', 'keys', 'jwt-public.pem'), 'utf8'), 'RS256');
+    const { payload } = await jwtVerify(token, publicKey, { issuer: 'samosachaat-auth' });
+    assert.equal(payload['email'], 'ops@example.com');
+    assert.equal(payload['name'], 'On Call');
+    assert.ok(typeof payload.sub === 'string' && payload.sub.length === 36);
+  });
+
+  it('usage errors exit 2 and name the problem', async () => {
+    const noEmail = await cli(['token'], env);
+    assert.equal(noEmail.status, 2);
+    assert.match(noEmail.stderr, /--email is required/);
+    const unknown = await cli(['migrate', '--down'], env);
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /Unknown option '--down'/);
+    const badTrace = await cli(['traces', 'xyz'], env);
+    assert.equal(badTrace.status, 2);
+    assert.match(badTrace.stderr, /"xyz" is not a trace id/);
+    const badLevel = await cli(['logs', '--level', 'loud'], env);
+    assert.equal(badLevel.status, 2);
+    assert.match(badLevel.stderr, /--level must be one of debug, info, warning, error, critical/);
+  });
+});
+
+describe('logs', () => {
+  it('follows one trace across services, in timestamp order, filtered by level', async () => {
+    const dir = join(scratch, 'logs');
+    await mkdir(dir, { recursive: true });
+    const trace = 'b'.repeat(32);
+    const line = (o: Record<string, unknown>) => `${JSON.stringify(o)}\n`;
+    await writeFile(
+      join(dir, 'chat-api-2026-11-25.log'),
+      line({ timestamp: '2026-11-25T10:00:00.000Z', level: 'info', service: 'chat-api', logger: 'http', message: 'http_request_completed', trace_id: trace, status_code: 200 }) +
+        line({ timestamp: '2026-11-25T10:00:00.500Z', level: 'info', service: 'chat-api', logger: 'http', message: 'other', trace_id: 'c'.repeat(32) }) +
+        'not json\n',
+    );
+    await writeFile(
+      join(dir, 'inference-2026-11-25.log'),
+      line({ timestamp: '2026-11-25T09:59:59.900Z', level: 'warning', service: 'inference', logger: 'generation', message: 'slow_generation', trace_id: trace }),
+    );
+    const all = await cli(['logs', '--dir', dir, '--trace', trace], env);
+    assert.equal(all.status, 0, all.stderr);
+    const shown = all.stdout.trim().split('\n');
+    assert.equal(shown.length, 2);
+    assert.match(shown[0] ?? '', /^2026-11-25T09:59:59\.900Z WARNING +inference +generation +slow_generation/);
+    assert.match(shown[1] ?? '', /chat-api .*http_request_completed {2}status_code=200/);
+    const warnings = await cli(['logs', '--dir', dir, '--level', 'warning', '--json'], env);
+    assert.deepEqual(warnings.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { message: string }).message), ['slow_generation']);
+  });
+});
+
+describe('traces', () => {
+  const servers: Server[] = [];
+  after(() => servers.forEach((s) => s.close()));
+
+  async function fakeService(service: string, traces: unknown[]): Promise<string> {
+    const server = createServer((req, res) => {
+      const one = /^\/debug\/traces\/([0-9a-f]{32})$/.exec(req.url ?? '');
+      res.setHeader('content-type', 'application/json');
+      if (one) {
+        const t = (traces as Array<{ trace_id: string }>).find((x) => x.trace_id === one[1]);
+        res.statusCode = t ? 200 : 404;
+        res.end(JSON.stringify(t ?? { error: { code: 'TRACE_NOT_FOUND', message: 'no such trace' } }));
+      } else res.end(JSON.stringify({ service, count: traces.length, traces }));
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    servers.push(server);
+    return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  }
+
+  function span(service: string, id: string, parent: string | null, name: string, start: string, ms: number, status = 'ok') {
+    return { trace_id: 'a'.repeat(32), span_id: id, parent_span_id: parent, name, kind: 'server', service, start_time: start, duration_ms: ms, status, attributes: {}, events: [] };
+  }
+
+  it('merges one trace from every service into a waterfall', async () => {
+    const chat = [span('chat-api', '1'.repeat(16), null, 'POST /api/conversations/:id/messages', '2026-11-25T10:00:00.000Z', 900)];
+    const inf = [span('inference', '2'.repeat(16), '1'.repeat(16), 'chat demo', '2026-11-25T10:00:00.100Z', 700, 'error')];
+    const record = (service: string, spans: unknown[]) => ({ trace_id: 'a'.repeat(32), root_name: 'x', start_time: '2026-11-25T10:00:00.000Z', duration_ms: 900, span_count: spans.length, dropped_spans: 0, error: service === 'inference', spans });
+    const urls = { CHAT_API_URL: await fakeService('chat-api', [record('chat-api', chat)]), INFERENCE_URL: await fakeService('inference', [record('inference', inf)]), AUTH_URL: await fakeService('auth', []) };
+    const one = await cli(['traces', 'a'.repeat(32)], { ...env, ...urls });
+    assert.equal(one.status, 0, one.stderr);
+    const lines = one.stdout.trim().split('\n');
+    assert.match(lines[0] ?? '', /^trace a{32} {2}900\.0 ms {2}2 spans {2}ERROR$/);
+    assert.match(lines[1] ?? '', /^chat-api +\|█{40}\| +900\.0 ms {2}POST \/api\/conversations\/:id\/messages$/);
+    assert.match(lines[2] ?? '', /^inference +\| {4}█+ *\| +700\.0 ms {4}chat demo {2}ERROR$/);
+    const list = await cli(['traces', '--json'], { ...env, ...urls });
+    const body = JSON.parse(list.stdout) as { traces: Array<{ trace_id: string; span_count: number; error: boolean; root_name: string }> };
+    assert.deepEqual(body.traces.map((t) => [t.trace_id, t.span_count, t.error, t.root_name]), [['a'.repeat(32), 2, true, 'POST /api/conversations/:id/messages']]);
+    const missing = await cli(['traces', 'f'.repeat(32)], { ...env, ...urls });
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /is in no service's buffer/);
+  });
+});
