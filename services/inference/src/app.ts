@@ -1,0 +1,64 @@
+import { observabilityPlugin, type Observability } from '@samosachaat/observability';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { InferenceConfig } from './config.js';
+import type { Engine } from './engines/engine.js';
+import { createShutdownSweep } from './http/shutdown-sweep.js';
+import { registerGenerateRoute } from './routes/generate.js';
+import { registerModelRoutes } from './routes/models.js';
+import { openAiCompatRoutes } from './routes/openai-compat.js';
+import { extendHealthRoute, registerStatsRoute } from './routes/status.js';
+import { createRuntime, type InferenceRuntime } from './runtime.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The inference runtime: engine, worker pool, model manager, runner, stats. */
+    inference: InferenceRuntime;
+  }
+}
+
+/** What {@link buildApp} needs besides configuration. */
+export interface AppDeps {
+  obs: Observability;
+  /** Replaces the engine ENGINE selects (tests). */
+  engine?: Engine;
+}
+
+/**
+ * Builds the inference service: the observability plugin, `/generate`, `/models`,
+ * `/models/swap`, `/stats`, the OpenAI-compatible `/v1/*`, readiness on the loaded model.
+ * The start-up model begins loading when the app is ready; until then generations queue
+ * and `/ready` answers 503. Closing drains in-flight streams, then unloads the model.
+ */
+export async function buildApp(config: InferenceConfig, deps: AppDeps): Promise<FastifyInstance> {
+  const { obs } = deps;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.bodyLimitBytes,
+    // Strict types: a string is never silently turned into a number (or the reverse).
+    ajv: { customOptions: { coerceTypes: false, allowUnionTypes: true } },
+  });
+  const runtime = createRuntime(config, obs, deps.engine);
+  app.decorate('inference', runtime);
+  extendHealthRoute(app, runtime);
+  await app.register(observabilityPlugin, { obs, localMode: config.localMode, internalApiKey: config.internalApiKey });
+  app.readiness.add('model', () => runtime.models.readinessCheck());
+
+  registerGenerateRoute(app, runtime);
+  registerModelRoutes(app, runtime);
+  registerStatsRoute(app, runtime);
+  await app.register(async (child) => openAiCompatRoutes(child, runtime));
+
+  app.addHook('onReady', async () => {
+    void runtime.models.loadInitial(runtime.initialModel);
+  });
+  const sweep = createShutdownSweep(app.server);
+  app.addHook('preClose', async () => {
+    runtime.runner.stopAccepting();
+    sweep.start();
+  });
+  app.addHook('onClose', async () => {
+    sweep.stop();
+    await runtime.models.close();
+  });
+  return app;
+}

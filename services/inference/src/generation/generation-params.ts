@@ -1,0 +1,102 @@
+import type { AppError } from '@samosachaat/observability';
+import type { ChatMessage } from '../engines/engine.js';
+import { inferenceError } from '../errors.js';
+
+/** A generation request after validation, shared by `/generate` and `/v1/chat/completions`. */
+export interface GenerationParams {
+  messages: ChatMessage[];
+  maxTokens?: number;
+  temperature?: number;
+  topK?: number;
+  seed?: number;
+  /** The model the caller asked for; undefined = whatever is loaded. */
+  model?: string;
+}
+
+/** The configurable bounds of a request. */
+export interface RequestLimits {
+  maxMessages: number;
+  maxContentChars: number;
+  maxTokensLimit: number;
+}
+
+/** The body of `POST /generate`, as the schema lets it through. */
+export interface GenerateBody {
+  messages?: Array<{ role?: unknown; content?: unknown }>;
+  temperature?: number;
+  max_tokens?: number;
+  top_k?: number;
+  model?: string;
+  seed?: number;
+}
+
+const ROLES = new Set(['system', 'user', 'assistant']);
+const MAX_MODEL_CHARS = 200;
+
+/** A 400 naming the field; `param` is the field, for OpenAI-shaped errors. */
+export function invalidRequest(message: string, param?: string): AppError {
+  return Object.assign(inferenceError('INFERENCE_INVALID_REQUEST', message), { param: param ?? null });
+}
+
+function range(name: string, value: number | undefined, min: number, max: number, integer: boolean): void {
+  if (value === undefined) return;
+  if (integer && !Number.isInteger(value)) throw invalidRequest(`${name} must be a whole number, got ${value}`, name);
+  if (!(value >= min && value <= max)) throw invalidRequest(`${name} must be between ${min} and ${max}, got ${value}`, name);
+}
+
+/**
+ * The checks a JSON schema expresses poorly or that depend on configuration: counts, sizes,
+ * blank content and parameter ranges. Each failure is a 400 whose message names the field.
+ */
+export function validateGenerateBody(body: GenerateBody, limits: RequestLimits): GenerationParams {
+  const messages = body.messages;
+  if (!Array.isArray(messages)) throw invalidRequest('messages is required: an array of {role, content}', 'messages');
+  if (messages.length === 0) throw invalidRequest('messages is empty: send at least one message', 'messages');
+  if (messages.length > limits.maxMessages) throw invalidRequest(`messages has ${messages.length} entries; at most ${limits.maxMessages} are allowed`, 'messages');
+  const out: ChatMessage[] = [];
+  messages.forEach((m, i) => {
+    const field = `messages[${i}]`;
+    if (typeof m?.role !== 'string' || !ROLES.has(m.role)) throw invalidRequest(`${field}.role must be one of system, user, assistant, got ${JSON.stringify(m?.role ?? null)}`, `${field}.role`);
+    if (typeof m.content !== 'string') throw invalidRequest(`${field}.content must be a string`, `${field}.content`);
+    if (m.content.trim() === '') throw invalidRequest(`${field}.content is empty`, `${field}.content`);
+    if (m.content.length > limits.maxContentChars) {
+      throw invalidRequest(`${field}.content has ${m.content.length} characters; at most ${limits.maxContentChars} are allowed`, `${field}.content`);
+    }
+    out.push({ role: m.role as ChatMessage['role'], content: m.content });
+  });
+  range('temperature', body.temperature, 0, 2, false);
+  range('max_tokens', body.max_tokens, 1, limits.maxTokensLimit, true);
+  range('top_k', body.top_k, 1, 1000, true);
+  if (body.seed !== undefined && !Number.isSafeInteger(body.seed)) throw invalidRequest(`seed must be a whole number, got ${body.seed}`, 'seed');
+  if (body.model !== undefined && (body.model.trim() === '' || body.model.length > MAX_MODEL_CHARS)) {
+    throw invalidRequest(`model must be a model id of 1 to ${MAX_MODEL_CHARS} characters`, 'model');
+  }
+  const params: GenerationParams = { messages: out };
+  if (body.max_tokens !== undefined) params.maxTokens = body.max_tokens;
+  if (body.temperature !== undefined) params.temperature = body.temperature;
+  if (body.top_k !== undefined) params.topK = body.top_k;
+  if (body.seed !== undefined) params.seed = body.seed;
+  if (body.model !== undefined) params.model = body.model;
+  return params;
+}
+
+/** The JSON schema of `POST /generate`: structure and types; ranges are checked above. */
+export const generateBodySchema = {
+  type: 'object',
+  required: ['messages'],
+  properties: {
+    messages: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['role', 'content'],
+        properties: { role: { type: 'string', enum: ['system', 'user', 'assistant'] }, content: { type: 'string' } },
+      },
+    },
+    temperature: { type: 'number' },
+    max_tokens: { type: 'integer' },
+    top_k: { type: 'integer' },
+    model: { type: 'string' },
+    seed: { type: 'integer' },
+  },
+} as const;

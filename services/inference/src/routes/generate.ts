@@ -1,0 +1,54 @@
+import { currentTraceId, errorEnvelope } from '@samosachaat/observability';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { OverCapacityError } from '../errors.js';
+import { generateBodySchema, validateGenerateBody, type GenerateBody } from '../generation/generation-params.js';
+import { ClientGoneError } from '../generation/generation-runner.js';
+import { requireInternalKey } from '../http/auth.js';
+import { clientDisconnectSignal } from '../http/client-signal.js';
+import { formatSchemaErrors } from '../http/schema-errors.js';
+import { SseResponse } from '../http/sse-response.js';
+import type { InferenceRuntime } from '../runtime.js';
+import { countInvalidRequests } from './rejections.js';
+
+/**
+ * Answers over capacity directly: an expected, load-driven refusal is not a server error
+ * to log at `error` on every request (the runner logs it, rate-limited).
+ */
+export function sendOverCapacity(reply: FastifyReply, err: OverCapacityError): FastifyReply {
+  return reply.code(503).header('retry-after', String(err.retryAfter)).send(errorEnvelope(err.code, err.message, currentTraceId()));
+}
+
+/**
+ * `POST /generate` (internal key): one generation as server-sent events, exactly
+ * `data: {"token":"…"}` per chunk, `data: {"error":"…"}` on failure, and always a final
+ * `data: {"done":true}`. chat-api forwards these events unchanged to browsers.
+ */
+export function registerGenerateRoute(app: FastifyInstance, runtime: InferenceRuntime): void {
+  const { config, runner, metrics } = runtime;
+  app.post<{ Body: GenerateBody }>(
+    '/generate',
+    {
+      onRequest: requireInternalKey(config.internalApiKey),
+      schema: { body: generateBodySchema },
+      schemaErrorFormatter: formatSchemaErrors,
+      onError: countInvalidRequests(metrics),
+    },
+    async (request, reply) => {
+      const params = validateGenerateBody(request.body, config);
+      const clientSignal = clientDisconnectSignal(reply);
+      const sse = new SseResponse(request, reply);
+      let result;
+      try {
+        result = await runner.run(params, { open: () => sse.open(), write: (token) => sse.send(JSON.stringify({ token })) }, clientSignal);
+      } catch (err) {
+        if (err instanceof OverCapacityError) return sendOverCapacity(reply, err);
+        if (err instanceof ClientGoneError) return reply.hijack();
+        throw err;
+      }
+      if (result.error !== undefined) await sse.send(JSON.stringify({ error: result.error }));
+      await sse.send(JSON.stringify({ done: true }));
+      sse.end();
+      return reply;
+    },
+  );
+}

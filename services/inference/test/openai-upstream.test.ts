@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { metricValue } from './support/in-process.js';
+import { closedPortUrl, startFakeOpenAi, type FakeUpstream } from './support/fake-openai.js';
+import { eventually, startInference, waitReady, type RunningInference } from './support/service.js';
+import { postJson, SseReader } from './support/sse-client.js';
+
+const MESSAGES = [{ role: 'user', content: 'Say hello' }];
+
+async function generate(svc: RunningInference, body: Record<string, unknown> = {}) {
+  const res = await postJson(`${svc.url}/generate`, { messages: MESSAGES, ...body }, { 'x-internal-api-key': svc.key });
+  assert.equal(res.status, 200);
+  return { traceId: res.headers.get('x-trace-id') as string, text: await res.text() };
+}
+
+describe('ENGINE=openai on a real process, against a fake upstream', { timeout: 60_000 }, () => {
+  let fake: FakeUpstream;
+  let svc: RunningInference;
+  const upstreamKey = `sk-${randomBytes(12).toString('hex')}`;
+
+  before(async () => {
+    fake = await startFakeOpenAi();
+    svc = await startInference({ ENGINE: 'openai', OPENAI_BASE_URL: fake.baseUrl, OPENAI_MODEL: 'llama-test', OPENAI_API_KEY: upstreamKey, OPENAI_IDLE_TIMEOUT_MS: '3000' });
+    await waitReady(svc.url);
+  });
+  after(async () => {
+    await svc?.stop();
+    await fake?.close();
+  });
+  beforeEach(() => {
+    fake.behaviour = 'ok';
+  });
+
+  it('relays the upstream tokens as the SSE contract, carrying the trace and the upstream key', async () => {
+    fake.requests.length = 0;
+    const { traceId, text } = await generate(svc);
+    assert.equal(text, `${fake.tokens.map((t) => `data: ${JSON.stringify({ token: t })}\n\n`).join('')}data: {"done":true}\n\n`);
+    const sent = fake.requests.find((r) => r.path === '/v1/chat/completions');
+    assert.equal(sent?.headers.authorization, `Bearer ${upstreamKey}`);
+    assert.equal(sent?.headers['x-trace-id'], traceId);
+    assert.equal(String(sent?.headers.traceparent).split('-')[1], traceId);
+    assert.deepEqual(sent?.body?.stream_options, { include_usage: true });
+    assert.equal(sent?.body?.max_tokens, 4096);
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    assert.equal(metricValue(metrics, 'inference_prompt_tokens_total{model="llama-test",service="inference"}'), 11, 'prompt tokens from the upstream usage');
+    assert.equal(metricValue(metrics, 'inference_generated_tokens_total{model="llama-test",service="inference"}'), 4);
+    // The generation span is a CLIENT span: the upstream's server span will be its child.
+    const trace = (await (await fetch(`${svc.url}/debug/traces/${traceId}`)).json()) as { spans: Array<{ name: string; kind: string; span_id: string; attributes: Record<string, unknown> }> };
+    const span = trace.spans.find((s) => s.name === 'chat llama-test');
+    assert.equal(span?.kind, 'client');
+    assert.equal(span?.attributes['gen_ai.provider.name'], 'openai');
+    assert.equal(span?.attributes['gen_ai.usage.input_tokens'], 11);
+    assert.equal(String(sent?.headers.traceparent).split('-')[2], span?.span_id);
+    assert.ok(!svc.raw.join('\n').includes(upstreamKey), 'the upstream key never reaches a log line');
+  });
+
+  it('relays a stream split into single bytes, and counts chunks when the upstream sends no usage', async () => {
+    fake.behaviour = 'split';
+    const split = await generate(svc);
+    assert.match(split.text, /^data: \{"token":"Hello"\}\n\n/);
+    assert.ok(split.text.includes('data: {"token":" — 🥟!"}'));
+    const before = metricValue(await (await fetch(`${svc.url}/metrics`)).text(), 'inference_generated_tokens_total{model="llama-test",service="inference"}') ?? 0;
+    fake.behaviour = 'no-usage';
+    await generate(svc);
+    const afterCount = metricValue(await (await fetch(`${svc.url}/metrics`)).text(), 'inference_generated_tokens_total{model="llama-test",service="inference"}') ?? 0;
+    assert.equal(afterCount - before, 4);
+  });
+
+  it('turns upstream failures into an error event then done, with outcome upstream_error', async () => {
+    const expectations: Array<[FakeUpstream['behaviour'], RegExp]> = [
+      ['drop', /^data: \{"token":"Hel"\}\n\ndata: \{"token":"lo"\}\n\ndata: \{"error":"the upstream connection dropped mid-stream \([^"]+\)"\}\n\ndata: \{"done":true\}\n\n$/],
+      ['status', /^data: \{"error":"upstream answered 500: \{\\"error\\":\{\\"message\\":\\"model overloaded, try again\\".*"\}\n\ndata: \{"done":true\}\n\n$/],
+      ['malformed', /^data: \{"token":"ok"\}\n\ndata: \{"error":"upstream sent a malformed stream chunk: [^\n]+"\}\n\ndata: \{"done":true\}\n\n$/],
+    ];
+    for (const [behaviour, pattern] of expectations) {
+      fake.behaviour = behaviour;
+      const { text, traceId } = await generate(svc);
+      assert.match(text, pattern, behaviour);
+      const line = await eventually(() => svc.lines.find((l) => l.message === 'generation_completed' && l.trace_id === traceId));
+      assert.equal(line.outcome, 'upstream_error');
+      assert.equal(line.level, 'warning');
+    }
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    assert.equal(metricValue(metrics, 'inference_generation_duration_seconds_count{model="llama-test",outcome="upstream_error",service="inference"}'), 3);
+  });
+
+  it('stops the upstream request when the client disconnects', async () => {
+    fake.behaviour = 'slow';
+    const abandoned = fake.abandoned;
+    const aborter = new AbortController();
+    const res = await postJson(`${svc.url}/generate`, { messages: MESSAGES }, { 'x-internal-api-key': svc.key }, aborter.signal);
+    await new SseReader(res).waitFor(2);
+    aborter.abort();
+    await eventually(() => fake.abandoned === abandoned + 1);
+    await eventually(async () => ((await (await fetch(`${svc.url}/stats`)).json()) as { workers: { busy: number } }).workers.busy === 0);
+  });
+
+  it('lists the upstream models and swaps between them', async () => {
+    const list = (await (await fetch(`${svc.url}/models`)).json()) as { models: Array<{ id: string; engine: string; loaded: boolean }>; current_model: string };
+    assert.deepEqual(list, { models: [{ id: 'llama-test', engine: 'openai', loaded: true }, { id: 'qwen-test', engine: 'openai', loaded: false }], current_model: 'llama-test' });
+    const swap = await postJson(`${svc.url}/models/swap`, { model: 'qwen-test' }, { 'x-internal-api-key': svc.key });
+    assert.equal(swap.status, 202);
+    assert.deepEqual(await swap.json(), { current_model: 'qwen-test', previous_model: 'llama-test' });
+    fake.requests.length = 0;
+    await generate(svc);
+    assert.equal(fake.requests.find((r) => r.path === '/v1/chat/completions')?.body?.model, 'qwen-test');
+    const unknown = await postJson(`${svc.url}/models/swap`, { model: 'mistral' }, { 'x-internal-api-key': svc.key });
+    assert.equal(unknown.status, 404);
+    assert.match(((await unknown.json()) as { error: { message: string } }).error.message, /available models: llama-test, qwen-test/);
+  });
+});
+
+describe('ENGINE=openai with the upstream down', { timeout: 60_000 }, () => {
+  it('starts, reports the model, and answers each generation with a clear error then done', async () => {
+    const svc = await startInference({ ENGINE: 'openai', OPENAI_BASE_URL: await closedPortUrl(), OPENAI_MODEL: 'llama-test' });
+    try {
+      await waitReady(svc.url);
+      const { text } = await generate(svc);
+      assert.match(text, /^data: \{"error":"cannot reach the upstream at http:\/\/127\.0\.0\.1:\d+\/v1: connection refused"\}\n\ndata: \{"done":true\}\n\n$/);
+      await eventually(() => svc.lines.some((l) => l.message === 'upstream_models_unavailable' && l.level === 'warning'));
+    } finally {
+      await svc.stop();
+    }
+  });
+});
