@@ -1,0 +1,44 @@
+import { resolve } from 'node:path';
+import { ConfigError } from '@samosachaat/observability';
+import type { DatabaseConfig } from './types.js';
+
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+/**
+ * Checks that `url` is a postgres:// or postgresql:// URL with a host. The message never
+ * repeats the URL: it may hold a password.
+ */
+export function validateDatabaseUrl(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'must be a postgres:// or postgresql:// URL (it could not be parsed)';
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    return `must be a postgres:// or postgresql:// URL, got a ${parsed.protocol}// URL`;
+  }
+  if (!parsed.hostname && !parsed.searchParams.get('host')) return 'must name a host (postgres://user:password@host:5432/database)';
+  return undefined;
+}
+
+/** Reads DATABASE_URL (validated: must be postgres:// or postgresql://, ConfigError otherwise), DATA_DIR (default './.data', resolved absolute), MIGRATE_ON_START (true/false, default false). */
+export function databaseConfigFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
+  const url = env.DATABASE_URL?.trim() || undefined;
+  if (url !== undefined) {
+    const problem = validateDatabaseUrl(url);
+    if (problem) throw new ConfigError('DATABASE_URL', problem);
+  }
+  const dataDir = resolve(env.DATA_DIR?.trim() || './.data');
+  if (/^\/(proc|sys)(\/|$)/.test(dataDir)) throw new ConfigError('DATA_DIR', `must be a normal directory, not under /proc or /sys, got "${env.DATA_DIR}"`);
+  const rawMigrate = env.MIGRATE_ON_START?.trim().toLowerCase();
+  let migrateOnStart = false;
+  if (rawMigrate !== undefined && rawMigrate !== '') {
+    if (TRUE.has(rawMigrate)) migrateOnStart = true;
+    else if (!FALSE.has(rawMigrate)) throw new ConfigError('MIGRATE_ON_START', `must be true or false, got "${env.MIGRATE_ON_START}"`);
+  }
+  const config: DatabaseConfig = { dataDir, migrateOnStart };
+  if (url !== undefined) config.url = url;
+  return config;
+}

@@ -1,0 +1,22 @@
+/**
+ * @samosachaat/db — the one data layer: PGlite (embedded, default) or PostgreSQL (pg pool),
+ * forward-only versioned migrations that run the same on both, and an embedded server that
+ * lets several processes share one PGlite folder.
+ */
+export type {
+  Database,
+  DatabaseConfig,
+  DatabaseOptions,
+  MigrationInfo,
+  MigrationStatus,
+  Queryable,
+  QueryOptions,
+  QueryResult,
+} from './types.js';
+export { openDatabase } from './database.js';
+export { databaseConfigFromEnv } from './config.js';
+export { startEmbeddedServer } from './embedded-server.js';
+export type { EmbeddedServer, EmbeddedServerOptions } from './embedded-server.js';
+export { DatabaseInUseError, isForeignKeyViolation, isUniqueViolation, MigrationError, PendingMigrationsError, sqlState } from './errors.js';
+export { MIGRATIONS_DIR, loadMigrations, migrationChecksum } from './migrations.js';
+export { createDatabaseMetrics, DB_QUERY_DURATION_BUCKETS } from './instrumentation.js';
