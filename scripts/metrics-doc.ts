@@ -5,7 +5,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createHttpMetrics, createMetrics, describeMetrics, metricsMarkdownTable } from '@samosachaat/observability';
+import { createAuthMetrics } from '@samosachaat/auth';
+import { createChatMetrics } from '@samosachaat/chat-api';
+import { createDatabaseMetrics } from '@samosachaat/db';
+import { createInferenceMetrics } from '@samosachaat/inference';
+import { createHttpMetrics, createMetrics, describeMetrics, metricsMarkdownTable, type Metrics } from '@samosachaat/observability';
 
 export const METRICS_DOC = fileURLToPath(new URL('../docs/metrics.md', import.meta.url));
 
@@ -15,9 +19,18 @@ export function generatedSections(): Record<string, string> {
   const runtimeRows = describeMetrics(runtime.registry);
   const http = createMetrics({ service: 'any', runtime: false });
   createHttpMetrics(http);
+  const table = (register: (metrics: Metrics) => unknown): string => {
+    const metrics = createMetrics({ service: 'any', runtime: false });
+    register(metrics);
+    return metricsMarkdownTable(describeMetrics(metrics.registry));
+  };
   return {
     http: metricsMarkdownTable(describeMetrics(http.registry)),
     runtime: metricsMarkdownTable(runtimeRows),
+    inference: table(createInferenceMetrics),
+    'chat-api': table((m) => createChatMetrics(m)),
+    auth: table(createAuthMetrics),
+    database: table(createDatabaseMetrics),
   };
 }
 

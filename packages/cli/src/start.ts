@@ -190,6 +190,8 @@ export async function runStart(io: StartIo): Promise<number> {
       INTERNAL_API_KEY: internalKey,
       DATA_DIR: dataDir,
       DATABASE_URL: databaseUrl,
+      // Files as well as the terminal, so `samosachaat logs --trace <id>` can follow a request.
+      LOG_DIR: env['LOG_DIR']?.trim() || join(dataDir, 'logs'),
       AUTH_URL: urls.auth,
       INFERENCE_URL: urls.inference,
       HOST: host,
@@ -276,6 +278,10 @@ Stream a reply:
 
   curl -N -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     -d '{"content":"Tell me about samosas"}' ${urls['chat-api']}/api/conversations/${conversationId}/messages
+
+Follow a request across services: take the x-trace-id response header, then
+  npm run samosachaat -- traces <trace-id>     (spans from every service)
+  npm run samosachaat -- logs --trace <trace-id>
 
 Press Ctrl-C to stop everything.
 `;

@@ -245,10 +245,10 @@ describe('observability plugin: metrics', () => {
     await t.close();
   });
 
-  it('serves /metrics that promtool accepts, and OpenMetrics when asked', async (ctx) => {
+  it('serves /metrics that promtool accepts (runtime metrics included), and OpenMetrics when asked', async (ctx) => {
     const t = await buildTestApp((app) => {
       app.get('/ok', async () => ({}));
-    }, { service: 'chat-api' });
+    }, { service: 'chat-api', runtimeMetrics: true });
     await t.app.inject({ url: '/ok' });
     await t.app.inject({ url: '/nope' });
     const res = await t.app.inject({ url: '/metrics' });

@@ -75,10 +75,17 @@ function checkLabels(name: string, labelNames: readonly string[] | undefined): v
 }
 
 /** Creates a service's metrics registry. */
+const RUNTIME_TOTAL_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 export function createMetrics(options: MetricsOptions): Metrics {
   const enabled = options.enabled ?? true;
   const registry = new Registry();
-  if (enabled && (options.runtime ?? true)) collectDefaultMetrics({ register: registry });
+  if (enabled && (options.runtime ?? true)) {
+    collectDefaultMetrics({ register: registry });
+    // prom-client's gauges named `…_total` break `promtool check metrics` (a `_total` suffix is
+    // for counters), and each is only the sum of its per-type gauge (`nodejs_active_handles`…).
+    for (const name of RUNTIME_TOTAL_GAUGES) registry.removeSingleMetric(name);
+  }
 
   // prom-client renames counters (drops `_total`) on the metric objects while rendering
   // OpenMetrics, so the two formats share one lock and names are restored afterwards.

@@ -13,13 +13,13 @@ export interface TestApp {
 /** Builds a test app; `routes` adds the routes under test before `ready()`. */
 export async function buildTestApp(
   routes: (app: FastifyInstance) => void | Promise<void>,
-  options: { env?: Record<string, string>; plugin?: Partial<ObservabilityPluginOptions>; service?: string } = {},
+  options: { env?: Record<string, string>; plugin?: Partial<ObservabilityPluginOptions>; service?: string; runtimeMetrics?: boolean } = {},
 ): Promise<TestApp> {
   const logs = new LogCapture();
   const obs = createObservability(observabilityConfigFromEnv(options.service ?? 'test-svc', { LOG_LEVEL: 'debug', ...options.env }), {
     logDestination: logs,
     registerGlobalTracer: false,
-    runtimeMetrics: false,
+    runtimeMetrics: options.runtimeMetrics ?? false,
   });
   const app = Fastify({ logger: false });
   await app.register(observabilityPlugin, { obs, localMode: true, ...options.plugin });
