@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -273,6 +275,38 @@ describe('observability plugin: metrics', () => {
     assert.equal(res.statusCode, 404);
     assert.equal(res.json().error.code, 'METRICS_DISABLED');
     await t.close();
+  });
+});
+
+describe('observability plugin: graceful close', () => {
+  it('does not wait for idle keep-alive or silent connections, and lets an in-flight request finish', { timeout: 20_000 }, async () => {
+    let release!: () => void;
+    const t = await buildTestApp((app) => {
+      app.get('/slow', async () => {
+        await new Promise<void>((r) => (release = r));
+        return { finished: true };
+      });
+      app.get('/fast', async () => ({ ok: true }));
+    });
+    const base = await listen(t.app);
+    const { port } = new URL(base);
+    // A silent preconnect (no byte sent) and an idle keep-alive connection.
+    const silent = net.connect(Number(port), '127.0.0.1');
+    await new Promise((r) => silent.once('connect', r));
+    const agent = new http.Agent({ keepAlive: true });
+    await new Promise<void>((resolve, reject) => http.get(`${base}/fast`, { agent }, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject));
+    const inFlight = fetch(`${base}/slow`).then((r) => r.json());
+    await eventually(() => release !== undefined);
+    const started = Date.now();
+    const closing = t.close();
+    await sleep(200);
+    release();
+    assert.deepEqual(await inFlight, { finished: true });
+    await closing;
+    assert.ok(Date.now() - started < 5000, `close took ${Date.now() - started} ms`);
+    assert.equal(silent.destroyed || silent.readableEnded, true);
+    agent.destroy();
+    silent.destroy();
   });
 });
 

@@ -2,7 +2,6 @@ import { observabilityPlugin, type Observability } from '@samosachaat/observabil
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { InferenceConfig } from './config.js';
 import type { Engine } from './engines/engine.js';
-import { createShutdownSweep } from './http/shutdown-sweep.js';
 import { registerGenerateRoute } from './routes/generate.js';
 import { registerModelRoutes } from './routes/models.js';
 import { openAiCompatRoutes } from './routes/openai-compat.js';
@@ -51,13 +50,10 @@ export async function buildApp(config: InferenceConfig, deps: AppDeps): Promise<
   app.addHook('onReady', async () => {
     void runtime.models.loadInitial(runtime.initialModel);
   });
-  const sweep = createShutdownSweep(app.server);
   app.addHook('preClose', async () => {
     runtime.runner.stopAccepting();
-    sweep.start();
   });
   app.addHook('onClose', async () => {
-    sweep.stop();
     await runtime.models.close();
   });
   return app;

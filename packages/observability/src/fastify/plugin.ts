@@ -6,6 +6,7 @@ import { describeError, errorEnvelope } from './errors.js';
 import { ReadinessRegistry } from './readiness.js';
 import { createRequestLifecycle, requestState } from './request-lifecycle.js';
 import { registerOpsRoutes } from './ops-routes.js';
+import { createShutdownSweep } from './shutdown-sweep.js';
 
 /** Options of the observability plugin. */
 export interface ObservabilityPluginOptions {
@@ -70,12 +71,17 @@ const plugin: FastifyPluginAsync<ObservabilityPluginOptions> = async (app: Fasti
     done(null, payload);
   });
 
+  // A graceful close ends as soon as the last answer is sent: idle keep-alive connections and
+  // connections that never sent a byte are closed while in-flight requests finish.
+  const sweep = createShutdownSweep(app.server);
   app.addHook('preClose', (done) => {
     readiness.startDraining();
+    sweep.start();
     done();
   });
 
   app.addHook('onClose', async () => {
+    sweep.stop();
     await obs.tracing.forceFlush().catch((err: Error) => lifecycle.reportTelemetryFailure(err));
   });
 
