@@ -24,7 +24,7 @@ describe('diskSpaceCheck', () => {
     const result = await runOne(diskSpaceCheck({ path: tmpdir(), minFreeBytes: Number.MAX_SAFE_INTEGER }));
     assert.equal(result.ok, false);
     assert.match(result.detail, /need 8\.0 PiB/);
-    assert.match(result.fix ?? '', /free at least .+ or point SAMOSACHAAT_DATA_DIR at a directory on a larger disk/);
+    assert.match(result.fix ?? '', /free at least .+ or point DATA_DIR at a directory on a larger disk/);
   });
 
   it('fails with a fix when the path does not exist', async () => {

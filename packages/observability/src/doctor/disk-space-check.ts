@@ -50,7 +50,7 @@ export function diskSpaceCheck(options: DiskSpaceCheckOptions): DoctorCheck {
         return {
           ok: false,
           detail: `cannot measure free space at ${path} (${code}: ${(error as Error).message})`,
-          fix: `create ${path} or point SAMOSACHAAT_DATA_DIR at an existing directory`,
+          fix: `create ${path} or point DATA_DIR at an existing directory`,
         };
       }
       const detail = `${formatBytes(free)} free on the filesystem holding ${path} (need ${formatBytes(minFreeBytes)})`;
@@ -60,7 +60,7 @@ export function diskSpaceCheck(options: DiskSpaceCheckOptions): DoctorCheck {
         detail,
         fix:
           `free at least ${formatBytes(minFreeBytes - free)} on that filesystem (old logs, Docker images, caches), ` +
-          'or point SAMOSACHAAT_DATA_DIR at a directory on a larger disk',
+          'or point DATA_DIR at a directory on a larger disk',
       };
     },
   };
