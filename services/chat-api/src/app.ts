@@ -1,0 +1,124 @@
+import type { Database } from '@samosachaat/db';
+import { observabilityPlugin, type Observability } from '@samosachaat/observability';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Agent, type Dispatcher } from 'undici';
+import { AuthCache } from './auth/auth-cache.js';
+import { createTokenValidator } from './auth/auth-client.js';
+import { registerAuthGuard } from './auth/auth-guard.js';
+import type { ChatConfig } from './config.js';
+import { registerConversationRoutes } from './conversations/routes.js';
+import { createChatMetrics } from './metrics.js';
+import { OpenStreams } from './messages/open-streams.js';
+import { registerMessageRoutes } from './messages/routes.js';
+import { StreamLimiter } from './messages/stream-limiter.js';
+import { registerModelRoutes } from './models/routes.js';
+
+/** What the chat-api is built from, besides its configuration. */
+export interface ChatDeps {
+  obs: Observability;
+  /** Opened (and migrated) by the caller, closed by the caller after the app. */
+  db: Database;
+  /** The token cache; injectable so tests can inspect it or drive its clock. */
+  authCache?: AuthCache;
+  /** How long a connected client may read nothing before its stream is cut. Default 120 s. */
+  clientStallTimeoutMs?: number;
+  /** HTTP client for inference streams; default a keep-alive Agent closed with the app. */
+  inferenceDispatcher?: Dispatcher;
+}
+
+const READINESS_PROBE_TIMEOUT_MS = 1500;
+const DEFAULT_CLIENT_STALL_TIMEOUT_MS = 120_000;
+
+/**
+ * Builds the chat-api: the observability plugin, readiness checks (database, auth,
+ * inference) and the `/api` routes behind the auth guard (`/api/health` excepted).
+ */
+export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<FastifyInstance> {
+  const { obs, db } = deps;
+  const openStreams = new OpenStreams();
+  const metrics = createChatMetrics(obs.metrics, { bufferedBytes: () => openStreams.bufferedBytes() });
+  // Room for a maximal message even if every character were JSON-escaped (\uXXXX).
+  const bodyLimit = Math.max(1024 * 1024, config.maxMessageChars * 6 + 64 * 1024);
+  const app = Fastify({ logger: false, bodyLimit });
+  await app.register(observabilityPlugin, {
+    obs,
+    localMode: config.localMode,
+    internalApiKey: config.internalApiKey,
+    quietRoutes: ['/health', '/ready', '/metrics', '/api/health'],
+  });
+
+  const probe = (name: string, url: string) => async () => {
+    const res = await obs.fetch(url, { signal: AbortSignal.timeout(READINESS_PROBE_TIMEOUT_MS) }, { peerService: name, spanName: `GET ${name} health` });
+    await res.body?.cancel();
+    if (!res.ok) throw new Error(`${name} answered HTTP ${res.status} at ${url}`);
+    return `${name} reachable`;
+  };
+  app.readiness.add('database', async () => {
+    await db.ping();
+    return db.description;
+  });
+  app.readiness.add('auth', probe('auth', `${config.authUrl}/health`));
+  app.readiness.add('inference', probe('inference', `${config.inferenceUrl}/health`));
+
+  const ownDispatcher = deps.inferenceDispatcher ? undefined : new Agent({ connect: { timeout: 5000 }, keepAliveTimeout: 10_000 });
+  const dispatcher = deps.inferenceDispatcher ?? (ownDispatcher as Agent);
+  const running = new Set<Promise<unknown>>();
+  const track = async <T>(work: Promise<T>): Promise<T> => {
+    running.add(work);
+    try {
+      return await work;
+    } finally {
+      running.delete(work);
+    }
+  };
+  // After the server stopped taking requests: answers whose client left are still being read
+  // and persisted; wait for them before the caller closes the database.
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([...running]);
+    await ownDispatcher?.close();
+  });
+
+  const validate = createTokenValidator({
+    authUrl: config.authUrl,
+    internalApiKey: config.internalApiKey,
+    timeoutMs: config.authTimeoutMs,
+    cache: deps.authCache ?? new AuthCache(config.authCacheSize, config.authCacheTtlSeconds * 1000),
+    obs,
+    metrics,
+  });
+
+  await app.register(
+    async (api) => {
+      api.get('/health', async () => ({ status: 'ok', service: 'chat-api' }));
+      await api.register(async (guarded) => {
+        registerAuthGuard(guarded, validate);
+        registerConversationRoutes(guarded, db);
+        registerMessageRoutes(guarded, {
+          db,
+          metrics,
+          limiter: new StreamLimiter(config.maxStreamsPerUser),
+          history: { maxMessages: config.maxConversationHistory, maxTokens: config.maxTokenBudget },
+          maxMessageChars: config.maxMessageChars,
+          track,
+          answer: {
+            db,
+            obs,
+            metrics,
+            openStreams,
+            clientStallTimeoutMs: deps.clientStallTimeoutMs ?? DEFAULT_CLIENT_STALL_TIMEOUT_MS,
+            inference: {
+              inferenceUrl: config.inferenceUrl,
+              internalApiKey: config.internalApiKey,
+              headersTimeoutMs: config.inferenceHeadersTimeoutMs,
+              idleTimeoutMs: config.inferenceIdleTimeoutMs,
+              dispatcher,
+            },
+          },
+        });
+        registerModelRoutes(guarded, { obs, metrics, inferenceUrl: config.inferenceUrl, internalApiKey: config.internalApiKey });
+      });
+    },
+    { prefix: '/api' },
+  );
+  return app;
+}

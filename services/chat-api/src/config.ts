@@ -1,0 +1,126 @@
+import { databaseConfigFromEnv } from '@samosachaat/db';
+import { ConfigError } from '@samosachaat/observability';
+
+type Env = Record<string, string | undefined>;
+
+/** Where the database lives, as `@samosachaat/db` reads it (DATABASE_URL, DATA_DIR, MIGRATE_ON_START). */
+export interface ChatDatabaseConfig {
+  readonly url?: string;
+  readonly dataDir: string;
+  readonly migrateOnStart: boolean;
+}
+
+/** The chat-api's settings, validated once at start and frozen. */
+export interface ChatConfig {
+  readonly host: string;
+  readonly port: number;
+  /** SAMOSACHAAT_LOCAL: embedded local mode (`/debug/traces` open). */
+  readonly localMode: boolean;
+  /** Base URL of the auth service (no trailing slash). */
+  readonly authUrl: string;
+  /** Base URL of the inference service (no trailing slash). */
+  readonly inferenceUrl: string;
+  readonly internalApiKey: string;
+  /** Most messages sent to inference as history, the new one included. */
+  readonly maxConversationHistory: number;
+  /** Most estimated tokens of history sent to inference (the new message is always sent). */
+  readonly maxTokenBudget: number;
+  /** Longest accepted user message, in characters. */
+  readonly maxMessageChars: number;
+  /** Simultaneous answer streams one user may hold. */
+  readonly maxStreamsPerUser: number;
+  /** How long a validated token is trusted without asking auth again (0 = never cached). */
+  readonly authCacheTtlSeconds: number;
+  /** Most validated tokens kept (least recently used evicted first). */
+  readonly authCacheSize: number;
+  /** Time budget of one `POST /auth/validate`. */
+  readonly authTimeoutMs: number;
+  /** Time inference may take to answer with headers (it may queue the request first). */
+  readonly inferenceHeadersTimeoutMs: number;
+  /** Longest silence allowed between two chunks of an answer stream. */
+  readonly inferenceIdleTimeoutMs: number;
+  readonly database: ChatDatabaseConfig;
+}
+
+/** The embedded local defaults. */
+export const CHAT_DEFAULTS = Object.freeze({
+  host: '127.0.0.1',
+  port: 8002,
+  authUrl: 'http://127.0.0.1:8001',
+  inferenceUrl: 'http://127.0.0.1:8003',
+  maxConversationHistory: 50,
+  maxTokenBudget: 6000,
+  maxMessageChars: 16_000,
+  maxStreamsPerUser: 3,
+  authCacheTtlSeconds: 300,
+  authCacheSize: 1024,
+  authTimeoutMs: 2000,
+  inferenceHeadersTimeoutMs: 30_000,
+  inferenceIdleTimeoutMs: 60_000,
+});
+
+const MIN_KEY_LENGTH = 32;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
+}
+
+function baseUrl(env: Env, name: string, fallback: string): string {
+  const raw = env[name]?.trim() || fallback;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be an http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, `must be an http(s) URL, got "${raw}"`);
+  if (url.search || url.hash) throw new ConfigError(name, `must not carry a query or fragment, got "${raw}"`);
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+function internalKey(env: Env): string {
+  const key = env.INTERNAL_API_KEY?.trim();
+  if (!key) throw new ConfigError('INTERNAL_API_KEY', 'is required (the service-to-service key shared with auth and inference)');
+  // Never echo the value: it is a secret even when it is too short.
+  if (key.length < MIN_KEY_LENGTH) throw new ConfigError('INTERNAL_API_KEY', `must be at least ${MIN_KEY_LENGTH} characters, got ${key.length}`);
+  return key;
+}
+
+/**
+ * Reads and validates every variable the chat-api uses; throws a `ConfigError` naming the
+ * first bad one. Database variables are read by `@samosachaat/db` (`databaseConfigFromEnv`).
+ */
+export function configFromEnv(env: Env = process.env): ChatConfig {
+  const d = CHAT_DEFAULTS;
+  const database = databaseConfigFromEnv(env);
+  return Object.freeze({
+    host: env.HOST?.trim() || d.host,
+    port: integer(env, 'PORT', d.port, 0, 65_535),
+    localMode: boolean(env, 'SAMOSACHAAT_LOCAL', false),
+    authUrl: baseUrl(env, 'AUTH_URL', d.authUrl),
+    inferenceUrl: baseUrl(env, 'INFERENCE_URL', d.inferenceUrl),
+    internalApiKey: internalKey(env),
+    maxConversationHistory: integer(env, 'MAX_CONVERSATION_HISTORY', d.maxConversationHistory, 1, 1000),
+    maxTokenBudget: integer(env, 'MAX_TOKEN_BUDGET', d.maxTokenBudget, 1, 10_000_000),
+    maxMessageChars: integer(env, 'MAX_MESSAGE_CHARS', d.maxMessageChars, 1, 1_000_000),
+    maxStreamsPerUser: integer(env, 'MAX_STREAMS_PER_USER', d.maxStreamsPerUser, 1, 1000),
+    authCacheTtlSeconds: integer(env, 'AUTH_CACHE_TTL_SECONDS', d.authCacheTtlSeconds, 0, 86_400),
+    authCacheSize: integer(env, 'AUTH_CACHE_SIZE', d.authCacheSize, 0, 1_000_000),
+    authTimeoutMs: integer(env, 'AUTH_TIMEOUT_MS', d.authTimeoutMs, 100, 60_000),
+    inferenceHeadersTimeoutMs: integer(env, 'INFERENCE_HEADERS_TIMEOUT_MS', d.inferenceHeadersTimeoutMs, 100, 600_000),
+    inferenceIdleTimeoutMs: integer(env, 'INFERENCE_IDLE_TIMEOUT_MS', d.inferenceIdleTimeoutMs, 100, 3_600_000),
+    database: Object.freeze({ ...database }),
+  });
+}

@@ -1,0 +1,152 @@
+import type { Queryable } from '@samosachaat/db';
+import type { MessageStatus } from '../metrics.js';
+import { isUuid, type ListPosition } from './cursor.js';
+
+/** A conversation as the API shows it. */
+export interface Conversation {
+  id: string;
+  title: string | null;
+  model_tag: string | null;
+  favorited: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A message as the API shows it. */
+export interface Message {
+  id: string;
+  role: 'user' | 'assistant' | 'system';
+  content: string;
+  token_count: number | null;
+  model_tag: string | null;
+  inference_time_ms: number | null;
+  status: MessageStatus;
+  created_at: string;
+}
+
+type ConversationRow = Omit<Conversation, 'created_at' | 'updated_at'> & { created_at: Date | string; updated_at: Date | string };
+type MessageRow = Omit<Message, 'created_at'> & { created_at: Date | string };
+
+/** Both drivers hand back Date for timestamptz; a string is accepted too, for safety. */
+function iso(value: Date | string): string {
+  return (value instanceof Date ? value : new Date(value)).toISOString();
+}
+
+function toConversation(row: ConversationRow): Conversation {
+  return { id: row.id, title: row.title, model_tag: row.model_tag, favorited: row.favorited, created_at: iso(row.created_at), updated_at: iso(row.updated_at) };
+}
+
+/** Maps a messages row to its API shape. */
+export function toMessage(row: MessageRow): Message {
+  return {
+    id: row.id,
+    role: row.role,
+    content: row.content,
+    token_count: row.token_count,
+    model_tag: row.model_tag,
+    inference_time_ms: row.inference_time_ms,
+    status: row.status,
+    created_at: iso(row.created_at),
+  };
+}
+
+const COLUMNS = 'id, title, model_tag, favorited, created_at, updated_at';
+const MESSAGE_COLUMNS = 'id, role, content, token_count, model_tag, inference_time_ms, status, created_at';
+// The exact sort key, in UTC with microseconds, for the next page's cursor.
+const POSITION = `to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS position`;
+
+/** One page of a user's conversations, newest first (updated_at, then id). */
+export async function listConversations(
+  db: Queryable,
+  userId: string,
+  page: { limit: number; after?: ListPosition },
+): Promise<{ conversations: Conversation[]; next: ListPosition | undefined }> {
+  // One row more than asked tells whether another page exists.
+  const { rows } = page.after
+    ? await db.query<ConversationRow & { position: string }>(
+        `SELECT ${COLUMNS}, ${POSITION} FROM conversations
+          WHERE user_id = $1 AND (updated_at, id) < ($2::timestamp AT TIME ZONE 'UTC', $3::uuid)
+          ORDER BY updated_at DESC, id DESC LIMIT $4`,
+        [userId, page.after.updatedAt, page.after.id, page.limit + 1],
+        { operation: 'conversations.list' },
+      )
+    : await db.query<ConversationRow & { position: string }>(
+        `SELECT ${COLUMNS}, ${POSITION} FROM conversations WHERE user_id = $1 ORDER BY updated_at DESC, id DESC LIMIT $2`,
+        [userId, page.limit + 1],
+        { operation: 'conversations.list' },
+      );
+  const pageRows = rows.slice(0, page.limit);
+  const last = pageRows[pageRows.length - 1];
+  return {
+    conversations: pageRows.map(toConversation),
+    next: rows.length > page.limit && last ? { updatedAt: last.position, id: last.id } : undefined,
+  };
+}
+
+/** Creates a conversation owned by `userId`. */
+export async function createConversation(db: Queryable, userId: string, fields: { title?: string; model_tag?: string | null }): Promise<Conversation> {
+  const { rows } = await db.query<ConversationRow>(
+    `INSERT INTO conversations (user_id, title, model_tag) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
+    [userId, fields.title ?? null, fields.model_tag ?? null],
+    { operation: 'conversations.create' },
+  );
+  return toConversation(rows[0] as ConversationRow);
+}
+
+/**
+ * The user's conversation `id`, or undefined when it is missing, someone else's, or `id` is
+ * not a UUID: the three are indistinguishable to the caller on purpose. `forUpdate` locks
+ * the row inside a transaction so concurrent sends to one conversation queue up.
+ */
+export async function findConversation(db: Queryable, userId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<Conversation | undefined> {
+  if (!isUuid(id)) return undefined;
+  const { rows } = await db.query<ConversationRow>(
+    `SELECT ${COLUMNS} FROM conversations WHERE id = $1 AND user_id = $2${options.forUpdate ? ' FOR UPDATE' : ''}`,
+    [id, userId],
+    { operation: 'conversations.get' },
+  );
+  return rows[0] ? toConversation(rows[0]) : undefined;
+}
+
+/** Every message of a conversation, oldest first. Callers check ownership first. */
+export async function listMessages(db: Queryable, conversationId: string): Promise<Message[]> {
+  const { rows } = await db.query<MessageRow>(
+    `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 ORDER BY created_at, id`,
+    [conversationId],
+    { operation: 'messages.list' },
+  );
+  return rows.map(toMessage);
+}
+
+/** The fields a PUT may change. */
+export interface ConversationChanges {
+  title?: string;
+  favorited?: boolean;
+  model_tag?: string | null;
+}
+
+/** Applies `changes` to the user's conversation and bumps updated_at; undefined when not theirs. */
+export async function updateConversation(db: Queryable, userId: string, id: string, changes: ConversationChanges): Promise<Conversation | undefined> {
+  if (!isUuid(id)) return undefined;
+  const sets: string[] = [];
+  const params: unknown[] = [id, userId];
+  for (const column of ['title', 'favorited', 'model_tag'] as const) {
+    if (changes[column] === undefined) continue;
+    params.push(changes[column]);
+    sets.push(`${column} = $${params.length}`);
+  }
+  sets.push('updated_at = now()');
+  const { rows } = await db.query<ConversationRow>(
+    `UPDATE conversations SET ${sets.join(', ')} WHERE id = $1 AND user_id = $2 RETURNING ${COLUMNS}`,
+    params,
+    { operation: 'conversations.update' },
+  );
+  return rows[0] ? toConversation(rows[0]) : undefined;
+}
+
+/** Deletes the user's conversation (its messages go with it); false when not theirs. */
+export async function deleteConversation(db: Queryable, userId: string, id: string): Promise<boolean> {
+  if (!isUuid(id)) return false;
+  const { rowCount } = await db.query('DELETE FROM conversations WHERE id = $1 AND user_id = $2', [id, userId], { operation: 'conversations.delete' });
+  return rowCount > 0;
+}

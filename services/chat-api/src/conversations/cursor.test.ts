@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeCursor, encodeCursor, isUuid } from './cursor.js';
+
+describe('list cursor', () => {
+  it('round-trips a position exactly, microseconds included', () => {
+    const position = { updatedAt: '2026-11-25T20:02:32.613512', id: '5e1f6a3e-8a44-4f5b-9d5e-2b7f3f0c9a11' };
+    const cursor = encodeCursor(position);
+    assert.match(cursor, /^[A-Za-z0-9_-]+$/);
+    assert.deepEqual(decodeCursor(cursor), position);
+  });
+
+  it('rejects anything it did not produce with CHAT_INVALID_CURSOR', () => {
+    const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+    for (const cursor of [
+      '',
+      'x'.repeat(300),
+      '!!!',
+      b64('not json'),
+      b64(null),
+      b64({ u: '2026-11-25T20:02:32.613', i: '5e1f6a3e-8a44-4f5b-9d5e-2b7f3f0c9a11' }),
+      b64({ u: '2026-11-25T20:02:32.613512', i: 'nope' }),
+      b64({ u: 1, i: 2 }),
+    ]) {
+      assert.throws(() => decodeCursor(cursor), { code: 'CHAT_INVALID_CURSOR', statusCode: 400 }, cursor.slice(0, 30));
+    }
+  });
+
+  it('recognises UUIDs of any version and nothing else', () => {
+    assert.ok(isUuid('00000000-0000-0000-0000-000000000000'));
+    assert.ok(isUuid('5E1F6A3E-8A44-4F5B-9D5E-2B7F3F0C9A11'));
+    assert.ok(!isUuid('5e1f6a3e8a444f5b9d5e2b7f3f0c9a11'));
+    assert.ok(!isUuid("5e1f6a3e-8a44-4f5b-9d5e-2b7f3f0c9a1' --"));
+  });
+});

@@ -1,0 +1,36 @@
+import { AppError, defineErrors, type ErrorDefinition } from '@samosachaat/observability';
+
+/**
+ * The chat-api's error registry: every code it answers with, its HTTP status and its
+ * default message. All messages are written for the caller (no internal detail), so 5xx
+ * ones are shown too: "auth is unavailable" is what a client needs to hear.
+ */
+export const CHAT_ERRORS = {
+  CHAT_UNAUTHENTICATED: { status: 401, message: 'missing or malformed Authorization header: expected "Bearer <access token>"' },
+  CHAT_INVALID_TOKEN: { status: 401, message: 'the access token is invalid or expired' },
+  CHAT_FORBIDDEN: { status: 403, message: 'this action needs an administrator' },
+  CHAT_CONVERSATION_NOT_FOUND: { status: 404, message: 'conversation not found' },
+  CHAT_INVALID_CURSOR: { status: 400, message: 'cursor is not one this API returned; start again without it' },
+  CHAT_NOTHING_TO_REGENERATE: { status: 409, message: 'the conversation has no user message to answer' },
+  CHAT_TOO_MANY_STREAMS: { status: 429, message: 'too many answers streaming at once for this user; wait for one to finish' },
+  CHAT_AUTH_UNAVAILABLE: { status: 503, message: 'the auth service is unavailable; retry shortly' },
+  CHAT_INFERENCE_OVER_CAPACITY: { status: 503, message: 'inference is over capacity; retry shortly' },
+  CHAT_INFERENCE_UNAVAILABLE: { status: 503, message: 'the inference service is unavailable; retry shortly' },
+} as const satisfies Record<string, ErrorDefinition>;
+
+/** A code of the registry. */
+export type ChatErrorCode = keyof typeof CHAT_ERRORS;
+
+// Validates the codes and statuses once, at import, as defineErrors does for every service.
+defineErrors(CHAT_ERRORS);
+
+/** An AppError that may also tell the client when to retry (429/503 → `Retry-After`). */
+export type ChatError = AppError & { retryAfter?: number };
+
+/** Builds the error for `code`, optionally with a more precise message and a retry delay. */
+export function chatError(code: ChatErrorCode, options: { message?: string; retryAfterSeconds?: number } = {}): ChatError {
+  const def = CHAT_ERRORS[code];
+  const err: ChatError = new AppError(code, options.message ?? def.message, def.status, true);
+  if (options.retryAfterSeconds !== undefined) err.retryAfter = options.retryAfterSeconds;
+  return err;
+}

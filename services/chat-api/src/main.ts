@@ -1,0 +1,75 @@
+/**
+ * chat-api entry point: configuration, observability, database (migrated or checked),
+ * the app on HOST:PORT, and a graceful shutdown on SIGINT/SIGTERM that lets streaming
+ * answers finish and be persisted before the database closes.
+ */
+import { openDatabase, PendingMigrationsError, type Database } from '@samosachaat/db';
+import { ConfigError, createObservability, observabilityConfigFromEnv, type Observability } from '@samosachaat/observability';
+import { buildApp } from './app.js';
+import { configFromEnv, type ChatConfig } from './config.js';
+
+let config: ChatConfig;
+let obs: Observability;
+try {
+  config = configFromEnv(process.env);
+  obs = createObservability(observabilityConfigFromEnv('chat-api', process.env));
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`chat-api: configuration error: ${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}
+
+const log = obs.getLogger('main');
+let db: Database;
+try {
+  db = await openDatabase({ ...config.database, obs });
+  if (config.database.migrateOnStart) {
+    const applied = await db.migrate();
+    log.info({ applied: applied.map((m) => m.version), database: db.description }, 'migrations_applied');
+  } else {
+    await db.assertMigrated();
+  }
+} catch (err) {
+  if (err instanceof PendingMigrationsError) {
+    process.stderr.write(`chat-api: ${err.message}\n`);
+  } else {
+    log.critical({ err }, 'database_unavailable');
+  }
+  await obs.shutdown();
+  process.exit(1);
+}
+
+const app = await buildApp(config, { obs, db });
+try {
+  await app.listen({ host: config.host, port: config.port });
+} catch (err) {
+  log.critical({ err, host: config.host, port: config.port }, 'listen_failed');
+  await db.close();
+  await obs.shutdown();
+  process.exit(1);
+}
+const address = app.server.address();
+const port = typeof address === 'object' && address ? address.port : config.port;
+log.info({ host: config.host, port, address: `http://${config.host}:${port}`, database: db.description }, 'service_started');
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'service_stopping');
+  try {
+    await app.close();
+    await db.close();
+    log.info('service_stopped');
+  } catch (err) {
+    log.error({ err }, 'shutdown_failed');
+    process.exitCode = 1;
+  } finally {
+    await obs.shutdown();
+    process.exit(process.exitCode ?? 0);
+  }
+}
+process.once('SIGINT', () => void shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));

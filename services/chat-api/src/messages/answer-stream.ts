@@ -1,0 +1,236 @@
+import type { Readable } from 'node:stream';
+import type { Database } from '@samosachaat/db';
+import { traceHeaders, type GenerationOutcome, type GenerationStart, type Observability } from '@samosachaat/observability';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { chatError } from '../errors.js';
+import type { ChatMetrics, MessageStatus, StreamOutcome, UpstreamFailure } from '../metrics.js';
+import { describeNetworkError, failureReason } from '../upstream-errors.js';
+import { startGeneration, type GenerateParams, type InferenceClientOptions } from './inference-client.js';
+import { persistAssistantMessage, type AnswerContext } from './message-store.js';
+import type { OpenStreams } from './open-streams.js';
+import { SseClient } from './sse-client.js';
+import { SseEventTooLargeError, SseParser } from './sse-parser.js';
+import { readUpstreamEvent, sseEvent } from './upstream-events.js';
+
+/** What streaming an answer needs. */
+export interface AnswerDeps {
+  db: Database;
+  obs: Observability;
+  metrics: ChatMetrics;
+  inference: InferenceClientOptions;
+  /** How long a client may read nothing before it is cut off. */
+  clientStallTimeoutMs: number;
+  /** Where open streams report the bytes they hold. */
+  openStreams: OpenStreams;
+}
+
+/** One answer to stream. */
+export interface AnswerJob {
+  context: AnswerContext;
+  model?: string;
+  temperature?: number;
+  maxTokens?: number;
+  /** Regenerate: the new answer replaces the previous one when it is persisted. */
+  replacePrevious: boolean;
+}
+
+// OpenTelemetry's SpanKind.CLIENT: the generation span is the call to another process.
+const SPAN_KIND_CLIENT = 2 as NonNullable<GenerationStart['kind']>;
+
+interface Failure {
+  reason: UpstreamFailure;
+  /** Sent to the client in the error event. */
+  message: string;
+  detail?: string;
+  status?: number;
+}
+
+/** What was read from inference. */
+class Accumulator {
+  readonly tokens: string[] = [];
+  outputTokens: number | undefined;
+  model: string | undefined;
+  /** The error event inference sent, if any (already forwarded). */
+  upstreamError: string | undefined;
+  done = false;
+  /** When inference's stream ended (done, error or cut): the end of `inference_time_ms`. */
+  endedAt: number | undefined;
+
+  get status(): MessageStatus {
+    if (this.done && this.upstreamError === undefined) return 'complete';
+    return this.tokens.length > 0 ? 'incomplete' : 'error';
+  }
+}
+
+/**
+ * Streams one answer: calls inference, forwards its events to the client unchanged and in
+ * order (honouring the client's backpressure), accumulates the tokens and persists the
+ * answer. A client that leaves stops being written to while the answer is still read to
+ * the end and persisted. An inference failure becomes an `error` event then `done` (never
+ * duplicating ones inference sent itself), and what was generated is kept as incomplete.
+ * Inference over capacity before any byte is a 503 (the user message stays saved).
+ */
+export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, reply: FastifyReply, job: AnswerJob): Promise<void> {
+  const { obs, metrics } = deps;
+  const log = obs.getLogger('messages');
+  const conversationId = job.context.conversation.id;
+  const model = job.model ?? job.context.conversation.model_tag ?? undefined;
+  const startedAt = performance.now();
+  const acc = new Accumulator();
+  const client = new SseClient(request, reply, deps.clientStallTimeoutMs, () => {
+    metrics.clientDisconnects.inc();
+    log.info({ conversation_id: conversationId, tokens_forwarded: acc.tokens.length }, 'stream_client_disconnected');
+  });
+  const gen = obs.startGeneration({
+    model: model ?? 'default',
+    provider: 'samosachaat-inference',
+    kind: SPAN_KIND_CLIENT,
+    inputTokens: job.context.estimatedTokens,
+    temperature: job.temperature,
+    maxTokens: job.maxTokens,
+  });
+  const params: GenerateParams = { messages: job.context.history };
+  if (model !== undefined) params.model = model;
+  if (job.temperature !== undefined) params.temperature = job.temperature;
+  if (job.maxTokens !== undefined) params.max_tokens = job.maxTokens;
+
+  const started = await gen.run(() => startGeneration(deps.inference, params, traceHeaders()));
+  if (!started.ok && started.reason === 'over_capacity') {
+    reportFailure(started);
+    client.abandon();
+    gen.end({ outcome: 'upstream_error', error: new Error(started.message) });
+    reply.header('x-user-message-id', job.context.userMessageId);
+    throw chatError('CHAT_INFERENCE_OVER_CAPACITY', {
+      message: `inference is over capacity; your message was saved: retry with POST /api/conversations/${conversationId}/regenerate`,
+      retryAfterSeconds: started.retryAfterSeconds,
+    });
+  }
+
+  client.open({ 'x-user-message-id': job.context.userMessageId });
+  metrics.activeStreams.inc();
+  const parser = new SseParser();
+  const unregister = deps.openStreams.add({
+    get bufferedBytes() {
+      return client.bufferedBytes + parser.bufferedBytes;
+    },
+  });
+  let failure: Failure | undefined;
+  let inferenceTimeMs = 0;
+  try {
+    failure = started.ok ? await relay(started.body) : started;
+    // Not including the time the last bytes waited for a slow client.
+    inferenceTimeMs = Math.round((acc.endedAt ?? performance.now()) - startedAt);
+    if (failure) reportFailure(failure);
+    endGeneration(failure);
+    await finishStream(failure);
+    await persist(inferenceTimeMs);
+  } finally {
+    client.end();
+    unregister();
+    metrics.activeStreams.dec();
+    const outcome: StreamOutcome = client.disconnected ? 'client_disconnected' : acc.status;
+    metrics.streamDuration.observe({ outcome }, (performance.now() - startedAt) / 1000);
+    endGeneration(failure);
+  }
+
+  /** Ends the generation span (once; later calls are ignored by the span). */
+  function endGeneration(cut: Failure | undefined): void {
+    const outcome: GenerationOutcome = cut || acc.upstreamError !== undefined ? 'upstream_error' : client.disconnected ? 'client_disconnected' : 'completed';
+    gen.end({
+      outcome,
+      outputTokens: acc.outputTokens ?? acc.tokens.length,
+      responseModel: acc.model,
+      error: outcome === 'upstream_error' ? new Error(cut?.message ?? acc.upstreamError) : undefined,
+    });
+  }
+
+  /** Reads inference to the end; returns the failure that cut it short, if any. */
+  async function relay(body: Readable): Promise<Failure | undefined> {
+    // Errors surface through the iterator below; once it is left (after `done`, the body is
+    // destroyed), a late abort must not become an uncaught 'error' event.
+    body.on('error', () => undefined);
+    try {
+      for await (const chunk of body) {
+        const events = parser.push(chunk as Buffer);
+        const forward: Buffer[] = [];
+        for (const event of events) {
+          forward.push(event.raw);
+          const seen = readUpstreamEvent(event.data);
+          if (seen.token !== undefined) {
+            acc.tokens.push(seen.token);
+            gen.tokens();
+          }
+          if (seen.outputTokens !== undefined) acc.outputTokens = seen.outputTokens;
+          if (seen.model !== undefined) acc.model = seen.model;
+          if (seen.error !== undefined && acc.upstreamError === undefined) acc.upstreamError = seen.error;
+          if (seen.done) {
+            acc.done = true;
+            acc.endedAt = performance.now();
+            break;
+          }
+        }
+        if (forward.length > 0) await client.write(forward.length === 1 ? (forward[0] as Buffer) : Buffer.concat(forward));
+        if (acc.done) break;
+      }
+    } catch (err) {
+      acc.endedAt = performance.now();
+      if (err instanceof SseEventTooLargeError) return { reason: 'stream_error', message: 'inference sent a malformed stream', detail: err.message };
+      const reason = failureReason(err);
+      return { reason, message: reason === 'timeout' ? 'inference stopped answering (timed out)' : 'inference connection dropped mid-answer', detail: describeNetworkError(err) };
+    } finally {
+      if (!acc.done) body.destroy();
+    }
+    acc.endedAt ??= performance.now();
+    if (!acc.done) return { reason: 'stream_error', message: 'inference stream ended before it was done' };
+    return undefined;
+  }
+
+  /** Ends the event stream: error then done when inference did not send them itself. */
+  async function finishStream(cut: Failure | undefined): Promise<void> {
+    if (acc.upstreamError !== undefined && !cut) {
+      // inference sent its own error and done, already forwarded: count it, add nothing.
+      reportFailure({ reason: 'stream_error', message: 'inference reported an error', detail: acc.upstreamError });
+      return;
+    }
+    if (!cut) return;
+    const tail = acc.upstreamError === undefined ? sseEvent({ error: cut.message }) + sseEvent({ done: true }) : sseEvent({ done: true });
+    await client.write(tail);
+  }
+
+  async function persist(timeMs: number): Promise<void> {
+    const status = acc.status;
+    const tokenCount = acc.outputTokens ?? acc.tokens.length;
+    const modelTag = acc.model ?? model ?? null;
+    try {
+      const saved = await persistAssistantMessage(deps.db, {
+        conversationId,
+        answersMessageId: job.context.userMessageId,
+        content: acc.tokens.join(''),
+        tokenCount,
+        modelTag,
+        inferenceTimeMs: timeMs,
+        status,
+        replacePrevious: job.replacePrevious,
+      });
+      if (!saved) {
+        log.warning({ conversation_id: conversationId, role: 'assistant', status }, 'message_discarded_conversation_deleted');
+        return;
+      }
+      metrics.messagesPersisted.inc({ role: 'assistant', outcome: status });
+      log.info(
+        { conversation_id: conversationId, message_id: saved.id, role: 'assistant', token_count: tokenCount, status, model_tag: modelTag, inference_time_ms: timeMs, replaced_messages: saved.replaced },
+        'message_persisted',
+      );
+    } catch (err) {
+      log.error({ err, conversation_id: conversationId, role: 'assistant', status }, 'message_persist_failed');
+    }
+  }
+
+  function reportFailure(f: Failure): void {
+    metrics.upstreamErrors.inc({ upstream: 'inference', reason: f.reason });
+    const fields: Record<string, unknown> = { upstream: 'inference', reason: f.reason, conversation_id: conversationId, tokens_received: acc.tokens.length };
+    if (f.status !== undefined) fields.status_code = f.status;
+    fields.error = f.detail ?? f.message;
+    log.error(fields, 'upstream_failed');
+  }
+}

@@ -1,0 +1,103 @@
+import type { Readable } from 'node:stream';
+import { request, type Dispatcher } from 'undici';
+import type { UpstreamFailure } from '../metrics.js';
+import { describeNetworkError, failureReason, statusReason } from '../upstream-errors.js';
+import type { ChatTurn } from './history.js';
+
+/** The body of inference's `POST /generate`. */
+export interface GenerateParams {
+  messages: ChatTurn[];
+  model?: string;
+  temperature?: number;
+  max_tokens?: number;
+}
+
+/** How the start of a generation went: a stream to read, or why there is none. */
+export type GenerateStart =
+  | { ok: true; body: Readable }
+  | { ok: false; reason: UpstreamFailure; message: string; status?: number; retryAfterSeconds?: number; detail?: string };
+
+/** Settings of the inference client. */
+export interface InferenceClientOptions {
+  inferenceUrl: string;
+  internalApiKey: string;
+  headersTimeoutMs: number;
+  idleTimeoutMs: number;
+  dispatcher: Dispatcher;
+}
+
+const DEFAULT_RETRY_AFTER_SECONDS = 5;
+const MAX_ERROR_BODY_BYTES = 4096;
+
+/** Retry-After as seconds (delta or HTTP date), bounded to [1, 3600]. */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (!raw) return DEFAULT_RETRY_AFTER_SECONDS;
+  const seconds = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Math.ceil((Date.parse(raw) - now) / 1000);
+  if (!Number.isFinite(seconds)) return DEFAULT_RETRY_AFTER_SECONDS;
+  return Math.min(3600, Math.max(1, seconds));
+}
+
+/** Drops a body chat-api will not read; undici reports the abort as an 'error' event. */
+function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
+async function readErrorBody(body: Readable): Promise<string> {
+  let text = '';
+  for await (const chunk of body) {
+    text += (chunk as Buffer).toString('utf8');
+    if (text.length >= MAX_ERROR_BODY_BYTES) {
+      discard(body);
+      break;
+    }
+  }
+  try {
+    const message = (JSON.parse(text) as { error?: { message?: unknown } | string }).error;
+    const found = typeof message === 'string' ? message : message?.message;
+    if (typeof found === 'string') return found.slice(0, 500);
+  } catch {
+    // not the JSON envelope: fall back to the raw text
+  }
+  return text.slice(0, 500);
+}
+
+/**
+ * Starts a generation on inference's `POST /generate` with undici's streaming API: on 2xx
+ * the response body is handed back unread, so the caller pulls it at the pace its own client
+ * reads (backpressure reaches inference through TCP). `traceHeaders` carry the trace.
+ */
+export async function startGeneration(options: InferenceClientOptions, params: GenerateParams, traceHeaders: Record<string, string>): Promise<GenerateStart> {
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await request(`${options.inferenceUrl}/generate`, {
+      method: 'POST',
+      dispatcher: options.dispatcher,
+      headers: { ...traceHeaders, 'content-type': 'application/json', accept: 'text/event-stream', 'x-internal-api-key': options.internalApiKey },
+      body: JSON.stringify(params),
+      headersTimeout: options.headersTimeoutMs,
+      bodyTimeout: options.idleTimeoutMs,
+    });
+  } catch (err) {
+    const reason = failureReason(err);
+    const message = reason === 'timeout' ? 'inference timed out' : reason === 'connect' ? 'inference is unreachable' : 'inference closed the connection before answering';
+    return { ok: false, reason, message, detail: describeNetworkError(err) };
+  }
+  const { statusCode, headers, body } = response;
+  if (statusCode === 503) {
+    discard(body);
+    return { ok: false, reason: 'over_capacity', status: statusCode, message: 'inference is over capacity', retryAfterSeconds: parseRetryAfter(headers['retry-after']) };
+  }
+  if (statusCode < 200 || statusCode >= 300) {
+    const detail = await readErrorBody(body).catch(() => '');
+    const message = statusCode < 500 && detail ? `inference rejected the request (HTTP ${statusCode}): ${detail}` : `inference failed (HTTP ${statusCode})`;
+    return { ok: false, reason: statusReason(statusCode), status: statusCode, message, detail };
+  }
+  const type = String(headers['content-type'] ?? '');
+  if (!type.startsWith('text/event-stream')) {
+    discard(body);
+    return { ok: false, reason: 'stream_error', status: statusCode, message: 'inference answered without an event stream', detail: `content-type ${type || 'missing'}` };
+  }
+  return { ok: true, body };
+}

@@ -1,0 +1,96 @@
+import type { Database } from '@samosachaat/db';
+import type { FastifyInstance } from 'fastify';
+import { authenticatedUser } from '../auth/auth-guard.js';
+import { chatError } from '../errors.js';
+import type { ChatMetrics } from '../metrics.js';
+import { streamAnswer, type AnswerDeps } from './answer-stream.js';
+import type { HistoryLimits } from './history.js';
+import { prepareRegeneration, saveUserMessage } from './message-store.js';
+import type { StreamLimiter } from './stream-limiter.js';
+
+/** What the message routes need. */
+export interface MessageRoutesDeps {
+  db: Database;
+  metrics: ChatMetrics;
+  answer: AnswerDeps;
+  limiter: StreamLimiter;
+  history: HistoryLimits;
+  maxMessageChars: number;
+  /** Registers a running answer so shutdown can wait for it to be persisted. */
+  track<T>(work: Promise<T>): Promise<T>;
+}
+
+interface GenerationOptions {
+  model?: string;
+  temperature?: number;
+  max_tokens?: number;
+}
+
+const generationProperties = {
+  model: { type: 'string', minLength: 1, maxLength: 100 },
+  temperature: { type: 'number', minimum: 0, maximum: 2 },
+  max_tokens: { type: 'integer', minimum: 1, maximum: 32_768 },
+} as const;
+
+const STREAM_RETRY_AFTER_SECONDS = 5;
+
+/** POST /api/conversations/:id/messages (send) and /regenerate: both stream an answer as SSE. */
+export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesDeps): void {
+  const log = deps.answer.obs.getLogger('messages');
+
+  function acquireStream(userId: string): () => void {
+    const release = deps.limiter.tryAcquire(userId);
+    if (!release) throw chatError('CHAT_TOO_MANY_STREAMS', { retryAfterSeconds: STREAM_RETRY_AFTER_SECONDS });
+    return release;
+  }
+
+  app.post<{ Params: { id: string }; Body: GenerationOptions & { content: string } }>(
+    '/conversations/:id/messages',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['content'],
+          properties: { content: { type: 'string', minLength: 1, maxLength: deps.maxMessageChars }, ...generationProperties },
+        },
+      },
+    },
+    async (request, reply) => {
+      const user = authenticatedUser(request);
+      const release = acquireStream(user.id);
+      try {
+        await deps.track(
+          (async () => {
+            const context = await saveUserMessage(deps.db, user.id, request.params.id, request.body.content, deps.history);
+            deps.metrics.messagesPersisted.inc({ role: 'user', outcome: 'complete' });
+            log.info({ conversation_id: context.conversation.id, message_id: context.userMessageId, role: 'user', token_count: null, status: 'complete', history_messages: context.history.length }, 'message_persisted');
+            const { model, temperature, max_tokens: maxTokens } = request.body;
+            await streamAnswer(deps.answer, request, reply, { context, model, temperature, maxTokens, replacePrevious: false });
+          })(),
+        );
+      } finally {
+        release();
+      }
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: GenerationOptions | null }>(
+    '/conversations/:id/regenerate',
+    { schema: { body: { type: ['object', 'null'], properties: generationProperties } } },
+    async (request, reply) => {
+      const user = authenticatedUser(request);
+      const release = acquireStream(user.id);
+      try {
+        await deps.track(
+          (async () => {
+            const context = await prepareRegeneration(deps.db, user.id, request.params.id, deps.history);
+            const { model, temperature, max_tokens: maxTokens } = request.body ?? {};
+            await streamAnswer(deps.answer, request, reply, { context, model, temperature, maxTokens, replacePrevious: true });
+          })(),
+        );
+      } finally {
+        release();
+      }
+    },
+  );
+}

@@ -1,0 +1,67 @@
+import type { Metrics } from '@samosachaat/observability';
+
+/** How an answer stream ended, as `chat_stream_duration_seconds{outcome}` records it. */
+export type StreamOutcome = 'complete' | 'incomplete' | 'error' | 'client_disconnected';
+/** The status a message is persisted with (`chat_messages_persisted_total{outcome}`). */
+export type MessageStatus = 'complete' | 'incomplete' | 'error';
+/** Which dependency failed. */
+export type Upstream = 'auth' | 'inference';
+/** Why it failed. */
+export type UpstreamFailure = 'connect' | 'timeout' | 'status_5xx' | 'status_4xx' | 'stream_error' | 'over_capacity';
+
+// Answers can legitimately stream for minutes; the top buckets keep them apart.
+const STREAM_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1200];
+
+/** Live values read at scrape time. */
+export interface ChatMetricSources {
+  /** Bytes of answer streams held in memory (see OpenStreams). */
+  bufferedBytes?: () => number;
+}
+
+/**
+ * The chat-api's own metric families (SPEC §4), created on the service's registry. Every
+ * label is bounded: outcomes, roles, upstream names and failure reasons.
+ */
+export function createChatMetrics(metrics: Metrics, sources: ChatMetricSources = {}) {
+  return {
+    bufferedBytes: metrics.gauge({
+      name: 'chat_stream_buffered_bytes',
+      help: 'Bytes of answer streams held in chat-api memory for slow clients (unflushed socket buffers plus partial events); bounded by backpressure.',
+      collect() {
+        this.set(sources.bufferedBytes?.() ?? 0);
+      },
+    }),
+    activeStreams: metrics.gauge({
+      name: 'chat_active_streams',
+      help: 'Answer streams (SSE) currently open between chat-api and inference.',
+    }),
+    streamDuration: metrics.histogram<'outcome'>({
+      name: 'chat_stream_duration_seconds',
+      help: 'Whole duration of an answer stream, by outcome (complete, incomplete, error, client_disconnected).',
+      labelNames: ['outcome'],
+      buckets: STREAM_BUCKETS,
+    }),
+    clientDisconnects: metrics.counter({
+      name: 'chat_client_disconnects_total',
+      help: 'Clients that went away while their answer was streaming (the answer is still persisted).',
+    }),
+    messagesPersisted: metrics.counter<'role' | 'outcome'>({
+      name: 'chat_messages_persisted_total',
+      help: 'Messages written to the database, by role and status (complete, incomplete, error).',
+      labelNames: ['role', 'outcome'],
+    }),
+    authCacheRequests: metrics.counter<'result'>({
+      name: 'chat_auth_cache_requests_total',
+      help: 'Token validations answered from the in-process cache (hit) or by asking auth (miss).',
+      labelNames: ['result'],
+    }),
+    upstreamErrors: metrics.counter<'upstream' | 'reason'>({
+      name: 'chat_upstream_errors_total',
+      help: 'Failed calls to auth or inference, by reason (connect, timeout, status_5xx, status_4xx, stream_error, over_capacity).',
+      labelNames: ['upstream', 'reason'],
+    }),
+  };
+}
+
+/** The chat-api's metric families. */
+export type ChatMetrics = ReturnType<typeof createChatMetrics>;

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { backendsUnderTest } from './support/databases.js';
+import { startHarness, type Harness } from './support/harness.js';
+
+for (const { backend, skip } of await backendsUnderTest()) {
+  describe(`conversations [${backend}]`, { skip }, () => {
+    let h: Harness;
+    before(async () => {
+      h = await startHarness({ backend });
+    });
+    after(async () => {
+      await h?.close();
+    });
+
+    it('creates, reads, renames, favourites and deletes a conversation', async () => {
+      const created = await h.call('POST', '/api/conversations', { body: { title: '  Trip plans  ', model_tag: 'demo' } });
+      assert.equal(created.status, 201);
+      assert.equal(created.json.title, 'Trip plans');
+      assert.equal(created.json.model_tag, 'demo');
+      assert.equal(created.json.favorited, false);
+      assert.match(created.json.id, /^[0-9a-f-]{36}$/);
+      const id = created.json.id as string;
+
+      const fetched = await h.call('GET', `/api/conversations/${id}`);
+      assert.equal(fetched.status, 200);
+      assert.deepEqual(fetched.json.messages, []);
+      assert.equal(fetched.json.title, 'Trip plans');
+
+      const renamed = await h.call('PUT', `/api/conversations/${id}`, { body: { title: 'Trip to Goa' } });
+      assert.equal(renamed.status, 200);
+      assert.equal(renamed.json.title, 'Trip to Goa');
+      assert.ok(renamed.json.updated_at >= created.json.updated_at);
+
+      const starred = await h.call('PUT', `/api/conversations/${id}`, { body: { favorited: true, model_tag: null } });
+      assert.equal(starred.json.favorited, true);
+      assert.equal(starred.json.model_tag, null);
+      assert.equal(starred.json.title, 'Trip to Goa');
+
+      const untitled = await h.call('POST', '/api/conversations');
+      assert.equal(untitled.status, 201);
+      assert.equal(untitled.json.title, null);
+
+      const deleted = await h.call('DELETE', `/api/conversations/${id}`);
+      assert.equal(deleted.status, 204);
+      assert.equal(deleted.text, '');
+      assert.equal((await h.call('GET', `/api/conversations/${id}`)).status, 404);
+      assert.equal((await h.call('DELETE', `/api/conversations/${id}`)).status, 404);
+    });
+
+    it('rejects bad bodies with a message naming the problem', async () => {
+      const id = (await h.call('POST', '/api/conversations', { body: {} })).json.id as string;
+      for (const [body, pattern] of [
+        [{ title: '' }, /title/],
+        [{ title: '   ' }, /title/],
+        [{ title: 'x'.repeat(201) }, /title/],
+        [{ favorited: 'yes' }, /favorited/],
+        [{}, /at least one of title, favorited, model_tag/],
+      ] as const) {
+        const res = await h.call('PUT', `/api/conversations/${id}`, { body });
+        assert.equal(res.status, 400, JSON.stringify(body));
+        assert.equal(res.json.error.code, 'VALIDATION_FAILED');
+        assert.match(res.json.error.message, pattern);
+        assert.equal(res.json.error.trace_id, res.headers.get('x-trace-id'));
+      }
+      const longTitle = await h.call('POST', '/api/conversations', { body: { title: 'y'.repeat(201) } });
+      assert.equal(longTitle.status, 400);
+      assert.equal((await h.call('PUT', `/api/conversations/${id}`, { body: { title: 'z'.repeat(200) } })).status, 200);
+    });
+
+    it('lists newest first by updated_at, paginated with an opaque cursor', async () => {
+      const carol = await h.addUser('carol');
+      const ids: string[] = [];
+      for (let i = 0; i < 7; i++) ids.push((await h.call('POST', '/api/conversations', { user: carol, body: { title: `c${i}` } })).json.id as string);
+      // Two rows with the very same updated_at, and one 456 µs later: ties break on id, and
+      // a cursor rounded to milliseconds would lose a row here.
+      await h.db.query('UPDATE conversations SET updated_at = $2 WHERE id = ANY($1::uuid[])', [[ids[1], ids[2]], new Date('2020-01-01T00:00:00.123Z')]);
+      await h.db.query(`UPDATE conversations SET updated_at = '2020-01-01T00:00:00.123456Z' WHERE id = $1`, [ids[4]]);
+      const expected = (
+        await h.db.query<{ id: string }>('SELECT id FROM conversations WHERE user_id = $1 ORDER BY updated_at DESC, id DESC', [carol.id])
+      ).rows.map((r) => r.id);
+      assert.deepEqual(expected.slice(4, 5), [ids[4]], 'microseconds count');
+      assert.deepEqual(new Set(expected.slice(5)), new Set([ids[1], ids[2]]));
+
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const query: string = cursor ? `?limit=3&cursor=${encodeURIComponent(cursor)}` : '?limit=3';
+        const page = await h.call('GET', `/api/conversations${query}`, { user: carol });
+        assert.equal(page.status, 200);
+        assert.ok(page.json.conversations.length <= 3);
+        seen.push(...page.json.conversations.map((c: { id: string }) => c.id));
+        cursor = page.json.next_cursor as string | null;
+        pages++;
+      } while (cursor && pages < 10);
+      assert.deepEqual(seen, expected);
+      assert.equal(pages, 3);
+
+      const all = await h.call('GET', '/api/conversations', { user: carol });
+      assert.equal(all.json.conversations.length, 7);
+      assert.equal(all.json.next_cursor, null);
+      assert.deepEqual(Object.keys(all.json.conversations[0]).sort(), ['created_at', 'favorited', 'id', 'model_tag', 'title', 'updated_at']);
+
+      // A rename moves the conversation to the top.
+      await h.call('PUT', `/api/conversations/${ids[0]}`, { user: carol, body: { title: 'renamed' } });
+      const top = await h.call('GET', '/api/conversations?limit=1', { user: carol });
+      assert.equal(top.json.conversations[0].id, ids[0]);
+      assert.equal(typeof top.json.next_cursor, 'string');
+    });
+
+    it('rejects out-of-range limits and cursors it did not issue', async () => {
+      for (const query of ['?limit=0', '?limit=101', '?limit=abc']) {
+        const res = await h.call('GET', `/api/conversations${query}`);
+        assert.equal(res.status, 400, query);
+        assert.equal(res.json.error.code, 'VALIDATION_FAILED');
+        assert.match(res.json.error.message, /limit/);
+      }
+      const forged = Buffer.from(JSON.stringify({ u: "2020-01-01'; DROP TABLE users; --", i: 'x' })).toString('base64url');
+      for (const cursor of ['not-a-cursor', forged, Buffer.from('[1,2]').toString('base64url')]) {
+        const res = await h.call('GET', `/api/conversations?cursor=${cursor}`);
+        assert.equal(res.status, 400, cursor);
+        assert.equal(res.json.error.code, 'CHAT_INVALID_CURSOR');
+      }
+    });
+
+    it("answers 404 CHAT_CONVERSATION_NOT_FOUND for another user's, a missing or a malformed id on every verb", async () => {
+      const bobs = (await h.call('POST', '/api/conversations', { user: h.bob, body: { title: 'bob private' } })).json.id as string;
+      await h.call('POST', `/api/conversations/${bobs}/messages`, { user: h.bob, body: { content: 'secret plans' } });
+      const attempts = [bobs, '00000000-0000-4000-8000-000000000000', 'not-a-uuid', "1' OR '1'='1"];
+      for (const id of attempts) {
+        const path = `/api/conversations/${encodeURIComponent(id)}`;
+        for (const [method, suffix, body] of [
+          ['GET', '', undefined],
+          ['PUT', '', { title: 'mine now' }],
+          ['DELETE', '', undefined],
+          ['POST', '/messages', { content: 'hi' }],
+          ['POST', '/regenerate', {}],
+        ] as const) {
+          const res = await h.call(method, `${path}${suffix}`, { user: h.alice, body });
+          assert.equal(res.status, 404, `${method} ${path}${suffix}`);
+          assert.deepEqual(res.json.error.code, 'CHAT_CONVERSATION_NOT_FOUND');
+          assert.equal(res.json.error.message, 'conversation not found');
+        }
+      }
+      const bobView = await h.call('GET', `/api/conversations/${bobs}`, { user: h.bob });
+      assert.equal(bobView.json.title, 'bob private');
+      assert.equal(bobView.json.messages[0].content, 'secret plans');
+      const aliceList = await h.call('GET', '/api/conversations?limit=100', { user: h.alice });
+      assert.ok(!aliceList.json.conversations.some((c: { id: string }) => c.id === bobs));
+      // Alice's attempt sent nothing to inference.
+      assert.ok((await h.inference.calls()).every((c) => !c.body.messages.some((m) => m.content === 'hi')));
+    });
+  });
+}

@@ -1,0 +1,345 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { requireBinary } from './support/binaries.js';
+import { backendsUnderTest } from './support/databases.js';
+import type { GenerateCall } from './support/fake-inference.js';
+import { startHarness, type Harness, type TestUser } from './support/harness.js';
+import { eventually, parseEvents, stream } from './support/sse.js';
+
+interface StoredMessage {
+  role: string;
+  content: string;
+  token_count: number | null;
+  model_tag: string | null;
+  inference_time_ms: number | null;
+  status: string;
+}
+
+for (const { backend, skip } of await backendsUnderTest()) {
+  describe(`send and regenerate [${backend}]`, { skip }, () => {
+    let h: Harness;
+    before(async () => {
+      h = await startHarness({ backend });
+    });
+    after(async () => {
+      await h?.close();
+    });
+
+    async function newConversation(user: TestUser = h.alice, body: Record<string, unknown> = {}): Promise<string> {
+      return (await h.call('POST', '/api/conversations', { user, body })).json.id as string;
+    }
+    async function messagesOf(id: string, user: TestUser = h.alice): Promise<StoredMessage[]> {
+      return (await h.call('GET', `/api/conversations/${id}`, { user })).json.messages as StoredMessage[];
+    }
+    async function lastCall(): Promise<GenerateCall> {
+      const calls = await h.inference.calls();
+      return calls[calls.length - 1] as GenerateCall;
+    }
+    const series = (name: string, labels: string) => h.metric(`${name}{${labels}${labels ? ',' : ''}service="chat-api"}`);
+
+    it('forwards the inference events byte for byte and in order, then persists the answer and titles the conversation', async () => {
+      const id = await newConversation(h.alice, { model_tag: 'demo' });
+      const tokens = ['Namaste', ' 🙏', ' — ', '"samosa"', '\nchaat', ' \\o/'];
+      await h.inference.script({ tokens, delayMs: 5, fragmentBytes: 7, doneExtra: { model: 'demo-7b' } });
+      const question = `What goes well with samosa?\n\n${'and then some more words '.repeat(4)}`;
+      const before = (await h.call('GET', `/api/conversations/${id}`)).json;
+      const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: question, temperature: 0.5, max_tokens: 64 });
+
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+      const call = await lastCall();
+      assert.equal(res.text, call.sent, 'every byte inference sent, unchanged');
+      assert.deepEqual(res.events, [...tokens.map((token) => ({ token })), { done: true, model: 'demo-7b' }]);
+      assert.equal(call.keyOk, true);
+      assert.equal(call.traceparent?.split('-')[1], res.headers.get('x-trace-id'), 'inference got the trace');
+      assert.deepEqual(call.body, { messages: [{ role: 'user', content: question }], model: 'demo', temperature: 0.5, max_tokens: 64 });
+
+      const conversation = (await h.call('GET', `/api/conversations/${id}`)).json;
+      assert.equal(conversation.title, Array.from(question.replace(/\s+/g, ' ').trim()).slice(0, 80).join(''));
+      assert.equal(conversation.title.length, 80);
+      assert.ok(conversation.updated_at > before.updated_at);
+      const [user, answer] = conversation.messages as StoredMessage[];
+      assert.equal(conversation.messages.length, 2);
+      assert.equal(user?.role, 'user');
+      assert.equal(user?.content, question);
+      assert.equal(res.headers.get('x-user-message-id'), conversation.messages[0].id);
+      assert.equal(answer?.role, 'assistant');
+      assert.equal(answer?.content, tokens.join(''));
+      assert.equal(answer?.token_count, tokens.length);
+      assert.equal(answer?.status, 'complete');
+      assert.equal(answer?.model_tag, 'demo-7b');
+      assert.equal(typeof answer?.inference_time_ms, 'number');
+      assert.ok((answer?.inference_time_ms ?? 0) >= 25, `inference_time_ms ${answer?.inference_time_ms}`);
+
+      // Logged by ids, counts and status — never the text.
+      const persisted = h.logs.find('message_persisted').filter((l) => l.conversation_id === id);
+      assert.deepEqual(persisted.map((l) => [l.role, l.status, l.token_count]), [['user', 'complete', null], ['assistant', 'complete', tokens.length]]);
+      assert.ok(persisted.every((l) => l.trace_id === res.headers.get('x-trace-id') && l.user_id === h.alice.id));
+      assert.equal(h.logs.text().includes('samosa'), false);
+      assert.equal(h.logs.text().includes('goes well with'), false);
+      assert.equal(await series('chat_active_streams', ''), 0);
+      assert.equal(await series('chat_stream_duration_seconds_bucket', 'le="1200",outcome="complete"'), 1, 'buckets reach 20 minutes');
+      assert.equal(await series('chat_messages_persisted_total', 'role="user",outcome="complete"'), 1);
+      assert.equal(await series('chat_messages_persisted_total', 'role="assistant",outcome="complete"'), 1);
+    });
+
+    it('keeps CRLF events intact, counts usage when inference reports it, and keeps an existing title', async () => {
+      const id = await newConversation(h.alice, { title: 'Mine' });
+      await h.inference.script({ tokens: ['a', 'b', 'c'], lineEnding: '\r\n', doneExtra: { usage: { completion_tokens: 42 } } });
+      const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'hello there' });
+      assert.equal(res.text, (await lastCall()).sent);
+      assert.match(res.text, /\r\n\r\n$/);
+      const conversation = (await h.call('GET', `/api/conversations/${id}`)).json;
+      assert.equal(conversation.title, 'Mine');
+      assert.equal(conversation.messages[1].token_count, 42);
+      assert.equal(conversation.messages[1].model_tag, null);
+    });
+
+    it('sends inference the newest 50 messages at most, oldest first, the new one last (failed answers left out)', async () => {
+      const id = await newConversation();
+      await h.db.query(
+        `INSERT INTO messages (conversation_id, role, content, created_at)
+         SELECT $1, CASE WHEN i % 2 = 0 THEN 'user' ELSE 'assistant' END, 'm' || lpad(i::text, 2, '0'), now() - (60 - i) * interval '1 second'
+           FROM generate_series(0, 59) AS i`,
+        [id],
+      );
+      await h.db.query(`INSERT INTO messages (conversation_id, role, content, status, created_at) VALUES ($1, 'assistant', '', 'error', now() - interval '500 milliseconds')`, [id]);
+      await h.inference.script({ tokens: ['ok'] });
+      await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'newest' });
+      const sent = (await lastCall()).body.messages;
+      assert.equal(sent.length, 50);
+      assert.deepEqual(sent[0], { role: 'assistant', content: 'm11' });
+      assert.deepEqual(sent[48], { role: 'assistant', content: 'm59' });
+      assert.deepEqual(sent[49], { role: 'user', content: 'newest' });
+      assert.ok(sent.every((m) => m.content !== ''), 'the failed (error) answer is not history');
+    });
+
+    it('keeps the history within the 6000-token budget (token_count when known, else chars/4), always sending the new message', async () => {
+      const id = await newConversation();
+      await h.db.query(
+        `INSERT INTO messages (conversation_id, role, content, token_count, created_at)
+         SELECT $1, 'assistant', 'answer ' || i, 1000, now() - (10 - i) * interval '1 second' FROM generate_series(0, 9) AS i`,
+        [id],
+      );
+      await h.inference.script({ tokens: ['ok'] });
+      // 400 characters ≈ 100 tokens; with five 1000-token answers that is 5100, a sixth would be 6100.
+      await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'q'.repeat(400) });
+      const sent = (await lastCall()).body.messages;
+      assert.deepEqual(sent.map((m) => m.content.slice(0, 8)), ['answer 5', 'answer 6', 'answer 7', 'answer 8', 'answer 9', 'qqqqqqqq']);
+
+      // A new message larger than the whole budget still goes, alone.
+      const big = await newConversation();
+      await h.db.query(`INSERT INTO messages (conversation_id, role, content, token_count) VALUES ($1, 'assistant', 'earlier', 2500)`, [big]);
+      await stream(h.url, `/api/conversations/${big}/messages`, h.alice, { content: 'w'.repeat(16_000) });
+      const alone = (await lastCall()).body.messages;
+      assert.equal(alone.length, 1);
+      assert.equal(alone[0]?.content.length, 16_000);
+    });
+
+    it('rejects empty, missing and over-long content with 400, before saving anything', async () => {
+      const id = await newConversation();
+      for (const body of [{ content: '' }, {}, { content: 'x'.repeat(16_001) }, { content: 'ok', temperature: 7 }, { content: 'ok', max_tokens: 0 }]) {
+        const res = await h.call('POST', `/api/conversations/${id}/messages`, { body });
+        assert.equal(res.status, 400, JSON.stringify(body).slice(0, 40));
+        assert.equal(res.json.error.code, 'VALIDATION_FAILED');
+        assert.match(res.json.error.message, /content|temperature|max_tokens/);
+      }
+      assert.deepEqual(await messagesOf(id), []);
+    });
+
+    it('keeps reading and persists the whole answer (complete) when the client leaves after the first tokens', async () => {
+      const id = await newConversation();
+      const tokens = Array.from({ length: 12 }, (_, i) => `t${i} `);
+      await h.inference.script({ tokens, delayMs: 30 });
+      const disconnectsBefore = (await series('chat_client_disconnects_total', '')) ?? 0;
+      const res = await fetch(`${h.url}/api/conversations/${id}/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${h.alice.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ content: 'tell me a long story' }),
+      });
+      const reader = res.body!.getReader();
+      let received = '';
+      while (parseEvents(received).length < 2 || !received.endsWith('\n\n')) {
+        const { value } = await reader.read();
+        received += Buffer.from(value!).toString();
+      }
+      // Cancelling the body makes the client drop the connection, like a closed browser tab.
+      await reader.cancel();
+      const answer = await eventually(async () => (await messagesOf(id)).find((m) => m.role === 'assistant'), 5000, 'assistant message persisted');
+      assert.equal(answer.status, 'complete');
+      assert.equal(answer.content, tokens.join(''));
+      assert.equal(answer.token_count, tokens.length);
+      assert.equal(await series('chat_client_disconnects_total', ''), disconnectsBefore + 1);
+      const left = h.logs.find('stream_client_disconnected').find((l) => l.conversation_id === id);
+      assert.equal(left?.user_id, h.alice.id);
+      assert.equal(typeof left?.trace_id, 'string');
+      assert.ok(((await series('chat_stream_duration_seconds_count', 'outcome="client_disconnected"')) ?? 0) >= 1);
+      const access = await eventually(() => h.logs.find('http_request_completed').find((l) => l.route === '/api/conversations/:id/messages' && l.client_disconnected === true));
+      assert.equal(access.status_code, 200);
+      assert.equal(await series('chat_active_streams', ''), 0);
+    });
+
+    it('forwards an inference error event and its done once, and keeps the partial answer as incomplete', async () => {
+      const id = await newConversation();
+      await h.inference.script({ tokens: ['par', 'tial', 'never'], errorAfter: 2, errorMessage: 'engine overheated' });
+      const before = (await series('chat_upstream_errors_total', 'upstream="inference",reason="stream_error"')) ?? 0;
+      const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'hi' });
+      assert.equal(res.text, (await lastCall()).sent);
+      assert.deepEqual(res.events, [{ token: 'par' }, { token: 'tial' }, { error: 'engine overheated' }, { done: true }]);
+      const [user, answer] = await messagesOf(id);
+      assert.equal(user?.content, 'hi');
+      assert.equal(answer?.status, 'incomplete');
+      assert.equal(answer?.content, 'partial');
+      assert.equal(await series('chat_upstream_errors_total', 'upstream="inference",reason="stream_error"'), before + 1);
+
+      // An error before any token: status 'error', empty content.
+      const id2 = await newConversation();
+      await h.inference.script({ errorAfter: 0 });
+      const res2 = await stream(h.url, `/api/conversations/${id2}/messages`, h.alice, { content: 'hi again' });
+      assert.deepEqual(res2.events, [{ error: 'engine exploded' }, { done: true }]);
+      const answer2 = (await messagesOf(id2))[1];
+      assert.equal(answer2?.status, 'error');
+      assert.equal(answer2?.content, '');
+      assert.ok(((await series('chat_messages_persisted_total', 'role="assistant",outcome="error"')) ?? 0) >= 1);
+    });
+
+    it('ends the stream with its own error then done when inference drops the connection, without duplicating an error inference sent', async () => {
+      const id = await newConversation();
+      await h.inference.script({ tokens: ['one ', 'two ', 'three'], dropAfter: 2 });
+      const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'count' });
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.events, [{ token: 'one ' }, { token: 'two ' }, { error: 'inference connection dropped mid-answer' }, { done: true }]);
+      const answer = (await messagesOf(id))[1];
+      assert.equal(answer?.status, 'incomplete');
+      assert.equal(answer?.content, 'one two ');
+
+      const id2 = await newConversation();
+      await h.inference.script({ tokens: ['x'], errorThenDropAfter: 1, errorMessage: 'worker died' });
+      const res2 = await stream(h.url, `/api/conversations/${id2}/messages`, h.alice, { content: 'again' });
+      assert.deepEqual(res2.events, [{ token: 'x' }, { error: 'worker died' }, { done: true }]);
+    });
+
+    it('turns an inference 5xx or 4xx answer into error then done, persisting an error row and keeping the user message', async () => {
+      const id = await newConversation();
+      await h.inference.script({ status: 500 });
+      const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'anyone there?' });
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.events, [{ error: 'inference failed (HTTP 500)' }, { done: true }]);
+      const stored = await messagesOf(id);
+      assert.deepEqual(stored.map((m) => [m.role, m.status, m.content]), [['user', 'complete', 'anyone there?'], ['assistant', 'error', '']]);
+      assert.ok(((await series('chat_upstream_errors_total', 'upstream="inference",reason="status_5xx"')) ?? 0) >= 1);
+
+      await h.inference.script({ status: 400 });
+      const bad = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'second try' });
+      assert.deepEqual(bad.events, [{ error: 'inference rejected the request (HTTP 400): fake failure 400' }, { done: true }]);
+      assert.ok(((await series('chat_upstream_errors_total', 'upstream="inference",reason="status_4xx"')) ?? 0) >= 1);
+      const failed = h.logs.find('upstream_failed').filter((l) => l.upstream === 'inference' && l.status_code === 500);
+      assert.equal(failed[0]?.reason, 'status_5xx');
+
+      await h.inference.script({ status: 422, errorBody: 'plain words from a proxy' });
+      const plain = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'third' });
+      assert.deepEqual(plain.events[0], { error: 'inference rejected the request (HTTP 422): plain words from a proxy' });
+      await h.inference.script({ status: 400, errorBody: 'y'.repeat(10_000) });
+      const huge = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'fourth' });
+      assert.equal((huge.events[0]?.error as string).length, 'inference rejected the request (HTTP 400): '.length + 500, 'the upstream message is cut short');
+      await h.inference.script({ wrongContentType: 'application/json' });
+      const notStream = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'fifth' });
+      assert.deepEqual(notStream.events, [{ error: 'inference answered without an event stream' }, { done: true }]);
+      assert.deepEqual((await messagesOf(id)).map((m) => m.status), ['complete', 'error', 'complete', 'error', 'complete', 'error', 'complete', 'error', 'complete', 'error']);
+    });
+
+    it('answers 503 with Retry-After when inference is over capacity, keeps the user message, and regenerate answers it later', async () => {
+      const id = await newConversation();
+      await h.inference.script({ status: 503, retryAfter: '7' });
+      const res = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'busy?' } });
+      assert.equal(res.status, 503);
+      assert.equal(res.json.error.code, 'CHAT_INFERENCE_OVER_CAPACITY');
+      assert.match(res.json.error.message, /regenerate/);
+      assert.equal(res.headers.get('retry-after'), '7');
+      const stored = await messagesOf(id);
+      assert.deepEqual(stored.map((m) => m.role), ['user']);
+      assert.equal(res.headers.get('x-user-message-id'), (await h.call('GET', `/api/conversations/${id}`)).json.messages[0].id);
+      assert.ok(((await series('chat_upstream_errors_total', 'upstream="inference",reason="over_capacity"')) ?? 0) >= 1);
+
+      await h.inference.script({ tokens: ['free', ' now'] });
+      const again = await stream(h.url, `/api/conversations/${id}/regenerate`, h.alice);
+      assert.equal(again.status, 200);
+      assert.deepEqual(again.events, [{ token: 'free' }, { token: ' now' }, { done: true }]);
+      assert.deepEqual((await lastCall()).body.messages, [{ role: 'user', content: 'busy?' }]);
+      const after = await messagesOf(id);
+      assert.deepEqual(after.map((m) => [m.role, m.content, m.status]), [['user', 'busy?', 'complete'], ['assistant', 'free now', 'complete']]);
+    });
+
+    it('regenerate replaces the last answer, sending history without it', async () => {
+      const id = await newConversation();
+      await h.inference.script({ tokens: ['first', ' answer'] });
+      await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'q1' });
+      await h.inference.script({ tokens: ['second', ' answer'] });
+      await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'q2' });
+      await h.inference.script({ tokens: ['better', ' answer'] });
+      const res = await stream(h.url, `/api/conversations/${id}/regenerate`, h.alice, { temperature: 1.2 });
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.events, [{ token: 'better' }, { token: ' answer' }, { done: true }]);
+      const call = await lastCall();
+      assert.deepEqual(call.body.messages, [
+        { role: 'user', content: 'q1' },
+        { role: 'assistant', content: 'first answer' },
+        { role: 'user', content: 'q2' },
+      ]);
+      assert.equal(call.body.temperature, 1.2);
+      const stored = await messagesOf(id);
+      assert.deepEqual(stored.map((m) => m.content), ['q1', 'first answer', 'q2', 'better answer']);
+      const line = h.logs.find('message_persisted').filter((l) => l.conversation_id === id && l.role === 'assistant').pop();
+      assert.equal(line?.replaced_messages, 1);
+
+      const empty = await newConversation();
+      const nothing = await h.call('POST', `/api/conversations/${empty}/regenerate`);
+      assert.equal(nothing.status, 409);
+      assert.equal(nothing.json.error.code, 'CHAT_NOTHING_TO_REGENERATE');
+    });
+
+    it('allows 3 simultaneous streams per user and answers the 4th with 429, other users unaffected', async () => {
+      const ids = await Promise.all([1, 2, 3, 4].map(() => newConversation()));
+      const bobs = await newConversation(h.bob);
+      await h.inference.script({ tokens: ['slow', ' but', ' sure'], delayMs: 250 });
+      const running = ids.slice(0, 3).map((id) => stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'go' }));
+      await eventually(async () => (await series('chat_active_streams', '')) === 3, 5000, 'three streams open');
+      const refused = await h.call('POST', `/api/conversations/${ids[3]}/messages`, { body: { content: 'one more' } });
+      assert.equal(refused.status, 429);
+      assert.equal(refused.json.error.code, 'CHAT_TOO_MANY_STREAMS');
+      assert.equal(refused.headers.get('retry-after'), '5');
+      assert.deepEqual(await messagesOf(ids[3] as string), [], 'a refused message is not saved');
+      const bobStream = await stream(h.url, `/api/conversations/${bobs}/messages`, h.bob, { content: 'me too' });
+      assert.equal(bobStream.status, 200);
+      for (const done of await Promise.all(running)) assert.deepEqual(done.events.at(-1), { done: true });
+      await h.inference.script({ tokens: ['ok'] });
+      assert.equal((await stream(h.url, `/api/conversations/${ids[3]}/messages`, h.alice, { content: 'now?' })).status, 200);
+    });
+
+    it('discards the answer quietly when the conversation is deleted while it streams', async () => {
+      const id = await newConversation();
+      await h.inference.script({ tokens: ['a', 'b', 'c', 'd'], delayMs: 60 });
+      const pending = stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'bye' });
+      await sleep(80);
+      assert.equal((await h.call('DELETE', `/api/conversations/${id}`)).status, 204);
+      const res = await pending;
+      assert.deepEqual(res.events.at(-1), { done: true });
+      await eventually(() => h.logs.find('message_discarded_conversation_deleted').some((l) => l.conversation_id === id));
+      const { rows } = await h.db.query('SELECT 1 FROM messages WHERE conversation_id = $1', [id]);
+      assert.equal(rows.length, 0);
+    });
+
+    it('serves /metrics that promtool accepts after all that traffic', async (t) => {
+      const body = (await h.app.inject({ url: '/metrics' })).body;
+      assert.match(body, /^chat_upstream_errors_total\{upstream="inference",reason="status_5xx",service="chat-api"\} \d+$/m);
+      assert.equal(/conversation|user_id|[0-9a-f]{8}-[0-9a-f]{4}-/.test(body.split('\n').filter((l) => l.startsWith('chat_')).join('\n')), false, 'no unbounded labels');
+      const promtool = requireBinary(t, 'promtool', 'install it (Debian: apt-get install prometheus)');
+      if (!promtool) return;
+      const check = spawnSync(promtool, ['check', 'metrics'], { input: body, encoding: 'utf8' });
+      assert.equal(check.status, 0, `promtool: ${check.stdout}${check.stderr}`);
+      assert.equal(`${check.stdout}${check.stderr}`.trim(), '', 'promtool found lint problems');
+    });
+  });
+}
