@@ -107,13 +107,19 @@ describe('npm start: the whole platform on embedded defaults', { timeout: 300_00
   });
 
   it('one trace id follows a chat through chat-api, auth and inference: headers, ring buffers, log lines', async () => {
-    const id = await createConversation(p, p.token);
+    const owner = await devToken(p, 'trace@example.com');
+    const id = await createConversation(p, owner);
+    // A token chat-api has not validated yet (a new iat, so a new token), so auth is asked inside the trace.
+    await new Promise((r) => setTimeout(r, 1100));
+    const fresh = await devToken(p, 'trace@example.com');
+    assert.notEqual(fresh, owner);
     const traceId = 'aa5b3a0c3d8e4f5a9b1c2d3e4f5a6b7c';
     const res = await fetch(`${p.urls.chat}/api/conversations/${id}/messages`, {
       method: 'POST',
-      headers: { ...json, ...bearer(await devToken(p, 'trace@example.com')), 'x-trace-id': traceId },
+      headers: { ...json, ...bearer(fresh), 'x-trace-id': traceId },
       body: JSON.stringify({ content: 'trace me' }),
     });
+    assert.equal(res.status, 200);
     assert.equal(res.headers.get('x-trace-id'), traceId);
     await readSse(res);
     for (const url of [p.urls.chat, p.urls.auth, p.urls.inference]) {
@@ -152,7 +158,7 @@ describe('npm start: the whole platform on embedded defaults', { timeout: 300_00
       ['POST', '/messages', { content: 'hi' }],
       ['POST', '/regenerate', {}],
     ] as const) {
-      const r = await fetch(`${p.urls.chat}/api/conversations/${ids[0]}${path}`, { method, headers: { ...json, ...bearer(other) }, body: body ? JSON.stringify(body) : undefined });
+      const r = await fetch(`${p.urls.chat}/api/conversations/${ids[0]}${path}`, { method, headers: body ? { ...json, ...bearer(other) } : bearer(other), body: body ? JSON.stringify(body) : undefined });
       assert.equal(r.status, 404, `${method} ${path} by another user`);
       assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'CHAT_CONVERSATION_NOT_FOUND');
     }

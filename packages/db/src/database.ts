@@ -198,7 +198,7 @@ class DatabaseImpl implements Database {
       }
       if (appliedAt === undefined) continue;
       applied.push({ version: file.version, name: file.name, checksum: file.checksum, appliedAt });
-      this.instr.logger?.info({ version: file.version, migration: label, duration_ms: Math.round((performance.now() - started) * 1000) / 1000 }, 'db_migration_applied');
+      this.instr.logger?.info({ migration_version: file.version, migration: label, duration_ms: Math.round((performance.now() - started) * 1000) / 1000 }, 'db_migration_applied');
     }
     if (applied.length > 0) this.instr.logger?.info({ applied: applied.length, database: this.description }, 'db_migrations_applied');
     return applied;
