@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { readSse, startPlatform, type Platform, type SseEvent } from '../support/platform.js';
+import { createPostgresDatabase, postgresReachable } from '../../packages/db/test/support.js';
+import { readSse, runCli, startPlatform, type Platform, type SseEvent } from '../support/platform.js';
 
 const json = { 'content-type': 'application/json' };
 
@@ -64,13 +65,30 @@ async function eventually<T>(probe: () => Promise<T | undefined | false>, what: 
   }
 }
 
-describe('npm start: the whole platform on embedded defaults', { timeout: 300_000 }, () => {
+/**
+ * The same suite on the embedded database (what `npm start` uses) and on a PostgreSQL server
+ * (DATABASE_URL; skipped loudly without one, failing under CI=true).
+ */
+const postgresMissing = (await postgresReachable()) ? undefined : 'no PostgreSQL server at TEST_POSTGRES_URL (default 127.0.0.1:5432): start one to run the PostgreSQL half';
+if (postgresMissing && process.env['CI'] !== 'true') console.warn(`\n!!! SKIPPED: ${postgresMissing}\n`);
+
+for (const backend of ['pglite', 'postgres'] as const) {
+describe(`npm start: the whole platform (${backend === 'pglite' ? 'embedded PGlite' : 'PostgreSQL server via DATABASE_URL'})`, { timeout: 300_000, skip: backend === 'postgres' && postgresMissing && process.env['CI'] !== 'true' ? postgresMissing : false }, () => {
   let p: Platform;
+  let dropDatabase: (() => Promise<void>) | undefined;
+  const env: Record<string, string> = { DEMO_TOKENS_PER_SECOND: '150', ADMIN_EMAILS: 'dev@samosachaat.local' };
   before(async () => {
-    p = await startPlatform({ DEMO_TOKENS_PER_SECOND: '150', ADMIN_EMAILS: 'dev@samosachaat.local' });
+    if (backend === 'postgres') {
+      if (postgresMissing) throw new Error(`CI=true and ${postgresMissing}`);
+      const fresh = await createPostgresDatabase();
+      env['DATABASE_URL'] = fresh.url;
+      dropDatabase = fresh.drop;
+    }
+    p = await startPlatform(env);
   });
   after(async () => {
     await p?.stop();
+    await dropDatabase?.();
   });
 
   it('the printed token and conversation stream a reply that is then persisted with token_count, inference_time_ms and the title', async () => {
@@ -225,6 +243,22 @@ describe('npm start: the whole platform on embedded defaults', { timeout: 300_00
     assert.equal(now.current_model, target);
   });
 
+  it('samosachaat doctor passes every platform check against the running platform', async () => {
+    const checks = ['configuration', 'jwt-keys', 'database', 'services-ready', 'model-loaded', 'metrics-valid', 'trace-error-rate'];
+    const { status, stdout, stderr } = await runCli(['doctor', '--json', ...checks], {
+      DATABASE_URL: env['DATABASE_URL'] ?? '',
+      DATA_DIR: p.dataDir,
+      AUTH_URL: p.urls.auth,
+      CHAT_API_URL: p.urls.chat,
+      INFERENCE_URL: p.urls.inference,
+    });
+    const report = JSON.parse(stdout) as { ok: boolean; checks: Array<{ name: string; ok: boolean; detail: string; fix: string | null }> };
+    assert.deepEqual(report.checks.filter((c) => !c.ok), [], stderr);
+    assert.equal(status, 0);
+    assert.match(report.checks.find((c) => c.name === 'database')?.detail ?? '', /migrations applied, none pending/);
+    assert.match(report.checks.find((c) => c.name === 'services-ready')?.detail ?? '', /auth: ready\nchat-api: ready\ninference: ready/);
+  });
+
   it('inference killed mid-stream: the client gets error then done, the partial answer is persisted incomplete, the user message kept; auth down → 503', async () => {
     const id = await createConversation(p, p.token);
     const res = await send(p, p.token, id, 'a question whose answer will be cut short');
@@ -263,6 +297,7 @@ describe('npm start: the whole platform on embedded defaults', { timeout: 300_00
     for (const pid of Object.values(p.pids)) assert.throws(() => process.kill(pid, 0), 'every service process is gone');
   });
 });
+}
 
 describe('npm start: Ctrl-C', { timeout: 180_000 }, () => {
   it('stops every service and the database gracefully and exits 0', async () => {

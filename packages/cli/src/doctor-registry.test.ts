@@ -18,8 +18,20 @@ describe('nearestExistingDir', () => {
 });
 
 describe('buildDoctorRegistry', () => {
-  it('registers the service-free checks in a stable order', () => {
-    assert.deepEqual(buildDoctorRegistry({}, process.cwd()).names(), ['disk-space', 'log-dir-writable', 'ports-free']);
+  it('registers every check of SPEC §7 in a stable order', () => {
+    assert.deepEqual(buildDoctorRegistry({}, process.cwd()).names(), [
+      'configuration',
+      'jwt-keys',
+      'database',
+      'services-ready',
+      'model-loaded',
+      'ports-free',
+      'disk-space',
+      'log-dir-writable',
+      'metrics-valid',
+      'trace-error-rate',
+      'prometheus-targets',
+    ]);
   });
 
   it('resolves a relative LOG_DIR against the given working directory', async () => {

@@ -5,7 +5,8 @@ import net from 'node:net';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppError, bindContext, currentTraceId, markFirstByte } from '../src/index.js';
+import Fastify from 'fastify';
+import { AppError, bindContext, createObservability, currentTraceId, markFirstByte, observabilityConfigFromEnv, observabilityPlugin } from '../src/index.js';
 import { buildTestApp } from './support/app.js';
 import { requireBinary } from './support/binaries.js';
 import { eventually, listen } from './support/http.js';
@@ -364,10 +365,23 @@ describe('observability plugin: health, readiness, debug traces', () => {
     assert.equal(one.statusCode, 200);
     assert.equal(one.json().spans[0].attributes['http.response.status_code'], 200);
     assert.equal((await t.app.inject({ url: `/debug/traces/${'f'.repeat(32)}` })).json().error.code, 'TRACE_NOT_FOUND');
-    const badLimit = await t.app.inject({ url: '/debug/traces?limit=0' });
-    assert.equal(badLimit.statusCode, 400);
-    assert.equal(badLimit.json().error.code, 'VALIDATION_FAILED');
+    for (const bad of ['limit=0', 'limit=5000', 'limit=abc', 'errors=yes']) {
+      const res = await t.app.inject({ url: `/debug/traces?${bad}` });
+      assert.equal(res.statusCode, 400, bad);
+      assert.equal(res.json().error.code, 'VALIDATION_FAILED', bad);
+    }
+    assert.equal((await t.app.inject({ url: '/debug/traces?limit=1000' })).statusCode, 200);
     await t.close();
+  });
+
+  it('serves /debug/traces?limit= in a service whose Ajv does not coerce types', async () => {
+    const obs = createObservability(observabilityConfigFromEnv('strict-svc', { LOG_LEVEL: 'error' }), { logDestination: { write: () => undefined }, registerGlobalTracer: false, runtimeMetrics: false });
+    const app = Fastify({ logger: false, ajv: { customOptions: { coerceTypes: false } } });
+    await app.register(observabilityPlugin, { obs, localMode: true });
+    const res = await app.inject({ url: '/debug/traces?limit=100&errors=false' });
+    assert.equal(res.statusCode, 200, res.body);
+    await app.close();
+    await obs.shutdown();
   });
 
   it('guards /debug/traces with the internal key outside local mode', async () => {

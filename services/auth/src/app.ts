@@ -43,7 +43,8 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps): Promise<Fast
     return503OnClosing: true,
     // Refuse unknown fields with a 400 instead of dropping them silently: a client sending
     // `is_admin` or `email` to PUT /auth/me must learn it has no effect.
-    ajv: { customOptions: { removeAdditional: false } },
+    // No type coercion: {"name": 5} is a 400 naming the field, not a user called "5".
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
   });
   await app.register(observabilityPlugin, { obs, localMode: config.localMode, internalApiKey: config.internalApiKey, quietRoutes: ['/health', '/ready', '/metrics', '/auth/health'] });
   await app.register(cookie);

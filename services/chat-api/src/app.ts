@@ -1,5 +1,6 @@
 import type { Database } from '@samosachaat/db';
 import { observabilityPlugin, type Observability } from '@samosachaat/observability';
+import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Agent, type Dispatcher } from 'undici';
 import { AuthCache } from './auth/auth-cache.js';
@@ -40,6 +41,11 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
   // Room for a maximal message even if every character were JSON-escaped (\uXXXX).
   const bodyLimit = Math.max(1024 * 1024, config.maxMessageChars * 6 + 64 * 1024);
   const app = Fastify({ logger: false, bodyLimit });
+  // Bodies are JSON and must already have the right types ({"title": 5} is a 400, not "5");
+  // query strings are text by nature, so `?limit=20` is still read as the number 20.
+  const strictBody = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: true, allErrors: false });
+  const lenientQuery = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: true, allErrors: false });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strictBody : lenientQuery).compile(schema));
   await app.register(observabilityPlugin, {
     obs,
     localMode: config.localMode,

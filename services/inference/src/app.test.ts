@@ -118,7 +118,7 @@ describe('inference app (in-process)', () => {
     assert.equal(metricValue(metrics, 'inference_model_loaded{model="demo",service="inference"}'), 1);
     assert.equal(metricValue(metrics, 'inference_model_loaded{model="demo-large",service="inference"}'), 0);
     assert.equal(metricValue(metrics, 'inference_model_load_duration_seconds_count{model="demo",service="inference"}'), 1);
-    assert.equal(metricValue(metrics, 'inference_workers_total{service="inference"}'), 2);
+    assert.equal(metricValue(metrics, 'inference_workers{service="inference"}'), 2);
     await t.close();
   });
 

@@ -22,7 +22,7 @@ describe('inference metrics', () => {
         'inference_rejected_total counter service,reason',
         'inference_time_to_first_token_seconds histogram service,model',
         'inference_workers_busy gauge service',
-        'inference_workers_total gauge service',
+        'inference_workers gauge service',
       ],
     );
   });

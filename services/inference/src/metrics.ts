@@ -54,7 +54,7 @@ export function createInferenceMetrics(metrics: Metrics): InferenceMetrics {
     generatedTokens: metrics.counter({ name: 'inference_generated_tokens_total', help: 'Tokens generated and streamed, by model.', labelNames: ['model'] }),
     activeGenerations: metrics.gauge({ name: 'inference_active_generations', help: 'Generations running right now.' }),
     queueDepth: metrics.gauge({ name: 'inference_queue_depth', help: 'Generation requests waiting for a worker slot.' }),
-    workersTotal: metrics.gauge({ name: 'inference_workers_total', help: 'Worker slots (WORKERS): generations that may run at once.' }),
+    workersTotal: metrics.gauge({ name: 'inference_workers', help: 'Worker slots (WORKERS): generations that may run at once.' }),
     workersBusy: metrics.gauge({ name: 'inference_workers_busy', help: 'Worker slots held by a generation right now.' }),
     modelLoaded: metrics.gauge({ name: 'inference_model_loaded', help: '1 for the model that is loaded and serving, 0 for the other known models.', labelNames: ['model'] }),
     modelLoadDuration: metrics.histogram({

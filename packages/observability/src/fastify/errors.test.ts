@@ -29,3 +29,19 @@ describe('error registry', () => {
     assert.deepEqual(errorEnvelope('A', 'b', 'c'.repeat(32)), { error: { code: 'A', message: 'b', trace_id: 'c'.repeat(32) } });
   });
 });
+
+describe('describeError: unknown body fields', () => {
+  it('names the unknown field in the validation message', () => {
+    const err = Object.assign(new Error('body must NOT have additional properties'), {
+      statusCode: 400,
+      code: 'FST_ERR_VALIDATION',
+      validation: [{ keyword: 'additionalProperties', params: { additionalProperty: 'is_admin' } }],
+    });
+    assert.deepEqual(describeError(err), {
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'body must NOT have additional properties (unknown field "is_admin")',
+      internal: false,
+    });
+  });
+});

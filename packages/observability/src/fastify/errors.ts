@@ -73,5 +73,9 @@ export function describeError(err: unknown): { status: number; code: string; mes
   if (status >= 500) return { status, code: 'INTERNAL_ERROR', message: 'internal server error', internal: true };
   if (e?.name === 'SyntaxError' && status === 400) return { status, code: 'INVALID_JSON', message: 'request body is not valid JSON', internal: false };
   const fastifyCode = typeof e?.code === 'string' ? FASTIFY_CODES[e.code] : undefined;
-  return { status, code: fastifyCode ?? 'BAD_REQUEST', message: typeof e?.message === 'string' ? e.message : 'bad request', internal: false };
+  let message = typeof e?.message === 'string' ? e.message : 'bad request';
+  // Ajv says "must NOT have additional properties" without saying which: name it.
+  const extra = (err as { validation?: Array<{ keyword?: string; params?: { additionalProperty?: unknown } }> }).validation?.find((v) => v.keyword === 'additionalProperties')?.params?.additionalProperty;
+  if (typeof extra === 'string' && message.includes('must NOT have additional properties')) message = message.replace('must NOT have additional properties', `must NOT have additional properties (unknown field "${extra.slice(0, 64)}")`);
+  return { status, code: fastifyCode ?? 'BAD_REQUEST', message, internal: false };
 }

@@ -45,14 +45,16 @@ export function registerOpsRoutes(app: FastifyInstance, options: OpsRoutesOption
     }
   };
 
-  app.get<{ Querystring: { limit?: number; errors?: boolean } }>(
+  // Query strings are text: the schema checks their shape as strings, so these routes behave the
+  // same whether or not the service lets Ajv coerce types.
+  app.get<{ Querystring: { limit?: string; errors?: 'true' | 'false' } }>(
     '/debug/traces',
     {
       onRequest: guard,
       schema: {
         querystring: {
           type: 'object',
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 }, errors: { type: 'boolean' } },
+          properties: { limit: { type: 'string', pattern: '^[0-9]{1,4}$' }, errors: { type: 'string', enum: ['true', 'false'] } },
           additionalProperties: false,
         },
       },
@@ -60,8 +62,10 @@ export function registerOpsRoutes(app: FastifyInstance, options: OpsRoutesOption
     async (request, reply: FastifyReply) => {
       const traces = obs.traces;
       if (!traces) throw new AppError('TRACES_DISABLED', 'the trace buffer is off (TRACE_BUFFER_SIZE=0)', 404);
+      const limit = request.query.limit === undefined ? 50 : Number(request.query.limit);
+      if (limit < 1 || limit > 1000) throw new AppError('VALIDATION_FAILED', `querystring/limit must be from 1 to 1000, got ${limit}`, 400);
       await obs.tracing.forceFlush();
-      const list = traces.recent({ limit: request.query.limit ?? 50, errorsOnly: request.query.errors ?? false });
+      const list = traces.recent({ limit, errorsOnly: request.query.errors === 'true' });
       return reply.send({ service: obs.config.service, count: list.length, traces: list });
     },
   );

@@ -25,7 +25,7 @@ export function createGoogleProvider(config: OAuthProviderConfig, http: Provider
     name: 'google',
     authorizationUrl({ redirectUri, state, codeChallenge }) {
       const url = new URL(config.authorizeUrl);
-      url.search = new URLSearchParams({
+      const params = new URLSearchParams({
         client_id: config.clientId,
         redirect_uri: redirectUri,
         response_type: 'code',
@@ -33,8 +33,11 @@ export function createGoogleProvider(config: OAuthProviderConfig, http: Provider
         state,
         code_challenge: codeChallenge,
         code_challenge_method: 'S256',
-        prompt: 'select_account',
-      }).toString();
+      });
+      // Google's account chooser; other OpenID providers may refuse an unsupported prompt
+      // value (OpenID Connect Core §3.1.2.6), so it is only sent to Google itself.
+      if (url.hostname === 'accounts.google.com') params.set('prompt', 'select_account');
+      url.search = params.toString();
       return url.toString();
     },
 

@@ -38,7 +38,7 @@ export function invalidRequest(message: string, param?: string): AppError {
   return Object.assign(inferenceError('INFERENCE_INVALID_REQUEST', message), { param: param ?? null });
 }
 
-function range(name: string, value: number | undefined, min: number, max: number, integer: boolean): void {
+export function range(name: string, value: number | undefined, min: number, max: number, integer: boolean): void {
   if (value === undefined) return;
   if (integer && !Number.isInteger(value)) throw invalidRequest(`${name} must be a whole number, got ${value}`, name);
   if (!(value >= min && value <= max)) throw invalidRequest(`${name} must be between ${min} and ${max}, got ${value}`, name);

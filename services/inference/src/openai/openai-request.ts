@@ -1,5 +1,5 @@
 import type { GenerateBody, GenerationParams, RequestLimits } from '../generation/generation-params.js';
-import { invalidRequest, validateGenerateBody } from '../generation/generation-params.js';
+import { invalidRequest, range, validateGenerateBody } from '../generation/generation-params.js';
 
 /** The part of an OpenAI `POST /v1/chat/completions` body this service honours. */
 export interface ChatCompletionsBody {
@@ -47,6 +47,8 @@ export function parseChatCompletionsBody(body: ChatCompletionsBody, limits: Requ
       })
     : body.messages;
   const shared: GenerateBody = { messages };
+  // Checked under the name the caller used, so the error names the field that was sent.
+  if (body.max_completion_tokens != null) range('max_completion_tokens', body.max_completion_tokens, 1, limits.maxTokensLimit, true);
   const maxTokens = body.max_completion_tokens ?? body.max_tokens;
   if (maxTokens != null) shared.max_tokens = maxTokens;
   if (body.temperature != null) shared.temperature = body.temperature;

@@ -1,0 +1,311 @@
+/**
+ * The load generator of bench/streams.ts, in its own process (never in a server's): undici
+ * streams against chat-api or straight against inference on 127.0.0.1, driven over IPC.
+ *
+ * Commands (`{ type, payload }` → `{ type: '<type>:done', value | error }`):
+ * - `setup`: development logins and one conversation per worker;
+ * - `latency`: N concurrent streams in a closed loop (each worker starts its next stream when
+ *   the previous one ends), worker starts spread over a ramp; time to first token and the gaps
+ *   between tokens of the streams started in the measured window, as exact p50/p99;
+ * - `hold:open` / `hold:release`: open N streams and keep them open (reading, or paused: the
+ *   body is never read) until released, then destroy them.
+ */
+import { Agent, request, type Dispatcher } from 'undici';
+import { percentile, SampleBuffer } from './stats.js';
+
+export type StreamPath = 'chat' | 'direct';
+
+export interface Target {
+  chatUrl: string;
+  authUrl: string;
+  inferenceUrl: string;
+  internalKey: string;
+}
+
+export interface SetupCommand extends Target {
+  users: number;
+  conversations: number;
+}
+export interface Session {
+  tokens: string[];
+  /** Conversation i belongs to user `i % tokens.length`. */
+  conversations: string[];
+}
+
+export interface LatencyCommand extends Target, Session {
+  path: StreamPath;
+  concurrency: number;
+  rampMs: number;
+  windowMs: number;
+  maxTokens: number;
+}
+
+export interface Percentiles {
+  n: number;
+  p50: number;
+  p99: number;
+}
+
+export interface LatencyResult {
+  path: StreamPath;
+  concurrency: number;
+  /** Streams started in the window and ended with `done`. */
+  streams: number;
+  /** Streams that failed (non-200, error event, transport error), whole run. */
+  failures: number;
+  firstFailure?: string;
+  /** Milliseconds. */
+  ttft: Percentiles;
+  gap: Percentiles;
+  /** Tokens per stream (median), to show the answers were as long as asked. */
+  tokensPerStream: number;
+  wallMs: number;
+}
+
+export interface HoldCommand extends Target, Session {
+  path: StreamPath;
+  count: number;
+  rampMs: number;
+  maxTokens: number;
+  /** Never read the body (a client that stopped reading). */
+  paused: boolean;
+  /** Resolve once every stream has seen its first token (else once it got its headers). */
+  waitFirstToken: boolean;
+}
+export interface HoldResult {
+  opened: number;
+  failures: number;
+  firstFailure?: string;
+  openMs: number;
+}
+
+const PROMPT = 'Tell me about samosas and chutney';
+const agent = new Agent({ keepAliveTimeout: 10_000, connections: null, pipelining: 1, headersTimeout: 120_000, bodyTimeout: 180_000 });
+
+function streamRequest(t: Target & Session, path: StreamPath, i: number, maxTokens: number, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
+  if (path === 'direct') {
+    return request(`${t.inferenceUrl}/generate`, {
+      dispatcher: agent,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-internal-api-key': t.internalKey },
+      body: JSON.stringify({ messages: [{ role: 'user', content: PROMPT }], max_tokens: maxTokens }),
+      signal,
+    });
+  }
+  const conversation = t.conversations[i % t.conversations.length] as string;
+  const token = t.tokens[(i % t.conversations.length) % t.tokens.length] as string;
+  return request(`${t.chatUrl}/api/conversations/${conversation}/messages`, {
+    dispatcher: agent,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ content: PROMPT, max_tokens: maxTokens }),
+    signal,
+  });
+}
+
+function countOf(haystack: string, needle: string): number {
+  let n = 0;
+  for (let at = haystack.indexOf(needle); at !== -1; at = haystack.indexOf(needle, at + needle.length)) n++;
+  return n;
+}
+
+/**
+ * Reads one SSE answer; `onTokens(k, at)` for every network chunk that completes k token
+ * events. Resolves with the outcome once the body ends.
+ */
+async function readAnswer(body: Dispatcher.ResponseData['body'], onTokens: (k: number, at: number) => void): Promise<{ done: boolean; error?: string }> {
+  let carry = '';
+  let done = false;
+  let error: string | undefined;
+  for await (const chunk of body) {
+    const at = performance.now();
+    const text = carry + (chunk as Buffer).toString('utf8');
+    const end = text.lastIndexOf('\n\n');
+    if (end === -1) {
+      carry = text;
+      continue;
+    }
+    const events = text.slice(0, end + 2);
+    carry = text.slice(end + 2);
+    const k = countOf(events, 'data: {"token"');
+    if (k > 0) onTokens(k, at);
+    if (error === undefined && events.includes('data: {"error"')) error = events.slice(events.indexOf('data: {"error"'), events.indexOf('data: {"error"') + 200).split('\n')[0];
+    if (events.includes('data: {"done":true}')) done = true;
+  }
+  return { done, error };
+}
+
+async function setup(c: SetupCommand): Promise<Session> {
+  const tokens: string[] = [];
+  for (let u = 0; u < c.users; u++) {
+    const res = await fetch(`${c.authUrl}/auth/dev-login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: `bench-streams-${u}@samosachaat.local`, name: `Bench ${u}` }),
+    });
+    if (!res.ok) throw new Error(`dev-login ${u}: ${res.status} ${(await res.text()).slice(0, 200)}`);
+    tokens.push(((await res.json()) as { access_token: string }).access_token);
+  }
+  const conversations: string[] = new Array<string>(c.conversations);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < c.conversations) {
+      const i = next++;
+      const res = await request(`${c.chatUrl}/api/conversations`, {
+        dispatcher: agent,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[i % tokens.length]}` },
+        body: JSON.stringify({ title: `bench ${i}` }),
+      });
+      const text = await res.body.text();
+      if (res.statusCode !== 201) throw new Error(`create conversation: ${res.statusCode} ${text.slice(0, 200)}`);
+      conversations[i] = (JSON.parse(text) as { id: string }).id;
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  return { tokens, conversations };
+}
+
+async function latency(c: LatencyCommand): Promise<LatencyResult> {
+  const ttft = new SampleBuffer(1 << 14);
+  const gap = new SampleBuffer(1 << 18);
+  const tokensPerStream: number[] = [];
+  let streams = 0;
+  let failures = 0;
+  let firstFailure: string | undefined;
+  const t0 = performance.now();
+  const windowStart = t0 + c.rampMs;
+  const windowEnd = windowStart + c.windowMs;
+  const fail = (why: string): void => {
+    failures++;
+    firstFailure ??= why;
+  };
+
+  const worker = async (i: number): Promise<void> => {
+    await new Promise((r) => setTimeout(r, (i * c.rampMs) / c.concurrency));
+    while (performance.now() < windowEnd) {
+      const sentAt = performance.now();
+      const measured = sentAt >= windowStart;
+      let first = -1;
+      let last = 0;
+      let tokens = 0;
+      const localGaps: number[] = [];
+      try {
+        const res = await streamRequest(c, c.path, i, c.maxTokens);
+        if (res.statusCode !== 200) {
+          fail(`${res.statusCode} ${(await res.body.text()).slice(0, 200)}`);
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
+        const outcome = await readAnswer(res.body, (k, at) => {
+          if (first < 0) {
+            first = at - sentAt;
+          } else {
+            localGaps.push(at - last);
+          }
+          for (let j = 1; j < k; j++) localGaps.push(0);
+          last = at;
+          tokens += k;
+        });
+        if (outcome.error || !outcome.done || first < 0) {
+          fail(outcome.error ?? (outcome.done ? 'no token' : 'stream ended without done'));
+          continue;
+        }
+      } catch (err) {
+        fail((err as Error).message);
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      if (!measured) continue;
+      streams++;
+      ttft.push(first);
+      for (const g of localGaps) gap.push(g);
+      tokensPerStream.push(tokens);
+    }
+  };
+  await Promise.all(Array.from({ length: c.concurrency }, (_, i) => worker(i)));
+  const pct = (b: SampleBuffer): Percentiles => (b.length ? { n: b.length, p50: percentile(b.values(), 50), p99: percentile(b.values(), 99) } : { n: 0, p50: Number.NaN, p99: Number.NaN });
+  return {
+    path: c.path,
+    concurrency: c.concurrency,
+    streams,
+    failures,
+    firstFailure,
+    ttft: pct(ttft),
+    gap: pct(gap),
+    tokensPerStream: tokensPerStream.length ? percentile(tokensPerStream, 50) : 0,
+    wallMs: performance.now() - t0,
+  };
+}
+
+/** Streams held open by `hold:open`, destroyed by `hold:release`. */
+const held: Array<{ controller: AbortController; body?: Dispatcher.ResponseData['body'] }> = [];
+
+async function holdOpen(c: HoldCommand): Promise<HoldResult> {
+  const t0 = performance.now();
+  let failures = 0;
+  let firstFailure: string | undefined;
+  const open = async (i: number): Promise<boolean> => {
+    await new Promise((r) => setTimeout(r, (i * c.rampMs) / c.count));
+    const controller = new AbortController();
+    const slot: (typeof held)[number] = { controller };
+    held.push(slot);
+    try {
+      const res = await streamRequest(c, c.path, i, c.maxTokens, controller.signal);
+      slot.body = res.body;
+      if (res.statusCode !== 200) throw new Error(`${res.statusCode} ${(await res.body.text()).slice(0, 200)}`);
+      if (c.paused) return true; // never read: undici stops reading the socket once its buffer is full
+      let resolveFirst: (() => void) | undefined;
+      const firstToken = new Promise<void>((r) => (resolveFirst = r));
+      const reading = readAnswer(res.body, () => resolveFirst?.()).catch(() => ({ done: false }));
+      if (!c.waitFirstToken) return true;
+      const result = await Promise.race([firstToken.then(() => 'token' as const), reading.then(() => 'ended' as const)]);
+      if (result === 'ended') throw new Error('stream ended before its first token');
+      return true;
+    } catch (err) {
+      if (!controller.signal.aborted) {
+        failures++;
+        firstFailure ??= (err as Error).message;
+      }
+      return false;
+    }
+  };
+  const results = await Promise.all(Array.from({ length: c.count }, (_, i) => open(i)));
+  return { opened: results.filter(Boolean).length, failures, firstFailure, openMs: performance.now() - t0 };
+}
+
+function holdRelease(): number {
+  const n = held.length;
+  for (const h of held.splice(0)) {
+    h.controller.abort();
+    h.body?.destroy();
+  }
+  return n;
+}
+
+const handlers: Record<string, (payload: never) => Promise<unknown> | unknown> = {
+  setup: (p: SetupCommand) => setup(p),
+  latency: (p: LatencyCommand) => latency(p),
+  'hold:open': (p: HoldCommand) => holdOpen(p),
+  'hold:release': () => holdRelease(),
+};
+
+if (!process.send) throw new Error('streams-load.ts runs as a child of bench/streams.ts (IPC)');
+process.on('message', (raw: unknown) => {
+  const msg = raw as { type: string; payload: never };
+  const handler = handlers[msg.type];
+  const reply = (body: { value?: unknown; error?: string }): void => void process.send?.({ type: `${msg.type}:done`, ...body });
+  if (!handler) return reply({ error: `unknown command ${msg.type}` });
+  Promise.resolve()
+    .then(() => handler(msg.payload))
+    .then(
+      (value) => reply({ value }),
+      (err: unknown) => reply({ error: err instanceof Error ? err.message : String(err) }),
+    );
+});
+process.once('SIGTERM', () => {
+  holdRelease();
+  void agent.destroy().finally(() => process.exit(0));
+  setTimeout(() => process.exit(0), 2000).unref();
+});
+process.once('disconnect', () => process.exit(0));

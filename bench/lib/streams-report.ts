@@ -1,0 +1,202 @@
+/**
+ * The Markdown of the streaming benchmark (bench/streams.ts) and how it goes into
+ * bench/RESULTS.md: only between `<!-- streams:start -->` and `<!-- streams:end -->`
+ * (appended at the end of the file when absent); the rest of the file is left as it is.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { machineLines, table } from './report.js';
+import { fmt, verdict, type TargetKind } from './stats.js';
+import type { HoldResult, LatencyResult, Percentiles } from './streams-load.js';
+
+export const START_MARKER = '<!-- streams:start -->';
+export const END_MARKER = '<!-- streams:end -->';
+
+export const STREAM_TARGETS = {
+  addedP50Ms: { value: 1, kind: 'max' as TargetKind },
+  addedP99Ms: { value: 5, kind: 'max' as TargetKind },
+  idleKbPerStream: { value: 32, kind: 'max' as TargetKind },
+  pausedMbPerStream: { value: 1, kind: 'max' as TargetKind },
+};
+
+export interface LevelPlan {
+  concurrency: number;
+  rampMs: number;
+  windowMs: number;
+  maxTokens: number;
+}
+
+export interface MemoryFigures {
+  /** Streams asked for / opened. */
+  count: number;
+  open: HoldResult;
+  /** VmRSS samples of chat-api (KiB) before and while the streams are open. */
+  beforeKb: number[];
+  withKb: number[];
+  /** chat-api gauges read while the streams are open. */
+  activeStreams: number;
+  bufferedBytes: number;
+}
+
+export interface StreamsReport {
+  quick: boolean;
+  startedAt: string;
+  finishedAt: string;
+  loadAvgStart: number[];
+  loadAvgEnd: number[];
+  busyStart: string[];
+  busyEnd: string[];
+  tokensPerSecond: number;
+  levels: LevelPlan[];
+  /** Run order, as measured. */
+  latency: LatencyResult[];
+  idle: MemoryFigures & { tokensPerSecond: number; maxTokens: number };
+  paused: MemoryFigures & { maxTokens: number; tokenChars: number; settleMs: number };
+  env: Record<string, string>;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** chat-api RSS added per stream, KiB: median(with) − median(before), over the count actually open. */
+export function perStreamKb(m: MemoryFigures): number {
+  return (median(m.withKb) - median(m.beforeKb)) / Math.max(1, m.open.opened);
+}
+
+const ms = (x: number): string => (Number.isFinite(x) ? fmt(x, 2) : 'n/a');
+const signed = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : '−'}${fmt(Math.abs(x), 2)}` : 'n/a');
+
+function pair(report: StreamsReport, concurrency: number): { chat?: LatencyResult; direct?: LatencyResult } {
+  return {
+    chat: report.latency.find((r) => r.path === 'chat' && r.concurrency === concurrency),
+    direct: report.latency.find((r) => r.path === 'direct' && r.concurrency === concurrency),
+  };
+}
+
+/** The verdict rows: latency added by chat-api per level, then the two memory figures. */
+export function streamVerdictRows(report: StreamsReport): string[][] {
+  const rows: string[][] = [];
+  for (const level of report.levels) {
+    const { chat, direct } = pair(report, level.concurrency);
+    if (!chat || !direct) continue;
+    const failed = chat.failures + direct.failures;
+    for (const [label, key] of [
+      ['TTFT', 'ttft'],
+      ['inter-token gap', 'gap'],
+    ] as const) {
+      for (const p of ['p50', 'p99'] as const) {
+        const c: Percentiles = chat[key];
+        const d: Percentiles = direct[key];
+        const added = c[p] - d[p];
+        const target = p === 'p50' ? STREAM_TARGETS.addedP50Ms : STREAM_TARGETS.addedP99Ms;
+        const few = p === 'p99' && Math.min(c.n, d.n) < 100 ? ` (n = ${Math.min(c.n, d.n)}: ≈ max)` : '';
+        const v = !Number.isFinite(added) ? 'NO DATA' : failed ? 'INCONCLUSIVE' : verdict(added, target.value, target.kind);
+        rows.push([`${fmt(level.concurrency)} streams: ${label} ${p}${few}`, ms(c[p]), ms(d[p]), `**${signed(added)}**`, `≤ ${target.value} ms`, `**${v}**`]);
+      }
+    }
+  }
+  const idle = perStreamKb(report.idle);
+  rows.push([
+    `idle open streams: chat-api RSS per stream (${fmt(report.idle.open.opened)} open)`,
+    `${fmt(idle, 1)} KiB`,
+    '—',
+    '—',
+    `≤ ${STREAM_TARGETS.idleKbPerStream.value} KB`,
+    `**${report.idle.open.failures ? 'INCONCLUSIVE' : verdict(idle, STREAM_TARGETS.idleKbPerStream.value, 'max')}**`,
+  ]);
+  const paused = perStreamKb(report.paused) / 1024;
+  rows.push([
+    `paused readers: extra chat-api RSS per stream (${fmt(report.paused.open.opened)} paused)`,
+    `${fmt(paused, 2)} MiB`,
+    '—',
+    '—',
+    `≤ ${STREAM_TARGETS.pausedMbPerStream.value} MB`,
+    `**${verdict(paused, STREAM_TARGETS.pausedMbPerStream.value, 'max')}**`,
+  ]);
+  return rows;
+}
+
+export const VERDICT_HEADERS = ['measurement', 'chat-api (ms)', 'direct (ms)', 'chat-api − direct (ms)', 'target', 'verdict'];
+
+function latencyRawRows(report: StreamsReport): string[][] {
+  return report.latency.map((r, i) => [
+    String(i + 1),
+    r.path === 'chat' ? 'chat-api' : 'direct',
+    fmt(r.concurrency),
+    fmt(r.streams),
+    fmt(r.ttft.n),
+    `${ms(r.ttft.p50)} / ${ms(r.ttft.p99)}`,
+    fmt(r.gap.n),
+    `${ms(r.gap.p50)} / ${ms(r.gap.p99)}`,
+    fmt(r.tokensPerStream),
+    `${fmt(r.failures)}${r.firstFailure ? ` (${r.firstFailure.replace(/\|/g, '/').slice(0, 80)})` : ''}`,
+    fmt(r.wallMs / 1000, 1),
+  ]);
+}
+
+function memoryRows(label: string, m: MemoryFigures): string[] {
+  return [
+    label,
+    `${fmt(m.open.opened)} / ${fmt(m.count)}${m.open.failures ? ` (${m.open.failures} failed: ${(m.open.firstFailure ?? '').slice(0, 60)})` : ''}`,
+    m.beforeKb.map((x) => fmt(x)).join(', '),
+    m.withKb.map((x) => fmt(x)).join(', '),
+    fmt(median(m.withKb) - median(m.beforeKb)),
+    fmt(m.activeStreams),
+    fmt(m.bufferedBytes),
+  ];
+}
+
+/** The section that goes between the markers (markers included). */
+export function renderStreamsSection(report: StreamsReport): string {
+  const i = report.idle;
+  const p = report.paused;
+  const levels = report.levels.map((l) => `${fmt(l.concurrency)} (max_tokens ${l.maxTokens}, ramp ${fmt(l.rampMs / 1000, 1)} s, window ${fmt(l.windowMs / 1000, 1)} s)`).join('; ');
+  const busy = [...new Set([...report.busyStart, ...report.busyEnd])];
+  return `${START_MARKER}
+# Streaming benchmark: chat-api vs straight from inference${report.quick ? ' (QUICK smoke run — not a measurement)' : ''}
+
+Run ${report.startedAt} → ${report.finishedAt} with \`node --conditions=source --import tsx bench/streams.ts${report.quick ? ' --quick' : ''}\`. Load average ${report.loadAvgStart.map((x) => x.toFixed(2)).join(' / ')} at start, ${report.loadAvgEnd.map((x) => x.toFixed(2)).join(' / ')} at the end.${busy.length ? ` Other busy processes on the machine during the run (the figures share the CPU with them): ${busy.join('; ')}.` : ''}
+
+${machineLines().join('\n')}
+
+## Verdict
+
+${table(VERDICT_HEADERS, streamVerdictRows(report))}
+
+"chat-api" is \`POST /api/conversations/:id/messages\` (auth from cache, user message committed, history loaded, answer forwarded, answer persisted); "direct" is inference's \`POST /generate\` with the internal key, same inference process, same prompt. INCONCLUSIVE: streams failed in that pair or step (see the raw tables), so the machine or chat-api was past capacity and the figures are not a comparison of the streaming paths. RSS deltas are lower bounds when the heap already had free room from earlier steps (GC is not forced).
+
+## Method
+
+- The whole platform as a newcomer starts it (\`samosachaat start\`: embedded PGlite database served by the launcher, inference, auth, chat-api, each its own process running from source through tsx, default observability: JSON logs to stdout and files, metrics, 100 % sampled traces), on free 127.0.0.1 ports and a temporary DATA_DIR; three such platforms one after the other, one per step (the demo pace is fixed per inference process). Extra environment: ${Object.entries(report.env).map(([k, v]) => `\`${k}=${v}\``).join(', ')}.
+- The load generator is a separate Node.js process (\`bench/lib/streams-load.ts\`, undici \`request\`, one keep-alive agent without a connection cap), driven over IPC. Four development-login users (the launcher's own is not used), tokens validated once and then served from chat-api's cache; one conversation per concurrent stream (each stream's conversation grows by one exchange per answer, so chat-api also sends that short history).
+- **1. Latency**, demo engine at ${report.tokensPerSecond} tokens/s, levels ${levels}. Each level: N workers in a closed loop (a worker starts its next stream when its previous one ends), worker starts spread evenly over the ramp; only streams *started* inside the window after the ramp are counted. TTFT = request sent → first network chunk holding a \`token\` event; inter-token gap = time between consecutive token events of one stream (events arriving in the same chunk count as 0 ms). p50/p99 are exact nearest-rank percentiles over all counted samples of that run. chat-api and direct run back to back at each level, order alternating between levels (chat-api first at the 1st and 3rd level), with every stream of the previous run drained first (chat-api's \`chat_active_streams\` and inference's \`inference_active_generations\` back at 0). One run per path and level (time budget of the whole benchmark: under 8 minutes); a warm-up of both paths precedes the first level.
+- **2. Idle open streams**: demo engine at ${i.tokensPerSecond} token/s, \`max_tokens\` ${i.maxTokens}; chat-api VmRSS (\`/proc/<pid>/status\`) sampled 5× 200 ms apart after a warm-up (streams opened and closed), then ${fmt(i.count)} streams opened over ${fmt(i.open.openMs / 1000, 1)} s, each read by the client, held until every one had its first token, then 3 s more, and VmRSS sampled again; per stream = (median with − median before) ÷ streams open.
+- **3. Paused readers**: inference with \`ENGINE=openai\` against a stand-in OpenAI server (\`bench/lib/streams-upstream.ts\`: ${fmt(p.tokenChars)}-character tokens as fast as they are read, respecting backpressure), \`max_tokens\` ${fmt(p.maxTokens)} (≈ ${fmt((p.maxTokens * (p.tokenChars + 24)) / 2 ** 20, 1)} MiB of SSE per answer); ${fmt(p.count)} clients send the request, get the headers and never read the body; VmRSS sampled ${fmt(p.settleMs / 1000, 1)} s later (chat-api's \`chat_stream_buffered_bytes\` read at the same time), then the clients disconnect. Per stream = (median with − median before) ÷ streams open; this includes everything chat-api holds for such a stream (its idle cost, the socket's user-space buffer, the answer accumulated so far for persistence).
+- RSS includes garbage not yet collected (chat-api's GC is not forced), so memory figures are an upper bound at that moment; kernel socket buffers are not in RSS.
+
+## Raw latency runs (run order)
+
+${table(['#', 'path', 'concurrent', 'streams counted', 'TTFT samples', 'TTFT p50 / p99 ms', 'gap samples', 'gap p50 / p99 ms', 'tokens / stream (median)', 'failures', 'wall s'], latencyRawRows(report))}
+
+## Raw memory samples (chat-api VmRSS, KiB)
+
+${table(['step', 'streams open / asked', 'before', 'with the streams', 'added (median − median)', 'chat_active_streams', 'chat_stream_buffered_bytes'], [memoryRows('idle open streams', i), memoryRows('paused readers', p)])}
+${END_MARKER}`;
+}
+
+/**
+ * Replaces the text between the markers of `file` with `section` (markers included), or
+ * appends it at the end when the markers are absent. Re-reads the file right before writing,
+ * so other sections written meanwhile are kept.
+ */
+export function spliceSection(file: string, section: string): void {
+  const text = readFileSync(file, 'utf8');
+  const start = text.indexOf(START_MARKER);
+  const end = text.indexOf(END_MARKER);
+  let next: string;
+  if (start !== -1 && end > start) next = text.slice(0, start) + section + text.slice(end + END_MARKER.length);
+  else next = `${text}${text.endsWith('\n') ? '' : '\n'}\n${section}\n`;
+  writeFileSync(file, next);
+}
