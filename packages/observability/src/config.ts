@@ -26,19 +26,27 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Record<string, string | undefined>;
+type Env = Readonly<Record<string, string | undefined>>;
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+/** A variable's trimmed value, or undefined when it is unset or blank. */
+export function envText(env: Env, name: string): string | undefined {
   const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return fallback;
+  return raw ? raw : undefined;
+}
+
+/** A whole number from `min` to `max`; `fallback` when unset; a ConfigError naming `name` otherwise. */
+export function envInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = envText(env, name);
+  if (raw === undefined) return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
   return n;
 }
 
-function boolean(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.trim().toLowerCase();
-  if (raw === undefined || raw === '') return fallback;
+/** true/1/yes/on or false/0/no/off; `fallback` when unset; a ConfigError naming `name` otherwise. */
+export function envBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = envText(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
   if (['true', '1', 'yes', 'on'].includes(raw)) return true;
   if (['false', '0', 'no', 'off'].includes(raw)) return false;
   throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
@@ -79,9 +87,9 @@ export function observabilityConfigFromEnv(service: string, env: Env = process.e
     logLevel: level,
     logFormat: format,
     logDir: logDir(env.LOG_DIR),
-    logRetentionDays: integer(env, 'LOG_RETENTION_DAYS', 14, 1, 3650),
-    metricsEnabled: boolean(env, 'METRICS_ENABLED', true),
+    logRetentionDays: envInteger(env, 'LOG_RETENTION_DAYS', 14, 1, 3650),
+    metricsEnabled: envBoolean(env, 'METRICS_ENABLED', true),
     otlpEndpoint: otlp,
-    traceBufferSize: integer(env, 'TRACE_BUFFER_SIZE', 10_000, 0, 1_000_000),
+    traceBufferSize: envInteger(env, 'TRACE_BUFFER_SIZE', 10_000, 0, 1_000_000),
   });
 }

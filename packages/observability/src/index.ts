@@ -4,7 +4,7 @@
  */
 
 // Configuration and the per-service bundle
-export { ConfigError, observabilityConfigFromEnv } from './config.js';
+export { ConfigError, envBoolean, envInteger, envText, observabilityConfigFromEnv } from './config.js';
 export type { ObservabilityConfig } from './config.js';
 export { createObservability } from './observability.js';
 export type { Observability, ObservabilityOverrides } from './observability.js';

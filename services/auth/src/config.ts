@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { ConfigError } from '@samosachaat/observability';
+import { ConfigError, envBoolean, envInteger, envText } from '@samosachaat/observability';
 import { parseAdminEmails } from './admin-emails.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -65,30 +65,12 @@ export interface AuthConfig {
 
 const KEY_MIN_LENGTH = 32;
 
-function text(env: Env, name: string): string | undefined {
-  const raw = env[name]?.trim();
-  return raw ? raw : undefined;
-}
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = text(env, name);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
-  return n;
-}
 
-function boolean(env: Env, name: string, fallback: boolean): boolean {
-  const raw = text(env, name)?.toLowerCase();
-  if (raw === undefined) return fallback;
-  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
-  if (['false', '0', 'no', 'off'].includes(raw)) return false;
-  throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
-}
 
 /** An absolute http(s) URL without a trailing slash. */
 function httpUrl(env: Env, name: string, fallback: string): string {
-  const raw = text(env, name) ?? fallback;
+  const raw = envText(env, name) ?? fallback;
   let url: URL;
   try {
     url = new URL(raw);
@@ -119,8 +101,8 @@ const PROVIDER_DEFAULTS: Record<OAuthProviderName, { prefix: string; authorize: 
 
 function providerFromEnv(env: Env, name: OAuthProviderName): OAuthProviderConfig | undefined {
   const d = PROVIDER_DEFAULTS[name];
-  const clientId = text(env, `${d.prefix}_CLIENT_ID`);
-  const clientSecret = text(env, `${d.prefix}_CLIENT_SECRET`);
+  const clientId = envText(env, `${d.prefix}_CLIENT_ID`);
+  const clientSecret = envText(env, `${d.prefix}_CLIENT_SECRET`);
   if (!clientId && !clientSecret) return undefined;
   // Half a configuration is a typo, not a choice: say which half is missing.
   if (!clientId) throw new ConfigError(`${d.prefix}_CLIENT_ID`, `is empty but ${d.prefix}_CLIENT_SECRET is set; set both to enable ${name} login, or neither`);
@@ -140,17 +122,17 @@ function providerFromEnv(env: Env, name: OAuthProviderName): OAuthProviderConfig
  * throws a {@link ConfigError} naming the variable. Defaults are the embedded local ones.
  */
 export function configFromEnv(env: Env = process.env): AuthConfig {
-  const localMode = boolean(env, 'SAMOSACHAAT_LOCAL', false);
-  const internalApiKey = text(env, 'INTERNAL_API_KEY');
+  const localMode = envBoolean(env, 'SAMOSACHAAT_LOCAL', false);
+  const internalApiKey = envText(env, 'INTERNAL_API_KEY');
   if (!internalApiKey) throw new ConfigError('INTERNAL_API_KEY', `is required (at least ${KEY_MIN_LENGTH} characters); \`npm start\` generates one per run`);
   if (internalApiKey.length < KEY_MIN_LENGTH) throw new ConfigError('INTERNAL_API_KEY', `must be at least ${KEY_MIN_LENGTH} characters, got ${internalApiKey.length}`);
-  const cookieSecret = text(env, 'AUTH_COOKIE_SECRET');
+  const cookieSecret = envText(env, 'AUTH_COOKIE_SECRET');
   if (cookieSecret !== undefined && cookieSecret.length < KEY_MIN_LENGTH) throw new ConfigError('AUTH_COOKIE_SECRET', `must be at least ${KEY_MIN_LENGTH} characters, got ${cookieSecret.length}`);
 
-  const dataDir = resolve(text(env, 'DATA_DIR') ?? './.data');
+  const dataDir = resolve(envText(env, 'DATA_DIR') ?? './.data');
   const publicUrl = httpUrl(env, 'AUTH_PUBLIC_URL', 'http://127.0.0.1:8001');
   const notices: ConfigNotice[] = [];
-  const devLoginWanted = boolean(env, 'DEV_LOGIN', localMode);
+  const devLoginWanted = envBoolean(env, 'DEV_LOGIN', localMode);
   if (devLoginWanted && !localMode) notices.push({ variable: 'DEV_LOGIN', detail: 'ignored: the development login only exists in local mode (SAMOSACHAAT_LOCAL=true)' });
 
   const providers: Partial<Record<OAuthProviderName, OAuthProviderConfig>> = {};
@@ -167,29 +149,29 @@ export function configFromEnv(env: Env = process.env): AuthConfig {
   }
 
   return Object.freeze({
-    host: text(env, 'HOST') ?? '127.0.0.1',
-    port: integer(env, 'PORT', 8001, 0, 65_535),
+    host: envText(env, 'HOST') ?? '127.0.0.1',
+    port: envInteger(env, 'PORT', 8001, 0, 65_535),
     localMode,
     internalApiKey,
     dataDir,
     publicUrl,
     publicPathPrefix: new URL(publicUrl).pathname.replace(/\/+$/, ''),
     webUrl: httpUrl(env, 'WEB_URL', 'http://127.0.0.1:3000'),
-    accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 86_400),
-    refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL_SECONDS', 604_800, 300, 90 * 86_400),
-    jwtPrivateKeyPath: resolve(text(env, 'JWT_PRIVATE_KEY_PATH') ?? join(dataDir, 'keys', 'jwt-private.pem')),
-    jwtPublicKeyPath: resolve(text(env, 'JWT_PUBLIC_KEY_PATH') ?? join(dataDir, 'keys', 'jwt-public.pem')),
+    accessTokenTtlSeconds: envInteger(env, 'ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 86_400),
+    refreshTokenTtlSeconds: envInteger(env, 'REFRESH_TOKEN_TTL_SECONDS', 604_800, 300, 90 * 86_400),
+    jwtPrivateKeyPath: resolve(envText(env, 'JWT_PRIVATE_KEY_PATH') ?? join(dataDir, 'keys', 'jwt-private.pem')),
+    jwtPublicKeyPath: resolve(envText(env, 'JWT_PUBLIC_KEY_PATH') ?? join(dataDir, 'keys', 'jwt-public.pem')),
     cookieSecret: cookieSecret ?? internalApiKey,
     secureCookies: !localMode,
     adminEmails,
     providers: Object.freeze(providers),
     devLogin: localMode && devLoginWanted,
-    trustProxy: boolean(env, 'TRUST_PROXY', false),
+    trustProxy: envBoolean(env, 'TRUST_PROXY', false),
     loginRateLimit: Object.freeze({
-      max: integer(env, 'LOGIN_RATE_LIMIT', 10, 1, 10_000),
-      windowSeconds: integer(env, 'LOGIN_RATE_WINDOW_SECONDS', 60, 1, 86_400),
+      max: envInteger(env, 'LOGIN_RATE_LIMIT', 10, 1, 10_000),
+      windowSeconds: envInteger(env, 'LOGIN_RATE_WINDOW_SECONDS', 60, 1, 86_400),
     }),
-    providerTimeoutMs: integer(env, 'OAUTH_TIMEOUT_MS', 10_000, 100, 120_000),
+    providerTimeoutMs: envInteger(env, 'OAUTH_TIMEOUT_MS', 10_000, 100, 120_000),
     notices: Object.freeze(notices),
   });
 }

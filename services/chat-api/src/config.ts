@@ -1,5 +1,5 @@
 import { databaseConfigFromEnv } from '@samosachaat/db';
-import { ConfigError } from '@samosachaat/observability';
+import { ConfigError, envBoolean, envInteger } from '@samosachaat/observability';
 
 type Env = Record<string, string | undefined>;
 
@@ -61,21 +61,7 @@ export const CHAT_DEFAULTS = Object.freeze({
 
 const MIN_KEY_LENGTH = 32;
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
-  return n;
-}
 
-function boolean(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.trim().toLowerCase();
-  if (raw === undefined || raw === '') return fallback;
-  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
-  if (['false', '0', 'no', 'off'].includes(raw)) return false;
-  throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
-}
 
 function baseUrl(env: Env, name: string, fallback: string): string {
   const raw = env[name]?.trim() || fallback;
@@ -107,20 +93,20 @@ export function configFromEnv(env: Env = process.env): ChatConfig {
   const database = databaseConfigFromEnv(env);
   return Object.freeze({
     host: env.HOST?.trim() || d.host,
-    port: integer(env, 'PORT', d.port, 0, 65_535),
-    localMode: boolean(env, 'SAMOSACHAAT_LOCAL', false),
+    port: envInteger(env, 'PORT', d.port, 0, 65_535),
+    localMode: envBoolean(env, 'SAMOSACHAAT_LOCAL', false),
     authUrl: baseUrl(env, 'AUTH_URL', d.authUrl),
     inferenceUrl: baseUrl(env, 'INFERENCE_URL', d.inferenceUrl),
     internalApiKey: internalKey(env),
-    maxConversationHistory: integer(env, 'MAX_CONVERSATION_HISTORY', d.maxConversationHistory, 1, 1000),
-    maxTokenBudget: integer(env, 'MAX_TOKEN_BUDGET', d.maxTokenBudget, 1, 10_000_000),
-    maxMessageChars: integer(env, 'MAX_MESSAGE_CHARS', d.maxMessageChars, 1, 1_000_000),
-    maxStreamsPerUser: integer(env, 'MAX_STREAMS_PER_USER', d.maxStreamsPerUser, 1, 1000),
-    authCacheTtlSeconds: integer(env, 'AUTH_CACHE_TTL_SECONDS', d.authCacheTtlSeconds, 0, 86_400),
-    authCacheSize: integer(env, 'AUTH_CACHE_SIZE', d.authCacheSize, 0, 1_000_000),
-    authTimeoutMs: integer(env, 'AUTH_TIMEOUT_MS', d.authTimeoutMs, 100, 60_000),
-    inferenceHeadersTimeoutMs: integer(env, 'INFERENCE_HEADERS_TIMEOUT_MS', d.inferenceHeadersTimeoutMs, 100, 600_000),
-    inferenceIdleTimeoutMs: integer(env, 'INFERENCE_IDLE_TIMEOUT_MS', d.inferenceIdleTimeoutMs, 100, 3_600_000),
+    maxConversationHistory: envInteger(env, 'MAX_CONVERSATION_HISTORY', d.maxConversationHistory, 1, 1000),
+    maxTokenBudget: envInteger(env, 'MAX_TOKEN_BUDGET', d.maxTokenBudget, 1, 10_000_000),
+    maxMessageChars: envInteger(env, 'MAX_MESSAGE_CHARS', d.maxMessageChars, 1, 1_000_000),
+    maxStreamsPerUser: envInteger(env, 'MAX_STREAMS_PER_USER', d.maxStreamsPerUser, 1, 1000),
+    authCacheTtlSeconds: envInteger(env, 'AUTH_CACHE_TTL_SECONDS', d.authCacheTtlSeconds, 0, 86_400),
+    authCacheSize: envInteger(env, 'AUTH_CACHE_SIZE', d.authCacheSize, 0, 1_000_000),
+    authTimeoutMs: envInteger(env, 'AUTH_TIMEOUT_MS', d.authTimeoutMs, 100, 60_000),
+    inferenceHeadersTimeoutMs: envInteger(env, 'INFERENCE_HEADERS_TIMEOUT_MS', d.inferenceHeadersTimeoutMs, 100, 600_000),
+    inferenceIdleTimeoutMs: envInteger(env, 'INFERENCE_IDLE_TIMEOUT_MS', d.inferenceIdleTimeoutMs, 100, 3_600_000),
     database: Object.freeze({ ...database }),
   });
 }

@@ -1,4 +1,4 @@
-import { ConfigError } from '@samosachaat/observability';
+import { ConfigError, envBoolean, envInteger, envText } from '@samosachaat/observability';
 
 /** Which engine answers generations. */
 export type EngineKind = 'demo' | 'openai';
@@ -50,29 +50,11 @@ export interface InferenceConfig {
 
 type Env = Record<string, string | undefined>;
 
-function text(env: Env, name: string): string | undefined {
-  const raw = env[name]?.trim();
-  return raw === undefined || raw === '' ? undefined : raw;
-}
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = text(env, name);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
-  return n;
-}
 
-function boolean(env: Env, name: string, fallback: boolean): boolean {
-  const raw = text(env, name)?.toLowerCase();
-  if (raw === undefined) return fallback;
-  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
-  if (['false', '0', 'no', 'off'].includes(raw)) return false;
-  throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
-}
 
 function httpUrl(env: Env, name: string): string {
-  const raw = text(env, name);
+  const raw = envText(env, name);
   if (raw === undefined) throw new ConfigError(name, 'is required when ENGINE=openai (e.g. http://127.0.0.1:11434/v1)');
   let url: URL;
   try {
@@ -86,31 +68,31 @@ function httpUrl(env: Env, name: string): string {
 }
 
 function engineKind(env: Env): EngineKind {
-  const raw = (text(env, 'ENGINE') ?? 'demo').toLowerCase();
+  const raw = (envText(env, 'ENGINE') ?? 'demo').toLowerCase();
   if (raw !== 'demo' && raw !== 'openai') throw new ConfigError('ENGINE', `must be demo or openai, got "${env.ENGINE}"`);
   return raw;
 }
 
 function demoConfig(env: Env): DemoEngineConfig {
-  const model = text(env, 'DEMO_MODEL') ?? 'demo';
+  const model = envText(env, 'DEMO_MODEL') ?? 'demo';
   if (!(DEMO_MODELS as readonly string[]).includes(model)) throw new ConfigError('DEMO_MODEL', `must be one of ${DEMO_MODELS.join(', ')}, got "${model}"`);
   return Object.freeze({
     model,
-    tokensPerSecond: integer(env, 'DEMO_TOKENS_PER_SECOND', 30, 0, 100_000),
-    loadMs: integer(env, 'DEMO_LOAD_MS', 300, 0, 600_000),
-    failAfterTokens: text(env, 'DEMO_FAIL_AFTER_TOKENS') === undefined ? undefined : integer(env, 'DEMO_FAIL_AFTER_TOKENS', 0, 0, 1_000_000),
+    tokensPerSecond: envInteger(env, 'DEMO_TOKENS_PER_SECOND', 30, 0, 100_000),
+    loadMs: envInteger(env, 'DEMO_LOAD_MS', 300, 0, 600_000),
+    failAfterTokens: envText(env, 'DEMO_FAIL_AFTER_TOKENS') === undefined ? undefined : envInteger(env, 'DEMO_FAIL_AFTER_TOKENS', 0, 0, 1_000_000),
   });
 }
 
 function openAiConfig(env: Env): OpenAiEngineConfig {
   const baseUrl = httpUrl(env, 'OPENAI_BASE_URL');
-  const model = text(env, 'OPENAI_MODEL');
+  const model = envText(env, 'OPENAI_MODEL');
   if (model === undefined) throw new ConfigError('OPENAI_MODEL', 'is required when ENGINE=openai (the upstream model to serve, e.g. llama3.1:8b)');
   return Object.freeze({
     baseUrl,
-    apiKey: text(env, 'OPENAI_API_KEY'),
+    apiKey: envText(env, 'OPENAI_API_KEY'),
     model,
-    idleTimeoutMs: integer(env, 'OPENAI_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    idleTimeoutMs: envInteger(env, 'OPENAI_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
   });
 }
 
@@ -119,24 +101,24 @@ function openAiConfig(env: Env): OpenAiEngineConfig {
  * the bad variable. Defaults are the embedded local defaults (demo engine, port 8003).
  */
 export function configFromEnv(env: Env = process.env): InferenceConfig {
-  const internalApiKey = text(env, 'INTERNAL_API_KEY');
+  const internalApiKey = envText(env, 'INTERNAL_API_KEY');
   if (internalApiKey === undefined) throw new ConfigError('INTERNAL_API_KEY', 'is required (at least 32 characters; `npm start` generates one)');
   if (internalApiKey.length < 32) throw new ConfigError('INTERNAL_API_KEY', `must be at least 32 characters, got ${internalApiKey.length}`);
   const engine = engineKind(env);
   return Object.freeze({
-    host: text(env, 'HOST') ?? '127.0.0.1',
-    port: integer(env, 'PORT', 8003, 0, 65_535),
-    localMode: boolean(env, 'SAMOSACHAAT_LOCAL', false),
+    host: envText(env, 'HOST') ?? '127.0.0.1',
+    port: envInteger(env, 'PORT', 8003, 0, 65_535),
+    localMode: envBoolean(env, 'SAMOSACHAAT_LOCAL', false),
     internalApiKey,
     engine,
-    workers: integer(env, 'WORKERS', 2, 1, 1024),
-    queueLimit: integer(env, 'QUEUE_LIMIT', 16, 0, 100_000),
-    generationTimeoutMs: integer(env, 'GENERATION_TIMEOUT_MS', 300_000, 100, 86_400_000),
-    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 0, 86_400_000),
-    maxMessages: integer(env, 'MAX_MESSAGES', 200, 1, 100_000),
-    maxContentChars: integer(env, 'MAX_CONTENT_CHARS', 32_000, 1, 10_000_000),
-    maxTokensLimit: integer(env, 'MAX_TOKENS_LIMIT', 4096, 1, 1_000_000),
-    bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    workers: envInteger(env, 'WORKERS', 2, 1, 1024),
+    queueLimit: envInteger(env, 'QUEUE_LIMIT', 16, 0, 100_000),
+    generationTimeoutMs: envInteger(env, 'GENERATION_TIMEOUT_MS', 300_000, 100, 86_400_000),
+    shutdownTimeoutMs: envInteger(env, 'SHUTDOWN_TIMEOUT_MS', 30_000, 0, 86_400_000),
+    maxMessages: envInteger(env, 'MAX_MESSAGES', 200, 1, 100_000),
+    maxContentChars: envInteger(env, 'MAX_CONTENT_CHARS', 32_000, 1, 10_000_000),
+    maxTokensLimit: envInteger(env, 'MAX_TOKENS_LIMIT', 4096, 1, 1_000_000),
+    bodyLimitBytes: envInteger(env, 'BODY_LIMIT_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     demo: demoConfig(env),
     openai: engine === 'openai' ? openAiConfig(env) : undefined,
   });
