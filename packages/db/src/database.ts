@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '@samosachaat/observability';
 import { validateDatabaseUrl } from './config.js';
 import type { Driver, LockSession, Session } from './driver.js';
-import { formatVersion, MigrationError, PendingMigrationsError } from './errors.js';
+import { DatabaseUnavailableError, formatVersion, isDatabaseUnavailable, MigrationError, PendingMigrationsError } from './errors.js';
 import { checkOperation, Instrumentation, sqlVerb } from './instrumentation.js';
 import { compareMigrations, historyProblem, loadMigrations, MIGRATION_LOCK_KEY, MIGRATIONS_DIR, type AppliedRow, type MigrationFile } from './migrations.js';
 import { createPgliteDriver } from './pglite-driver.js';
@@ -59,11 +59,15 @@ class DatabaseImpl implements Database {
 
   async query<R = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
     this.checkUsable('db.query()');
-    return this.run<R>(this.driver, sql, params, options);
+    return this.run<R>(this.driver, sql, params, options).catch(rethrowUnavailable);
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     this.checkUsable('db.transaction()');
+    return this.transactionInner(fn).catch(rethrowUnavailable);
+  }
+
+  private transactionInner<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     return this.instr.transaction(() =>
       this.driver.transaction(async (session) => {
         const state: TransactionScope = { db: this, open: true };
@@ -235,4 +239,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   const instr = new Instrumentation(options.obs, driver.attributes, slowQueryMs, () => driver.connections());
   return new DatabaseImpl(driver, instr, options.migrationsDir ?? MIGRATIONS_DIR, options.migrationLockTimeoutMs ?? 120_000);
+}
+
+/** Connection-level failures become DatabaseUnavailableError (503 + Retry-After in services). */
+function rethrowUnavailable(err: unknown): never {
+  if (isDatabaseUnavailable(err) && !(err instanceof DatabaseUnavailableError)) throw new DatabaseUnavailableError(err);
+  throw err;
 }

@@ -1,3 +1,4 @@
+import { AppError } from '@samosachaat/observability';
 import type { MigrationInfo } from './types.js';
 
 /** A migration could not be applied, or the applied history does not match the files. */
@@ -34,6 +35,32 @@ export class DatabaseInUseError extends Error {
     );
     this.name = 'DatabaseInUseError';
   }
+}
+
+/**
+ * The database cannot serve the query now: unreachable, out of connections, or so busy that a
+ * connection or the statement timed out. Services answer it as 503 with Retry-After (the
+ * observability plugin's error handler does), never as a 500 that pages someone for load.
+ */
+export class DatabaseUnavailableError extends AppError {
+  readonly retryAfter = 2;
+  constructor(cause: unknown) {
+    super('DATABASE_UNAVAILABLE', 'the database is unavailable or overloaded; retry shortly', 503, true);
+    this.name = 'DatabaseUnavailableError';
+    this.cause = cause;
+  }
+}
+
+const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH']);
+
+/** Whether `err` says the database could not serve the query (as opposed to a bad query). */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const state = sqlState(err);
+  if (state !== undefined) return state.startsWith('08') || state === '53300' || state === '57P01' || state === '57P03' || state === '57014';
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && UNAVAILABLE_NODE_CODES.has(code)) return true;
+  const message = (err as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && /timeout exceeded when trying to connect|Connection terminated/i.test(message);
 }
 
 /** `0001` for 1. */

@@ -17,6 +17,6 @@ export { openDatabase } from './database.js';
 export { databaseConfigFromEnv } from './config.js';
 export { startEmbeddedServer } from './embedded-server.js';
 export type { EmbeddedServer, EmbeddedServerOptions } from './embedded-server.js';
-export { DatabaseInUseError, isForeignKeyViolation, isUniqueViolation, MigrationError, PendingMigrationsError, sqlState } from './errors.js';
+export { DatabaseInUseError, DatabaseUnavailableError, isDatabaseUnavailable, isForeignKeyViolation, isUniqueViolation, MigrationError, PendingMigrationsError, sqlState } from './errors.js';
 export { MIGRATIONS_DIR, loadMigrations, migrationChecksum } from './migrations.js';
 export { createDatabaseMetrics, DB_QUERY_DURATION_BUCKETS } from './instrumentation.js';

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
-import { DatabaseInUseError, openDatabase, startEmbeddedServer } from '../src/index.js';
+import { DatabaseInUseError, DatabaseUnavailableError, openDatabase, startEmbeddedServer } from '../src/index.js';
 import { runWorkload, type WorkloadResult } from './fixtures/workload.js';
 import { tempDir } from './support.js';
 
@@ -196,6 +196,32 @@ describe('the embedded server', () => {
       assert.deepEqual((await clients[0]?.query('SELECT 1 AS one'))?.rows, [{ one: 1 }]);
     } finally {
       await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+      await server.close();
+    }
+  });
+
+  it('a query that cannot get a connection in time fails as DatabaseUnavailableError (503), not as a bare error', async () => {
+    const server = await startEmbeddedServer({ dataDir: 'memory://' });
+    const db = await openDatabase({ url: server.url, poolSize: 1, connectTimeoutMs: 300 });
+    try {
+      let release!: () => void;
+      const held = db.transaction(async (tx) => {
+        await tx.query('SELECT 1');
+        await new Promise<void>((r) => (release = r));
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      await assert.rejects(db.query('SELECT 1'), (err: unknown) => {
+        assert.ok(err instanceof DatabaseUnavailableError, String(err));
+        assert.equal(err.statusCode, 503);
+        assert.equal(err.code, 'DATABASE_UNAVAILABLE');
+        assert.match(String((err.cause as Error).message), /timeout exceeded when trying to connect/);
+        return true;
+      });
+      release();
+      await held;
+      assert.deepEqual((await db.query('SELECT 1 AS one')).rows, [{ one: 1 }]);
+    } finally {
+      await db.close();
       await server.close();
     }
   });

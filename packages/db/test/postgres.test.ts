@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import type { Observability } from '@samosachaat/observability';
-import { MigrationError, openDatabase, type Database } from '../src/index.js';
+import { DatabaseUnavailableError, MigrationError, openDatabase, type Database } from '../src/index.js';
 import { MIGRATION_LOCK_KEY } from '../src/migrations.js';
 import { createPostgresDatabase, postgresReachable, requirePostgres, sample, testObservability, type LogCapture } from './support.js';
 
@@ -55,7 +55,8 @@ describe('on PostgreSQL', () => {
   it('applies statementTimeoutMs, and a timed-out query leaves its connection usable', async (t) => {
     if (!(await requirePostgres(t))) return;
     const db = await open({ statementTimeoutMs: 100, poolSize: 1 });
-    await assert.rejects(db.query('SELECT pg_sleep(2)'), (err: unknown) => (err as { code?: string }).code === '57014');
+    // A statement timeout means the database is too slow right now: a 503 for the caller, the SQLSTATE kept as the cause.
+    await assert.rejects(db.query('SELECT pg_sleep(2)'), (err: unknown) => err instanceof DatabaseUnavailableError && (err.cause as { code?: string }).code === '57014');
     const pid = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
     const again = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
     assert.equal(pid.rows[0]?.pid, again.rows[0]?.pid, 'the same connection serves both');
