@@ -21,8 +21,8 @@ describe('inference metrics', () => {
         'inference_queue_wait_seconds histogram service',
         'inference_rejected_total counter service,reason',
         'inference_time_to_first_token_seconds histogram service,model',
-        'inference_workers_busy gauge service',
         'inference_workers gauge service',
+        'inference_workers_busy gauge service',
       ],
     );
   });
