@@ -11,7 +11,7 @@
  * run (and its servers) if anything wedges.
  */
 import os from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { calibrateRepeat, PAYLOAD_BYTES } from './servers/common.cjs';
@@ -32,7 +32,7 @@ const ROUTES: Route[] = ['hello', 'json'];
 const CONNECTIONS = 50;
 const WARMUP_S = quick ? 1 : 2;
 const DURATION_S = quick ? 1 : 5;
-const ROUNDS = quick ? 1 : 6;
+const ROUNDS = quick ? 1 : Math.max(5, Number(process.env.BENCH_ROUNDS ?? 6) || 6);
 /**
  * Fixed-rate latency phase, run after the saturation window on the same server: paced load
  * (autocannon `overallRate`) well under every arm's capacity on the reference 2-core box
@@ -223,7 +223,17 @@ async function main(): Promise<void> {
   console.log(table(['measurement', 'result', 'target', 'verdict'], verdictRows(report)));
   console.log(`\nlogger: contract ${micro.logger.contractMedianNs.toFixed(0)} ns/line, raw pino ${micro.logger.pinoMedianNs.toFixed(0)} ns/line`);
   console.log(`/json work: ${method.serverWorkUs.toFixed(1)} µs per call (median of the servers' start-up measurements)`);
-  writeFileSync(outFile, renderMarkdown(report));
+  // Keep the streaming benchmark's section (bench/streams.ts writes it between its markers).
+  let kept = '';
+  try {
+    const previous = readFileSync(outFile, 'utf8');
+    const from = previous.indexOf('<!-- streams:start -->');
+    const to = previous.indexOf('<!-- streams:end -->');
+    if (from !== -1 && to > from) kept = `\n${previous.slice(from, to + '<!-- streams:end -->'.length)}\n`;
+  } catch {
+    // First run: nothing to keep.
+  }
+  writeFileSync(outFile, renderMarkdown(report) + kept);
   console.log(`\nbench: report written to ${outFile}`);
 }
 
