@@ -1,0 +1,2 @@
+/** Monitoring as code for samosaChaat (see deploy/ and docs/deployment.md). */
+export {};

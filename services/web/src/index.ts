@@ -1,0 +1,2 @@
+/** The web service: chat UI, operations console and proxies. */
+export {};
