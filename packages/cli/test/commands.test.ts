@@ -44,10 +44,12 @@ describe('keys, migrate, token', { timeout: 120_000 }, () => {
     const status = await cli(['migrate', '--status'], env);
     assert.equal(status.status, 0, status.stderr);
     assert.match(status.stdout, /pending {2}0001_initial/);
-    assert.match(status.stdout, /1 pending: run `samosachaat migrate`/);
+    assert.match(status.stdout, /pending {2}0002_message_sequence/);
+    assert.match(status.stdout, /2 pending: run `samosachaat migrate`/);
     const applied = await cli(['migrate'], env);
     assert.equal(applied.status, 0, applied.stderr);
     assert.match(applied.stdout, /applied {2}0001_initial/);
+    assert.match(applied.stdout, /applied {2}0002_message_sequence/);
     const again = await cli(['migrate'], env);
     assert.match(again.stdout, /up to date: no pending migrations/);
     const after = await cli(['migrate', '--status'], env);

@@ -18,16 +18,20 @@ after(() => {
 });
 
 describe('migration files', () => {
-  it('ships 0001_initial with every table of the schema', () => {
+  it('ships 0001_initial with every table of the schema, then 0002_message_sequence', () => {
     const files = loadMigrations();
     assert.equal(MIGRATIONS_DIR.endsWith(join('packages', 'db', 'migrations')), true);
     assert.deepEqual(
       files.map((f) => [f.version, f.name]),
-      [[1, 'initial']],
+      [
+        [1, 'initial'],
+        [2, 'message_sequence'],
+      ],
     );
     const sql = (files[0] as { sql: string }).sql;
     for (const table of ['users', 'refresh_tokens', 'conversations', 'messages']) assert.match(sql, new RegExp(`CREATE TABLE ${table} \\(`));
     assert.equal((files[0] as { checksum: string }).checksum, migrationChecksum(readFileSync(join(MIGRATIONS_DIR, '0001_initial.sql'), 'utf8')));
+    assert.match((files[1] as { sql: string }).sql, /ALTER TABLE messages ADD COLUMN seq bigint/);
   });
 
   it('sorts by version and ignores files that are not .sql', () => {

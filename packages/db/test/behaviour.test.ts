@@ -189,31 +189,33 @@ for (const target of TARGETS) {
       }
     });
 
-    // PGlite's clock (WASM) can give two statements of one transaction the same clock_timestamp(),
-    // so the order of messages written within the same instant is not guaranteed there yet; the
-    // fix is an identity column to order by (next migration). Known defect, tracked in issue 3.
-    const sameInstant = target.name.includes('PGlite') ? { todo: 'PGlite can give two inserts the same clock_timestamp(); order messages by an identity column' } : {};
-    it('messages written in one transaction get distinct, increasing created_at', sameInstant, async (t) => {
+    // Timestamps can repeat (PGlite's clock has given two inserts of one transaction the same
+    // clock_timestamp()), so messages are ordered by their sequence number (migration 0002).
+    it('messages written in one transaction are ordered by seq, in insertion order', async (t) => {
       if (!(await ready(t))) return;
       const userId = await insertUser(db, 'order@example.com');
       const rows = await db.transaction(async (tx) => {
         const conv = await tx.query<{ id: string }>('INSERT INTO conversations (user_id) VALUES ($1) RETURNING id', [userId]);
         const convId = (conv.rows[0] as { id: string }).id;
-        for (const role of ['user', 'assistant', 'user']) await tx.query('INSERT INTO messages (conversation_id, role, content) VALUES ($1, $2, $3)', [convId, role, role]);
-        // Compared in SQL: a JavaScript Date keeps milliseconds, created_at has microseconds.
+        for (const content of ['first', 'second', 'third', 'fourth']) {
+          await tx.query('INSERT INTO messages (conversation_id, role, content) VALUES ($1, $2, $3)', [convId, content === 'second' ? 'assistant' : 'user', content]);
+        }
         return (
-          await tx.query<{ content: string; status: string; later: boolean | null }>(
-            'SELECT content, status, created_at > lag(created_at) OVER (ORDER BY created_at, id) AS later FROM messages WHERE conversation_id = $1 ORDER BY created_at, id',
+          await tx.query<{ content: string; status: string; later: boolean | null; not_earlier: boolean | null }>(
+            `SELECT content, status, seq > lag(seq) OVER (ORDER BY seq) AS later,
+                    created_at >= lag(created_at) OVER (ORDER BY seq) AS not_earlier
+               FROM messages WHERE conversation_id = $1 ORDER BY seq`,
             [convId],
           )
         ).rows;
       });
       assert.deepEqual(
-        rows.map((r) => [r.content, r.status, r.later]),
+        rows.map((r) => [r.content, r.status, r.later, r.not_earlier]),
         [
-          ['user', 'complete', null],
-          ['assistant', 'complete', true],
-          ['user', 'complete', true],
+          ['first', 'complete', null, null],
+          ['second', 'complete', true, true],
+          ['third', 'complete', true, true],
+          ['fourth', 'complete', true, true],
         ],
       );
     });
@@ -378,9 +380,9 @@ for (const target of TARGETS) {
       it('applies a migration added later, and only that one', async (t) => {
         if (!(await ready(t))) return;
         writeFileSync(join(dir, '0001_initial.sql'), FILES[0]?.sql ?? '');
-        writeFileSync(join(dir, '0002_conversation_pinned.sql'), 'ALTER TABLE conversations ADD COLUMN pinned boolean NOT NULL DEFAULT false;\nCREATE INDEX conversations_pinned_idx ON conversations (user_id) WHERE pinned;\n');
+        writeFileSync(join(dir, '0100_conversation_pinned.sql'), 'ALTER TABLE conversations ADD COLUMN pinned boolean NOT NULL DEFAULT false;\nCREATE INDEX conversations_pinned_idx ON conversations (user_id) WHERE pinned;\n');
         const later = await reopen();
-        await assert.rejects(later.assertMigrated(), (err: unknown) => err instanceof PendingMigrationsError && /0002_conversation_pinned/.test(err.message));
+        await assert.rejects(later.assertMigrated(), (err: unknown) => err instanceof PendingMigrationsError && /0100_conversation_pinned/.test(err.message));
         const applied = await later.migrate();
         assert.deepEqual(
           applied.map((m) => m.name),
@@ -391,33 +393,82 @@ for (const target of TARGETS) {
 
       it('rolls a failing migration back and names it', async (t) => {
         if (!(await ready(t))) return;
-        writeFileSync(join(dir, '0003_broken.sql'), 'CREATE TABLE half_done (id int);\nSELECT 1 / 0;\n');
+        writeFileSync(join(dir, '0101_broken.sql'), 'CREATE TABLE half_done (id int);\nSELECT 1 / 0;\n');
         const broken = await reopen();
         await assert.rejects(broken.migrate(), (err: unknown) => {
           assert.ok(err instanceof MigrationError);
-          assert.match(err.message, /migration 0003_broken failed and was rolled back: division by zero \(SQLSTATE 22012\)/);
+          assert.match(err.message, /migration 0101_broken failed and was rolled back: division by zero \(SQLSTATE 22012\)/);
           return true;
         });
         assert.equal((await broken.query("SELECT to_regclass('half_done') IS NULL AS gone")).rows[0]?.gone, true);
         assert.deepEqual(
           (await broken.migrationStatus()).pending.map((m) => m.version),
-          [3],
+          [101],
         );
-        unlinkSync(join(dir, '0003_broken.sql'));
+        unlinkSync(join(dir, '0101_broken.sql'));
       });
 
       it('refuses to migrate a database that newer code migrated, but lets it run', async (t) => {
         if (!(await ready(t))) return;
-        unlinkSync(join(dir, '0002_conversation_pinned.sql'));
+        unlinkSync(join(dir, '0100_conversation_pinned.sql'));
         const older = await reopen();
         assert.deepEqual(
           (await older.migrationStatus()).unknown.map((m) => m.name),
           ['conversation_pinned'],
         );
-        await assert.rejects(older.migrate(), (err: unknown) => err instanceof MigrationError && /0002_conversation_pinned that this code does not know/.test(err.message));
+        await assert.rejects(older.migrate(), (err: unknown) => err instanceof MigrationError && /0100_conversation_pinned that this code does not know/.test(err.message));
         await older.assertMigrated();
         assert.equal(logs.lines().filter((l) => l.message === 'db_schema_newer_than_code').length, 1);
       });
+    });
+  });
+
+  describe(`migration 0002 on ${target.name}`, () => {
+    it('numbers the messages that already exist in their (created_at, id) order', async (t) => {
+      if (!(await target.available(t))) return;
+      const fresh = await target.fresh();
+      const onlyFirst = copyMigrations();
+      try {
+        for (const f of FILES.filter((m) => m.version > 1)) unlinkSync(join(onlyFirst, f.file));
+        const before0002 = await fresh.open({ migrationsDir: onlyFirst });
+        await before0002.migrate();
+        const userId = await insertUser(before0002, 'backfill@example.com');
+        const conv = await before0002.query<{ id: string }>('INSERT INTO conversations (user_id) VALUES ($1) RETURNING id', [userId]);
+        const convId = (conv.rows[0] as { id: string }).id;
+        // Inserted out of time order, two at the same instant: the backfill follows (created_at, id).
+        for (const [content, at] of [
+          ['c', '2026-01-01T00:00:03Z'],
+          ['a', '2026-01-01T00:00:01Z'],
+          ['b1', '2026-01-01T00:00:02Z'],
+          ['b2', '2026-01-01T00:00:02Z'],
+        ] as const) {
+          await before0002.query('INSERT INTO messages (conversation_id, role, content, created_at) VALUES ($1, $2, $3, $4)', [convId, 'user', content, at]);
+        }
+        const expected = (await before0002.query<{ content: string }>('SELECT content FROM messages ORDER BY created_at, id')).rows.map((r) => r.content);
+        await before0002.close();
+
+        const after0002 = await fresh.open();
+        assert.deepEqual(
+          (await after0002.migrate()).map((m) => m.version),
+          FILES.filter((m) => m.version > 1).map((m) => m.version),
+        );
+        const numbered = await after0002.query<{ content: string; seq: number }>('SELECT content, seq FROM messages ORDER BY seq');
+        assert.deepEqual(
+          numbered.rows.map((r) => r.content),
+          expected,
+        );
+        assert.deepEqual(
+          numbered.rows.map((r) => r.seq),
+          [1, 2, 3, 4],
+        );
+        // New rows continue after the backfilled ones.
+        const next = await after0002.query<{ seq: number }>('INSERT INTO messages (conversation_id, role, content) VALUES ($1, $2, $3) RETURNING seq', [convId, 'assistant', 'd']);
+        assert.equal(next.rows[0]?.seq, 5);
+        await after0002.close();
+      } finally {
+        rmSync(onlyFirst, { recursive: true, force: true });
+        await fresh.dispose();
+      }
     });
   });
 

@@ -4,6 +4,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { loadMigrations } from '@samosachaat/db';
 import { freePort, runAuthToExit, startAuthProcess, type AuthProcess } from './support/process.js';
 
 const INTERNAL_API_KEY = randomBytes(24).toString('hex');
@@ -29,7 +30,7 @@ describe('auth as a real process (src/main.ts)', () => {
     assert.equal(started?.dev_login, true);
     firstKid = started?.jwt_kid;
     assert.ok(service.lines.some((l) => l.message === 'jwt_keys_generated'));
-    assert.ok(service.lines.some((l) => l.message === 'migrations_applied' && l.applied_count === 1));
+    assert.ok(service.lines.some((l) => l.message === 'migrations_applied' && l.applied_count === loadMigrations().length));
     for (const file of ['jwt-private.pem', 'jwt-public.pem']) assert.equal((await stat(join(dataDir, 'keys', file))).mode & 0o777, 0o600, file);
 
     const health = await fetch(`${service.url}/auth/health`);
@@ -71,7 +72,9 @@ describe('auth as a real process (src/main.ts)', () => {
     const fresh = join(dir, 'unmigrated');
     const result = await runAuthToExit({ SAMOSACHAAT_LOCAL: 'true', DATA_DIR: fresh, PORT: String(await freePort()), INTERNAL_API_KEY });
     assert.equal(result.code, 1, result.stdout + result.stderr);
-    assert.match(result.stderr, /^auth: the database is missing 1 migration \(0001_initial\): run `samosachaat migrate` or set MIGRATE_ON_START=true\n$/);
+    const all = loadMigrations();
+    assert.equal(all.length, 2, 'update the expected message below when a migration is added');
+    assert.match(result.stderr, /^auth: the database is missing 2 migrations \(0001_initial, 0002_message_sequence\): run `samosachaat migrate` or set MIGRATE_ON_START=true\n$/);
   });
 
   it('refuses to start outside local mode without keys, naming the variable and `samosachaat keys`', async () => {

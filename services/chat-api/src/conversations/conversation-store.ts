@@ -111,7 +111,7 @@ export async function findConversation(db: Queryable, userId: string, id: string
 /** Every message of a conversation, oldest first. Callers check ownership first. */
 export async function listMessages(db: Queryable, conversationId: string): Promise<Message[]> {
   const { rows } = await db.query<MessageRow>(
-    `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 ORDER BY created_at, id`,
+    `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 ORDER BY seq`,
     [conversationId],
     { operation: 'messages.list' },
   );

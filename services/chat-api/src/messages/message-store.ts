@@ -28,8 +28,8 @@ export interface AnswerContext {
 // to the model. `$2` is the message being answered; nothing after it is history.
 const HISTORY_SQL = `SELECT role, content, token_count FROM messages
   WHERE conversation_id = $1 AND status <> 'error'
-    AND (created_at, id) <= (SELECT created_at, id FROM messages WHERE id = $2)
-  ORDER BY created_at DESC, id DESC LIMIT $3`;
+    AND seq <= (SELECT seq FROM messages WHERE id = $2)
+  ORDER BY seq DESC LIMIT $3`;
 
 async function loadHistory(tx: Queryable, conversationId: string, answeringId: string, limits: HistoryLimits) {
   const { rows } = await tx.query<HistoryCandidate>(HISTORY_SQL, [conversationId, answeringId, limits.maxMessages], { operation: 'messages.history' });
@@ -69,7 +69,7 @@ export async function prepareRegeneration(db: Database, userId: string, conversa
     const conversation = await findConversation(tx, userId, conversationId, { forUpdate: true });
     if (!conversation) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
     const { rows } = await tx.query<{ id: string }>(
-      `SELECT id FROM messages WHERE conversation_id = $1 AND role = 'user' ORDER BY created_at DESC, id DESC LIMIT 1`,
+      `SELECT id FROM messages WHERE conversation_id = $1 AND role = 'user' ORDER BY seq DESC LIMIT 1`,
       [conversation.id],
       { operation: 'messages.last_user' },
     );
@@ -108,12 +108,12 @@ export async function persistAssistantMessage(db: Database, answer: AnswerRecord
       const deleted = await tx.query(
         `DELETE FROM messages m
           WHERE m.conversation_id = $1 AND m.role = 'assistant'
-            AND (m.created_at, m.id) > (SELECT created_at, id FROM messages WHERE id = $2)
+            AND m.seq > (SELECT seq FROM messages WHERE id = $2)
             AND NOT EXISTS (
               SELECT 1 FROM messages u
                WHERE u.conversation_id = $1 AND u.role = 'user'
-                 AND (u.created_at, u.id) > (SELECT created_at, id FROM messages WHERE id = $2)
-                 AND (u.created_at, u.id) < (m.created_at, m.id))`,
+                 AND u.seq > (SELECT seq FROM messages WHERE id = $2)
+                 AND u.seq < m.seq)`,
         [answer.conversationId, answer.answersMessageId],
         { operation: 'messages.delete_answer' },
       );
