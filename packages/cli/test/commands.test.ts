@@ -45,7 +45,7 @@ describe('keys, migrate, token', { timeout: 120_000 }, () => {
     assert.equal(status.status, 0, status.stderr);
     assert.match(status.stdout, /pending {2}0001_initial/);
     assert.match(status.stdout, /pending {2}0002_message_sequence/);
-    assert.match(status.stdout, /2 pending: run `samosachaat migrate`/);
+    assert.match(status.stdout, /3 pending: run `samosachaat migrate`/);
     const applied = await cli(['migrate'], env);
     assert.equal(applied.status, 0, applied.stderr);
     assert.match(applied.stdout, /applied {2}0001_initial/);
@@ -138,7 +138,7 @@ describe('traces', () => {
     const chat = [span('chat-api', '1'.repeat(16), null, 'POST /api/conversations/:id/messages', '2026-11-25T10:00:00.000Z', 900)];
     const inf = [span('inference', '2'.repeat(16), '1'.repeat(16), 'chat demo', '2026-11-25T10:00:00.100Z', 700, 'error')];
     const record = (service: string, spans: unknown[]) => ({ trace_id: 'a'.repeat(32), root_name: 'x', start_time: '2026-11-25T10:00:00.000Z', duration_ms: 900, span_count: spans.length, dropped_spans: 0, error: service === 'inference', spans });
-    const urls = { CHAT_API_URL: await fakeService('chat-api', [record('chat-api', chat)]), INFERENCE_URL: await fakeService('inference', [record('inference', inf)]), AUTH_URL: await fakeService('auth', []) };
+    const urls = { CHAT_API_URL: await fakeService('chat-api', [record('chat-api', chat)]), INFERENCE_URL: await fakeService('inference', [record('inference', inf)]), AUTH_URL: await fakeService('auth', []), WEB_URL: await fakeService('web', []) };
     const one = await cli(['traces', 'a'.repeat(32)], { ...env, ...urls });
     assert.equal(one.status, 0, one.stderr);
     const lines = one.stdout.trim().split('\n');

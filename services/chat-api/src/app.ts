@@ -112,6 +112,7 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
             metrics,
             openStreams,
             clientStallTimeoutMs: deps.clientStallTimeoutMs ?? DEFAULT_CLIENT_STALL_TIMEOUT_MS,
+            answerFlushChars: config.answerFlushChars,
             inference: {
               inferenceUrl: config.inferenceUrl,
               internalApiKey: config.internalApiKey,

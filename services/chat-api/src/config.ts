@@ -39,6 +39,12 @@ export interface ChatConfig {
   readonly inferenceHeadersTimeoutMs: number;
   /** Longest silence allowed between two chunks of an answer stream. */
   readonly inferenceIdleTimeoutMs: number;
+  /**
+   * Characters of an answer held in memory before they are written to the database: a long
+   * answer (or one whose reader stopped reading) is stored as it streams, so memory per stream
+   * stays bounded whatever the answer's length.
+   */
+  readonly answerFlushChars: number;
   readonly database: ChatDatabaseConfig;
 }
 
@@ -57,6 +63,7 @@ export const CHAT_DEFAULTS = Object.freeze({
   authTimeoutMs: 2000,
   inferenceHeadersTimeoutMs: 30_000,
   inferenceIdleTimeoutMs: 60_000,
+  answerFlushChars: 65_536,
 });
 
 const MIN_KEY_LENGTH = 32;
@@ -107,6 +114,7 @@ export function configFromEnv(env: Env = process.env): ChatConfig {
     authTimeoutMs: envInteger(env, 'AUTH_TIMEOUT_MS', d.authTimeoutMs, 100, 60_000),
     inferenceHeadersTimeoutMs: envInteger(env, 'INFERENCE_HEADERS_TIMEOUT_MS', d.inferenceHeadersTimeoutMs, 100, 600_000),
     inferenceIdleTimeoutMs: envInteger(env, 'INFERENCE_IDLE_TIMEOUT_MS', d.inferenceIdleTimeoutMs, 100, 3_600_000),
+    answerFlushChars: envInteger(env, 'ANSWER_FLUSH_CHARS', d.answerFlushChars, 1024, 16_777_216),
     database: Object.freeze({ ...database }),
   });
 }

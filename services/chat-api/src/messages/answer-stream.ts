@@ -6,7 +6,7 @@ import { chatError } from '../errors.js';
 import type { ChatMetrics, MessageStatus, StreamOutcome, UpstreamFailure } from '../metrics.js';
 import { describeNetworkError, failureReason } from '../upstream-errors.js';
 import { startGeneration, type GenerateParams, type InferenceClientOptions } from './inference-client.js';
-import { persistAssistantMessage, type AnswerContext } from './message-store.js';
+import { flushAnswerPart, persistAssistantMessage, type AnswerContext, type FlushedAnswer } from './message-store.js';
 import type { OpenStreams } from './open-streams.js';
 import { SseClient } from './sse-client.js';
 import { SseEventTooLargeError, SseParser } from './sse-parser.js';
@@ -22,6 +22,8 @@ export interface AnswerDeps {
   clientStallTimeoutMs: number;
   /** Where open streams report the bytes they hold. */
   openStreams: OpenStreams;
+  /** Answer characters held in memory before they are written to the database. */
+  answerFlushChars: number;
 }
 
 /** One answer to stream. */
@@ -47,7 +49,13 @@ interface Failure {
 
 /** What was read from inference. */
 class Accumulator {
-  readonly tokens: string[] = [];
+  /** Tokens not yet written to the database. */
+  pending: string[] = [];
+  pendingChars = 0;
+  /** Tokens received in all. */
+  tokenCount = 0;
+  /** Where the answer's first parts were flushed to (long answers only). */
+  flushed: FlushedAnswer | undefined;
   outputTokens: number | undefined;
   model: string | undefined;
   /** The error event inference sent, if any (already forwarded). */
@@ -58,7 +66,21 @@ class Accumulator {
 
   get status(): MessageStatus {
     if (this.done && this.upstreamError === undefined) return 'complete';
-    return this.tokens.length > 0 ? 'incomplete' : 'error';
+    return this.tokenCount > 0 ? 'incomplete' : 'error';
+  }
+
+  add(token: string): void {
+    this.pending.push(token);
+    this.pendingChars += token.length;
+    this.tokenCount++;
+  }
+
+  /** The pending text, handed over to be written; the accumulator forgets it. */
+  take(): string {
+    const text = this.pending.join('');
+    this.pending = [];
+    this.pendingChars = 0;
+    return text;
   }
 }
 
@@ -79,7 +101,7 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
   const acc = new Accumulator();
   const client = new SseClient(request, reply, deps.clientStallTimeoutMs, () => {
     metrics.clientDisconnects.inc();
-    log.info({ conversation_id: conversationId, tokens_forwarded: acc.tokens.length }, 'stream_client_disconnected');
+    log.info({ conversation_id: conversationId, tokens_forwarded: acc.tokenCount }, 'stream_client_disconnected');
   });
   const gen = obs.startGeneration({
     model: model ?? 'default',
@@ -138,7 +160,7 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
     const outcome: GenerationOutcome = cut || acc.upstreamError !== undefined ? 'upstream_error' : client.disconnected ? 'client_disconnected' : 'completed';
     gen.end({
       outcome,
-      outputTokens: acc.outputTokens ?? acc.tokens.length,
+      outputTokens: acc.outputTokens ?? acc.tokenCount,
       responseModel: acc.model,
       error: outcome === 'upstream_error' ? new Error(cut?.message ?? acc.upstreamError) : undefined,
     });
@@ -157,7 +179,7 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
           forward.push(event.raw);
           const seen = readUpstreamEvent(event.data);
           if (seen.token !== undefined) {
-            acc.tokens.push(seen.token);
+            acc.add(seen.token);
             gen.tokens();
           }
           if (seen.outputTokens !== undefined) acc.outputTokens = seen.outputTokens;
@@ -171,6 +193,7 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
         }
         if (forward.length > 0) await client.write(forward.length === 1 ? (forward[0] as Buffer) : Buffer.concat(forward));
         if (acc.done) break;
+        if (acc.pendingChars >= deps.answerFlushChars) await flushPart();
       }
     } catch (err) {
       acc.endedAt = performance.now();
@@ -197,15 +220,34 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
     await client.write(tail);
   }
 
+  /**
+   * Writes the pending part of a long answer to the database, so memory per stream stays
+   * bounded however long the answer (or however slow its reader). A failed write keeps the
+   * text in memory and the final persist tries again: nothing is lost.
+   */
+  async function flushPart(): Promise<void> {
+    const text = acc.take();
+    try {
+      const flushed = await flushAnswerPart(deps.db, conversationId, acc.flushed, text, acc.model ?? model ?? null);
+      // Undefined: the conversation was deleted meanwhile, nothing more to keep for it.
+      if (flushed !== undefined) acc.flushed = flushed;
+    } catch (err) {
+      acc.pending.unshift(text);
+      acc.pendingChars += text.length;
+      obs.rateLimited('answer-flush').warning('answer_flush_failed', { err, conversation_id: conversationId, pending_chars: acc.pendingChars });
+    }
+  }
+
   async function persist(timeMs: number): Promise<void> {
     const status = acc.status;
-    const tokenCount = acc.outputTokens ?? acc.tokens.length;
+    const tokenCount = acc.outputTokens ?? acc.tokenCount;
     const modelTag = acc.model ?? model ?? null;
     try {
       const saved = await persistAssistantMessage(deps.db, {
         conversationId,
         answersMessageId: job.context.userMessageId,
-        content: acc.tokens.join(''),
+        flushed: acc.flushed,
+        content: acc.take(),
         tokenCount,
         modelTag,
         inferenceTimeMs: timeMs,
@@ -228,7 +270,7 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
 
   function reportFailure(f: Failure): void {
     metrics.upstreamErrors.inc({ upstream: 'inference', reason: f.reason });
-    const fields: Record<string, unknown> = { upstream: 'inference', reason: f.reason, conversation_id: conversationId, tokens_received: acc.tokens.length };
+    const fields: Record<string, unknown> = { upstream: 'inference', reason: f.reason, conversation_id: conversationId, tokens_received: acc.tokenCount };
     if (f.status !== undefined) fields.status_code = f.status;
     fields.error = f.detail ?? f.message;
     log.error(fields, 'upstream_failed');

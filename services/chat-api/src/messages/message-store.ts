@@ -1,5 +1,5 @@
 import type { Database, Queryable } from '@samosachaat/db';
-import { findConversation, type Conversation } from '../conversations/conversation-store.js';
+import { findConversation, MESSAGE_CONTENT, type Conversation } from '../conversations/conversation-store.js';
 import { chatError } from '../errors.js';
 import type { MessageStatus } from '../metrics.js';
 import { selectHistory, type ChatTurn, type HistoryCandidate, type HistoryLimits } from './history.js';
@@ -26,7 +26,7 @@ export interface AnswerContext {
 
 // Failed answers (status 'error') are empty: they are shown to the user but never sent back
 // to the model. `$2` is the message being answered; nothing after it is history.
-const HISTORY_SQL = `SELECT role, content, token_count FROM messages
+const HISTORY_SQL = `SELECT role, ${MESSAGE_CONTENT} AS content, token_count FROM messages
   WHERE conversation_id = $1 AND status <> 'error'
     AND seq <= (SELECT seq FROM messages WHERE id = $2)
   ORDER BY seq DESC LIMIT $3`;
@@ -85,6 +85,7 @@ export interface AnswerRecord {
   conversationId: string;
   /** The user message it answers. */
   answersMessageId: string;
+  /** The content not yet in the database (all of it, unless part was flushed already). */
   content: string;
   tokenCount: number;
   modelTag: string | null;
@@ -92,11 +93,49 @@ export interface AnswerRecord {
   status: MessageStatus;
   /** Regenerate: remove the previous answer(s) to `answersMessageId` in the same transaction. */
   replacePrevious: boolean;
+  /** Where a long answer was already flushed to while it streamed ({@link flushAnswerPart}). */
+  flushed?: FlushedAnswer;
+}
+
+/** Where the flushed parts of a streaming answer went. */
+export interface FlushedAnswer {
+  /** The assistant row (status `incomplete` until the answer ends). */
+  id: string;
+  /** Parts written so far. */
+  parts: number;
 }
 
 /**
- * Stores an assistant answer and bumps the conversation's updated_at, in one transaction.
- * Returns the new message id, or undefined when the conversation was deleted meanwhile.
+ * Writes part of an answer that is still streaming, so a long answer is not held in memory:
+ * the first part creates the assistant row (status `incomplete`, its text kept in
+ * message_parts), later parts are appended as new parts, never rewriting what is there. Returns
+ * where the answer now is, or undefined when the conversation was deleted meanwhile (nothing is
+ * written then).
+ */
+export async function flushAnswerPart(db: Database, conversationId: string, flushed: FlushedAnswer | undefined, content: string, modelTag: string | null): Promise<FlushedAnswer | undefined> {
+  if (flushed !== undefined) {
+    const { rowCount } = await db.query(
+      'INSERT INTO message_parts (message_id, part, content) SELECT id, $2, $3 FROM messages WHERE id = $1',
+      [flushed.id, flushed.parts, content],
+      { operation: 'messages.append_part' },
+    );
+    return rowCount === 1 ? { id: flushed.id, parts: flushed.parts + 1 } : undefined;
+  }
+  const { rows } = await db.query<{ id: string }>(
+    `WITH answer AS (
+       INSERT INTO messages (conversation_id, role, content, model_tag, status)
+       SELECT id, 'assistant', '', $3, 'incomplete' FROM conversations WHERE id = $1 RETURNING id)
+     INSERT INTO message_parts (message_id, part, content) SELECT id, 0, $2 FROM answer RETURNING message_id AS id`,
+    [conversationId, content, modelTag],
+    { operation: 'messages.insert_part' },
+  );
+  return rows[0] ? { id: rows[0].id, parts: 1 } : undefined;
+}
+
+/**
+ * Stores an assistant answer and bumps the conversation's updated_at, in one transaction
+ * (completing the row of a flushed answer, or inserting a new one). Returns the message id, or
+ * undefined when the conversation was deleted meanwhile.
  */
 export async function persistAssistantMessage(db: Database, answer: AnswerRecord): Promise<{ id: string; replaced: number } | undefined> {
   return db.transaction(async (tx) => {
@@ -104,28 +143,45 @@ export async function persistAssistantMessage(db: Database, answer: AnswerRecord
     if (found.length === 0) return undefined;
     let replaced = 0;
     if (answer.replacePrevious) {
-      // The answers to this user message: assistant rows after it and before the next user message.
+      // The answers to this user message: assistant rows after it and before the next user
+      // message, except the new answer's own row when part of it was flushed already.
       const deleted = await tx.query(
         `DELETE FROM messages m
-          WHERE m.conversation_id = $1 AND m.role = 'assistant'
+          WHERE m.conversation_id = $1 AND m.role = 'assistant' AND m.id IS DISTINCT FROM $3::uuid
             AND m.seq > (SELECT seq FROM messages WHERE id = $2)
             AND NOT EXISTS (
               SELECT 1 FROM messages u
                WHERE u.conversation_id = $1 AND u.role = 'user'
                  AND u.seq > (SELECT seq FROM messages WHERE id = $2)
                  AND u.seq < m.seq)`,
-        [answer.conversationId, answer.answersMessageId],
+        [answer.conversationId, answer.answersMessageId, answer.flushed?.id ?? null],
         { operation: 'messages.delete_answer' },
       );
       replaced = deleted.rowCount;
     }
-    const { rows } = await tx.query<{ id: string }>(
-      `INSERT INTO messages (conversation_id, role, content, token_count, model_tag, inference_time_ms, status)
-       VALUES ($1, 'assistant', $2, $3, $4, $5, $6) RETURNING id`,
-      [answer.conversationId, answer.content, answer.tokenCount, answer.modelTag, answer.inferenceTimeMs, answer.status],
-      { operation: 'messages.insert' },
-    );
+    let id: string | undefined;
+    if (answer.flushed !== undefined) {
+      // The parts, in order, then what was still in memory: one text again.
+      const { rows } = await tx.query<{ id: string }>(
+        `UPDATE messages SET content = content || COALESCE((SELECT string_agg(p.content, '' ORDER BY p.part) FROM message_parts p WHERE p.message_id = $1), '') || $2,
+                token_count = $3, model_tag = $4, inference_time_ms = $5, status = $6
+          WHERE id = $1 RETURNING id`,
+        [answer.flushed.id, answer.content, answer.tokenCount, answer.modelTag, answer.inferenceTimeMs, answer.status],
+        { operation: 'messages.join_parts' },
+      );
+      id = rows[0]?.id;
+      await tx.query('DELETE FROM message_parts WHERE message_id = $1', [answer.flushed.id], { operation: 'messages.delete_parts' });
+    }
+    if (id === undefined) {
+      const { rows } = await tx.query<{ id: string }>(
+        `INSERT INTO messages (conversation_id, role, content, token_count, model_tag, inference_time_ms, status)
+         VALUES ($1, 'assistant', $2, $3, $4, $5, $6) RETURNING id`,
+        [answer.conversationId, answer.content, answer.tokenCount, answer.modelTag, answer.inferenceTimeMs, answer.status],
+        { operation: 'messages.insert' },
+      );
+      id = (rows[0] as { id: string }).id;
+    }
     await tx.query('UPDATE conversations SET updated_at = now() WHERE id = $1', [answer.conversationId], { operation: 'conversations.touch' });
-    return { id: (rows[0] as { id: string }).id, replaced };
+    return { id, replaced };
   });
 }

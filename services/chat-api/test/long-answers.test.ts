@@ -1,0 +1,130 @@
+/**
+ * Long answers are written to the database while they stream (every ANSWER_FLUSH_CHARS
+ * characters), so chat-api's memory per stream stays bounded whatever the answer's length or
+ * the reader's speed: the row exists as `incomplete` during the stream and is completed at
+ * the end, whole and in order; regenerate still replaces the previous answer.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { backendsUnderTest } from './support/databases.js';
+import { startHarness, type Harness } from './support/harness.js';
+import { eventually, stream } from './support/sse.js';
+
+const FLUSH_CHARS = 4096;
+
+interface Row {
+  role: string;
+  content: string;
+  status: string;
+  token_count: number | null;
+}
+
+for (const { backend, skip } of await backendsUnderTest()) {
+  describe(`long answers are flushed to the database as they stream [${backend}]`, { skip }, () => {
+    let h: Harness;
+    before(async () => {
+      h = await startHarness({ backend, env: { ANSWER_FLUSH_CHARS: String(FLUSH_CHARS) } });
+    });
+    after(async () => {
+      await h?.close();
+    });
+
+    const rowsOf = async (id: string): Promise<Row[]> =>
+      (await h.db.query<Row>('SELECT role, content, status, token_count FROM messages WHERE conversation_id = $1 ORDER BY seq', [id])).rows;
+
+    it('the answer row exists as incomplete mid-stream, then holds every token in order once it ends', async () => {
+      const id = (await h.call('POST', '/api/conversations', { body: {} })).json.id as string;
+      // Tokens of distinct text, so a lost, repeated or reordered part shows in the content.
+      const tokens = Array.from({ length: 400 }, (_, i) => `<${String(i).padStart(3, '0')}:${'a'.repeat(40)}>`);
+      await h.inference.script({ tokens, delayMs: 2 });
+      const pending = stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'a long one, please' });
+
+      await eventually(async () => (await rowsOf(id)).some((r) => r.role === 'assistant'), 15_000, 'a flushed part');
+      // Readers see the answer so far (its parts joined), marked incomplete.
+      const seen = (await h.call('GET', `/api/conversations/${id}`)).json.messages as Row[];
+      const partial = seen.find((m) => m.role === 'assistant') as Row;
+      assert.equal(partial.status, 'incomplete');
+      assert.ok(partial.content.length >= FLUSH_CHARS && partial.content.length < tokens.join('').length, `flushed ${partial.content.length} characters`);
+      assert.ok(tokens.join('').startsWith(partial.content), 'the flushed parts are the beginning of the answer, in order');
+
+      const res = await pending;
+      assert.equal(res.status, 200);
+      assert.equal(res.events.length, tokens.length + 1);
+      const rows = await rowsOf(id);
+      assert.deepEqual(
+        rows.map((r) => [r.role, r.status, r.token_count]),
+        [
+          ['user', 'complete', null],
+          ['assistant', 'complete', tokens.length],
+        ],
+      );
+      assert.equal(rows[1]?.content, tokens.join(''));
+      assert.equal((await h.db.query('SELECT 1 FROM message_parts')).rowCount, 0, 'the parts were joined and removed');
+      const persisted = h.logs.find('message_persisted').filter((l) => l.conversation_id === id && l.role === 'assistant');
+      assert.equal(persisted.length, 1);
+      assert.equal(persisted[0]?.token_count, tokens.length);
+    });
+
+    it('a short answer is written once, at the end, as before', async () => {
+      const id = (await h.call('POST', '/api/conversations', { body: {} })).json.id as string;
+      await h.inference.script({ tokens: ['short', ' one'] });
+      await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'hi' });
+      const rows = await rowsOf(id);
+      assert.deepEqual(
+        rows.map((r) => [r.role, r.content, r.status]),
+        [
+          ['user', 'hi', 'complete'],
+          ['assistant', 'short one', 'complete'],
+        ],
+      );
+    });
+
+    it('regenerate with a long answer replaces the previous answer and keeps the new one whole', async () => {
+      const id = (await h.call('POST', '/api/conversations', { body: {} })).json.id as string;
+      const first = Array.from({ length: 150 }, (_, i) => `[first ${i}${'b'.repeat(50)}]`);
+      await h.inference.script({ tokens: first });
+      await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'q' });
+      const second = Array.from({ length: 200 }, (_, i) => `[second ${i}${'c'.repeat(50)}]`);
+      await h.inference.script({ tokens: second });
+      const res = await stream(h.url, `/api/conversations/${id}/regenerate`, h.alice);
+      assert.equal(res.status, 200);
+      const rows = await rowsOf(id);
+      assert.deepEqual(
+        rows.map((r) => [r.role, r.status]),
+        [
+          ['user', 'complete'],
+          ['assistant', 'complete'],
+        ],
+      );
+      assert.equal(rows[1]?.content, second.join(''));
+      const line = h.logs.find('message_persisted').filter((l) => l.conversation_id === id && l.role === 'assistant').pop();
+      assert.equal(line?.replaced_messages, 1);
+    });
+
+    it('an answer cut off mid-stream keeps every flushed and pending part, marked incomplete', async () => {
+      const id = (await h.call('POST', '/api/conversations', { body: {} })).json.id as string;
+      const tokens = Array.from({ length: 300 }, (_, i) => `{${i}${'d'.repeat(30)}}`);
+      await h.inference.script({ tokens, dropAfter: 250 });
+      const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'q' });
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.events.slice(-2), [{ error: 'inference connection dropped mid-answer' }, { done: true }]);
+      const rows = await rowsOf(id);
+      assert.equal(rows.length, 2);
+      assert.equal(rows[1]?.status, 'incomplete');
+      assert.equal(rows[1]?.content, tokens.slice(0, 250).join(''));
+    });
+
+    it('a conversation deleted mid-stream takes its flushed answer with it', async () => {
+      const id = (await h.call('POST', '/api/conversations', { body: {} })).json.id as string;
+      const tokens = Array.from({ length: 300 }, (_, i) => `(${i}${'e'.repeat(40)})`);
+      await h.inference.script({ tokens, delayMs: 3 });
+      const pending = stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'q' });
+      await eventually(async () => (await rowsOf(id)).some((r) => r.role === 'assistant'), 15_000, 'a flushed part');
+      assert.equal((await h.call('DELETE', `/api/conversations/${id}`)).status, 204);
+      const res = await pending;
+      assert.equal(res.status, 200);
+      assert.deepEqual(await rowsOf(id), []);
+      await eventually(() => h.logs.find('message_discarded_conversation_deleted').some((l) => l.conversation_id === id), 5000, 'discard logged');
+    });
+  });
+}
