@@ -1,0 +1,188 @@
+/**
+ * deploy/docker/Dockerfile, checked structurally (no Docker engine here): a pinned base, a
+ * non-root final user, no secrets, every workspace manifest installed, every file it copies
+ * present in the repository, every service it builds compiled, and a .dockerignore that keeps
+ * modules, build output, local data and keys out of the build context.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { repoPath } from '../src/repo.js';
+
+interface Instruction {
+  op: string;
+  args: string;
+  stage: number;
+}
+
+/** Instructions of a Dockerfile: comments dropped, `\` continuations joined; stage = index of the FROM. */
+function instructions(text: string): Instruction[] {
+  const joined = text.split('\n').filter((l) => !/^\s*#/.test(l)).join('\n').replace(/\\\n/g, ' ');
+  const out: Instruction[] = [];
+  let stage = -1;
+  for (const line of joined.split('\n')) {
+    const m = /^\s*([A-Za-z]+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const op = m[1]!.toUpperCase();
+    if (op === 'FROM') stage += 1;
+    out.push({ op, args: m[2]!.trim(), stage });
+  }
+  return out;
+}
+
+interface LockEntry {
+  dev?: boolean;
+  link?: boolean;
+  resolved?: string;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  optionalDependencies?: Record<string, string>;
+  os?: string[];
+  cpu?: string[];
+}
+
+/**
+ * Package names the compiled code of a source folder loads at run time: static imports and
+ * re-exports, side-effect and dynamic imports; not `import type` (erased), tests, or node:*.
+ */
+async function runtimeImports(dir: string): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.ts') || entry.name.endsWith('.test.ts') || entry.name.endsWith('.d.ts')) continue;
+    const text = await readFile(join(entry.parentPath, entry.name), 'utf8');
+    const code = text.replace(/^\s*(import|export)\s+type\s[^;]*;/gm, '');
+    for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm)) {
+      const spec = m[1]!;
+      if (spec.startsWith('.') || spec.startsWith('node:')) continue;
+      const parts = spec.split('/');
+      found.add(spec.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!);
+    }
+  }
+  return found;
+}
+
+async function workspaces(): Promise<string[]> {
+  const found: string[] = [];
+  for (const root of ['packages', 'services']) {
+    for (const entry of await readdir(repoPath(root), { withFileTypes: true })) {
+      if (entry.isDirectory() && existsSync(repoPath(`${root}/${entry.name}/package.json`))) found.push(`${root}/${entry.name}`);
+    }
+  }
+  return found.sort();
+}
+
+const dockerfile = await readFile(repoPath('deploy/docker/Dockerfile'), 'utf8');
+const steps = instructions(dockerfile);
+const lastStage = Math.max(...steps.map((s) => s.stage));
+
+describe('deploy/docker/Dockerfile', () => {
+  it('builds on a pinned Node.js 20 bookworm-slim image', () => {
+    const arg = steps.find((s) => s.op === 'ARG' && s.args.startsWith('NODE_IMAGE='));
+    assert.ok(arg, 'ARG NODE_IMAGE');
+    assert.match(arg.args, /^NODE_IMAGE=node:20\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/);
+    const froms = steps.filter((s) => s.op === 'FROM');
+    assert.ok(froms.length >= 3, 'multi-stage');
+    for (const f of froms) assert.match(f.args, /^\$\{NODE_IMAGE\} AS [a-z]+$/, `FROM ${f.args}`);
+    assert.ok(!/:latest\b/.test(dockerfile));
+  });
+
+  it('runs as the numeric non-root user 10001', () => {
+    const users = steps.filter((s) => s.op === 'USER');
+    const final = users.filter((u) => u.stage === lastStage).at(-1);
+    assert.ok(final, 'the runtime stage sets USER');
+    assert.match(final.args, /^10001(:10001)?$/);
+    assert.match(dockerfile, /useradd --uid 10001/);
+  });
+
+  it('carries no secret and no install-time scripts', () => {
+    for (const s of steps.filter((x) => x.op === 'ENV' || x.op === 'ARG')) {
+      assert.doesNotMatch(s.args, /(KEY|SECRET|TOKEN|PASSWORD|DATABASE_URL)\s*=/i, `${s.op} ${s.args}`);
+    }
+    assert.doesNotMatch(dockerfile, /BEGIN [A-Z ]*PRIVATE KEY/);
+    for (const s of steps.filter((x) => x.op === 'RUN' && x.args.includes('npm ci'))) assert.match(s.args, /--ignore-scripts/);
+    const runtime = steps.filter((s) => s.stage === lastStage && s.op === 'RUN');
+    for (const r of runtime) assert.doesNotMatch(r.args, /npm (ci|install)/, 'the runtime stage installs nothing');
+  });
+
+  it('installs every workspace and compiles every service the manifests run', async () => {
+    const copied = new Set(steps.filter((s) => s.op === 'COPY' && !s.args.startsWith('--from')).map((s) => s.args.split(/\s+/)[0]));
+    for (const ws of await workspaces()) {
+      for (const stage of [0, 1]) {
+        const inStage = steps.some((s) => s.stage === stage && s.op === 'COPY' && s.args.startsWith(`${ws}/package.json `));
+        assert.ok(inStage, `stage ${stage} does not copy ${ws}/package.json (npm ci would fail on the workspace lock)`);
+      }
+    }
+    assert.ok(copied.has('package-lock.json') || dockerfile.includes('COPY package.json package-lock.json'), 'the lock file');
+    const build = steps.find((s) => s.op === 'RUN' && s.args.includes('tsc -b'));
+    assert.ok(build, 'a tsc -b step');
+    for (const service of ['services/auth', 'services/chat-api', 'services/inference', 'services/web', 'packages/cli', 'packages/db', 'packages/observability']) {
+      assert.ok(build.args.split(/\s+/).includes(service), `tsc -b does not build ${service}`);
+      assert.ok(existsSync(repoPath(`${service}/tsconfig.json`)), `${service}/tsconfig.json`);
+    }
+    // Every entry point the image names is compiled from a source file that exists.
+    const entries = [...dockerfile.matchAll(/(services\/[a-z-]+|packages\/[a-z-]+)\/dist\/([a-z-]+)\.js/g)];
+    assert.ok(entries.length >= 5);
+    for (const [, pkg, file] of entries) assert.ok(existsSync(repoPath(`${pkg}/src/${file}.ts`)), `${pkg}/src/${file}.ts (for ${pkg}/dist/${file}.js)`);
+    assert.ok(existsSync(repoPath('packages/cli/bin/samosachaat.mjs')));
+  });
+
+  it('ships every module the running code imports (production dependency, or copied from the build stage)', async () => {
+    const lock = (JSON.parse(await readFile(repoPath('package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> }).packages;
+    const runtime = steps.filter((s) => s.stage === lastStage && s.op === 'COPY' && s.args.startsWith('--from=build '));
+    const copiedModules = new Set(runtime.flatMap((s) => [...s.args.matchAll(/\/app\/node_modules\/(\S+?)\s/g)].map((m) => m[1]!)));
+    const shipped = new Set(runtime.flatMap((s) => [...s.args.matchAll(/\/app\/((?:packages|services)\/[a-z-]+)\/dist\s/g)].map((m) => m[1]!)));
+    const workspaceOf = (pkg: string) => Object.entries(lock).find(([k, v]) => k === `node_modules/${pkg}` && v.link)?.[1].resolved;
+    const covered = (pkg: string) => copiedModules.has(pkg) || copiedModules.has(pkg.split('/')[0]!);
+    const problems: string[] = [];
+    const seen = new Set<string>();
+    const check = (pkg: string, via: string): void => {
+      if (seen.has(pkg)) return;
+      seen.add(pkg);
+      const ws = workspaceOf(pkg);
+      if (ws !== undefined) {
+        if (!shipped.has(ws)) problems.push(`${via} imports ${pkg} (${ws}) but the image has no ${ws}/dist`);
+        return;
+      }
+      const entry = lock[`node_modules/${pkg}`];
+      if (!entry) return void problems.push(`${via} imports ${pkg}, which package-lock.json does not install`);
+      if (entry.dev && !covered(pkg)) problems.push(`${via} imports ${pkg}, a devDependency that npm ci --omit=dev leaves out and the runtime stage does not copy`);
+      const optionalPeers = entry.peerDependenciesMeta ?? {};
+      // Optional dependencies count when they are the image's platform (esbuild's binary package).
+      const platformOptional = Object.keys(entry.optionalDependencies ?? {}).filter((d) => {
+        const e = lock[`node_modules/${d}`];
+        return e !== undefined && (e.os ?? ['linux']).includes('linux') && (e.cpu ?? [process.arch]).includes(process.arch);
+      });
+      for (const dep of [...Object.keys(entry.dependencies ?? {}), ...Object.keys(entry.peerDependencies ?? {}).filter((d) => !optionalPeers[d]?.optional), ...platformOptional]) check(dep, pkg);
+    };
+    for (const ws of shipped) for (const pkg of await runtimeImports(repoPath(`${ws}/src`))) check(pkg, ws);
+    // The runtime stage copies the root node_modules only: no workspace may have its own.
+    for (const key of Object.keys(lock)) if (/^(packages|services)\/[^/]+\/node_modules\//.test(key)) problems.push(`${key} is installed inside a workspace; the image would miss it`);
+    assert.deepEqual(problems, []);
+    assert.ok(shipped.size >= 8, [...shipped].join(', '));
+    assert.ok(seen.has('fastify') && seen.has('esbuild') && seen.has('yaml'), [...seen].join(' '));
+  });
+
+  it('copies only paths that exist, from the build context or an earlier stage', () => {
+    const stages = new Set(steps.filter((s) => s.op === 'FROM').map((s) => s.args.split(/\s+AS\s+/i)[1]));
+    for (const s of steps.filter((x) => x.op === 'COPY')) {
+      const parts = s.args.split(/\s+/);
+      if (parts[0]!.startsWith('--from=')) {
+        assert.ok(stages.has(parts[0]!.slice('--from='.length)), `COPY ${s.args}: unknown stage`);
+        continue;
+      }
+      for (const source of parts.slice(0, -1)) assert.ok(existsSync(repoPath(source)), `COPY ${source}: not in the repository`);
+    }
+  });
+});
+
+describe('.dockerignore', () => {
+  it('keeps modules, build output, local data, keys and env files out of the build context', async () => {
+    const lines = (await readFile(repoPath('.dockerignore'), 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    for (const needed of ['**/node_modules', '**/dist', '.data', '**/*.pem', '.env', '.git']) assert.ok(lines.includes(needed), `.dockerignore lacks ${needed}`);
+    // …but not what the image needs.
+    for (const kept of ['packages', 'services', 'package-lock.json', 'tsconfig.base.json']) assert.ok(!lines.includes(kept), `.dockerignore drops ${kept}`);
+  });
+});
