@@ -24,7 +24,7 @@ export interface Message {
   created_at: string;
 }
 
-type ConversationRow = Omit<Conversation, 'created_at' | 'updated_at'> & { created_at: Date | string; updated_at: Date | string };
+export type ConversationRow = Omit<Conversation, 'created_at' | 'updated_at'> & { created_at: Date | string; updated_at: Date | string };
 type MessageRow = Omit<Message, 'created_at'> & { created_at: Date | string };
 
 /** Both drivers hand back Date for timestamptz; a string is accepted too, for safety. */
@@ -32,7 +32,8 @@ function iso(value: Date | string): string {
   return (value instanceof Date ? value : new Date(value)).toISOString();
 }
 
-function toConversation(row: ConversationRow): Conversation {
+/** A conversations row as the API shows it. */
+export function toConversation(row: ConversationRow): Conversation {
   return { id: row.id, title: row.title, model_tag: row.model_tag, favorited: row.favorited, created_at: iso(row.created_at), updated_at: iso(row.updated_at) };
 }
 
@@ -50,7 +51,8 @@ export function toMessage(row: MessageRow): Message {
   };
 }
 
-const COLUMNS = 'id, title, model_tag, favorited, created_at, updated_at';
+/** The columns of a conversation the API shows. */
+export const COLUMNS = 'id, title, model_tag, favorited, created_at, updated_at';
 /**
  * A message's text as readers see it: an answer still streaming has its parts in message_parts
  * (see flushAnswerPart) until it ends, so they are joined in here.

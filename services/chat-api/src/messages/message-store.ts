@@ -1,5 +1,6 @@
 import type { Database, Queryable } from '@samosachaat/db';
-import { findConversation, MESSAGE_CONTENT, type Conversation } from '../conversations/conversation-store.js';
+import { COLUMNS, MESSAGE_CONTENT, toConversation, type Conversation, type ConversationRow } from '../conversations/conversation-store.js';
+import { isUuid } from '../conversations/cursor.js';
 import { chatError } from '../errors.js';
 import type { MessageStatus } from '../metrics.js';
 import { selectHistory, type ChatTurn, type HistoryCandidate, type HistoryLimits } from './history.js';
@@ -36,27 +37,34 @@ async function loadHistory(tx: Queryable, conversationId: string, answeringId: s
   return selectHistory(rows, limits);
 }
 
+// One statement, so one round trip before the answer can start: lock the conversation (the
+// user's own, else nothing happens), insert the message, title an untitled conversation and
+// bump updated_at. All or nothing, like any statement.
+const SAVE_USER_MESSAGE_SQL = `WITH conv AS (
+    SELECT ${COLUMNS} FROM conversations WHERE id = $1 AND user_id = $2 FOR UPDATE
+  ), saved AS (
+    INSERT INTO messages (conversation_id, role, content, status) SELECT id, 'user', $3, 'complete' FROM conv RETURNING id
+  ), touched AS (
+    UPDATE conversations c SET title = COALESCE(c.title, $4), updated_at = now() FROM conv WHERE c.id = conv.id RETURNING c.id
+  )
+  SELECT conv.*, saved.id AS message_id FROM conv, saved, touched`;
+
 /**
  * Saves the user's message — committed before any answer streams, so it is never lost —
- * gives an untitled conversation its title, and loads the history window. The conversation
- * row is locked meanwhile, so two sends to one conversation cannot interleave.
+ * gives an untitled conversation its title, then loads the history window. Two round trips:
+ * the save is one statement (the conversation row locked meanwhile, so two sends to one
+ * conversation cannot interleave), the history is read once it is committed.
  */
 export async function saveUserMessage(db: Database, userId: string, conversationId: string, content: string, limits: HistoryLimits): Promise<AnswerContext> {
-  return db.transaction(async (tx) => {
-    const conversation = await findConversation(tx, userId, conversationId, { forUpdate: true });
-    if (!conversation) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
-    const { rows } = await tx.query<{ id: string }>(
-      `INSERT INTO messages (conversation_id, role, content, status) VALUES ($1, 'user', $2, 'complete') RETURNING id`,
-      [conversation.id, content],
-      { operation: 'messages.insert' },
-    );
-    const userMessageId = (rows[0] as { id: string }).id;
-    await tx.query('UPDATE conversations SET title = COALESCE(title, $2), updated_at = now() WHERE id = $1', [conversation.id, titleFromMessage(content)], {
-      operation: 'conversations.touch',
-    });
-    const { turns, estimatedTokens } = await loadHistory(tx, conversation.id, userMessageId, limits);
-    return { conversation, userMessageId, history: turns, estimatedTokens };
+  if (!isUuid(conversationId)) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+  const { rows } = await db.query<ConversationRow & { message_id: string }>(SAVE_USER_MESSAGE_SQL, [conversationId, userId, content, titleFromMessage(content)], {
+    operation: 'messages.save_user',
   });
+  const row = rows[0];
+  if (!row) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+  const conversation = toConversation(row);
+  const { turns, estimatedTokens } = await loadHistory(db, conversation.id, row.message_id, limits);
+  return { conversation, userMessageId: row.message_id, history: turns, estimatedTokens };
 }
 
 /**
@@ -65,19 +73,20 @@ export async function saveUserMessage(db: Database, userId: string, conversation
  * in one transaction when the new one is persisted. 409 when there is no user message.
  */
 export async function prepareRegeneration(db: Database, userId: string, conversationId: string, limits: HistoryLimits): Promise<AnswerContext> {
-  return db.transaction(async (tx) => {
-    const conversation = await findConversation(tx, userId, conversationId, { forUpdate: true });
-    if (!conversation) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
-    const { rows } = await tx.query<{ id: string }>(
-      `SELECT id FROM messages WHERE conversation_id = $1 AND role = 'user' ORDER BY seq DESC LIMIT 1`,
-      [conversation.id],
-      { operation: 'messages.last_user' },
-    );
-    const last = rows[0];
-    if (!last) throw chatError('CHAT_NOTHING_TO_REGENERATE');
-    const { turns, estimatedTokens } = await loadHistory(tx, conversation.id, last.id, limits);
-    return { conversation, userMessageId: last.id, history: turns, estimatedTokens };
-  });
+  if (!isUuid(conversationId)) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+  const { rows } = await db.query<ConversationRow & { last_user_id: string | null }>(
+    `SELECT ${COLUMNS},
+            (SELECT m.id FROM messages m WHERE m.conversation_id = c.id AND m.role = 'user' ORDER BY m.seq DESC LIMIT 1) AS last_user_id
+       FROM conversations c WHERE c.id = $1 AND c.user_id = $2`,
+    [conversationId, userId],
+    { operation: 'messages.last_user' },
+  );
+  const row = rows[0];
+  if (!row) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+  if (row.last_user_id === null) throw chatError('CHAT_NOTHING_TO_REGENERATE');
+  const conversation = toConversation(row);
+  const { turns, estimatedTokens } = await loadHistory(db, conversation.id, row.last_user_id, limits);
+  return { conversation, userMessageId: row.last_user_id, history: turns, estimatedTokens };
 }
 
 /** An answer ready to be stored. */
@@ -138,6 +147,20 @@ export async function flushAnswerPart(db: Database, conversationId: string, flus
  * undefined when the conversation was deleted meanwhile.
  */
 export async function persistAssistantMessage(db: Database, answer: AnswerRecord): Promise<{ id: string; replaced: number } | undefined> {
+  if (!answer.replacePrevious && answer.flushed === undefined) {
+    // The common case in one statement (one round trip): lock, insert, bump updated_at.
+    const { rows } = await db.query<{ id: string }>(
+      `WITH conv AS (SELECT id FROM conversations WHERE id = $1 FOR UPDATE),
+            saved AS (
+              INSERT INTO messages (conversation_id, role, content, token_count, model_tag, inference_time_ms, status)
+              SELECT id, 'assistant', $2, $3, $4, $5, $6 FROM conv RETURNING id),
+            touched AS (UPDATE conversations c SET updated_at = now() FROM conv WHERE c.id = conv.id RETURNING c.id)
+       SELECT saved.id FROM saved, touched`,
+      [answer.conversationId, answer.content, answer.tokenCount, answer.modelTag, answer.inferenceTimeMs, answer.status],
+      { operation: 'messages.save_answer' },
+    );
+    return rows[0] ? { id: rows[0].id, replaced: 0 } : undefined;
+  }
   return db.transaction(async (tx) => {
     const { rows: found } = await tx.query('SELECT id FROM conversations WHERE id = $1 FOR UPDATE', [answer.conversationId], { operation: 'conversations.lock' });
     if (found.length === 0) return undefined;
