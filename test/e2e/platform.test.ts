@@ -251,12 +251,13 @@ describe(`npm start: the whole platform (${backend === 'pglite' ? 'embedded PGli
       AUTH_URL: p.urls.auth,
       CHAT_API_URL: p.urls.chat,
       INFERENCE_URL: p.urls.inference,
+      WEB_URL: p.urls.web,
     });
     const report = JSON.parse(stdout) as { ok: boolean; checks: Array<{ name: string; ok: boolean; detail: string; fix: string | null }> };
     assert.deepEqual(report.checks.filter((c) => !c.ok), [], stderr);
     assert.equal(status, 0);
     assert.match(report.checks.find((c) => c.name === 'database')?.detail ?? '', /migrations applied, none pending/);
-    assert.match(report.checks.find((c) => c.name === 'services-ready')?.detail ?? '', /auth: ready\nchat-api: ready\ninference: ready/);
+    assert.match(report.checks.find((c) => c.name === 'services-ready')?.detail ?? '', /auth: ready\nchat-api: ready\ninference: ready\nweb: ready/);
   });
 
   it('inference killed mid-stream: the client gets error then done, the partial answer is persisted incomplete, the user message kept; auth down → 503', async () => {
@@ -307,6 +308,6 @@ describe('npm start: Ctrl-C', { timeout: 180_000 }, () => {
     assert.match(p.output(), /samosachaat: stopping \(SIGINT\)/);
     assert.match(p.output(), /samosachaat: stopped/);
     for (const [name, pid] of Object.entries(p.pids)) assert.throws(() => process.kill(pid, 0), `${name} (pid ${pid}) is gone`);
-    assert.equal(Object.keys(p.pids).length, 3);
+    assert.deepEqual(Object.keys(p.pids).sort(), ['auth', 'chat-api', 'inference', 'web']);
   });
 });

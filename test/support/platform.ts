@@ -24,7 +24,7 @@ export async function freePort(): Promise<number> {
 }
 
 export interface Platform {
-  urls: { auth: string; chat: string; inference: string };
+  urls: { auth: string; chat: string; inference: string; web: string };
   token: string;
   conversationId: string;
   dataDir: string;
@@ -43,7 +43,7 @@ export interface Platform {
 
 export async function startPlatform(extraEnv: Record<string, string> = {}, timeoutMs = 120_000): Promise<Platform> {
   const dataDir = await mkdtemp(join(tmpdir(), 'samosachaat-e2e-'));
-  const [auth, chat, inference] = [await freePort(), await freePort(), await freePort()];
+  const [auth, chat, inference, web] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'packages/cli/src/main.ts', 'start'], {
     cwd: repoRoot,
     env: {
@@ -52,6 +52,7 @@ export async function startPlatform(extraEnv: Record<string, string> = {}, timeo
       AUTH_PORT: String(auth),
       CHAT_API_PORT: String(chat),
       INFERENCE_PORT: String(inference),
+      WEB_PORT: String(web),
       NO_COLOR: '1',
       ...extraEnv,
     },
@@ -83,7 +84,7 @@ export async function startPlatform(extraEnv: Record<string, string> = {}, timeo
   for (const m of out.matchAll(/samosachaat: (\S+) ready on \S+ \(pid (\d+)\)/g)) pids[m[1] as string] = Number(m[2]);
 
   return {
-    urls: { auth: `http://127.0.0.1:${auth}`, chat: `http://127.0.0.1:${chat}`, inference: `http://127.0.0.1:${inference}` },
+    urls: { auth: `http://127.0.0.1:${auth}`, chat: `http://127.0.0.1:${chat}`, inference: `http://127.0.0.1:${inference}`, web: `http://127.0.0.1:${web}` },
     token,
     conversationId,
     dataDir,

@@ -6,13 +6,12 @@
  * - logs: the JSON log files in LOG_DIR (`<service>-YYYY-MM-DD.log`; `npm start` writes them to
  *   DATA_DIR/logs), filtered by trace id, service, level and time, in timestamp order.
  */
-import { createReadStream, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LogLevel, type SpanRecord, type TraceRecord } from '@samosachaat/observability';
 import { dataDirOf, EXIT_USAGE } from './commands.js';
 import type { CliIo } from './main.js';
+import { LogDirMissingError, readLogFiles, type LogLine } from './log-files.js';
 import { serviceTargets } from './platform-checks.js';
 
 function usageError(io: CliIo, command: string, message: string): number {
@@ -140,15 +139,6 @@ export function waterfall(trace: TraceRecord, width = 40): string {
   return `${lines.join('\n')}\n`;
 }
 
-interface LogLine {
-  timestamp: string;
-  level: string;
-  service: string;
-  message: string;
-  trace_id?: string;
-  [key: string]: unknown;
-}
-
 /** `samosachaat logs [--trace ID] [--service S] [--level L] [--since ISO] [--json] [--dir D]` */
 export async function logsCommand(args: readonly string[], io: CliIo): Promise<number> {
   let values;
@@ -180,34 +170,14 @@ export async function logsCommand(args: readonly string[], io: CliIo): Promise<n
   if (!Number.isInteger(limit) || limit < 1) return usageError(io, 'logs', `--limit must be a positive integer, got "${values.limit}"`);
 
   const dir = values.dir ? resolve(io.cwd, values.dir) : io.env['LOG_DIR']?.trim() ? resolve(io.cwd, io.env['LOG_DIR']) : join(dataDirOf(io), 'logs');
-  let files: string[];
+  let shown: LogLine[];
   try {
-    files = readdirSync(dir).filter((f) => /^[a-z0-9-]+-\d{4}-\d{2}-\d{2}\.log$/.test(f));
-  } catch {
-    io.stderr.write(`samosachaat logs: no log folder at ${dir}: services write files only when LOG_DIR is set (\`npm start\` uses DATA_DIR/logs)\n`);
+    shown = await readLogFiles(dir, { trace, service: values.service, minLevel: minLevel as LogLevel | undefined, since, limit });
+  } catch (err) {
+    if (!(err instanceof LogDirMissingError)) throw err;
+    io.stderr.write(`samosachaat logs: ${err.message}\n`);
     return 1;
   }
-  if (values.service) files = files.filter((f) => f.startsWith(`${values.service}-`));
-  const rank = (level: string) => LOG_LEVELS.indexOf(level as LogLevel);
-  const lines: LogLine[] = [];
-  for (const file of files) {
-    const rl = createInterface({ input: createReadStream(join(dir, file)), crlfDelay: Infinity });
-    for await (const raw of rl) {
-      if (trace && !raw.includes(trace)) continue;
-      let line: LogLine;
-      try {
-        line = JSON.parse(raw) as LogLine;
-      } catch {
-        continue;
-      }
-      if (trace && line.trace_id !== trace) continue;
-      if (minLevel && rank(line.level) < rank(minLevel)) continue;
-      if (since !== undefined && Date.parse(line.timestamp) < since) continue;
-      lines.push(line);
-    }
-  }
-  lines.sort((a, b) => a.timestamp.localeCompare(b.timestamp));
-  const shown = lines.slice(-limit);
   for (const line of shown) {
     if (values.json) io.stdout.write(`${JSON.stringify(line)}\n`);
     else {

@@ -50,7 +50,7 @@ let scratch: string;
 let env: Record<string, string>;
 before(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'samosachaat-cli-'));
-  env = { LOG_DIR: join(scratch, 'logs'), DATA_DIR: join(scratch, 'data'), AUTH_URL: 'http://127.0.0.1:9', CHAT_API_URL: 'http://127.0.0.1:9', INFERENCE_URL: 'http://127.0.0.1:9' };
+  env = { LOG_DIR: join(scratch, 'logs'), DATA_DIR: join(scratch, 'data'), AUTH_URL: 'http://127.0.0.1:9', CHAT_API_URL: 'http://127.0.0.1:9', INFERENCE_URL: 'http://127.0.0.1:9', WEB_URL: 'http://127.0.0.1:9' };
 });
 after(async () => {
   await rm(scratch, { recursive: true, force: true });

@@ -16,8 +16,10 @@ export interface CliIo extends DoctorCliIo {
 const USAGE = `usage: samosachaat <command> [options]
 
 commands:
-  start                       start the whole platform on embedded defaults (PGlite database, demo engine,
-                              development login) and print the URLs, a token and a curl to try it
+  start [--with-prometheus]   start the whole platform on embedded defaults (PGlite database, demo engine,
+                              development login) and print the URLs, a token and a curl to try it;
+                              --with-prometheus also runs Prometheus (:9090, with the committed rules),
+                              Alertmanager (:9093) and node_exporter (:9100) when they are installed
   doctor [--json] [check...]  check this machine and the running platform; every failure says how to fix it
                               (\`samosachaat doctor --help\` lists its options and checks)
   migrate [--status]          apply pending database migrations (DATABASE_URL, or PGlite in DATA_DIR)
@@ -44,12 +46,14 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   switch (command) {
     case 'doctor':
       return runDoctorCli(buildDoctorRegistry(io.env, io.cwd), rest, { ...io, command: 'samosachaat doctor' });
-    case 'start':
-      if (rest.length) {
-        io.stderr.write(`samosachaat start: unexpected argument "${rest[0]}"; configure it with environment variables (see the README)\n`);
+    case 'start': {
+      const unexpected = rest.find((arg) => arg !== '--with-prometheus');
+      if (unexpected !== undefined) {
+        io.stderr.write(`samosachaat start: unexpected argument "${unexpected}"; the only option is --with-prometheus, the rest is configured with environment variables (see the README)\n`);
         return EXIT_USAGE;
       }
-      return runStart(io);
+      return runStart({ ...io, withPrometheus: rest.includes('--with-prometheus') });
+    }
     case 'migrate':
       return migrateCommand(rest, io);
     case 'keys':

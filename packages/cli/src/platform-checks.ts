@@ -10,22 +10,23 @@ import { ConfigError, type CheckOutcome, type DoctorCheck, type DoctorContext } 
 
 /** Where the doctor finds each service. */
 export interface ServiceTarget {
-  name: 'auth' | 'chat-api' | 'inference';
+  name: 'auth' | 'chat-api' | 'inference' | 'web';
   url: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** The service URLs: AUTH_URL, CHAT_API_URL, INFERENCE_URL, default the local ports. */
+/** The service URLs: AUTH_URL, CHAT_API_URL, INFERENCE_URL, WEB_URL, default the local ports. */
 export function serviceTargets(env: Env): ServiceTarget[] {
   return [
     { name: 'auth', url: env['AUTH_URL']?.trim() || 'http://127.0.0.1:8001' },
     { name: 'chat-api', url: env['CHAT_API_URL']?.trim() || 'http://127.0.0.1:8002' },
     { name: 'inference', url: env['INFERENCE_URL']?.trim() || 'http://127.0.0.1:8003' },
+    { name: 'web', url: (env['WEB_URL']?.trim() || 'http://127.0.0.1:3000').replace(/\/+$/, '') },
   ];
 }
 
-const NOT_RUNNING_FIX = 'start the platform (`npm start`), or point AUTH_URL / CHAT_API_URL / INFERENCE_URL at where it runs';
+const NOT_RUNNING_FIX = 'start the platform (`npm start`), or point AUTH_URL / CHAT_API_URL / INFERENCE_URL / WEB_URL at where it runs';
 
 async function get(url: string, signal: AbortSignal, headers: Record<string, string> = {}): Promise<{ status: number; text: string; contentType: string }> {
   const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(3000)]), headers });

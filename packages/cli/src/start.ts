@@ -4,12 +4,15 @@
  * 1. Checks the ports are free (a clear message naming the port otherwise).
  * 2. Serves the embedded PGlite database (DATA_DIR) over the PostgreSQL protocol on a loopback
  *    port, unless DATABASE_URL points at a server, and applies pending migrations.
- * 3. Starts inference, auth and chat-api as child processes (SAMOSACHAAT_LOCAL=true, one
- *    INTERNAL_API_KEY generated for this run), waits until each answers /ready.
- * 4. Prints the URLs, a development token and a ready-to-paste curl that streams a reply.
+ * 3. Starts inference, auth, chat-api and web as child processes (SAMOSACHAAT_LOCAL=true, one
+ *    INTERNAL_API_KEY generated for this run), waits until each answers /ready. Auth's public
+ *    URL and WEB_URL are web's, so OAuth redirects and the refresh cookie go through web's proxy.
+ * 4. With --with-prometheus, also runs Prometheus, Alertmanager and node_exporter against them
+ *    (packages/monitoring; a warning, not a failure, when they are not installed).
+ *    Prints the URLs, a development token and a ready-to-paste curl that streams a reply.
  * 5. A service that dies is reported and the others keep running.
- * 6. Ctrl-C (SIGINT) or SIGTERM: stops chat-api first (its streams drain), then auth and
- *    inference, then the database; exits 0 (1 if a service had died).
+ * 6. Ctrl-C (SIGINT) or SIGTERM: stops web first (no new requests), then chat-api (its streams
+ *    drain), then auth and inference, then the database; exits 0 (1 if a service had died).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +21,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, startEmbeddedServer } from '@samosachaat/db';
+import { startLocalMonitoring, type LocalMonitoring } from '@samosachaat/monitoring';
 import { clearEmbeddedState, runningEmbeddedUrl, writeEmbeddedState } from './embedded-state.js';
 
 export interface StartIo {
@@ -27,10 +31,12 @@ export interface StartIo {
   cwd: string;
   /** Resolves when the user asks to stop (Ctrl-C / SIGTERM). Injectable for tests. */
   stopSignal?: Promise<string>;
+  /** `--with-prometheus`: also run Prometheus, Alertmanager and node_exporter against the services. */
+  withPrometheus?: boolean;
 }
 
 export interface ServiceSpec {
-  name: 'auth' | 'chat-api' | 'inference';
+  name: 'auth' | 'chat-api' | 'inference' | 'web';
   port: number;
 }
 
@@ -141,9 +147,13 @@ export async function runStart(io: StartIo): Promise<number> {
   let interrupted: string | undefined;
   void stopSignal.then((signal) => (interrupted = signal));
   const dataDirFor = resolve(io.cwd, io.env['DATA_DIR']?.trim() || '.data');
+  let monitoring: LocalMonitoring | undefined;
   const stopAll = async () => {
-    // chat-api first: it drains its streams while inference and auth are still there to serve them.
-    for (const name of ['chat-api', 'auth', 'inference']) {
+    // The monitoring stack first, so it does not alert about services stopping on purpose.
+    await monitoring?.stop();
+    // web first (browsers stop reaching the platform), then chat-api: it drains its streams while
+    // inference and auth are still there to serve them.
+    for (const name of ['web', 'chat-api', 'auth', 'inference']) {
       const entry = children.find((c) => c.name === name);
       if (entry) await stopChild(entry.child, 15_000);
     }
@@ -159,6 +169,8 @@ export async function runStart(io: StartIo): Promise<number> {
       { name: 'inference', port: port(env, 'INFERENCE_PORT', 8003) },
       { name: 'auth', port: port(env, 'AUTH_PORT', 8001) },
       { name: 'chat-api', port: port(env, 'CHAT_API_PORT', 8002) },
+      // Last: its readiness needs chat-api and auth.
+      { name: 'web', port: port(env, 'WEB_PORT', 3000) },
     ];
     for (const s of specs) await assertPortFree(s.port, s.name);
     const dataDir = dataDirFor;
@@ -194,6 +206,11 @@ export async function runStart(io: StartIo): Promise<number> {
       LOG_DIR: env['LOG_DIR']?.trim() || join(dataDir, 'logs'),
       AUTH_URL: urls.auth,
       INFERENCE_URL: urls.inference,
+      CHAT_API_URL: urls['chat-api'],
+      // Browsers reach auth through web's /auth proxy: OAuth redirect URIs, the end of a login
+      // and the refresh cookie's path are all on web's origin.
+      WEB_URL: urls.web,
+      AUTH_PUBLIC_URL: env['AUTH_PUBLIC_URL']?.trim() || urls.web,
       HOST: host,
     };
     for (const s of specs) {
@@ -212,6 +229,10 @@ export async function runStart(io: StartIo): Promise<number> {
       out(`samosachaat: ${s.name} ready on ${urls[s.name]} (pid ${child.pid})\n`);
     }
 
+    if (io.withPrometheus) {
+      monitoring = await startLocalMonitoring({ env, dataDir, services: urls, warn: (line) => io.stderr.write(line) });
+      if (monitoring) out(monitoring.banner);
+    }
     const token = await developmentToken(urls.auth);
     const conversationId = await firstConversation(urls['chat-api'], token);
     out(readyBanner(urls, token, conversationId));
@@ -228,7 +249,7 @@ export async function runStart(io: StartIo): Promise<number> {
     }
     const signal = await stopSignal;
     stopping = true;
-    out(`\nsamosachaat: stopping (${signal}): chat-api, auth, inference, database…\n`);
+    out(`\nsamosachaat: stopping (${signal}): web, chat-api, auth, inference, database…\n`);
     await stopAll();
     out('samosachaat: stopped\n');
     return died ? 1 : 0;
@@ -264,6 +285,8 @@ async function firstConversation(chatUrl: string, token: string): Promise<string
 export function readyBanner(urls: Record<ServiceSpec['name'], string>, token: string, conversationId: string): string {
   return `
 samosaChaat is running (local mode: development login on, /debug/traces open).
+
+  open ${urls.web} in a browser     (chat; operations console at ${urls.web}/ops)
 
   chat-api   ${urls['chat-api']}     metrics ${urls['chat-api']}/metrics
   auth       ${urls.auth}     metrics ${urls.auth}/metrics

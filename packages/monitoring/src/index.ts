@@ -1,2 +1,21 @@
 /** Monitoring as code for samosaChaat (see deploy/ and docs/deployment.md). */
 export {};
+export { startMonitoringStack, freeLoopbackPort, STACK_BINARIES, type MonitoringStack, type MonitoringStackOptions, type ServiceJob, type StackComponent } from './local-stack.js';
+export { startLocalMonitoring, stackPorts, committedRuleFiles, monitoringBanner, alertmanagerOverrides, PORT_VARIABLES, type LocalMonitoring, type LocalMonitoringOptions } from './local-monitoring.js';
+export { supervise, findBinary, MissingBinaryError, type SupervisedProcess, type SuperviseOptions } from './supervised-process.js';
+export { rulesDir, ruleFileNames, loadRuleFiles, loadRuleGroups, parseRuleFile, writeTestOverlay, stringifyRuleGroups, isAlertingRule, alertingRules, type Rule, type RuleGroup, type RuleFile, type AlertingRule, type RecordingRule, type TestOverlayOptions } from './rules.js';
+export { renderPrometheusConfig, renderCommittedPrometheusConfig, prometheusConfigPath, singleHostTargets, scrapeJobs, prometheusConfigGenerator, type ScrapeJob, type PrometheusConfigOptions } from './prometheus-config.js';
+export { renderAlertmanagerConfig, renderCommittedAlertmanagerConfig, alertmanagerConfigPath, alertmanagerTemplatesDir, defaultSlackApiUrlFile, receivers as alertmanagerReceivers, slackChannel, alertmanagerConfigGenerator, type AlertmanagerOverrides } from './alertmanager-config.js';
+export { prometheusDir, alertmanagerDir, runbooksDir, runbookBaseUrl } from './deploy-paths.js';
+export { kubernetesGenerator, renderPrometheusRule, prometheusRuleObject, renderDashboardConfigMaps, dashboardConfigMapObjects, dashboardConfigMapName, collectDashboards, prometheusRuleManifestPath, dashboardsManifestPath, partOfLabel, grafanaDashboardLabel, MAX_CONFIGMAP_BYTES, type DashboardFile } from './kubernetes.js';
+export { generators, generateAll, staleFiles, writeFiles, runGenerate, type Generator } from './generate.js';
+export { repoRoot, repoPath } from './repo.js';
+export { DASHBOARDS } from './dashboards/catalog.js';
+export { grafanaDashboardsGenerator, renderDashboards, dashboardPath, DASHBOARDS_DIR } from './dashboards/generator.js';
+export { flattenPanels, panelQueries, substituteVariables, DEFAULT_VARIABLE_VALUES, type DashboardJson, type PanelJson, type PanelQuery } from './dashboards/inspect.js';
+export { selectors as promqlSelectors, metricNames as promqlMetricNames, type Selector as PromqlSelector } from './dashboards/promql-names.js';
+export { checkPromqlSyntax, type NamedQuery, type PromtoolResult } from './dashboards/promql-check.js';
+export { logqlErrors, streamSelectorLabels, logqlExamples, type LogqlError } from './dashboards/logql.js';
+export { stableJson, sortKeys, type Json } from './dashboards/render.js';
+export { DATASOURCE_UIDS } from './dashboards/variables.js';
+export { kubernetesValuesFiles, renderKubePrometheusStackValues, kubePrometheusStackValues, renderKubernetesAlertmanagerConfig, parseGrafanaIni, clusterGrafanaIni, clusterDatasources, clusterDatasourceUrls, kubePrometheusStackValuesPath, kubernetesAlertmanagerConfigPath, alertmanagerConfigSecret, alertmanagerSlackSecret, grafanaOAuthSecret, monitoringNamespace } from './kubernetes-values.js';
