@@ -21,7 +21,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, startEmbeddedServer } from '@samosachaat/db';
-import { startLocalMonitoring, type LocalMonitoring } from '@samosachaat/monitoring';
+import type { LocalMonitoring } from '@samosachaat/monitoring';
 import { clearEmbeddedState, runningEmbeddedUrl, writeEmbeddedState } from './embedded-state.js';
 
 export interface StartIo {
@@ -230,6 +230,8 @@ export async function runStart(io: StartIo): Promise<number> {
     }
 
     if (io.withPrometheus) {
+      // Loaded only when asked for: the monitoring package is not needed to run the platform.
+      const { startLocalMonitoring } = await import('@samosachaat/monitoring');
       monitoring = await startLocalMonitoring({ env, dataDir, services: urls, warn: (line) => io.stderr.write(line) });
       if (monitoring) out(monitoring.banner);
     }

@@ -1,5 +1,4 @@
 /** Monitoring as code for samosaChaat (see deploy/ and docs/deployment.md). */
-export {};
 export { startMonitoringStack, freeLoopbackPort, STACK_BINARIES, type MonitoringStack, type MonitoringStackOptions, type ServiceJob, type StackComponent } from './local-stack.js';
 export { startLocalMonitoring, stackPorts, committedRuleFiles, monitoringBanner, alertmanagerOverrides, PORT_VARIABLES, type LocalMonitoring, type LocalMonitoringOptions } from './local-monitoring.js';
 export { supervise, findBinary, MissingBinaryError, type SupervisedProcess, type SuperviseOptions } from './supervised-process.js';
