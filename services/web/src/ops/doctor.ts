@@ -1,0 +1,35 @@
+import { buildDoctorRegistry } from '@samosachaat/cli/doctor-registry';
+import type { CheckResult } from '@samosachaat/observability';
+
+/** A row of the console's doctor table. */
+export interface DoctorRow {
+  name: string;
+  ok: boolean;
+  skipped: boolean;
+  detail: string;
+  fix: string | null;
+  duration_ms: number;
+}
+
+/** Runs the doctor; injectable so tests need not probe a whole platform. */
+export type DoctorRunner = () => Promise<CheckResult[]>;
+
+/**
+ * The platform doctor (`samosachaat doctor`'s checks) run in this process, with the web
+ * service's environment, each check bounded by `timeoutMs`. Runs never overlap: a second
+ * caller while one is in progress shares its result.
+ */
+export function platformDoctor(env: Readonly<Record<string, string | undefined>>, cwd: string, timeoutMs: number): DoctorRunner {
+  let running: Promise<CheckResult[]> | undefined;
+  return () => {
+    running ??= buildDoctorRegistry(env, cwd)
+      .run({ timeoutMs })
+      .finally(() => (running = undefined));
+    return running;
+  };
+}
+
+/** The rows as the console shows them. */
+export function doctorRows(results: readonly CheckResult[]): DoctorRow[] {
+  return results.map((r) => ({ name: r.name, ok: r.ok, skipped: r.skipped, detail: r.detail, fix: r.fix, duration_ms: r.duration_ms }));
+}

@@ -1,0 +1,124 @@
+/**
+ * Sending a message, regenerating an answer and stopping one. The answer is read from the
+ * fetch body as it arrives (SSE parsed incrementally) and drawn token by token. Stopping
+ * aborts the fetch; chat-api keeps reading inference and saves the whole answer anyway.
+ */
+import { ApiError, apiFetch, type TokenSource } from '../lib/api.js';
+import { readAnswerStream } from '../lib/sse.js';
+import { newTraceId } from '../lib/trace.js';
+import { AnswerView, userMessage, type Thread } from './thread.js';
+import { rememberTrace } from './trace-links.js';
+
+/** What the answer controller needs from the page. */
+export interface AnswerHost {
+  auth: TokenSource;
+  thread: Thread;
+  /** Shows an error; `retry` offers a button that runs it. */
+  fail(err: unknown, retry?: { label: string; run: () => void }): void;
+  sessionExpired(): void;
+  /** Called when a stream starts or ends (buttons follow). */
+  streamingChanged(streaming: boolean): void;
+  /** An answer finished or stopped in this conversation (the list order and title may change). */
+  answered(conversationId: string): void;
+}
+
+/** How one send or regenerate ended, from the composer's point of view. */
+export type SendResult = 'streamed' | 'not-sent';
+
+/** Runs at most one streamed answer at a time. */
+export class Answers {
+  private controller: AbortController | null = null;
+
+  constructor(private readonly host: AnswerHost) {}
+
+  get streaming(): boolean {
+    return this.controller !== null;
+  }
+
+  /** Stops the answer streaming now (the server still finishes and saves it). */
+  stop(): void {
+    this.controller?.abort();
+  }
+
+  /** Sends `content` to the conversation and streams the answer. 'not-sent': nothing was saved. */
+  async send(conversationId: string, content: string): Promise<SendResult> {
+    const question = userMessage(content);
+    this.host.thread.add(question);
+    const result = await this.stream(conversationId, `/api/conversations/${conversationId}/messages`, { content }, question, undefined);
+    if (result === 'not-sent') question.remove();
+    this.host.thread.refreshWelcome();
+    return result;
+  }
+
+  /** Replaces the last answer with a new one. */
+  async regenerate(conversationId: string): Promise<void> {
+    const previous = this.host.thread.lastAnswer();
+    const question = this.host.thread.lastUser();
+    previous?.remove();
+    const result = await this.stream(conversationId, `/api/conversations/${conversationId}/regenerate`, {}, question, question?.dataset['id']);
+    if (result === 'not-sent' && previous) this.host.thread.add(previous);
+  }
+
+  private async stream(conversationId: string, path: string, body: unknown, question: HTMLLIElement | null, userMessageId: string | undefined): Promise<SendResult> {
+    const traceId = newTraceId();
+    const controller = new AbortController();
+    this.controller = controller;
+    this.host.streamingChanged(true);
+    const view = new AnswerView(true);
+    this.host.thread.add(view.el);
+    let started = false;
+    let result: SendResult = 'streamed';
+    try {
+      const { res } = await apiFetch(path, { method: 'POST', body, traceId, signal: controller.signal, accept: 'text/event-stream' }, this.host.auth);
+      started = true;
+      const answerTrace = res.headers.get('x-trace-id') ?? traceId;
+      const questionId = res.headers.get('x-user-message-id') ?? userMessageId;
+      if (questionId) {
+        if (question) question.dataset['id'] = questionId;
+        rememberTrace(questionId, answerTrace);
+      }
+      view.linkTrace(answerTrace);
+      let failure: string | null = null;
+      await readAnswerStream(res.body!, (event) => {
+        if (event.kind === 'token') {
+          view.append(event.token);
+          this.host.thread.scrollToEnd();
+        } else if (event.kind === 'error') failure = event.message;
+      });
+      if (failure) view.finish(view.length ? 'incomplete' : 'error', `The answer was cut short: ${failure}`);
+      else view.finish('complete');
+      return 'streamed';
+    } catch (err) {
+      if (controller.signal.aborted) {
+        view.finish('stopped', 'Stopped. The server still finishes and saves the full answer — reopen the conversation to read it.');
+        return 'streamed';
+      }
+      if (!started) {
+        view.el.remove();
+        result = this.refused(conversationId, err);
+        return result;
+      }
+      view.finish('incomplete', `The connection was lost: ${err instanceof Error ? err.message : String(err)}`);
+      return 'streamed';
+    } finally {
+      this.controller = null;
+      this.host.streamingChanged(false);
+      if (result === 'streamed') this.host.answered(conversationId);
+    }
+  }
+
+  /** The request was answered with an error before any byte of the answer. */
+  private refused(conversationId: string, err: unknown): SendResult {
+    if (err instanceof ApiError && err.code === 'SESSION_EXPIRED') {
+      this.host.sessionExpired();
+      return 'not-sent';
+    }
+    if (err instanceof ApiError && err.code === 'CHAT_INFERENCE_OVER_CAPACITY') {
+      // The question is saved (chat-api commits it first): retrying means regenerating.
+      this.host.fail(err, { label: 'Retry', run: () => void this.regenerate(conversationId) });
+      return 'streamed';
+    }
+    this.host.fail(err);
+    return 'not-sent';
+  }
+}

@@ -1,0 +1,34 @@
+/** The shapes chat-api answers with (see services/chat-api/README.md). */
+
+/** One conversation of the signed-in user. */
+export interface Conversation {
+  id: string;
+  title: string | null;
+  model_tag: string | null;
+  favorited: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One stored message; `status` is set on answers (complete, incomplete, error). */
+export interface Message {
+  id: string;
+  role: 'user' | 'assistant' | 'system';
+  content: string;
+  token_count: number | null;
+  model_tag: string | null;
+  inference_time_ms: number | null;
+  status: string;
+  created_at: string;
+}
+
+/** A conversation with its messages, oldest first. */
+export interface ConversationWithMessages extends Conversation {
+  messages: Message[];
+}
+
+/** One page of the conversation list. */
+export interface ConversationPage {
+  conversations: Conversation[];
+  next_cursor: string | null;
+}
