@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { alertmanagerTemplatesDir, renderAlertmanagerConfig } from '../../packages/monitoring/src/alertmanager-config.js';
-import { metricNames } from '../../packages/monitoring/src/dashboards/promql-names.js';
+import { metricNames } from '../../packages/monitoring/src/promql-names.js';
 import { startMonitoringStack, type MonitoringStack } from '../../packages/monitoring/src/local-stack.js';
 import { alertingRules, isAlertingRule, loadRuleGroups, writeTestOverlay } from '../../packages/monitoring/src/rules.js';
 import { requireBinary } from '../support/binaries.js';

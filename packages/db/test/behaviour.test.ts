@@ -97,7 +97,7 @@ for (const target of TARGETS) {
       );
       assert.deepEqual(
         tables.rows.map((r) => r.name),
-        ['conversations', 'messages', 'refresh_tokens', 'schema_migrations', 'users'],
+        ['conversations', 'message_parts', 'messages', 'refresh_tokens', 'schema_migrations', 'users'],
       );
       const logged = logs.lines().filter((l) => l.message === 'db_migration_applied');
       assert.deepEqual(

@@ -12,7 +12,7 @@ export { repoRoot, repoPath } from './repo.js';
 export { DASHBOARDS } from './dashboards/catalog.js';
 export { grafanaDashboardsGenerator, renderDashboards, dashboardPath, DASHBOARDS_DIR } from './dashboards/generator.js';
 export { flattenPanels, panelQueries, substituteVariables, DEFAULT_VARIABLE_VALUES, type DashboardJson, type PanelJson, type PanelQuery } from './dashboards/inspect.js';
-export { selectors as promqlSelectors, metricNames as promqlMetricNames, type Selector as PromqlSelector } from './dashboards/promql-names.js';
+export { selectors as promqlSelectors, metricNames as promqlMetricNames, type Selector as PromqlSelector } from './promql-names.js';
 export { checkPromqlSyntax, type NamedQuery, type PromtoolResult } from './dashboards/promql-check.js';
 export { logqlErrors, streamSelectorLabels, logqlExamples, type LogqlError } from './dashboards/logql.js';
 export { stableJson, sortKeys, type Json } from './dashboards/render.js';

@@ -16,7 +16,7 @@ import { DASHBOARDS } from '../src/dashboards/catalog.js';
 import { dashboardPath, renderDashboards } from '../src/dashboards/generator.js';
 import { flattenPanels, panelQueries, substituteVariables, type DashboardJson, type PanelQuery } from '../src/dashboards/inspect.js';
 import { checkPromqlSyntax } from '../src/dashboards/promql-check.js';
-import { metricNames, selectors } from '../src/dashboards/promql-names.js';
+import { metricNames, selectors } from '../src/promql-names.js';
 import { repoRoot } from '../src/repo.js';
 
 const NAMES = ['node-health', 'app-performance', 'inference', 'chat', 'logs'];

@@ -16,7 +16,7 @@ import { requireBinary } from '../../../test/support/binaries.js';
 import { prometheusDir, runbookBaseUrl, runbooksDir } from '../src/deploy-paths.js';
 import { repoRoot } from '../src/repo.js';
 import { prometheusConfigPath, renderCommittedPrometheusConfig } from '../src/prometheus-config.js';
-import { baseMetricName, metricNamesInExpr } from '../src/promql-metric-names.js';
+import { baseMetricName, metricNames } from '../src/promql-names.js';
 import { alertingRules, isAlertingRule, loadRuleFiles, loadRuleGroups, parseRuleFile, rulesDir, stringifyRuleGroups, writeTestOverlay, type RuleGroup } from '../src/rules.js';
 
 const testsDir = join(prometheusDir, 'tests');
@@ -161,7 +161,7 @@ describe('deploy/prometheus with promtool', () => {
     for (const g of groups) {
       for (const rule of g.rules) {
         const name = isAlertingRule(rule) ? `alert ${rule.alert}` : `recording rule ${rule.record}`;
-        const metrics = metricNamesInExpr(rule.expr);
+        const metrics = metricNames(rule.expr);
         assert.ok(metrics.length > 0, `${name}: no metric found in ${rule.expr}`);
         for (const m of metrics) {
           const known = documented.has(m) || documented.has(baseMetricName(m)) || m.startsWith('node_') || m === 'up' || recorded.has(m);
@@ -197,7 +197,7 @@ describe('deploy/prometheus with promtool', () => {
     }
     assert.ok(body, `node_exporter did not answer on 127.0.0.1:${port} within 60 s:\n${stderr}`);
     const exported = new Set([...body.matchAll(/^([a-zA-Z_:][\w:]*)[{ ]/gm)].map((m) => m[1] as string));
-    const used = groups.flatMap((g) => g.rules).flatMap((r) => metricNamesInExpr(r.expr)).filter((m) => m.startsWith('node_'));
+    const used = groups.flatMap((g) => g.rules).flatMap((r) => metricNames(r.expr)).filter((m) => m.startsWith('node_'));
     assert.ok(used.length >= 4);
     for (const m of used) assert.ok(exported.has(m), `${m} is used by a rule but node_exporter does not export it`);
   });
@@ -220,7 +220,7 @@ describe('deploy/prometheus with promtool', () => {
     }
     assert.ok(queries.length >= 30, `expected PromQL in every runbook, found ${queries.length} queries`);
     for (const q of queries) {
-      for (const m of metricNamesInExpr(q.expr)) {
+      for (const m of metricNames(q.expr)) {
         const known = documented.has(m) || documented.has(baseMetricName(m)) || m.startsWith('node_') || m === 'up' || recorded.has(m);
         assert.ok(known, `docs/runbooks/${q.file}: ${m} in "${q.expr}" is not an exported metric`);
       }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, observabilityConfigFromEnv } from './config.js';
+import { ConfigError, envBaseUrl, envInternalApiKey, observabilityConfigFromEnv } from './config.js';
 
 describe('observabilityConfigFromEnv', () => {
   it('has safe defaults', () => {
@@ -40,5 +40,42 @@ describe('observabilityConfigFromEnv', () => {
     for (const [env, variable] of cases) {
       assert.throws(() => observabilityConfigFromEnv('auth', env), (err: unknown) => err instanceof ConfigError && err.variable === variable && err.message.startsWith(`${variable}:`));
     }
+  });
+});
+
+describe('envBaseUrl', () => {
+  it('keeps origin and path without trailing slashes, falls back when unset', () => {
+    assert.equal(envBaseUrl({}, 'AUTH_URL', 'http://127.0.0.1:8001'), 'http://127.0.0.1:8001');
+    assert.equal(envBaseUrl({ AUTH_URL: ' https://auth.example.com/prefix// ' }, 'AUTH_URL', 'http://x'), 'https://auth.example.com/prefix');
+  });
+
+  it('refuses what is not an http(s) base URL, naming the variable and the value', () => {
+    for (const [raw, problem] of [
+      ['not a url', /must be an http\(s\) URL, got "not a url"/],
+      ['ftp://files.example.com', /must be an http\(s\) URL/],
+      ['http://a.example.com/?q=1', /must not carry a query or fragment/],
+      ['http://a.example.com/#top', /must not carry a query or fragment/],
+    ] as const) {
+      assert.throws(() => envBaseUrl({ CHAT_API_URL: raw }, 'CHAT_API_URL', 'http://x'), (err: unknown) => err instanceof ConfigError && err.variable === 'CHAT_API_URL' && problem.test(err.message));
+    }
+  });
+});
+
+describe('envInternalApiKey', () => {
+  it('returns a key of at least 32 characters', () => {
+    const key = 'k'.repeat(32);
+    assert.equal(envInternalApiKey({ INTERNAL_API_KEY: ` ${key} ` }, 'for tests'), key);
+  });
+
+  it('says why it is required, and never echoes a short key', () => {
+    assert.throws(
+      () => envInternalApiKey({}, 'the key shared with auth'),
+      (err: unknown) => err instanceof ConfigError && err.message === 'INTERNAL_API_KEY: is required (the key shared with auth)',
+    );
+    const short = 'secret-but-short';
+    assert.throws(
+      () => envInternalApiKey({ INTERNAL_API_KEY: short }, 'x'),
+      (err: unknown) => err instanceof ConfigError && /must be at least 32 characters, got 16$/.test(err.message) && !err.message.includes(short),
+    );
   });
 });

@@ -52,6 +52,35 @@ export function envBoolean(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
 }
 
+/** An http(s) base URL without query or fragment, trailing slashes removed; `fallback` when unset. */
+export function envBaseUrl(env: Env, name: string, fallback: string): string {
+  const raw = envText(env, name) ?? fallback;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be an http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, `must be an http(s) URL, got "${raw}"`);
+  if (url.search || url.hash) throw new ConfigError(name, `must not carry a query or fragment, got "${raw}"`);
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/** The shortest INTERNAL_API_KEY any service accepts. */
+export const INTERNAL_API_KEY_MIN_LENGTH = 32;
+
+/**
+ * INTERNAL_API_KEY, the service-to-service key: required and at least 32 characters. `why`
+ * says what this service uses it for (it ends the "is required" message). Its value is never
+ * echoed, not even when it is too short.
+ */
+export function envInternalApiKey(env: Env, why: string): string {
+  const key = envText(env, 'INTERNAL_API_KEY');
+  if (!key) throw new ConfigError('INTERNAL_API_KEY', `is required (${why})`);
+  if (key.length < INTERNAL_API_KEY_MIN_LENGTH) throw new ConfigError('INTERNAL_API_KEY', `must be at least ${INTERNAL_API_KEY_MIN_LENGTH} characters, got ${key.length}`);
+  return key;
+}
+
 function logDir(raw: string | undefined): string | undefined {
   const dir = raw?.trim();
   if (!dir) return undefined;

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { ConfigError, envBoolean, envInteger, envText } from '@samosachaat/observability';
+import { ConfigError, envBoolean, envInteger, envInternalApiKey, envText } from '@samosachaat/observability';
 import { parseAdminEmails } from './admin-emails.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -123,9 +123,7 @@ function providerFromEnv(env: Env, name: OAuthProviderName): OAuthProviderConfig
  */
 export function configFromEnv(env: Env = process.env): AuthConfig {
   const localMode = envBoolean(env, 'SAMOSACHAAT_LOCAL', false);
-  const internalApiKey = envText(env, 'INTERNAL_API_KEY');
-  if (!internalApiKey) throw new ConfigError('INTERNAL_API_KEY', `is required (at least ${KEY_MIN_LENGTH} characters); \`npm start\` generates one per run`);
-  if (internalApiKey.length < KEY_MIN_LENGTH) throw new ConfigError('INTERNAL_API_KEY', `must be at least ${KEY_MIN_LENGTH} characters, got ${internalApiKey.length}`);
+  const internalApiKey = envInternalApiKey(env, `at least ${KEY_MIN_LENGTH} characters; \`npm start\` generates one per run`);
   const cookieSecret = envText(env, 'AUTH_COOKIE_SECRET');
   if (cookieSecret !== undefined && cookieSecret.length < KEY_MIN_LENGTH) throw new ConfigError('AUTH_COOKIE_SECRET', `must be at least ${KEY_MIN_LENGTH} characters, got ${cookieSecret.length}`);
 

@@ -1,5 +1,5 @@
 import { databaseConfigFromEnv } from '@samosachaat/db';
-import { ConfigError, envBoolean, envInteger } from '@samosachaat/observability';
+import { envBaseUrl, envBoolean, envInteger, envInternalApiKey } from '@samosachaat/observability';
 
 type Env = Record<string, string | undefined>;
 
@@ -66,30 +66,6 @@ export const CHAT_DEFAULTS = Object.freeze({
   answerFlushChars: 65_536,
 });
 
-const MIN_KEY_LENGTH = 32;
-
-
-
-function baseUrl(env: Env, name: string, fallback: string): string {
-  const raw = env[name]?.trim() || fallback;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(name, `must be an http(s) URL, got "${raw}"`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, `must be an http(s) URL, got "${raw}"`);
-  if (url.search || url.hash) throw new ConfigError(name, `must not carry a query or fragment, got "${raw}"`);
-  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
-}
-
-function internalKey(env: Env): string {
-  const key = env.INTERNAL_API_KEY?.trim();
-  if (!key) throw new ConfigError('INTERNAL_API_KEY', 'is required (the service-to-service key shared with auth and inference)');
-  // Never echo the value: it is a secret even when it is too short.
-  if (key.length < MIN_KEY_LENGTH) throw new ConfigError('INTERNAL_API_KEY', `must be at least ${MIN_KEY_LENGTH} characters, got ${key.length}`);
-  return key;
-}
 
 /**
  * Reads and validates every variable the chat-api uses; throws a `ConfigError` naming the
@@ -102,9 +78,9 @@ export function configFromEnv(env: Env = process.env): ChatConfig {
     host: env.HOST?.trim() || d.host,
     port: envInteger(env, 'PORT', d.port, 0, 65_535),
     localMode: envBoolean(env, 'SAMOSACHAAT_LOCAL', false),
-    authUrl: baseUrl(env, 'AUTH_URL', d.authUrl),
-    inferenceUrl: baseUrl(env, 'INFERENCE_URL', d.inferenceUrl),
-    internalApiKey: internalKey(env),
+    authUrl: envBaseUrl(env, 'AUTH_URL', d.authUrl),
+    inferenceUrl: envBaseUrl(env, 'INFERENCE_URL', d.inferenceUrl),
+    internalApiKey: envInternalApiKey(env, 'the service-to-service key shared with auth and inference'),
     maxConversationHistory: envInteger(env, 'MAX_CONVERSATION_HISTORY', d.maxConversationHistory, 1, 1000),
     maxTokenBudget: envInteger(env, 'MAX_TOKEN_BUDGET', d.maxTokenBudget, 1, 10_000_000),
     maxMessageChars: envInteger(env, 'MAX_MESSAGE_CHARS', d.maxMessageChars, 1, 1_000_000),

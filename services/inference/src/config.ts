@@ -1,4 +1,4 @@
-import { ConfigError, envBoolean, envInteger, envText } from '@samosachaat/observability';
+import { ConfigError, envBoolean, envInteger, envInternalApiKey, envText } from '@samosachaat/observability';
 
 /** Which engine answers generations. */
 export type EngineKind = 'demo' | 'openai';
@@ -101,9 +101,7 @@ function openAiConfig(env: Env): OpenAiEngineConfig {
  * the bad variable. Defaults are the embedded local defaults (demo engine, port 8003).
  */
 export function configFromEnv(env: Env = process.env): InferenceConfig {
-  const internalApiKey = envText(env, 'INTERNAL_API_KEY');
-  if (internalApiKey === undefined) throw new ConfigError('INTERNAL_API_KEY', 'is required (at least 32 characters; `npm start` generates one)');
-  if (internalApiKey.length < 32) throw new ConfigError('INTERNAL_API_KEY', `must be at least 32 characters, got ${internalApiKey.length}`);
+  const internalApiKey = envInternalApiKey(env, 'at least 32 characters; `npm start` generates one');
   const engine = engineKind(env);
   return Object.freeze({
     host: envText(env, 'HOST') ?? '127.0.0.1',

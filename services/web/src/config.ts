@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, envBoolean, envInteger, envText } from '@samosachaat/observability';
+import { ConfigError, envBaseUrl, envBoolean, envInteger, envInternalApiKey, envText } from '@samosachaat/observability';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -53,28 +53,6 @@ export const WEB_DEFAULTS = Object.freeze({
   doctorTimeoutMs: 10_000,
 });
 
-const MIN_KEY_LENGTH = 32;
-
-function baseUrl(env: Env, name: string, fallback: string): string {
-  const raw = envText(env, name) ?? fallback;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(name, `must be an http(s) URL, got "${raw}"`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, `must be an http(s) URL, got "${raw}"`);
-  if (url.search || url.hash) throw new ConfigError(name, `must not carry a query or fragment, got "${raw}"`);
-  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
-}
-
-function internalKey(env: Env): string {
-  const key = envText(env, 'INTERNAL_API_KEY');
-  if (!key) throw new ConfigError('INTERNAL_API_KEY', 'is required (the service-to-service key: the console reads /debug/traces with it)');
-  // Never echo the value: it is a secret even when it is too short.
-  if (key.length < MIN_KEY_LENGTH) throw new ConfigError('INTERNAL_API_KEY', `must be at least ${MIN_KEY_LENGTH} characters, got ${key.length}`);
-  return key;
-}
 
 /**
  * Reads and validates every variable the web service uses; throws a `ConfigError` naming the
@@ -89,10 +67,10 @@ export function configFromEnv(env: Env = process.env): WebConfig {
     host: envText(env, 'HOST') ?? d.host,
     port: envInteger(env, 'PORT', d.port, 0, 65_535),
     localMode: envBoolean(env, 'SAMOSACHAAT_LOCAL', false),
-    chatApiUrl: baseUrl(env, 'CHAT_API_URL', d.chatApiUrl),
-    authUrl: baseUrl(env, 'AUTH_URL', d.authUrl),
-    inferenceUrl: baseUrl(env, 'INFERENCE_URL', d.inferenceUrl),
-    internalApiKey: internalKey(env),
+    chatApiUrl: envBaseUrl(env, 'CHAT_API_URL', d.chatApiUrl),
+    authUrl: envBaseUrl(env, 'AUTH_URL', d.authUrl),
+    inferenceUrl: envBaseUrl(env, 'INFERENCE_URL', d.inferenceUrl),
+    internalApiKey: envInternalApiKey(env, 'the service-to-service key: the console reads /debug/traces with it'),
     logDir: logDir === undefined ? undefined : resolve(logDir),
     proxyTimeoutMs: envInteger(env, 'WEB_PROXY_TIMEOUT_MS', d.proxyTimeoutMs, 100, 600_000),
     proxyIdleTimeoutMs: envInteger(env, 'WEB_PROXY_IDLE_TIMEOUT_MS', d.proxyIdleTimeoutMs, 1000, 3_600_000),

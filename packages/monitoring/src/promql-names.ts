@@ -1,8 +1,9 @@
 /**
  * Finds the series selectors of a PromQL expression — metric name plus label matchers —
- * without a full parser (none is installed; promtool checks the syntax separately). Good
- * enough for dashboard lint: which metrics a query names, and whether each selector
- * filters on `service`.
+ * without a full parser (none is installed; promtool checks the syntax separately). Enough
+ * for the rule and dashboard lint: which metrics an expression names (so a test can prove
+ * each is exported, comes from node_exporter, is `up` or a recording rule), and whether each
+ * selector filters on `service`.
  */
 
 /** One vector selector: `metric{matchers}` (metric is '' for a bare `{…}`). */
@@ -59,6 +60,12 @@ export function selectors(expr: string): Selector[] {
   while (i < expr.length) {
     const c = expr[i] ?? '';
     if (c === '"' || c === "'" || c === '`') { i = skipString(expr, i); continue; }
+    if (c === '#') {
+      // A comment runs to the end of the line.
+      const eol = expr.indexOf('\n', i);
+      i = eol === -1 ? expr.length : eol;
+      continue;
+    }
     if (c === '(' || c === ')') {
       depth += c === '(' ? 1 : -1;
       if (depth < 0) throw new Error(`unbalanced ) in: ${expr}`);
@@ -102,4 +109,9 @@ export function selectors(expr: string): Selector[] {
 /** The distinct metric names `expr` reads. */
 export function metricNames(expr: string): string[] {
   return [...new Set(selectors(expr).map((s) => s.metric).filter((m) => m !== ''))];
+}
+
+/** The metric a histogram/summary series belongs to: foo_bucket, foo_sum, foo_count → foo. */
+export function baseMetricName(series: string): string {
+  return series.replace(/_(bucket|sum|count)$/, '');
 }

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { baseMetricName, metricNamesInExpr } from './promql-metric-names.js';
+import { baseMetricName, metricNames } from './promql-names.js';
 
-describe('metricNamesInExpr', () => {
+describe('metricNames', () => {
   it('finds the metric of a histogram quantile, not the functions or grouping labels', () => {
     assert.deepEqual(
-      metricNamesInExpr('histogram_quantile(0.95, sum by (service, le) (rate(http_request_duration_seconds_bucket[5m])))'),
+      metricNames('histogram_quantile(0.95, sum by (service, le) (rate(http_request_duration_seconds_bucket[5m])))'),
       ['http_request_duration_seconds_bucket'],
     );
   });
@@ -15,7 +15,7 @@ describe('metricNamesInExpr', () => {
       and on (service) service:http_requests:rate5m >= 1e-1
       or label_replace(sum without (instance) (rate(inference_rejected_total{reason="over_capacity"}[5m] offset 1m)), "cause", "x", "", "")
       unless bool up{job=~"auth|chat-api"} # a comment naming not_a_metric`;
-    assert.deepEqual(metricNamesInExpr(expr), [
+    assert.deepEqual(metricNames(expr), [
       'service:http_requests_5xx:ratio_rate5m',
       'service:http_requests:rate5m',
       'inference_rejected_total',
@@ -24,7 +24,7 @@ describe('metricNamesInExpr', () => {
   });
 
   it('lists each name once, in order', () => {
-    assert.deepEqual(metricNamesInExpr('node_a / node_b + node_a * group_left (x) node_c'), ['node_a', 'node_b', 'node_c']);
+    assert.deepEqual(metricNames('node_a / node_b + node_a * group_left (x) node_c'), ['node_a', 'node_b', 'node_c']);
   });
 });
 
