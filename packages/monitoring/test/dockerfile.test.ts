@@ -85,7 +85,14 @@ describe('deploy/docker/Dockerfile', () => {
     assert.match(arg.args, /^NODE_IMAGE=node:20\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/);
     const froms = steps.filter((s) => s.op === 'FROM');
     assert.ok(froms.length >= 3, 'multi-stage');
-    for (const f of froms) assert.match(f.args, /^\$\{NODE_IMAGE\} AS [a-z]+$/, `FROM ${f.args}`);
+    // Every stage starts from the pinned image, or from an earlier stage of this file.
+    const stages = new Set<string>();
+    for (const f of froms) {
+      const m = /^(\$\{NODE_IMAGE\}|[a-z]+) AS ([a-z]+)$/.exec(f.args);
+      assert.ok(m, `FROM ${f.args}`);
+      if (m[1] !== '${NODE_IMAGE}') assert.ok(stages.has(m[1] as string), `FROM ${f.args}: no earlier stage named ${m[1]}`);
+      stages.add(m[2] as string);
+    }
     assert.ok(!/:latest\b/.test(dockerfile));
   });
 
@@ -109,10 +116,20 @@ describe('deploy/docker/Dockerfile', () => {
 
   it('installs every workspace and compiles every service the manifests run', async () => {
     const copied = new Set(steps.filter((s) => s.op === 'COPY' && !s.args.startsWith('--from')).map((s) => s.args.split(/\s+/)[0]));
+    // Each stage that runs `npm ci` has every workspace manifest, copied in it or in the stage it
+    // starts from (npm ci fails on a workspace lock with a manifest missing).
+    const froms = steps.filter((s) => s.op === 'FROM');
+    const stageName = (stage: number) => froms[stage]?.args.split(' AS ')[1];
+    const parentOf = (stage: number) => froms.findIndex((f) => f.args.split(' AS ')[1] === froms[stage]?.args.split(' AS ')[0]);
+    const installs = [...new Set(steps.filter((s) => s.op === 'RUN' && s.args.includes('npm ci')).map((s) => s.stage))];
+    assert.ok(installs.length >= 2, 'a production install and a build install');
     for (const ws of await workspaces()) {
-      for (const stage of [0, 1]) {
-        const inStage = steps.some((s) => s.stage === stage && s.op === 'COPY' && s.args.startsWith(`${ws}/package.json `));
-        assert.ok(inStage, `stage ${stage} does not copy ${ws}/package.json (npm ci would fail on the workspace lock)`);
+      for (const stage of installs) {
+        let found = false;
+        for (let at = stage; at !== -1 && !found; at = parentOf(at)) {
+          found = steps.some((s) => s.stage === at && s.op === 'COPY' && s.args.startsWith(`${ws}/package.json `));
+        }
+        assert.ok(found, `stage ${stageName(stage)} does not have ${ws}/package.json (npm ci would fail on the workspace lock)`);
       }
     }
     assert.ok(copied.has('package-lock.json') || dockerfile.includes('COPY package.json package-lock.json'), 'the lock file');
