@@ -66,7 +66,7 @@ export async function startStreamsPlatform(repoRoot: string, extraEnv: Record<st
 
 async function startOnce(repoRoot: string, extraEnv: Record<string, string>, timeoutMs: number): Promise<StreamsPlatform> {
   const dataDir = await mkdtemp(join(tmpdir(), 'samosachaat-streams-'));
-  const ports = { auth: await freePort(), chat: await freePort(), inference: await freePort() };
+  const ports = { auth: await freePort(), chat: await freePort(), inference: await freePort(), web: await freePort() };
   const internalKey = `bench-streams-${Math.random().toString(36).slice(2)}-${'k'.repeat(32)}`;
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!/^(NODE_OPTIONS|DATABASE_URL|OTEL_.*)$/.test(key)) env[key] = value;
@@ -75,6 +75,7 @@ async function startOnce(repoRoot: string, extraEnv: Record<string, string>, tim
     AUTH_PORT: String(ports.auth),
     CHAT_API_PORT: String(ports.chat),
     INFERENCE_PORT: String(ports.inference),
+    WEB_PORT: String(ports.web),
     INTERNAL_API_KEY: internalKey,
     NO_COLOR: '1',
     ...extraEnv,
