@@ -116,19 +116,30 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
   if (job.temperature !== undefined) params.temperature = job.temperature;
   if (job.maxTokens !== undefined) params.max_tokens = job.maxTokens;
 
+  // Inference starts while the user message is being saved; nothing reaches the client
+  // before the save is committed, and a failed save ends the answer before it began.
   const started = await gen.run(() => startGeneration(deps.inference, params, traceHeaders()));
+  let userMessageId: string;
+  try {
+    userMessageId = await job.context.userMessageId;
+  } catch (err) {
+    if (started.ok) started.body.destroy();
+    client.abandon();
+    gen.end({ outcome: 'upstream_error', error: err as Error });
+    throw err;
+  }
   if (!started.ok && started.reason === 'over_capacity') {
     reportFailure(started);
     client.abandon();
     gen.end({ outcome: 'upstream_error', error: new Error(started.message) });
-    reply.header('x-user-message-id', job.context.userMessageId);
+    reply.header('x-user-message-id', userMessageId);
     throw chatError('CHAT_INFERENCE_OVER_CAPACITY', {
       message: `inference is over capacity; your message was saved: retry with POST /api/conversations/${conversationId}/regenerate`,
       retryAfterSeconds: started.retryAfterSeconds,
     });
   }
 
-  client.open({ 'x-user-message-id': job.context.userMessageId });
+  client.open({ 'x-user-message-id': userMessageId });
   metrics.activeStreams.inc();
   const parser = new SseParser();
   const unregister = deps.openStreams.add({
@@ -245,7 +256,7 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
     try {
       const saved = await persistAssistantMessage(deps.db, {
         conversationId,
-        answersMessageId: job.context.userMessageId,
+        answersMessageId: userMessageId,
         flushed: acc.flushed,
         content: acc.take(),
         tokenCount,

@@ -18,8 +18,12 @@ export function titleFromMessage(content: string): string | null {
 /** What an answer is generated from. */
 export interface AnswerContext {
   conversation: Conversation;
-  /** The user message being answered. */
-  userMessageId: string;
+  /**
+   * The user message being answered. For a send it is being saved while inference starts:
+   * nothing is sent to the client before it resolves (so the message is committed first), and
+   * a failed save ends the answer before it began.
+   */
+  userMessageId: Promise<string>;
   /** The window sent to inference, oldest first, ending with the message being answered. */
   history: ChatTurn[];
   estimatedTokens: number;
@@ -37,34 +41,61 @@ async function loadHistory(tx: Queryable, conversationId: string, answeringId: s
   return selectHistory(rows, limits);
 }
 
-// One statement, so one round trip before the answer can start: lock the conversation (the
-// user's own, else nothing happens), insert the message, title an untitled conversation and
-// bump updated_at. All or nothing, like any statement.
+// One statement: lock the conversation (the user's own, else nothing happens), insert the
+// message, title an untitled conversation and bump updated_at. All or nothing, like any statement.
 const SAVE_USER_MESSAGE_SQL = `WITH conv AS (
-    SELECT ${COLUMNS} FROM conversations WHERE id = $1 AND user_id = $2 FOR UPDATE
+    SELECT id FROM conversations WHERE id = $1 AND user_id = $2 FOR UPDATE
   ), saved AS (
     INSERT INTO messages (conversation_id, role, content, status) SELECT id, 'user', $3, 'complete' FROM conv RETURNING id
   ), touched AS (
     UPDATE conversations c SET title = COALESCE(c.title, $4), updated_at = now() FROM conv WHERE c.id = conv.id RETURNING c.id
   )
-  SELECT conv.*, saved.id AS message_id FROM conv, saved, touched`;
+  SELECT saved.id FROM saved, touched`;
+
+// The conversation (the user's own) and the newest messages before the new one, newest first,
+// in one round trip: what inference needs to start answering.
+const SEND_CONTEXT_SQL = `SELECT c.id, c.title, c.model_tag, c.favorited, c.created_at, c.updated_at,
+         h.role AS h_role, h.content AS h_content, h.token_count AS h_token_count
+    FROM conversations c
+    LEFT JOIN LATERAL (
+      SELECT messages.role, ${MESSAGE_CONTENT} AS content, messages.token_count, messages.seq FROM messages
+       WHERE messages.conversation_id = c.id AND messages.status <> 'error'
+       ORDER BY messages.seq DESC LIMIT $3) h ON true
+   WHERE c.id = $1 AND c.user_id = $2
+   ORDER BY h.seq DESC`;
+
+type SendContextRow = ConversationRow & { h_role: HistoryCandidate['role'] | null; h_content: string | null; h_token_count: number | null };
 
 /**
- * Saves the user's message — committed before any answer streams, so it is never lost —
- * gives an untitled conversation its title, then loads the history window. Two round trips:
- * the save is one statement (the conversation row locked meanwhile, so two sends to one
- * conversation cannot interleave), the history is read once it is committed.
+ * A send, before its answer: one round trip reads the conversation and the history window
+ * (the new message at its end), then the message is saved while inference starts — the
+ * returned `userMessageId` resolves once it is committed. 404 when the conversation is not the
+ * user's (or was deleted before the save).
  */
-export async function saveUserMessage(db: Database, userId: string, conversationId: string, content: string, limits: HistoryLimits): Promise<AnswerContext> {
+export async function prepareSend(db: Database, userId: string, conversationId: string, content: string, limits: HistoryLimits): Promise<AnswerContext> {
   if (!isUuid(conversationId)) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
-  const { rows } = await db.query<ConversationRow & { message_id: string }>(SAVE_USER_MESSAGE_SQL, [conversationId, userId, content, titleFromMessage(content)], {
-    operation: 'messages.save_user',
-  });
+  const { rows } = await db.query<SendContextRow>(SEND_CONTEXT_SQL, [conversationId, userId, Math.max(0, limits.maxMessages - 1)], { operation: 'messages.send_context' });
+  const first = rows[0];
+  if (!first) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+  const conversation = toConversation(first);
+  const earlier: HistoryCandidate[] = rows.flatMap((r) => (r.h_role === null ? [] : [{ role: r.h_role, content: r.h_content ?? '', token_count: r.h_token_count }]));
+  const { turns, estimatedTokens } = selectHistory([{ role: 'user', content, token_count: null }, ...earlier], limits);
+  const userMessageId = saveUserMessage(db, userId, conversation.id, content);
+  // Awaited by the answer; this handler only keeps an early failure from being reported as unhandled.
+  userMessageId.catch(() => undefined);
+  return { conversation, userMessageId, history: turns, estimatedTokens };
+}
+
+/**
+ * Saves the user's message (and titles an untitled conversation), committed in one statement
+ * with the conversation row locked, so two saves to one conversation queue up. Resolves with
+ * the message id; 404 if the conversation is not the user's.
+ */
+export async function saveUserMessage(db: Database, userId: string, conversationId: string, content: string): Promise<string> {
+  const { rows } = await db.query<{ id: string }>(SAVE_USER_MESSAGE_SQL, [conversationId, userId, content, titleFromMessage(content)], { operation: 'messages.save_user' });
   const row = rows[0];
   if (!row) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
-  const conversation = toConversation(row);
-  const { turns, estimatedTokens } = await loadHistory(db, conversation.id, row.message_id, limits);
-  return { conversation, userMessageId: row.message_id, history: turns, estimatedTokens };
+  return row.id;
 }
 
 /**
@@ -86,7 +117,7 @@ export async function prepareRegeneration(db: Database, userId: string, conversa
   if (row.last_user_id === null) throw chatError('CHAT_NOTHING_TO_REGENERATE');
   const conversation = toConversation(row);
   const { turns, estimatedTokens } = await loadHistory(db, conversation.id, row.last_user_id, limits);
-  return { conversation, userMessageId: row.last_user_id, history: turns, estimatedTokens };
+  return { conversation, userMessageId: Promise.resolve(row.last_user_id), history: turns, estimatedTokens };
 }
 
 /** An answer ready to be stored. */

@@ -5,7 +5,7 @@ import { chatError } from '../errors.js';
 import type { ChatMetrics } from '../metrics.js';
 import { streamAnswer, type AnswerDeps } from './answer-stream.js';
 import type { HistoryLimits } from './history.js';
-import { prepareRegeneration, saveUserMessage } from './message-store.js';
+import { prepareRegeneration, prepareSend } from './message-store.js';
 import type { StreamLimiter } from './stream-limiter.js';
 
 /** What the message routes need. */
@@ -61,9 +61,11 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
       try {
         await deps.track(
           (async () => {
-            const context = await saveUserMessage(deps.db, user.id, request.params.id, request.body.content, deps.history);
-            deps.metrics.messagesPersisted.inc({ role: 'user', outcome: 'complete' });
-            log.info({ conversation_id: context.conversation.id, message_id: context.userMessageId, role: 'user', token_count: null, status: 'complete', history_messages: context.history.length }, 'message_persisted');
+            const context = await prepareSend(deps.db, user.id, request.params.id, request.body.content, deps.history);
+            void context.userMessageId.then((messageId) => {
+              deps.metrics.messagesPersisted.inc({ role: 'user', outcome: 'complete' });
+              log.info({ conversation_id: context.conversation.id, message_id: messageId, role: 'user', token_count: null, status: 'complete', history_messages: context.history.length }, 'message_persisted');
+            }, () => undefined);
             const { model, temperature, max_tokens: maxTokens } = request.body;
             await streamAnswer(deps.answer, request, reply, { context, model, temperature, maxTokens, replacePrevious: false });
           })(),
