@@ -42,11 +42,12 @@ describe('web in the real platform', { timeout: 300_000 }, () => {
     // chat-api cached `token` when the conversation was created: send with another token (a
     // later login; tokens of the same second are identical) so the message's own trace
     // includes auth's validation.
-    const fresh = await eventually('a token different from the first', async () => {
-      const again = await fetch(`${p.urls.web}/auth/dev-login`, { method: 'POST', headers: json, body: JSON.stringify({ email: 'web-e2e@example.test' }) });
-      const next = ((await again.json()) as { access_token: string }).access_token;
-      return next !== token ? next : undefined;
-    });
+    // One login in the next second (a loop of logins would run into auth's 10-per-minute limit).
+    await new Promise((r) => setTimeout(r, 1050 - (Date.now() % 1000)));
+    const again = await fetch(`${p.urls.web}/auth/dev-login`, { method: 'POST', headers: json, body: JSON.stringify({ email: 'web-e2e@example.test' }) });
+    assert.equal(again.status, 200, await again.clone().text());
+    const fresh = ((await again.json()) as { access_token: string }).access_token;
+    assert.notEqual(fresh, token);
     const traceId = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
     const res = await fetch(`${p.urls.web}/api/conversations/${id}/messages`, {
       method: 'POST',
