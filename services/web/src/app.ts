@@ -12,6 +12,9 @@ import { registerProxies } from './proxy/proxy.js';
 import { registerUiRoutes } from './serving/routes.js';
 import { loadUiAssets, type UiAssets } from './serving/ui-assets.js';
 
+/** Outside local mode, web stops polling every service's /metrics once the console was not viewed for this long. */
+const METRICS_IDLE_STOP_MS = 10 * 60_000;
+
 /** What the web service is built from, besides its configuration. */
 export interface WebDeps {
   obs: Observability;
@@ -79,6 +82,7 @@ export async function buildApp(config: WebConfig, deps: WebDeps): Promise<Fastif
   const scraper = new MetricsScraper({
     obs,
     intervalMs: config.metricsScrapeIntervalMs,
+    idleStopMs: config.localMode ? undefined : METRICS_IDLE_STOP_MS,
     targets: [
       { service: 'web', read: async () => (await obs.metrics.render()).body },
       { service: 'chat-api', url: config.chatApiUrl },
@@ -86,7 +90,9 @@ export async function buildApp(config: WebConfig, deps: WebDeps): Promise<Fastif
       { service: 'inference', url: config.inferenceUrl },
     ],
   });
-  app.addHook('onReady', async () => scraper.start());
+  // Locally the console has its history ready when opened; elsewhere web polls the services
+  // only while somebody looks at the console (the first view starts it, 10 idle minutes stop it).
+  if (config.localMode) app.addHook('onReady', async () => scraper.start());
   app.addHook('onClose', async () => scraper.stop());
   const env = deps.env ?? process.env;
   await registerOpsApi(app, {

@@ -62,4 +62,29 @@ describe('MetricsScraper', () => {
     await scraper.stop();
     assert.ok(reads >= 2);
   });
+
+  it('with idleStopMs, scrapes only once the console is viewed, and stops after the idle time', async () => {
+    let now = 0;
+    let reads = 0;
+    const scraper = new MetricsScraper({
+      obs,
+      intervalMs: 60_000,
+      idleStopMs: 10_000,
+      now: () => now,
+      targets: [{ service: 'web', read: async () => (reads++, 'x 1\n') }],
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(reads, 0, 'nothing is scraped before anybody looks');
+    scraper.view();
+    await scraper.scrapeOnce();
+    assert.ok(reads >= 1, 'the first view starts scraping');
+    const before = reads;
+    now += 10_001;
+    await scraper.scrapeOnce();
+    assert.equal(reads, before, 'a round after the idle time scrapes nothing and stops the interval');
+    scraper.view();
+    await scraper.scrapeOnce();
+    assert.ok(reads > before, 'viewing again starts it again');
+    await scraper.stop();
+  });
 });

@@ -30,11 +30,17 @@ export interface ScraperOptions {
   windowMs?: number;
   /** Points kept for the sparklines. Default 60. */
   historySize?: number;
+  /**
+   * Scrape only while somebody looks: the first `view()` starts the interval, and it stops once
+   * no `view()` came for this long. Unset: scrape from `start()` until `stop()`.
+   */
+  idleStopMs?: number;
   now?: () => number;
 }
 
 /**
- * Scrapes every service's /metrics on an interval (the first at once) and turns consecutive
+ * Scrapes every service's /metrics on an interval (the first at once), always or only while the
+ * console is being looked at (`idleStopMs`), and turns consecutive
  * scrapes into the console's figures: rates from counter increases, p95 from histogram bucket
  * increases, gauges as last seen. Scrapes are plain (untraced) calls: every five seconds of
  * polling must not fill the trace buffers.
@@ -47,6 +53,7 @@ export class MetricsScraper {
   private readonly windowMs: number;
   private readonly historySize: number;
   private readonly now: () => number;
+  private lastViewAt = 0;
 
   constructor(private readonly options: ScraperOptions) {
     this.windowMs = options.windowMs ?? 60_000;
@@ -77,6 +84,13 @@ export class MetricsScraper {
 
   private async round(): Promise<void> {
     const at = this.now();
+    const idle = this.options.idleStopMs;
+    if (idle !== undefined && at - this.lastViewAt > idle) {
+      // Nobody has looked for a while: stop polling every service until the console asks again.
+      if (this.timer) clearInterval(this.timer);
+      this.timer = undefined;
+      return;
+    }
     const results = await Promise.all(this.options.targets.map(async (t) => [t.service, await this.read(t)] as const));
     this.scrapes.push({ at, services: Object.fromEntries(results) });
     // Enough raw scrapes for the window and the history, whichever is longer.
@@ -109,6 +123,8 @@ export class MetricsScraper {
 
   /** The figures over the window, and the history of consecutive-scrape figures. */
   view(): MetricsView {
+    this.lastViewAt = this.now();
+    if (this.options.idleStopMs !== undefined) this.start();
     const names = this.options.targets.map((t) => t.service);
     const latest = this.scrapes.at(-1);
     if (!latest) {
