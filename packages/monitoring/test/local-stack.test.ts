@@ -19,7 +19,7 @@ describe('startMonitoringStack', { timeout: 180_000 }, () => {
 
   it('refuses to start anything when a binary is missing, naming its Debian package', async () => {
     await assert.rejects(
-      startMonitoringStack({ dataDir: join(dir, 'missing'), targets: {}, ruleFiles: [], alertmanagerConfig: '', binaries: { alertmanager: 'no-such-alertmanager' }, path: '/usr/bin:/bin' }),
+      startMonitoringStack({ dataDir: join(dir, 'missing'), targets: {}, ruleFiles: [], alertmanagerConfig: '', binaries: { prometheus: '/bin/true', nodeExporter: '/bin/true', alertmanager: 'no-such-alertmanager' }, path: '/usr/bin:/bin' }),
       (err: unknown) => err instanceof MissingBinaryError && /apt-get install prometheus-alertmanager/.test(err.message),
     );
   });

@@ -1,7 +1,7 @@
 import type { DiagLogger, Tracer } from '@opentelemetry/api';
 import type { DestinationStream } from 'pino';
 import type { ObservabilityConfig } from './config.js';
-import { createLogger, type Logger } from './logging/logger.js';
+import { createLogger, type LineWriter, type Logger } from './logging/logger.js';
 import { createRateLimitedLogger, type RateLimitedLogger } from './logging/rate-limited.js';
 import { createHttpMetrics, type HttpMetrics } from './metrics/http-metrics.js';
 import { createMetrics, type Metrics } from './metrics/registry.js';
@@ -41,6 +41,8 @@ export interface Observability {
   readonly logger: Logger;
   /** A module's logger (`logger` field). */
   getLogger(name: string): Logger;
+  /** A pre-encoded line writer for a module's hot path (see `LoggerHandle.lineWriter`). */
+  lineWriter(name: string, reserved: readonly string[]): LineWriter;
   /** A module's rate-limited logger (one line per second per message). */
   rateLimited(name: string): RateLimitedLogger;
   readonly tracer: Tracer;
@@ -108,6 +110,7 @@ export function createObservability(config: ObservabilityConfig, overrides: Obse
     config,
     logger: logs.logger,
     getLogger: logs.getLogger,
+    lineWriter: logs.lineWriter,
     rateLimited: limiters,
     tracer: tracing.tracer,
     tracing,

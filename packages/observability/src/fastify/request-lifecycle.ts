@@ -1,6 +1,7 @@
-import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requestContext } from '../context/request-context.js';
+import { redactSecretShapes } from '../logging/redact.js';
 import { sanitizeHeaderValue } from '../logging/sanitize.js';
 import { methodLabel, UNMATCHED_ROUTE } from '../metrics/http-metrics.js';
 import type { Observability } from '../observability.js';
@@ -38,6 +39,9 @@ export function markFirstByte(request: FastifyRequest): void {
 
 const MAX_PATH_LOGGED = 512;
 
+// The fields of an access line after the contract's own.
+const ACCESS_FIELDS = ['method', 'route', 'path', 'status_code', 'duration_ms', 'ttfb_ms', 'client_disconnected', 'user_agent', 'remote_addr'];
+
 /** Options that shape the access log. */
 export interface LifecycleOptions {
   /** Route templates whose access lines are written at `debug` (probes, scrapes). */
@@ -48,8 +52,9 @@ export interface LifecycleOptions {
 export function createRequestLifecycle(obs: Observability, options: LifecycleOptions) {
   const access = obs.getLogger('http');
   const telemetryErrors = obs.rateLimited('observability');
-  const { tracer, http } = obs;
-  const ids = obs.tracing.idGenerator;
+  const { http } = obs;
+  const writeAccess = obs.lineWriter('http', ACCESS_FIELDS);
+  const spans = obs.tracing.requestSpans;
 
   function begin(request: FastifyRequest, reply: FastifyReply): RequestState {
     const startedAt = performance.now();
@@ -57,17 +62,9 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
     const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
     const inbound = readInboundTrace(request.headers);
     const parent = inbound.parent ? trace.setSpanContext(ROOT_CONTEXT, inbound.parent) : ROOT_CONTEXT;
-    if (inbound.traceId) ids.seedNextTraceId(inbound.traceId);
-    let span: Span;
-    try {
-      span = tracer.startSpan(
-        `${method} ${route}`,
-        { kind: SpanKind.SERVER, attributes: inbound.source === 'new' ? { 'http.request.method': method, 'http.route': route } : { 'http.request.method': method, 'http.route': route, 'samosachaat.trace_source': inbound.source } },
-        parent,
-      );
-    } finally {
-      ids.clearSeed();
-    }
+    const attributes: Attributes = { 'http.request.method': method, 'http.route': route };
+    if (inbound.source !== 'new') attributes['samosachaat.trace_source'] = inbound.source;
+    const span = spans.start({ name: `${method} ${route}`, context: parent, parent: inbound.parent, traceId: inbound.traceId, attributes, startPerf: startedAt });
     const state: RequestState = {
       startedAt,
       method,
@@ -111,19 +108,15 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
       // Probes and scrapes are logged at debug; skip building a line nobody will see.
       const level = options.quietRoutes.has(state.route) && status < 400 ? 'debug' : 'info';
       if (!access.isLevelEnabled(level)) return;
-      const fields: Record<string, unknown> = {
-        method: state.method,
-        route: state.route,
-        path: sanitizeHeaderValue(pathOf(request.url), MAX_PATH_LOGGED),
-        status_code: status,
-        duration_ms: Math.round(durationMs * 1000) / 1000,
-      };
-      if (streamed) fields.ttfb_ms = Math.round(((state.firstByteAt as number) - state.startedAt) * 1000) / 1000;
-      if (aborted) fields.client_disconnected = true;
+      // Encoded by hand: the fields and their types are known, so the line skips pino's walk.
+      // Header- and URL-derived strings are sanitised and scrubbed of secret shapes.
+      let body = `,"method":"${state.method}","route":${JSON.stringify(state.route)},"path":${JSON.stringify(redactSecretShapes(sanitizeHeaderValue(pathOf(request.url), MAX_PATH_LOGGED) as string))},"status_code":${status},"duration_ms":${Math.round(durationMs * 1000) / 1000}`;
+      if (streamed) body += `,"ttfb_ms":${Math.round(((state.firstByteAt as number) - state.startedAt) * 1000) / 1000}`;
+      if (aborted) body += ',"client_disconnected":true';
       const ua = request.headers['user-agent'];
-      if (ua !== undefined) fields.user_agent = sanitizeHeaderValue(ua);
-      fields.remote_addr = request.ip;
-      context.with(state.ctx, () => access[level](fields, 'http_request_completed'));
+      if (ua !== undefined) body += `,"user_agent":${JSON.stringify(redactSecretShapes(sanitizeHeaderValue(ua) as string))}`;
+      body += `,"remote_addr":${JSON.stringify(request.ip ?? null)}`;
+      writeAccess(level, state.ctx, body, 'http_request_completed');
     } catch (err) {
       reportTelemetryFailure(err);
     }

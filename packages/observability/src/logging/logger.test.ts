@@ -140,4 +140,54 @@ describe('contract logger', () => {
       assert.equal(timestampField(t), `,"timestamp":"${new Date(t).toISOString()}"`);
     }
   });
+
+  it('writes hand-encoded lines identical to pino\'s, with bound fields redacted and never repeated', () => {
+    const logs = new LogCapture();
+    const handle = createLogger({ service: 'chat-api', destination: logs, environment: 'test', version: '9.9.9' });
+    const write = handle.lineWriter('http', ['method', 'status_code']);
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1LTEifQ.c2lnbmF0dXJl';
+    withSpan(() =>
+      runWithContext({ user_id: 'u-1', referer: `https://x.test/?a=${jwt}`, session_token: 'hunter2' }, () => {
+        handle.getLogger('http').info({ method: 'GET', status_code: 200 }, 'request_done');
+        write('info', context.active(), ',"method":"GET","status_code":200', 'request_done');
+        // A bound field named like one of the writer's own keys is left out, not repeated.
+        bindContext({ method: 'bound-collides' });
+        write('info', context.active(), ',"method":"GET","status_code":200', 'request_done');
+      }),
+    );
+    const [viaPino, viaWriter, collided] = logs.lines(); // each validated against the contract schema
+    assert.notEqual(viaPino?.timestamp, undefined);
+    assert.notEqual(viaWriter?.timestamp, undefined);
+    delete viaPino?.timestamp;
+    delete viaWriter?.timestamp;
+    assert.deepEqual(Object.keys(viaWriter!), Object.keys(viaPino!));
+    assert.deepEqual(viaWriter, viaPino);
+    assert.equal(viaWriter?.trace_id, TRACE);
+    assert.equal(viaWriter?.span_id, SPAN);
+    assert.equal(viaWriter?.user_id, 'u-1');
+    assert.equal(viaWriter?.session_token, '[REDACTED]');
+    assert.equal(viaWriter?.referer, 'https://x.test/?a=[REDACTED]');
+    assert.equal(collided?.method, 'GET');
+    assert.equal((logs.raw[2]?.match(/"method"/g) ?? []).length, 1);
+    assert.ok(!logs.raw.join('').includes(jwt) && !logs.raw.join('').includes('hunter2'));
+  });
+
+  it('batches stdout and writes every pending line before the process exits', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const script = `
+      import { createLogger } from '@samosachaat/observability';
+      const { logger } = createLogger({ service: 'batch-test' });
+      for (let i = 0; i < 2000; i++) logger.info({ i }, 'line');
+      setTimeout(() => { logger.info({ i: 2000 }, 'after_timer'); setTimeout(() => process.exit(0), 300); }, 10);
+    `;
+    const child = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(child.status, 0, child.stderr);
+    const lines = child.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { i: number; service: string });
+    assert.equal(lines.length, 2001);
+    assert.deepEqual(lines.map((l) => l.i), Array.from({ length: 2001 }, (_, i) => i));
+    // A crash path: exit straight after logging, with a partial chunk pending.
+    const crash = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', "import { createLogger } from '@samosachaat/observability'; const { logger } = createLogger({ service: 'x' }); logger.error('last_words'); process.exit(3);"], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(crash.status, 3);
+    assert.equal(JSON.parse(crash.stdout.trim()).message, 'last_words');
+  });
 });

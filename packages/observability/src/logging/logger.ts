@@ -1,4 +1,4 @@
-import { context, trace } from '@opentelemetry/api';
+import { context, trace, type Context } from '@opentelemetry/api';
 import pino, { type DestinationStream } from 'pino';
 import { prettyFactory } from 'pino-pretty';
 import { ensureContextManager, getContextFields } from '../context/request-context.js';
@@ -61,28 +61,90 @@ export interface LoggerHandle {
   logger: Logger;
   /** The logger of one module: its lines carry `logger: name`. */
   getLogger(name: string): Logger;
+  /**
+   * A writer of pre-encoded lines for one module, for the request path (the access log): it
+   * writes the same line pino would, with the contract fields, the trace ids and bound fields
+   * of `ctx`, but without pino's generic walk over the fields. The caller checks the level
+   * ({@link Logger.isLevelEnabled}) and hands over `body`: `,"key":value` fragments it has
+   * JSON-encoded and redacted itself, whose keys it lists in `reserved` so bound fields
+   * never repeat them.
+   */
+  lineWriter(name: string, reserved: readonly string[]): LineWriter;
   /** Flushes and closes file sinks. */
   close(): Promise<void>;
 }
 
+/** See {@link LoggerHandle.lineWriter}. */
+export type LineWriter = (level: LogLevel, ctx: Context, body: string, message: string) => void;
+
+// Lines are joined into chunks of this many characters (or whatever 250 ms gathered) before
+// they are written: one string append per line, and one write(2) per chunk made directly by
+// the event loop thread. That is pino's own default (synchronous stdout) with the syscalls
+// batched; the asynchronous alternative hands each chunk to libuv's thread pool, whose
+// hand-offs cost more CPU per request than the write itself (bench/ANALYSIS.md). As with
+// pino's default, a reader that stops draining stdout stalls the process rather than letting
+// its memory grow without bound.
+const STDOUT_CHUNK_CHARS = 16 * 1024;
+
+// Every stdout destination's "write out what is pending" hook, run at exit (writes are
+// synchronous, so the lines are out before the process is). One pair of process listeners for
+// all of them: tests create many loggers.
+const exitFlushers = new Set<() => void>();
+let exitHooked = false;
+function flushAllAtExit(): void {
+  for (const flush of exitFlushers) {
+    try {
+      flush();
+    } catch {
+      // Exiting: nothing left to report to.
+    }
+  }
+}
+
 function stdoutDestination(): { dest: DestinationStream; stop: () => void } {
-  // sonic-boom in buffer mode, fed one Buffer per line: in string mode it re-measures (and so
-  // flattens and copies) its whole pending chunk on every write, which costs microseconds per
-  // line and a chunk's worth of garbage whenever the event loop is busy (bench/ANALYSIS.md).
-  const boom = pino.destination({ dest: 1, sync: false, minLength: 4096, contentMode: 'buffer' });
+  if (!exitHooked) {
+    process.on('beforeExit', flushAllAtExit);
+    process.on('exit', flushAllAtExit);
+    exitHooked = true;
+  }
+  const boom = pino.destination({ dest: 1, sync: true });
+  let pending = '';
+  const push = (): void => {
+    if (pending.length === 0) return;
+    const chunk = pending;
+    pending = '';
+    boom.write(chunk);
+  };
+  exitFlushers.add(push);
   const dest = {
-    write: (line: string) => boom.write(Buffer.from(line) as unknown as string),
-    flush: (cb?: (err?: Error) => void) => boom.flush(cb),
-    flushSync: () => boom.flushSync(),
+    write: (line: string) => {
+      pending += line;
+      if (pending.length >= STDOUT_CHUNK_CHARS) push();
+    },
+    flush: (cb?: (err?: Error) => void) => {
+      push();
+      boom.flush(cb);
+    },
+    flushSync: () => {
+      push();
+      boom.flushSync();
+    },
   };
   const timer = setInterval(() => {
     try {
-      boom.flush();
+      push();
     } catch {
-      // Not open yet, or a write in flight: the next tick will do.
+      // A failed write of stdout must not take the process down; the next tick retries.
     }
   }, 250).unref();
-  return { dest, stop: () => clearInterval(timer) };
+  return {
+    dest,
+    stop: () => {
+      clearInterval(timer);
+      exitFlushers.delete(push);
+      push();
+    },
+  };
 }
 
 // Renders each JSON line for a human, in-process and in order; only for a developer's terminal.
@@ -151,7 +213,7 @@ function formatFields(obj: Record<string, unknown>): Record<string, unknown> {
 }
 
 /**
- * Creates the contract logger: pino underneath (fast, asynchronous writes), with the
+ * Creates the contract logger: pino underneath (stdout written in batches), with the
  * contract's level words, ISO-8601 UTC timestamps, redaction by key and by value shape,
  * request context injected from OpenTelemetry's context, and optional daily files.
  */
@@ -164,8 +226,8 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
   let fileStream: DailyFileStream | undefined;
   const streams: pino.StreamEntry<string>[] = [];
   // The pretty format is for a developer's terminal; JSON stays the default everywhere else.
-  // Asynchronous, batched writes (≥ 4 KiB or every 250 ms): one syscall for many lines instead
-  // of one per line. pino flushes the buffer synchronously when the process exits.
+  // Batched writes (16 Ki characters or every 250 ms): one syscall for many lines instead of
+  // one per line; what is pending is written out when the process exits.
   const stdout = options.destination ? undefined : stdoutDestination();
   const json: DestinationStream = options.destination ?? (stdout as { dest: DestinationStream }).dest;
   const primary: DestinationStream = options.format === 'pretty' ? prettyDestination(json, !options.destination && process.stdout.isTTY === true) : json;
@@ -208,9 +270,35 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
     return module;
   };
 
+  // The fields pino would put before the bindings of a module logger, encoded once.
+  let baseFragment = '';
+  for (const [key, value] of Object.entries(base)) baseFragment += `,${JSON.stringify(key)}:${JSON.stringify(value)}`;
+  const lineWriter = (name: string, reserved: readonly string[]): LineWriter => {
+    const prefix = `${baseFragment},"logger":${JSON.stringify(name)}`;
+    const skip = new Set(['level', 'timestamp', 'message', 'logger', 'trace_id', 'span_id', ...Object.keys(base), ...reserved]);
+    return (level, ctx, body, message) => {
+      let line = `{"level":"${level}"${isoTimestamp()}${prefix}`;
+      const sc = trace.getSpan(ctx)?.spanContext();
+      if (sc && sc.traceId !== INVALID_TRACE_ID) line += `,"trace_id":"${sc.traceId}","span_id":"${sc.spanId}"`;
+      const bound = getContextFields(ctx);
+      if (bound) {
+        let fields: Record<string, unknown> | undefined;
+        for (const key in bound) {
+          if (skip.has(key)) continue;
+          fields ??= redactFields(bound);
+          const encoded = JSON.stringify(fields[key]);
+          if (encoded !== undefined) line += `,${JSON.stringify(key)}:${encoded}`;
+        }
+      }
+      line += `${body},"message":${JSON.stringify(redactSecretShapes(message))}}\n`;
+      for (const entry of streams) entry.stream.write(line);
+    };
+  };
+
   return {
     logger: getLogger(options.name ?? 'main'),
     getLogger,
+    lineWriter,
     close: () =>
       new Promise<void>((resolve) => {
         stdout?.stop();

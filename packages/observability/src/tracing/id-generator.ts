@@ -18,31 +18,9 @@ function randomHex(chars: number): string {
   return /^0+$/.test(id) ? randomHex(chars) : id;
 }
 
-/**
- * An id generator that can be told the trace id of the next root span. A request that
- * arrives with only `x-trace-id` must continue that trace without inventing a parent span;
- * the SDK only takes a trace id from a parent, so the id is handed over here instead,
- * synchronously, right before `startSpan` consumes it.
- */
-export class SeededIdGenerator implements IdGenerator {
-  private pending: string | undefined;
-
-  /** The next `generateTraceId()` returns `traceId`. */
-  seedNextTraceId(traceId: string): void {
-    this.pending = traceId;
-  }
-
-  /** Drops an unused seed (when the SDK did not ask, e.g. a parent was present). */
-  clearSeed(): void {
-    this.pending = undefined;
-  }
-
+/** Trace and span ids cut from a pool of CSPRNG hex. */
+export class PooledIdGenerator implements IdGenerator {
   generateTraceId(): string {
-    const seeded = this.pending;
-    if (seeded !== undefined) {
-      this.pending = undefined;
-      return seeded;
-    }
     return randomHex(32);
   }
 

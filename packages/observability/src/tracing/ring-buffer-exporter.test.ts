@@ -59,6 +59,28 @@ describe('RingBufferSpanExporter', () => {
     await t.shutdown();
   });
 
+  it('keeps the error mark and times of a one-span trace when more spans join it later', async () => {
+    const t = tracing(10);
+    const root = t.tracer.startSpan('GET /slow');
+    root.setStatus({ code: SpanStatusCode.ERROR, message: 'HTTP 500' });
+    root.end();
+    await t.forceFlush();
+    const id = root.spanContext().traceId;
+    const alone = t.traces!.getTrace(id);
+    assert.equal(alone?.span_count, 1);
+    assert.equal(alone?.error, true);
+    assert.ok(Math.abs(Date.parse(alone!.start_time) - Date.now()) < 5_000);
+    assert.ok(alone!.duration_ms >= 0);
+    const late = t.tracer.startSpan('cleanup', {}, trace.setSpan(context.active(), root));
+    late.end();
+    await t.forceFlush();
+    const joined = t.traces!.getTrace(id);
+    assert.equal(joined?.span_count, 2);
+    assert.equal(joined?.error, true);
+    assert.deepEqual(t.traces!.recent({ errorsOnly: true }).map((r) => r.trace_id), [id]);
+    await t.shutdown();
+  });
+
   it('rejects a nonsensical capacity', () => {
     assert.throws(() => setupTracing({ serviceName: 'x', ringBufferSize: 1.5, registerGlobal: false }), /positive integer/);
   });

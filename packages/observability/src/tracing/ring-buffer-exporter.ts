@@ -38,28 +38,41 @@ export interface RecentTracesQuery {
   errorsOnly?: boolean;
 }
 
-// What is kept of a span: the fields the views need and nothing else. The SDK's span object
-// (limits, resource, scope, hrtime tuples…) is dropped at export time, so at high request
-// rates the garbage collector promotes a few small objects per trace instead of the lot.
+// What is kept of a span: the fields the views need and nothing else, times as plain numbers.
+// The span objects handed over by the SDK die at export; what stays here lives for as long as
+// the buffer takes to turn over (about a second at thousands of requests a second), long
+// enough to be promoted by the garbage collector, so it is kept to as few objects as possible:
+// one per span, plus its attributes (and events, if any).
 interface CompactSpan {
   traceId: string;
   spanId: string;
   parentSpanId: string | undefined;
   name: string;
   kind: SpanKind;
-  startTime: ReadableSpan['startTime'];
-  duration: ReadableSpan['duration'];
+  /** Milliseconds since the epoch. */
+  startMs: number;
+  durationMs: number;
   status: SpanStatusCode;
   statusMessage: string | undefined;
   attributes: ReadableSpan['attributes'];
   events: ReadableSpan['events'];
 }
 
+// A trace of more than one span. A trace of one span (most of them: one request to one
+// service) is stored as that span alone.
 interface Entry {
   spans: CompactSpan[];
   dropped: number;
   error: boolean;
 }
+
+type Stored = CompactSpan | Entry;
+
+function isEntry(stored: Stored): stored is Entry {
+  return (stored as Entry).spans !== undefined;
+}
+
+const NO_EVENTS: ReadableSpan['events'] = Object.freeze([]) as unknown as ReadableSpan['events'];
 
 function compact(span: ReadableSpan): CompactSpan {
   const sc = span.spanContext();
@@ -69,12 +82,12 @@ function compact(span: ReadableSpan): CompactSpan {
     parentSpanId: span.parentSpanContext?.spanId,
     name: span.name,
     kind: span.kind,
-    startTime: span.startTime,
-    duration: span.duration,
+    startMs: hrTimeToMilliseconds(span.startTime),
+    durationMs: hrTimeToMilliseconds(span.duration),
     status: span.status.code,
     statusMessage: span.status.message,
     attributes: span.attributes,
-    events: span.events,
+    events: span.events.length === 0 ? NO_EVENTS : span.events,
   };
 }
 
@@ -89,8 +102,8 @@ function toRecord(span: CompactSpan, service: string): SpanRecord {
     name: span.name,
     kind: KINDS[span.kind ?? SpanKind.INTERNAL] ?? 'internal',
     service,
-    start_time: new Date(hrTimeToMilliseconds(span.startTime)).toISOString(),
-    duration_ms: Math.round(hrTimeToMilliseconds(span.duration) * 1000) / 1000,
+    start_time: new Date(span.startMs).toISOString(),
+    duration_ms: Math.round(span.durationMs * 1000) / 1000,
     status: STATUSES[span.status] ?? 'unset',
     attributes: { ...span.attributes },
     events: span.events.map((e) => ({
@@ -110,7 +123,7 @@ function toRecord(span: CompactSpan, service: string): SpanRecord {
  * spans per trace.
  */
 export class RingBufferSpanExporter implements SpanExporter {
-  private readonly traces = new Map<string, Entry>();
+  private readonly traces = new Map<string, Stored>();
   // Insertion order as a circular array: evicting the oldest trace is O(1). (A Map's first
   // key is not: V8 leaves deleted entries as holes that `keys().next()` walks past.)
   private readonly order: string[];
@@ -131,13 +144,19 @@ export class RingBufferSpanExporter implements SpanExporter {
     if (this.stopped) return resultCallback({ code: ExportResultCode.FAILED, error: new Error('exporter shut down') });
     for (const span of spans) {
       const id = span.spanContext().traceId;
-      let entry = this.traces.get(id);
-      if (!entry) {
+      const stored = this.traces.get(id);
+      if (stored === undefined) {
         const evicted = this.order[this.next];
         if (evicted !== undefined) this.traces.delete(evicted);
         this.order[this.next] = id;
         this.next = (this.next + 1) % this.capacity;
-        entry = { spans: [], dropped: 0, error: false };
+        this.traces.set(id, compact(span));
+        continue;
+      }
+      let entry: Entry;
+      if (isEntry(stored)) entry = stored;
+      else {
+        entry = { spans: [stored], dropped: 0, error: stored.status === SpanStatusCode.ERROR };
         this.traces.set(id, entry);
       }
       if (entry.spans.length >= this.maxSpansPerTrace) entry.dropped++;
@@ -154,8 +173,8 @@ export class RingBufferSpanExporter implements SpanExporter {
 
   /** One trace by its 32-hex id, or undefined. */
   getTrace(traceId: string): TraceRecord | undefined {
-    const entry = this.traces.get(traceId.toLowerCase());
-    return entry && this.toTrace(traceId.toLowerCase(), entry);
+    const stored = this.traces.get(traceId.toLowerCase());
+    return stored && this.toTrace(traceId.toLowerCase(), stored);
   }
 
   /** The most recent traces, newest first. */
@@ -165,9 +184,9 @@ export class RingBufferSpanExporter implements SpanExporter {
     for (let n = 1; n <= this.capacity && out.length < limit; n++) {
       const id = this.order[(this.next - n + this.capacity) % this.capacity];
       if (id === undefined) break;
-      const entry = this.traces.get(id) as Entry;
-      if (query.errorsOnly && !entry.error) continue;
-      out.push(this.toTrace(id, entry));
+      const stored = this.traces.get(id) as Stored;
+      if (query.errorsOnly && !(isEntry(stored) ? stored.error : stored.status === SpanStatusCode.ERROR)) continue;
+      out.push(this.toTrace(id, stored));
     }
     return out;
   }
@@ -188,7 +207,8 @@ export class RingBufferSpanExporter implements SpanExporter {
     return Promise.resolve();
   }
 
-  private toTrace(id: string, entry: Entry): TraceRecord {
+  private toTrace(id: string, stored: Stored): TraceRecord {
+    const entry: Entry = isEntry(stored) ? stored : { spans: [stored], dropped: 0, error: stored.status === SpanStatusCode.ERROR };
     const spans = entry.spans.map((span) => toRecord(span, this.service)).sort((a, b) => a.start_time.localeCompare(b.start_time));
     const ids = new Set(spans.map((s) => s.span_id));
     // The root is the span whose parent this process never saw (a remote or absent parent).

@@ -2,9 +2,19 @@ import { diag, DiagLogLevel, propagation, trace, type Tracer, type DiagLogger } 
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { ensureContextManager } from '../context/request-context.js';
-import { SeededIdGenerator } from './id-generator.js';
+import { PooledIdGenerator } from './id-generator.js';
+import { RequestSpanFactory } from './request-span.js';
 import { RingBufferSpanExporter } from './ring-buffer-exporter.js';
 
 /** Options of {@link setupTracing}. */
@@ -31,7 +41,8 @@ export interface TracingHandle {
   provider: BasicTracerProvider;
   /** The in-memory trace store, or undefined when turned off. */
   traces: RingBufferSpanExporter | undefined;
-  idGenerator: SeededIdGenerator;
+  /** Starts the SERVER span of each inbound request (same sampler, resource and processors). */
+  requestSpans: RequestSpanFactory;
   /** Exports every queued span now (the debug API calls it before reading). */
   forceFlush(): Promise<void>;
   shutdown(): Promise<void>;
@@ -45,7 +56,7 @@ export interface TracingHandle {
  */
 export function setupTracing(options: TracingOptions): TracingHandle {
   ensureContextManager();
-  const idGenerator = new SeededIdGenerator();
+  const idGenerator = new PooledIdGenerator();
   const processors: SpanProcessor[] = [];
   const serviceName = process.env.OTEL_SERVICE_NAME || options.serviceName;
   const size = options.ringBufferSize ?? 10_000;
@@ -67,12 +78,15 @@ export function setupTracing(options: TracingOptions): TracingHandle {
     processors.push(new BatchSpanProcessor(exporter));
   }
   if (options.diagLogger) diag.setLogger(options.diagLogger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+  const sampler = samplerFromEnv(process.env);
 
   const attributes: Record<string, string> = { 'service.name': serviceName };
   if (options.serviceVersion) attributes['service.version'] = options.serviceVersion;
   if (options.environment) attributes['deployment.environment.name'] = options.environment;
+  const resource = resourceFromAttributes(attributes);
   const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes(attributes),
+    resource,
+    sampler,
     idGenerator,
     spanProcessors: processors,
   });
@@ -82,12 +96,51 @@ export function setupTracing(options: TracingOptions): TracingHandle {
     // headers itself so it never depends on which copy of the API won the global slot.
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   }
+  const scope = { name: '@samosachaat/observability' };
   return {
-    tracer: provider.getTracer('@samosachaat/observability'),
+    tracer: provider.getTracer(scope.name),
     provider,
     traces,
-    idGenerator,
+    requestSpans: new RequestSpanFactory(resource, scope, sampler, idGenerator, processors),
     forceFlush: () => provider.forceFlush(),
     shutdown: () => provider.shutdown(),
   };
+}
+
+const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'];
+
+/**
+ * The sampler the standard `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG` variables name
+ * (default `parentbased_always_on`), built once and shared by the SDK tracer and the request
+ * spans so both decide alike.
+ */
+export function samplerFromEnv(env: NodeJS.ProcessEnv): Sampler {
+  let name = (env.OTEL_TRACES_SAMPLER ?? '').trim().toLowerCase() || 'parentbased_always_on';
+  if (!SAMPLERS.includes(name)) {
+    diag.error(`OTEL_TRACES_SAMPLER "${name}" is not one of ${SAMPLERS.join(', ')}; using parentbased_always_on`);
+    name = 'parentbased_always_on';
+  }
+  const ratio = (): Sampler => {
+    const raw = env.OTEL_TRACES_SAMPLER_ARG;
+    const value = raw === undefined || raw.trim() === '' ? 1 : Number(raw);
+    if (!Number.isFinite(value) || value < 0 || value > 1) {
+      diag.error(`OTEL_TRACES_SAMPLER_ARG "${raw}" is not a ratio between 0 and 1; using 1`);
+      return new TraceIdRatioBasedSampler(1);
+    }
+    return new TraceIdRatioBasedSampler(value);
+  };
+  switch (name) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return ratio();
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: ratio() });
+    default:
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+  }
 }
