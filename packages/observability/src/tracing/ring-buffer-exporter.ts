@@ -1,6 +1,7 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { ExportResultCode, hrTimeToMilliseconds, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { RequestSpan } from './request-span.js';
 
 /** A span as the debug API and the CLI show it. */
 export interface SpanRecord {
@@ -43,19 +44,20 @@ export interface RecentTracesQuery {
 // the buffer takes to turn over (about a second at thousands of requests a second), long
 // enough to be promoted by the garbage collector, so it is kept to as few objects as possible:
 // one per span, plus its attributes (and events, if any).
+// A request span (./request-span.ts) already is that, and is kept as it is.
 interface CompactSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | undefined;
-  name: string;
-  kind: SpanKind;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId: string | undefined;
+  readonly name: string;
+  readonly kind: SpanKind;
   /** Milliseconds since the epoch. */
-  startMs: number;
-  durationMs: number;
-  status: SpanStatusCode;
-  statusMessage: string | undefined;
-  attributes: ReadableSpan['attributes'];
-  events: ReadableSpan['events'];
+  readonly startMs: number;
+  readonly durationMs: number;
+  readonly statusCode: SpanStatusCode;
+  readonly statusMessage: string | undefined;
+  readonly attributes: ReadableSpan['attributes'];
+  readonly events: ReadableSpan['events'];
 }
 
 // A trace of more than one span. A trace of one span (most of them: one request to one
@@ -75,6 +77,7 @@ function isEntry(stored: Stored): stored is Entry {
 const NO_EVENTS: ReadableSpan['events'] = Object.freeze([]) as unknown as ReadableSpan['events'];
 
 function compact(span: ReadableSpan): CompactSpan {
+  if (span instanceof RequestSpan) return span;
   const sc = span.spanContext();
   return {
     traceId: sc.traceId,
@@ -84,7 +87,7 @@ function compact(span: ReadableSpan): CompactSpan {
     kind: span.kind,
     startMs: hrTimeToMilliseconds(span.startTime),
     durationMs: hrTimeToMilliseconds(span.duration),
-    status: span.status.code,
+    statusCode: span.status.code,
     statusMessage: span.status.message,
     attributes: span.attributes,
     events: span.events.length === 0 ? NO_EVENTS : span.events,
@@ -104,7 +107,7 @@ function toRecord(span: CompactSpan, service: string): SpanRecord {
     service,
     start_time: new Date(span.startMs).toISOString(),
     duration_ms: Math.round(span.durationMs * 1000) / 1000,
-    status: STATUSES[span.status] ?? 'unset',
+    status: STATUSES[span.statusCode] ?? 'unset',
     attributes: { ...span.attributes },
     events: span.events.map((e) => ({
       name: e.name,
@@ -156,7 +159,7 @@ export class RingBufferSpanExporter implements SpanExporter {
       let entry: Entry;
       if (isEntry(stored)) entry = stored;
       else {
-        entry = { spans: [stored], dropped: 0, error: stored.status === SpanStatusCode.ERROR };
+        entry = { spans: [stored], dropped: 0, error: stored.statusCode === SpanStatusCode.ERROR };
         this.traces.set(id, entry);
       }
       if (entry.spans.length >= this.maxSpansPerTrace) entry.dropped++;
@@ -185,7 +188,7 @@ export class RingBufferSpanExporter implements SpanExporter {
       const id = this.order[(this.next - n + this.capacity) % this.capacity];
       if (id === undefined) break;
       const stored = this.traces.get(id) as Stored;
-      if (query.errorsOnly && !(isEntry(stored) ? stored.error : stored.status === SpanStatusCode.ERROR)) continue;
+      if (query.errorsOnly && !(isEntry(stored) ? stored.error : stored.statusCode === SpanStatusCode.ERROR)) continue;
       out.push(this.toTrace(id, stored));
     }
     return out;
@@ -208,7 +211,7 @@ export class RingBufferSpanExporter implements SpanExporter {
   }
 
   private toTrace(id: string, stored: Stored): TraceRecord {
-    const entry: Entry = isEntry(stored) ? stored : { spans: [stored], dropped: 0, error: stored.status === SpanStatusCode.ERROR };
+    const entry: Entry = isEntry(stored) ? stored : { spans: [stored], dropped: 0, error: stored.statusCode === SpanStatusCode.ERROR };
     const spans = entry.spans.map((span) => toRecord(span, this.service)).sort((a, b) => a.start_time.localeCompare(b.start_time));
     const ids = new Set(spans.map((s) => s.span_id));
     // The root is the span whose parent this process never saw (a remote or absent parent).
