@@ -1,7 +1,7 @@
 /**
  * Full-observability arm: the `@samosachaat/observability` plugin with its default
- * configuration — request context, one JSON access-log line per request to stdout (pino,
- * asynchronous), prom-client HTTP metrics plus runtime metrics, and a 100%-sampled SERVER
+ * configuration — request context, one JSON access-log line per request to stdout (batched
+ * synchronous writes), prom-client HTTP metrics plus runtime metrics, and a 100%-sampled SERVER
  * span per request into the in-memory ring buffer (TRACE_BUFFER_SIZE default) behind a
  * BatchSpanProcessor. Started by bench/run.ts as a child process with stdout on /dev/null.
  */
