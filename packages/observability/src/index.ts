@@ -55,6 +55,8 @@ export type { ErrorDefinition, ErrorEnvelope, ErrorFactories } from './fastify/e
 export { ReadinessRegistry } from './fastify/readiness.js';
 export type { ReadinessCheck, ReadinessResult } from './fastify/readiness.js';
 export { keysMatch } from './fastify/internal-key.js';
+export { stopOnSignals } from './fastify/stop-on-signals.js';
+export type { StopOnSignalsOptions } from './fastify/stop-on-signals.js';
 
 // Doctor
 export * from './doctor/index.js';

@@ -2,7 +2,7 @@
  * The auth service process: configuration, observability, signing keys, database, then
  * listen. Any problem before listening prints one line that names what is wrong and exits 1.
  */
-import { ConfigError, createObservability, observabilityConfigFromEnv, type Observability } from '@samosachaat/observability';
+import { ConfigError, createObservability, observabilityConfigFromEnv, stopOnSignals, type Observability } from '@samosachaat/observability';
 import { databaseConfigFromEnv, openDatabase, PendingMigrationsError } from '@samosachaat/db';
 import { buildApp } from './app.js';
 import { configFromEnv, OAUTH_PROVIDERS } from './config.js';
@@ -86,30 +86,15 @@ async function run(): Promise<number> {
     'service_started',
   );
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'service_stopping');
-    const force = setTimeout(() => {
-      log.error({ timeout_ms: SHUTDOWN_TIMEOUT_MS }, 'shutdown_timed_out');
-      process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS).unref();
-    try {
+  stopOnSignals({
+    obs,
+    log,
+    timeoutMs: SHUTDOWN_TIMEOUT_MS,
+    close: async () => {
       await app.close();
       await db.close();
-      log.info('service_stopped');
-    } catch (err) {
-      log.error({ err }, 'shutdown_failed');
-      process.exitCode = 1;
-    } finally {
-      clearTimeout(force);
-      await obs.shutdown();
-      process.exit(process.exitCode ?? 0);
-    }
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+    },
+  });
   return 0;
 }
 

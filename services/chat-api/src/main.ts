@@ -4,7 +4,7 @@
  * answers finish and be persisted before the database closes.
  */
 import { openDatabase, PendingMigrationsError, type Database } from '@samosachaat/db';
-import { ConfigError, createObservability, observabilityConfigFromEnv, type Observability } from '@samosachaat/observability';
+import { ConfigError, createObservability, observabilityConfigFromEnv, stopOnSignals, type Observability } from '@samosachaat/observability';
 import { buildApp } from './app.js';
 import { configFromEnv, type ChatConfig } from './config.js';
 
@@ -54,22 +54,11 @@ const address = app.server.address();
 const port = typeof address === 'object' && address ? address.port : config.port;
 log.info({ host: config.host, port, address: `http://${config.host}:${port}`, database: db.description }, 'service_started');
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, 'service_stopping');
-  try {
+stopOnSignals({
+  obs,
+  log,
+  close: async () => {
     await app.close();
     await db.close();
-    log.info('service_stopped');
-  } catch (err) {
-    log.error({ err }, 'shutdown_failed');
-    process.exitCode = 1;
-  } finally {
-    await obs.shutdown();
-    process.exit(process.exitCode ?? 0);
-  }
-}
-process.once('SIGINT', () => void shutdown('SIGINT'));
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  },
+});

@@ -1,4 +1,4 @@
-import { ConfigError, envBoolean, envInteger, envInternalApiKey, envText } from '@samosachaat/observability';
+import { ConfigError, envBaseUrl, envBoolean, envInteger, envInternalApiKey, envText } from '@samosachaat/observability';
 
 /** Which engine answers generations. */
 export type EngineKind = 'demo' | 'openai';
@@ -54,17 +54,8 @@ type Env = Record<string, string | undefined>;
 
 
 function httpUrl(env: Env, name: string): string {
-  const raw = envText(env, name);
-  if (raw === undefined) throw new ConfigError(name, 'is required when ENGINE=openai (e.g. http://127.0.0.1:11434/v1)');
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(name, `must be an http(s) URL, got "${raw}"`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, `must be an http(s) URL, got "${raw}"`);
-  if (url.search || url.hash) throw new ConfigError(name, `must not carry a query string or fragment, got "${raw}"`);
-  return raw.replace(/\/+$/, '');
+  if (envText(env, name) === undefined) throw new ConfigError(name, 'is required when ENGINE=openai (e.g. http://127.0.0.1:11434/v1)');
+  return envBaseUrl(env, name, '');
 }
 
 function engineKind(env: Env): EngineKind {

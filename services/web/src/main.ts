@@ -2,7 +2,7 @@
  * web entry point: configuration, observability, the UI bundles, the app on HOST:PORT, and a
  * graceful shutdown on SIGINT/SIGTERM that lets proxied streams finish.
  */
-import { ConfigError, createObservability, observabilityConfigFromEnv, type Observability } from '@samosachaat/observability';
+import { ConfigError, createObservability, observabilityConfigFromEnv, stopOnSignals, type Observability } from '@samosachaat/observability';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { configFromEnv, type WebConfig } from './config.js';
@@ -42,21 +42,4 @@ const address = app.server.address();
 const port = typeof address === 'object' && address ? address.port : config.port;
 log.info({ host: config.host, port, address: `http://${config.host}:${port}`, chat_api_url: config.chatApiUrl, auth_url: config.authUrl, ops_console: config.opsConsole }, 'service_started');
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, 'service_stopping');
-  try {
-    await app.close();
-    log.info('service_stopped');
-  } catch (err) {
-    log.error({ err }, 'shutdown_failed');
-    process.exitCode = 1;
-  } finally {
-    await obs.shutdown();
-    process.exit(process.exitCode ?? 0);
-  }
-}
-process.once('SIGINT', () => void shutdown('SIGINT'));
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
+stopOnSignals({ obs, log, close: () => app.close() });
