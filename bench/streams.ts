@@ -31,6 +31,7 @@ const outFile = outArg !== -1 && process.argv[outArg + 1] ? resolve(process.argv
 const loadEntry = join(benchDir, 'lib', 'streams-load.ts');
 
 const TOKENS_PER_SECOND = 20;
+const PATHS: readonly StreamPath[] = ['chat', 'direct', 'proxy'];
 const LEVELS: LevelPlan[] = quick
   ? [
       { concurrency: 1, rampMs: 0, windowMs: 2000, maxTokens: 10 },
@@ -65,8 +66,18 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string): void => console.log(`bench:streams: ${s}`);
 
-function target(p: StreamsPlatform): Target {
-  return { chatUrl: p.urls.chat, authUrl: p.urls.auth, inferenceUrl: p.urls.inference, internalKey: p.internalKey };
+function target(p: StreamsPlatform, proxyUrl?: string): Target {
+  return { chatUrl: p.urls.chat, authUrl: p.urls.auth, inferenceUrl: p.urls.inference, internalKey: p.internalKey, proxyUrl };
+}
+
+/** The minimal proxy (the floor any proxy process adds) in front of the platform's inference. */
+function startProxy(p: StreamsPlatform): Promise<RunningServer> {
+  return startServer({
+    name: 'proxy',
+    args: ['--conditions=source', '--import', 'tsx', join(benchDir, 'lib', 'streams-proxy.ts')],
+    env: { ...process.env, NODE_OPTIONS: '', STREAMS_PROXY_UPSTREAM: p.urls.inference },
+    cwd: repoRoot,
+  });
 }
 
 async function drained(p: StreamsPlatform): Promise<void> {
@@ -97,8 +108,8 @@ async function withPlatform<T>(env: Record<string, string>, what: string, fn: (p
   }
 }
 
-async function runLatency(p: StreamsPlatform, load: LoadChild, session: Session, path: StreamPath, level: LevelPlan): Promise<LatencyResult> {
-  const cmd: LatencyCommand = { ...target(p), ...session, path, ...level };
+async function runLatency(p: StreamsPlatform, load: LoadChild, session: Session, path: StreamPath, level: LevelPlan, proxyUrl?: string): Promise<LatencyResult> {
+  const cmd: LatencyCommand = { ...target(p, proxyUrl), ...session, path, ...level };
   const budget = level.rampMs + level.windowMs + 120_000;
   const r = await load.call<LatencyResult>('latency', cmd, budget);
   await drained(p);
@@ -116,18 +127,25 @@ async function latencyStep(): Promise<LatencyResult[]> {
     { DEMO_TOKENS_PER_SECOND: String(TOKENS_PER_SECOND) },
     `1. latency (${TOKENS_PER_SECOND} tokens/s)`,
     async (p, load, session) => {
-      const warm: LevelPlan = { concurrency: 10, rampMs: 200, windowMs: quick ? 500 : 2000, maxTokens: 10 };
-      for (const path of ['chat', 'direct'] as const) await runLatency(p, load, session, path, warm);
-      const results: LatencyResult[] = [];
-      for (const [index, level] of LEVELS.entries()) {
-        const order: StreamPath[] = index % 2 === 0 ? ['chat', 'direct'] : ['direct', 'chat'];
-        for (const path of order) {
-          const r = await runLatency(p, load, session, path, level);
-          printLatency(r);
-          results.push(r);
+      const proxy = await startProxy(p);
+      const proxyUrl = `http://127.0.0.1:${proxy.port}`;
+      try {
+        const warm: LevelPlan = { concurrency: 10, rampMs: 200, windowMs: quick ? 500 : 2000, maxTokens: 10 };
+        for (const path of PATHS) await runLatency(p, load, session, path, warm, proxyUrl);
+        const results: LatencyResult[] = [];
+        for (const [index, level] of LEVELS.entries()) {
+          // The order rotates between levels, so no path always runs first or last.
+          const order = PATHS.map((_, k) => PATHS[(k + index) % PATHS.length] as StreamPath);
+          for (const path of order) {
+            const r = await runLatency(p, load, session, path, level, proxyUrl);
+            printLatency(r);
+            results.push(r);
+          }
         }
+        return results;
+      } finally {
+        await proxy.stop();
       }
-      return results;
     },
     CONVERSATIONS,
   );

@@ -13,12 +13,15 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { percentile, SampleBuffer } from './stats.js';
 
-export type StreamPath = 'chat' | 'direct';
+/** chat-api, straight to inference, or through the minimal proxy (bench/lib/streams-proxy.ts). */
+export type StreamPath = 'chat' | 'direct' | 'proxy';
 
 export interface Target {
   chatUrl: string;
   authUrl: string;
   inferenceUrl: string;
+  /** The minimal proxy in front of inference, when one runs. */
+  proxyUrl?: string;
   internalKey: string;
 }
 
@@ -83,8 +86,10 @@ const PROMPT = 'Tell me about samosas and chutney';
 const agent = new Agent({ keepAliveTimeout: 10_000, connections: null, pipelining: 1, headersTimeout: 120_000, bodyTimeout: 180_000 });
 
 function streamRequest(t: Target & Session, path: StreamPath, i: number, maxTokens: number, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
-  if (path === 'direct') {
-    return request(`${t.inferenceUrl}/generate`, {
+  if (path !== 'chat') {
+    const base = path === 'proxy' ? t.proxyUrl : t.inferenceUrl;
+    if (!base) throw new Error('no proxy is running for the proxy path');
+    return request(`${base}/generate`, {
       dispatcher: agent,
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-internal-api-key': t.internalKey },

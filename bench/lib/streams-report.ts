@@ -68,11 +68,35 @@ export function perStreamKb(m: MemoryFigures): number {
 const ms = (x: number): string => (Number.isFinite(x) ? fmt(x, 2) : 'n/a');
 const signed = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : '−'}${fmt(Math.abs(x), 2)}` : 'n/a');
 
-function pair(report: StreamsReport, concurrency: number): { chat?: LatencyResult; direct?: LatencyResult } {
-  return {
-    chat: report.latency.find((r) => r.path === 'chat' && r.concurrency === concurrency),
-    direct: report.latency.find((r) => r.path === 'direct' && r.concurrency === concurrency),
-  };
+function pair(report: StreamsReport, concurrency: number): { chat?: LatencyResult; direct?: LatencyResult; proxy?: LatencyResult } {
+  const find = (path: LatencyResult['path']) => report.latency.find((r) => r.path === path && r.concurrency === concurrency);
+  return { chat: find('chat'), direct: find('direct'), proxy: find('proxy') };
+}
+
+const PATH_LABELS: Record<LatencyResult['path'], string> = { chat: 'chat-api', direct: 'direct', proxy: 'minimal proxy' };
+
+export const FLOOR_HEADERS = ['measurement', 'direct (ms)', 'minimal proxy (ms)', 'chat-api (ms)', 'proxy − direct: the floor (ms)', 'chat-api − proxy: chat-api’s own (ms)'];
+
+/**
+ * Per level and percentile: what one more process in the path costs at least (the minimal
+ * proxy against direct) and what chat-api adds beyond that floor.
+ */
+export function floorRows(report: StreamsReport): string[][] {
+  const rows: string[][] = [];
+  for (const level of report.levels) {
+    const { chat, direct, proxy } = pair(report, level.concurrency);
+    if (!chat || !direct || !proxy) continue;
+    for (const [label, key] of [
+      ['TTFT', 'ttft'],
+      ['inter-token gap', 'gap'],
+    ] as const) {
+      for (const p of ['p50', 'p99'] as const) {
+        const [d, x, c] = [direct[key][p], proxy[key][p], chat[key][p]];
+        rows.push([`${fmt(level.concurrency)} streams: ${label} ${p}`, ms(d), ms(x), ms(c), signed(x - d), signed(c - x)]);
+      }
+    }
+  }
+  return rows;
 }
 
 /** The verdict rows: latency added by chat-api per level, then the two memory figures. */
@@ -123,7 +147,7 @@ export const VERDICT_HEADERS = ['measurement', 'chat-api (ms)', 'direct (ms)', '
 function latencyRawRows(report: StreamsReport): string[][] {
   return report.latency.map((r, i) => [
     String(i + 1),
-    r.path === 'chat' ? 'chat-api' : 'direct',
+    PATH_LABELS[r.path],
     fmt(r.concurrency),
     fmt(r.streams),
     fmt(r.ttft.n),
@@ -165,13 +189,19 @@ ${machineLines().join('\n')}
 
 ${table(VERDICT_HEADERS, streamVerdictRows(report))}
 
-"chat-api" is \`POST /api/conversations/:id/messages\` (auth from cache, user message committed, history loaded, answer forwarded, answer persisted); "direct" is inference's \`POST /generate\` with the internal key, same inference process, same prompt. INCONCLUSIVE: streams failed in that pair or step (see the raw tables), so the machine or chat-api was past capacity and the figures are not a comparison of the streaming paths. RSS deltas are lower bounds when the heap already had free room from earlier steps (GC is not forced).
+"chat-api" is \`POST /api/conversations/:id/messages\` (auth from cache, history from chat-api's history cache, inference asked while the user message is saved and the cached history confirmed by the same statement, answer forwarded once the save is committed, answer persisted); "direct" is inference's \`POST /generate\` with the internal key, same inference process, same prompt. INCONCLUSIVE: streams failed in that pair or step (see the raw tables), so the machine or chat-api was past capacity and the figures are not a comparison of the streaming paths. RSS deltas are lower bounds when the heap already had free room from earlier steps (GC is not forced).
+
+## The floor: one more process in the path
+
+${table(FLOOR_HEADERS, floorRows(report))}
+
+"minimal proxy" (\`bench/lib/streams-proxy.ts\`) is a bare \`node:http\` server that forwards \`POST /generate\` to the same inference with undici (one keep-alive agent, as chat-api) and pipes the answer back with backpressure — no auth, no database, no parsing, no telemetry. "proxy − direct" is what any separate proxy process costs on this machine (two more loopback hops and a process to schedule); "chat-api − proxy" is what chat-api's own work adds beyond it.
 
 ## Method
 
 - The whole platform as a newcomer starts it (\`samosachaat start\`: embedded PGlite database served by the launcher, inference, auth, chat-api, each its own process running from source through tsx, default observability: JSON logs to stdout and files, metrics, 100 % sampled traces), on free 127.0.0.1 ports and a temporary DATA_DIR; three such platforms one after the other, one per step (the demo pace is fixed per inference process). Extra environment: ${Object.entries(report.env).map(([k, v]) => `\`${k}=${v}\``).join(', ')}.
-- The load generator is a separate Node.js process (\`bench/lib/streams-load.ts\`, undici \`request\`, one keep-alive agent without a connection cap), driven over IPC. Four development-login users (the launcher's own is not used), tokens validated once and then served from chat-api's cache; one conversation per concurrent stream (each stream's conversation grows by one exchange per answer, so chat-api also sends that short history).
-- **1. Latency**, demo engine at ${report.tokensPerSecond} tokens/s, levels ${levels}. Each level: N workers in a closed loop (a worker starts its next stream when its previous one ends), worker starts spread evenly over the ramp; only streams *started* inside the window after the ramp are counted. TTFT = request sent → first network chunk holding a \`token\` event; inter-token gap = time between consecutive token events of one stream (events arriving in the same chunk count as 0 ms). p50/p99 are exact nearest-rank percentiles over all counted samples of that run. chat-api and direct run back to back at each level, order alternating between levels (chat-api first at the 1st and 3rd level), with every stream of the previous run drained first (chat-api's \`chat_active_streams\` and inference's \`inference_active_generations\` back at 0). One run per path and level (time budget of the whole benchmark: under 8 minutes); a warm-up of both paths precedes the first level.
+- The load generator is a separate Node.js process (\`bench/lib/streams-load.ts\`, undici \`request\`, one keep-alive agent without a connection cap), driven over IPC. Four development-login users (the launcher's own is not used), tokens validated once and then served from chat-api's cache; one conversation per concurrent stream, created through chat-api before the runs (each grows by one exchange per answer, so chat-api also sends that history; inference gets the longer prompt on the chat-api path than on the other two, which the demo engine's pace does not depend on).
+- **1. Latency**, demo engine at ${report.tokensPerSecond} tokens/s, levels ${levels}. Each level: N workers in a closed loop (a worker starts its next stream when its previous one ends), worker starts spread evenly over the ramp; only streams *started* inside the window after the ramp are counted. TTFT = request sent → first network chunk holding a \`token\` event; inter-token gap = time between consecutive token events of one stream (events arriving in the same chunk count as 0 ms). p50/p99 are exact nearest-rank percentiles over all counted samples of that run. chat-api, direct and the minimal proxy run back to back at each level, the order rotating between levels (chat-api, direct, proxy at the 1st; direct, proxy, chat-api at the 2nd; proxy, chat-api, direct at the 3rd), with every stream of the previous run drained first (chat-api's \`chat_active_streams\` and inference's \`inference_active_generations\` back at 0). One run per path and level (time budget of the whole benchmark: under 8 minutes); a warm-up of every path precedes the first level.
 - **2. Idle open streams**: demo engine at ${i.tokensPerSecond} token/s, \`max_tokens\` ${i.maxTokens}; chat-api VmRSS (\`/proc/<pid>/status\`) sampled 5× 200 ms apart after a warm-up (streams opened and closed), then ${fmt(i.count)} streams opened over ${fmt(i.open.openMs / 1000, 1)} s, each read by the client, held until every one had its first token, then 3 s more, and VmRSS sampled again; per stream = (median with − median before) ÷ streams open.
 - **3. Paused readers**: inference with \`ENGINE=openai\` against a stand-in OpenAI server (\`bench/lib/streams-upstream.ts\`: ${fmt(p.tokenChars)}-character tokens as fast as they are read, respecting backpressure), \`max_tokens\` ${fmt(p.maxTokens)} (≈ ${fmt((p.maxTokens * (p.tokenChars + 24)) / 2 ** 20, 1)} MiB of SSE per answer); ${fmt(p.count)} clients send the request, get the headers and never read the body; VmRSS sampled ${fmt(p.settleMs / 1000, 1)} s later (chat-api's \`chat_stream_buffered_bytes\` read at the same time), then the clients disconnect. Per stream = (median with − median before) ÷ streams open; this includes everything chat-api holds for such a stream (its idle cost, the socket's user-space buffer, the answer accumulated so far for persistence).
 - RSS includes garbage not yet collected (chat-api's GC is not forced), so memory figures are an upper bound at that moment; kernel socket buffers are not in RSS.

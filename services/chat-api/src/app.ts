@@ -9,6 +9,7 @@ import { registerAuthGuard } from './auth/auth-guard.js';
 import type { ChatConfig } from './config.js';
 import { registerConversationRoutes } from './conversations/routes.js';
 import { createChatMetrics } from './metrics.js';
+import { HistoryCache } from './messages/history-cache.js';
 import { OpenStreams } from './messages/open-streams.js';
 import { registerMessageRoutes } from './messages/routes.js';
 import { StreamLimiter } from './messages/stream-limiter.js';
@@ -68,6 +69,8 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
 
   const ownDispatcher = deps.inferenceDispatcher ? undefined : new Agent({ connect: { timeout: 5000 }, keepAliveTimeout: 10_000 });
   const dispatcher = deps.inferenceDispatcher ?? (ownDispatcher as Agent);
+  // The new message takes one place of the history window; the cache keeps the rest.
+  const historyCache = new HistoryCache(config.historyCacheChars, config.maxConversationHistory - 1);
   const running = new Set<Promise<unknown>>();
   const track = async <T>(work: Promise<T>): Promise<T> => {
     running.add(work);
@@ -98,7 +101,7 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
       api.get('/health', async () => ({ status: 'ok', service: 'chat-api' }));
       await api.register(async (guarded) => {
         registerAuthGuard(guarded, validate);
-        registerConversationRoutes(guarded, db);
+        registerConversationRoutes(guarded, db, historyCache);
         registerMessageRoutes(guarded, {
           db,
           metrics,
@@ -113,6 +116,7 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
             openStreams,
             clientStallTimeoutMs: deps.clientStallTimeoutMs ?? DEFAULT_CLIENT_STALL_TIMEOUT_MS,
             answerFlushChars: config.answerFlushChars,
+            historyCache,
             inference: {
               inferenceUrl: config.inferenceUrl,
               internalApiKey: config.internalApiKey,

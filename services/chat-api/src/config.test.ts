@@ -29,6 +29,7 @@ describe('configFromEnv', () => {
     assert.equal(config.authCacheTtlSeconds, 300);
     assert.equal(config.authCacheSize, 1024);
     assert.equal(config.authTimeoutMs, CHAT_DEFAULTS.authTimeoutMs);
+    assert.equal(config.historyCacheChars, 16 * 1024 * 1024);
     assert.equal(config.localMode, false);
     assert.equal(config.database.migrateOnStart, false);
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.database));
@@ -47,6 +48,7 @@ describe('configFromEnv', () => {
       MAX_STREAMS_PER_USER: '1',
       AUTH_CACHE_TTL_SECONDS: '0',
       AUTH_CACHE_SIZE: '5',
+      HISTORY_CACHE_CHARS: '0',
       SAMOSACHAAT_LOCAL: 'true',
       MIGRATE_ON_START: 'yes',
     });
@@ -59,6 +61,7 @@ describe('configFromEnv', () => {
       [config.maxConversationHistory, config.maxTokenBudget, config.maxMessageChars, config.maxStreamsPerUser, config.authCacheTtlSeconds, config.authCacheSize],
       [10, 100, 500, 1, 0, 5],
     );
+    assert.equal(config.historyCacheChars, 0);
     assert.equal(config.localMode, true);
     assert.equal(config.database.migrateOnStart, true);
   });
@@ -79,6 +82,8 @@ describe('configFromEnv', () => {
       ['MAX_STREAMS_PER_USER', '-1'],
       ['AUTH_CACHE_TTL_SECONDS', '99999999'],
       ['AUTH_CACHE_SIZE', 'x'],
+      ['HISTORY_CACHE_CHARS', '-1'],
+      ['HISTORY_CACHE_CHARS', '2000000000'],
       ['SAMOSACHAAT_LOCAL', 'maybe'],
       ['DATABASE_URL', 'mysql://db'],
     ] as const) {

@@ -45,6 +45,11 @@ export interface ChatConfig {
    * stays bounded whatever the answer's length.
    */
   readonly answerFlushChars: number;
+  /**
+   * Characters of recent conversation history kept in memory, so a send can start inference
+   * without reading the database first (0 = off: one round trip before every answer).
+   */
+  readonly historyCacheChars: number;
   readonly database: ChatDatabaseConfig;
 }
 
@@ -64,6 +69,7 @@ export const CHAT_DEFAULTS = Object.freeze({
   inferenceHeadersTimeoutMs: 30_000,
   inferenceIdleTimeoutMs: 60_000,
   answerFlushChars: 65_536,
+  historyCacheChars: 16_777_216,
 });
 
 
@@ -91,6 +97,7 @@ export function configFromEnv(env: Env = process.env): ChatConfig {
     inferenceHeadersTimeoutMs: envInteger(env, 'INFERENCE_HEADERS_TIMEOUT_MS', d.inferenceHeadersTimeoutMs, 100, 600_000),
     inferenceIdleTimeoutMs: envInteger(env, 'INFERENCE_IDLE_TIMEOUT_MS', d.inferenceIdleTimeoutMs, 100, 3_600_000),
     answerFlushChars: envInteger(env, 'ANSWER_FLUSH_CHARS', d.answerFlushChars, 1024, 16_777_216),
+    historyCacheChars: envInteger(env, 'HISTORY_CACHE_CHARS', d.historyCacheChars, 0, 1_073_741_824),
     database: Object.freeze({ ...database }),
   });
 }

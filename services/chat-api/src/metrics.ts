@@ -55,6 +55,11 @@ export function createChatMetrics(metrics: Metrics, sources: ChatMetricSources =
       help: 'Token validations answered from the in-process cache (hit) or by asking auth (miss).',
       labelNames: ['result'],
     }),
+    historyCache: metrics.counter<'result'>({
+      name: 'chat_history_cache_requests_total',
+      help: 'Sends whose history came from the in-process cache and the database confirmed it (hit), was read from the database before inference started (miss), or was cached but changed by another writer, so inference was started again (stale).',
+      labelNames: ['result'],
+    }),
     upstreamErrors: metrics.counter<'upstream' | 'reason'>({
       name: 'chat_upstream_errors_total',
       help: 'Failed calls to auth or inference, by reason (connect, timeout, status_5xx, status_4xx, stream_error, over_capacity).',

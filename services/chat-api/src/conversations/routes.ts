@@ -5,6 +5,7 @@ import { authenticatedUser } from '../auth/auth-guard.js';
 import { chatError } from '../errors.js';
 import { createConversation, deleteConversation, findConversation, listConversations, listMessages, updateConversation, type ConversationChanges } from './conversation-store.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import type { HistoryCache } from '../messages/history-cache.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -17,8 +18,11 @@ interface IdParams {
   id: string;
 }
 
-/** GET/POST /api/conversations and GET/PUT/DELETE /api/conversations/:id, all scoped to the caller. */
-export function registerConversationRoutes(app: FastifyInstance, db: Database): void {
+/**
+ * GET/POST /api/conversations and GET/PUT/DELETE /api/conversations/:id, all scoped to the
+ * caller. The history cache learns of new conversations and forgets changed or deleted ones.
+ */
+export function registerConversationRoutes(app: FastifyInstance, db: Database, historyCache: HistoryCache): void {
   app.get<{ Querystring: { limit?: number; cursor?: string } }>(
     '/conversations',
     {
@@ -44,6 +48,7 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database): 
       const user = authenticatedUser(request);
       const body = request.body ?? {};
       const conversation = await createConversation(db, user.id, { title: body.title?.trim(), model_tag: body.model_tag });
+      historyCache.set(conversation.id, { userId: user.id, modelTag: conversation.model_tag, recent: [] });
       return reply.code(201).send(conversation);
     },
   );
@@ -65,6 +70,7 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database): 
         throw new AppError('VALIDATION_FAILED', 'body must set at least one of title, favorited, model_tag', 400);
       }
       const updated = await updateConversation(db, user.id, request.params.id, { title: newTitle?.trim(), favorited, model_tag });
+      historyCache.delete(request.params.id);
       if (!updated) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
       return updated;
     },
@@ -72,7 +78,9 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database): 
 
   app.delete<{ Params: IdParams }>('/conversations/:id', async (request, reply) => {
     const user = authenticatedUser(request);
-    if (!(await deleteConversation(db, user.id, request.params.id))) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+    const deleted = await deleteConversation(db, user.id, request.params.id);
+    historyCache.delete(request.params.id);
+    if (!deleted) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
     return reply.code(204).send();
   });
 }

@@ -39,7 +39,7 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
 }
 
 /** Drops a body chat-api will not read; undici reports the abort as an 'error' event. */
-function discard(body: Readable): void {
+export function discard(body: Readable): void {
   body.on('error', () => undefined);
   body.destroy();
 }

@@ -3,6 +3,7 @@ import { COLUMNS, MESSAGE_CONTENT, toConversation, type Conversation, type Conve
 import { isUuid } from '../conversations/cursor.js';
 import { chatError } from '../errors.js';
 import type { MessageStatus } from '../metrics.js';
+import { sameRecent, type HistoryCache } from './history-cache.js';
 import { selectHistory, type ChatTurn, type HistoryCandidate, type HistoryLimits } from './history.js';
 
 /** Characters of the first user message that become the conversation's title. */
@@ -15,18 +16,48 @@ export function titleFromMessage(content: string): string | null {
   return Array.from(flat).slice(0, TITLE_CHARS).join('');
 }
 
-/** What an answer is generated from. */
-export interface AnswerContext {
-  conversation: Conversation;
-  /**
-   * The user message being answered. For a send it is being saved while inference starts:
-   * nothing is sent to the client before it resolves (so the message is committed first), and
-   * a failed save ends the answer before it began.
-   */
-  userMessageId: Promise<string>;
+/** A conversation as an answer needs it. */
+export type AnswerConversation = Pick<Conversation, 'id' | 'model_tag'>;
+
+/** What inference is asked to answer. */
+export interface AnswerPrompt {
+  conversation: AnswerConversation;
   /** The window sent to inference, oldest first, ending with the message being answered. */
   history: ChatTurn[];
   estimatedTokens: number;
+}
+
+/** The user message being answered, once it is committed. */
+export interface CommittedMessage {
+  userMessageId: string;
+  /**
+   * Set when the prompt inference was started on was a cached guess that the database
+   * contradicted (another writer changed the conversation): the prompt to start over with.
+   */
+  restartWith?: AnswerPrompt;
+}
+
+/** What an answer is generated from. */
+export interface AnswerContext extends AnswerPrompt {
+  /**
+   * Resolves once the user message is committed; a rejection (the save failed) ends the answer
+   * before it began, and nothing is sent to the client before it resolves. For a send whose
+   * history was cached, the save starts at the first call: the answer makes it once inference
+   * has answered, so inference starts before the database has been asked anything.
+   */
+  commit(): Promise<CommittedMessage>;
+}
+
+/** How a send found its history (`chat_history_cache_requests_total{result}`). */
+export type HistoryCacheResult = 'hit' | 'miss' | 'stale';
+
+/** What {@link prepareSend} uses besides the database. */
+export interface SendOptions {
+  limits: HistoryLimits;
+  cache: HistoryCache;
+  onCacheResult?(result: HistoryCacheResult): void;
+  /** The user message is committed; `historyMessages` were sent with it. */
+  onCommitted?(userMessageId: string, historyMessages: number): void;
 }
 
 // Failed answers (status 'error') are empty: they are shown to the user but never sent back
@@ -41,61 +72,102 @@ async function loadHistory(tx: Queryable, conversationId: string, answeringId: s
   return selectHistory(rows, limits);
 }
 
-// One statement: lock the conversation (the user's own, else nothing happens), insert the
-// message, title an untitled conversation and bump updated_at. All or nothing, like any statement.
+// One statement, one round trip: lock the conversation (the user's own, else nothing happens),
+// insert the message, title an untitled conversation, bump updated_at — all or nothing — and
+// read the newest `$5` messages history may use from before the insert (every part of a WITH
+// sees the same snapshot, so the new message is not among them), newest first.
 const SAVE_USER_MESSAGE_SQL = `WITH conv AS (
     SELECT id FROM conversations WHERE id = $1 AND user_id = $2 FOR UPDATE
   ), saved AS (
     INSERT INTO messages (conversation_id, role, content, status) SELECT id, 'user', $3, 'complete' FROM conv RETURNING id
   ), touched AS (
-    UPDATE conversations c SET title = COALESCE(c.title, $4), updated_at = now() FROM conv WHERE c.id = conv.id RETURNING c.id
+    UPDATE conversations c SET title = COALESCE(c.title, $4), updated_at = now() FROM conv WHERE c.id = conv.id RETURNING c.id, c.model_tag
+  ), h AS (
+    SELECT messages.role, ${MESSAGE_CONTENT} AS content, messages.token_count, messages.seq FROM messages
+     WHERE messages.conversation_id = (SELECT id FROM conv) AND messages.status <> 'error'
+     ORDER BY messages.seq DESC LIMIT $5
   )
-  SELECT saved.id FROM saved, touched`;
-
-// The conversation (the user's own) and the newest messages before the new one, newest first,
-// in one round trip: what inference needs to start answering.
-const SEND_CONTEXT_SQL = `SELECT c.id, c.title, c.model_tag, c.favorited, c.created_at, c.updated_at,
-         h.role AS h_role, h.content AS h_content, h.token_count AS h_token_count
-    FROM conversations c
-    LEFT JOIN LATERAL (
-      SELECT messages.role, ${MESSAGE_CONTENT} AS content, messages.token_count, messages.seq FROM messages
-       WHERE messages.conversation_id = c.id AND messages.status <> 'error'
-       ORDER BY messages.seq DESC LIMIT $3) h ON true
-   WHERE c.id = $1 AND c.user_id = $2
+  SELECT saved.id AS message_id, touched.id, touched.model_tag, h.role AS h_role, h.content AS h_content, h.token_count AS h_token_count
+    FROM saved CROSS JOIN touched LEFT JOIN h ON true
    ORDER BY h.seq DESC`;
 
-type SendContextRow = ConversationRow & { h_role: HistoryCandidate['role'] | null; h_content: string | null; h_token_count: number | null };
+type SavedRow = { message_id: string; id: string; model_tag: string | null; h_role: HistoryCandidate['role'] | null; h_content: string | null; h_token_count: number | null };
 
-/**
- * A send, before its answer: one round trip reads the conversation and the history window
- * (the new message at its end), then the message is saved while inference starts — the
- * returned `userMessageId` resolves once it is committed. 404 when the conversation is not the
- * user's (or was deleted before the save).
- */
-export async function prepareSend(db: Database, userId: string, conversationId: string, content: string, limits: HistoryLimits): Promise<AnswerContext> {
-  if (!isUuid(conversationId)) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
-  const { rows } = await db.query<SendContextRow>(SEND_CONTEXT_SQL, [conversationId, userId, Math.max(0, limits.maxMessages - 1)], { operation: 'messages.send_context' });
-  const first = rows[0];
-  if (!first) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
-  const conversation = toConversation(first);
-  const earlier: HistoryCandidate[] = rows.flatMap((r) => (r.h_role === null ? [] : [{ role: r.h_role, content: r.h_content ?? '', token_count: r.h_token_count }]));
-  const { turns, estimatedTokens } = selectHistory([{ role: 'user', content, token_count: null }, ...earlier], limits);
-  const userMessageId = saveUserMessage(db, userId, conversation.id, content);
-  // Awaited by the answer; this handler only keeps an early failure from being reported as unhandled.
-  userMessageId.catch(() => undefined);
-  return { conversation, userMessageId, history: turns, estimatedTokens };
+/** A user message just committed, with what the database held before it. */
+export interface SavedUserMessage {
+  messageId: string;
+  conversation: AnswerConversation;
+  /** The newest messages before it that history may use, newest first. */
+  earlier: HistoryCandidate[];
 }
 
 /**
  * Saves the user's message (and titles an untitled conversation), committed in one statement
- * with the conversation row locked, so two saves to one conversation queue up. Resolves with
- * the message id; 404 if the conversation is not the user's.
+ * with the conversation row locked, so two saves to one conversation queue up; the same
+ * statement reads the `depth` newest messages before it. 404 if the conversation is not the
+ * user's.
  */
-export async function saveUserMessage(db: Database, userId: string, conversationId: string, content: string): Promise<string> {
-  const { rows } = await db.query<{ id: string }>(SAVE_USER_MESSAGE_SQL, [conversationId, userId, content, titleFromMessage(content)], { operation: 'messages.save_user' });
-  const row = rows[0];
-  if (!row) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
-  return row.id;
+export async function saveUserMessage(db: Database, userId: string, conversationId: string, content: string, depth: number): Promise<SavedUserMessage> {
+  const { rows } = await db.query<SavedRow>(SAVE_USER_MESSAGE_SQL, [conversationId, userId, content, titleFromMessage(content), depth], { operation: 'messages.save_user' });
+  const first = rows[0];
+  if (!first) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+  const earlier = rows.flatMap((r) => (r.h_role === null ? [] : [{ role: r.h_role, content: r.h_content ?? '', token_count: r.h_token_count }]));
+  return { messageId: first.message_id, conversation: { id: first.id, model_tag: first.model_tag }, earlier };
+}
+
+function promptFor(conversation: AnswerConversation, newestFirst: HistoryCandidate[], limits: HistoryLimits): AnswerPrompt {
+  const { turns, estimatedTokens } = selectHistory(newestFirst, limits);
+  return { conversation, history: turns, estimatedTokens };
+}
+
+/**
+ * A send, before its answer. When the conversation's recent history is cached, inference can
+ * start at once on it while one statement saves the message and reads what the database
+ * holds; `commit()` then says whether the two agreed (`restartWith` when not). Otherwise the
+ * statement is awaited first (one round trip before inference). Either way the cache ends up
+ * holding what the database said, the new message included. 404 when the conversation is not
+ * the user's (or was deleted before the save).
+ */
+export async function prepareSend(db: Database, userId: string, conversationId: string, content: string, options: SendOptions): Promise<AnswerContext> {
+  if (!isUuid(conversationId)) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+  const { cache, limits } = options;
+  const message: HistoryCandidate = { role: 'user', content, token_count: null };
+  const save = () =>
+    saveUserMessage(db, userId, conversationId, content, cache.depth).then(
+      (saved) => {
+        cache.set(conversationId, { userId, modelTag: saved.conversation.model_tag, recent: [message, ...saved.earlier] });
+        return saved;
+      },
+      (err: unknown) => {
+        cache.delete(conversationId);
+        throw err;
+      },
+    );
+  const cached = cache.get(conversationId, userId);
+  if (!cached) {
+    options.onCacheResult?.('miss');
+    const saved = await save();
+    const prompt = promptFor(saved.conversation, [message, ...saved.earlier], limits);
+    options.onCommitted?.(saved.messageId, prompt.history.length);
+    const committed = Promise.resolve({ userMessageId: saved.messageId });
+    return { ...prompt, commit: () => committed };
+  }
+  const guessed = promptFor({ id: conversationId, model_tag: cached.modelTag }, [message, ...cached.recent], limits);
+  const cachedRecent = cached.recent;
+  let committed: Promise<CommittedMessage> | undefined;
+  const commit = () =>
+    (committed ??= save().then((saved): CommittedMessage => {
+      if (saved.conversation.model_tag === guessed.conversation.model_tag && sameRecent(saved.earlier, cachedRecent)) {
+        options.onCacheResult?.('hit');
+        options.onCommitted?.(saved.messageId, guessed.history.length);
+        return { userMessageId: saved.messageId };
+      }
+      options.onCacheResult?.('stale');
+      const restartWith = promptFor(saved.conversation, [message, ...saved.earlier], limits);
+      options.onCommitted?.(saved.messageId, restartWith.history.length);
+      return { userMessageId: saved.messageId, restartWith };
+    }));
+  return { ...guessed, commit };
 }
 
 /**
@@ -117,7 +189,8 @@ export async function prepareRegeneration(db: Database, userId: string, conversa
   if (row.last_user_id === null) throw chatError('CHAT_NOTHING_TO_REGENERATE');
   const conversation = toConversation(row);
   const { turns, estimatedTokens } = await loadHistory(db, conversation.id, row.last_user_id, limits);
-  return { conversation, userMessageId: Promise.resolve(row.last_user_id), history: turns, estimatedTokens };
+  const committed = Promise.resolve({ userMessageId: row.last_user_id });
+  return { conversation, history: turns, estimatedTokens, commit: () => committed };
 }
 
 /** An answer ready to be stored. */

@@ -61,11 +61,15 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
       try {
         await deps.track(
           (async () => {
-            const context = await prepareSend(deps.db, user.id, request.params.id, request.body.content, deps.history);
-            void context.userMessageId.then((messageId) => {
-              deps.metrics.messagesPersisted.inc({ role: 'user', outcome: 'complete' });
-              log.info({ conversation_id: context.conversation.id, message_id: messageId, role: 'user', token_count: null, status: 'complete', history_messages: context.history.length }, 'message_persisted');
-            }, () => undefined);
+            const context = await prepareSend(deps.db, user.id, request.params.id, request.body.content, {
+              limits: deps.history,
+              cache: deps.answer.historyCache,
+              onCacheResult: (result) => deps.metrics.historyCache.inc({ result }),
+              onCommitted: (messageId, historyMessages) => {
+                deps.metrics.messagesPersisted.inc({ role: 'user', outcome: 'complete' });
+                log.info({ conversation_id: request.params.id, message_id: messageId, role: 'user', token_count: null, status: 'complete', history_messages: historyMessages }, 'message_persisted');
+              },
+            });
             const { model, temperature, max_tokens: maxTokens } = request.body;
             await streamAnswer(deps.answer, request, reply, { context, model, temperature, maxTokens, replacePrevious: false });
           })(),
