@@ -150,6 +150,11 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.equal(res.status, 404);
       assert.equal(await callCount(), calls, 'not even a guess: the entry is not bob’s');
       assert.deepEqual(await rowsOf(id), ['user:private:complete', `assistant:${TOKENS.join('')}:complete`]);
+      // Nor can bob's 404 evict alice's entry: her next send is still served from the cache.
+      const hits = await cacheCount('hit');
+      assert.equal((await send(id, 'still mine')).status, 200);
+      assert.equal(await cacheCount('hit'), hits + 1);
+      assert.equal(await callCount(), calls + 1);
     });
 
     it('after a regenerate the next send reads the database first and sends the new answer, not the replaced one', async () => {

@@ -132,6 +132,7 @@ export async function prepareSend(db: Database, userId: string, conversationId: 
   if (!isUuid(conversationId)) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
   const { cache, limits } = options;
   const message: HistoryCandidate = { role: 'user', content, token_count: null };
+  const cached = cache.get(conversationId, userId);
   const save = () =>
     saveUserMessage(db, userId, conversationId, content, cache.depth).then(
       (saved) => {
@@ -139,11 +140,12 @@ export async function prepareSend(db: Database, userId: string, conversationId: 
         return saved;
       },
       (err: unknown) => {
-        cache.delete(conversationId);
+        // This user's entry was wrong (the conversation is gone) or cannot be confirmed. An
+        // entry of someone else's is left alone: a stranger's 404 must not evict it.
+        if (cached) cache.delete(conversationId);
         throw err;
       },
     );
-  const cached = cache.get(conversationId, userId);
   if (!cached) {
     options.onCacheResult?.('miss');
     const saved = await save();
