@@ -12,6 +12,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { Agent, request } from 'undici';
+import { serveForParent } from './child-server.js';
 
 const upstream = process.env.STREAMS_PROXY_UPSTREAM;
 if (!upstream || !/^http:\/\/127\.0\.0\.1:\d+$/.test(upstream)) {
@@ -52,13 +53,4 @@ const server = createServer((req, res) => {
   });
 });
 
-server.listen({ host: '127.0.0.1', port: 0 }, () => {
-  const { port } = server.address() as { port: number };
-  process.send?.({ type: 'ready', port, workUs: 0 });
-});
-process.once('SIGTERM', () => {
-  server.closeAllConnections();
-  server.close(() => process.exit(0));
-  setTimeout(() => process.exit(0), 1000).unref();
-});
-process.once('disconnect', () => process.exit(0));
+serveForParent(server);

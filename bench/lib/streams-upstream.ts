@@ -9,6 +9,7 @@
  * (bench/lib/spawn.ts `startServer`); stops on SIGTERM.
  */
 import { createServer, type ServerResponse } from 'node:http';
+import { serveForParent } from './child-server.js';
 
 const tokenChars = Number(process.env.STREAMS_UPSTREAM_TOKEN_CHARS ?? 256);
 const MODEL = 'flood';
@@ -64,13 +65,4 @@ const server = createServer((req, res) => {
   });
 });
 
-server.listen({ host: '127.0.0.1', port: 0 }, () => {
-  const { port } = server.address() as { port: number };
-  process.send?.({ type: 'ready', port, workUs: 0 });
-});
-process.once('SIGTERM', () => {
-  server.closeAllConnections();
-  server.close(() => process.exit(0));
-  setTimeout(() => process.exit(0), 1000).unref();
-});
-process.once('disconnect', () => process.exit(0));
+serveForParent(server);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createHttpMetrics, methodLabel } from './http-metrics.js';
+import { Registry, type Metric, type OpenMetricsContentType } from 'prom-client';
 import { addServiceLabel, createMetrics, wantsOpenMetrics } from './registry.js';
 
 describe('createMetrics', () => {
@@ -33,6 +34,43 @@ describe('createMetrics', () => {
     assert.match(text.contentType, /^text\/plain; version=0\.0\.4/);
     assert.match(text.body, /^# TYPE events_total counter$/m);
     assert.equal(wantsOpenMetrics(undefined), false);
+  });
+
+  it("renders family by family, letting the event loop run between families, with prom-client's exact text", async () => {
+    const m = createMetrics({ service: 'chat-api', runtime: false });
+    const requests = m.counter({ name: 'reqs_total', help: 'Requests.', labelNames: ['route'] });
+    const latency = m.histogram({ name: 'latency_seconds', help: 'Latency.', labelNames: ['route'], buckets: [0.1, 1] });
+    const open = m.gauge({ name: 'open_streams', help: 'Open.' });
+    for (let i = 0; i < 40; i++) {
+      requests.inc({ route: `/r${i}` }, i);
+      latency.observe({ route: `/r${i}` }, i / 10);
+    }
+    open.set(3);
+
+    // prom-client's own rendering of the same metrics, for comparison (the text format gets the
+    // service label appended to each sample, as it always has).
+    const expectedText = addServiceLabel(await m.registry.metrics(), 'chat-api');
+    const openReference = new Registry<OpenMetricsContentType>();
+    openReference.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as OpenMetricsContentType);
+    openReference.setDefaultLabels({ service: 'chat-api' });
+    for (const metric of m.registry.getMetricsAsArray()) openReference.registerMetric(metric as unknown as Metric);
+    const expectedOpen = await openReference.metrics();
+    for (const metric of m.registry.getMetricsAsArray()) if ((metric as { type: unknown }).type === 'counter') (metric as { name: string }).name = `${metric.name.replace(/_total$/, '')}_total`;
+
+    // A chain of immediates runs while the render is in progress: the loop is not held.
+    let turns = 0;
+    let rendering = true;
+    const spin = (): void => {
+      turns++;
+      if (rendering) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const text = await m.render('text/plain');
+    rendering = false;
+    assert.ok(turns >= 3, `the event loop turned ${turns} times during the render of 3 families`);
+    assert.equal(text.body, expectedText);
+    assert.equal((await m.render('application/openmetrics-text')).body, expectedOpen);
+    assert.equal((await m.render('text/plain')).body, expectedText, 'counter names restored after OpenMetrics');
   });
 
   it('turns every metric into a no-op when disabled', async () => {

@@ -74,6 +74,29 @@ function checkLabels(name: string, labelNames: readonly string[] | undefined): v
   if (labelNames?.includes('service')) throw new Error(`metric ${name}: "service" is added to every series already; remove it from labelNames`);
 }
 
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * The exposition of `target`, family by family with a turn of the event loop between two
+ * families: the same text as prom-client's `metrics()`, which formats every family in one go —
+ * on a busy service (hundreds of open answer streams) that held the event loop for several
+ * milliseconds at every scrape, and every stream's next token waited for it. `eachFamily`
+ * post-processes one family's text.
+ */
+async function renderByFamily(target: Registry<OpenMetricsContentType> | Registry, openMetrics: boolean, eachFamily: (text: string) => string = (t) => t): Promise<string> {
+  const parts: string[] = [];
+  for (const metric of target.getMetricsAsArray()) {
+    const name = metric.name;
+    // As prom-client's own OpenMetrics rendering: a counter's family name drops `_total` (its
+    // samples keep it); the caller restores the names afterwards.
+    // (`type` is the string 'counter' at run time; prom-client's typings declare a numeric enum.)
+    if (openMetrics && (metric as { type: unknown }).type === 'counter') (metric as { name: string }).name = name.replace(/_total$/, '');
+    parts.push(eachFamily(await target.getSingleMetricAsString(name)));
+    await yieldToLoop();
+  }
+  return openMetrics ? `${parts.join('\n')}\n# EOF\n` : `${parts.join('\n\n')}\n`;
+}
+
 /** Creates a service's metrics registry. */
 const RUNTIME_TOTAL_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
@@ -107,7 +130,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     for (const metric of all) if (!openMetrics.getSingleMetric(metric.name)) openMetrics.registerMetric(metric as unknown as Metric);
     const names = all.map((m) => [m, m.name] as const);
     try {
-      return { contentType: Registry.OPENMETRICS_CONTENT_TYPE, body: await openMetrics.metrics() };
+      return { contentType: Registry.OPENMETRICS_CONTENT_TYPE, body: await renderByFamily(openMetrics, true) };
     } finally {
       for (const [metric, name] of names) (metric as { name: string }).name = name;
     }
@@ -124,7 +147,9 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
     render: (accept) =>
       serialised(async () =>
-        wantsOpenMetrics(accept) ? renderOpenMetrics() : { contentType: registry.contentType, body: addServiceLabel(await registry.metrics(), options.service) },
+        wantsOpenMetrics(accept)
+          ? renderOpenMetrics()
+          : { contentType: registry.contentType, body: await renderByFamily(registry, false, (text) => addServiceLabel(text, options.service)) },
       ),
   };
 }
