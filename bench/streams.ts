@@ -38,7 +38,8 @@ const LEVELS: LevelPlan[] = quick
       { concurrency: 20, rampMs: 500, windowMs: 2000, maxTokens: 20 },
     ]
   : [
-      { concurrency: 1, rampMs: 0, windowMs: 10_000, maxTokens: 10 },
+      // One stream gives ~2 first tokens a second: 30 s for 60 samples per path.
+      { concurrency: 1, rampMs: 0, windowMs: 30_000, maxTokens: 10 },
       { concurrency: 100, rampMs: 2000, windowMs: 10_000, maxTokens: 40 },
       { concurrency: 1000, rampMs: 5000, windowMs: 10_000, maxTokens: 100 },
     ];
