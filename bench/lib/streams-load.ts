@@ -83,6 +83,33 @@ export interface HoldResult {
 }
 
 const PROMPT = 'Tell me about samosas and chutney';
+
+interface Turn {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+/**
+ * The direct and proxy paths send inference what chat-api would send for the same stream:
+ * each worker slot keeps its own conversation (the prompt and every completed answer), and
+ * the request carries its newest messages the way chat-api picks them (`HISTORY_WINDOW`
+ * messages, the new one included; the token budget never binds at these answer lengths). So
+ * inference does the same work on all three paths, and "chat-api − direct" is chat-api's.
+ */
+const HISTORY_WINDOW = 50;
+const mirrored = new Map<number, Turn[]>();
+
+function mirroredPrompt(slot: number): Turn[] {
+  const earlier = mirrored.get(slot) ?? [];
+  return [...earlier.slice(-(HISTORY_WINDOW - 1)), { role: 'user', content: PROMPT }];
+}
+
+function rememberExchange(slot: number, answer: string): void {
+  const turns = mirrored.get(slot) ?? [];
+  turns.push({ role: 'user', content: PROMPT }, { role: 'assistant', content: answer });
+  // Only the window is ever sent: keep no more than that.
+  mirrored.set(slot, turns.slice(-HISTORY_WINDOW));
+}
 const agent = new Agent({ keepAliveTimeout: 10_000, connections: null, pipelining: 1, headersTimeout: 120_000, bodyTimeout: 180_000 });
 
 function streamRequest(t: Target & Session, path: StreamPath, i: number, maxTokens: number, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
@@ -93,7 +120,7 @@ function streamRequest(t: Target & Session, path: StreamPath, i: number, maxToke
       dispatcher: agent,
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-internal-api-key': t.internalKey },
-      body: JSON.stringify({ messages: [{ role: 'user', content: PROMPT }], max_tokens: maxTokens }),
+      body: JSON.stringify({ messages: mirroredPrompt(i % t.conversations.length), max_tokens: maxTokens }),
       signal,
     });
   }
@@ -114,14 +141,18 @@ function countOf(haystack: string, needle: string): number {
   return n;
 }
 
+const TOKEN_EVENT = /^data: (\{"token".*\})$/gm;
+
 /**
  * Reads one SSE answer; `onTokens(k, at)` for every network chunk that completes k token
- * events. Resolves with the outcome once the body ends.
+ * events. Resolves with the outcome and the answer's text (on every path, so the load
+ * generator does the same work whichever path it measures) once the body ends.
  */
-async function readAnswer(body: Dispatcher.ResponseData['body'], onTokens: (k: number, at: number) => void): Promise<{ done: boolean; error?: string }> {
+async function readAnswer(body: Dispatcher.ResponseData['body'], onTokens: (k: number, at: number) => void): Promise<{ done: boolean; error?: string; text: string }> {
   let carry = '';
   let done = false;
   let error: string | undefined;
+  let answer = '';
   for await (const chunk of body) {
     const at = performance.now();
     const text = carry + (chunk as Buffer).toString('utf8');
@@ -134,10 +165,11 @@ async function readAnswer(body: Dispatcher.ResponseData['body'], onTokens: (k: n
     carry = text.slice(end + 2);
     const k = countOf(events, 'data: {"token"');
     if (k > 0) onTokens(k, at);
+    for (const m of events.matchAll(TOKEN_EVENT)) answer += (JSON.parse(m[1] as string) as { token: string }).token;
     if (error === undefined && events.includes('data: {"error"')) error = events.slice(events.indexOf('data: {"error"'), events.indexOf('data: {"error"') + 200).split('\n')[0];
     if (events.includes('data: {"done":true}')) done = true;
   }
-  return { done, error };
+  return { done, error, text: answer };
 }
 
 async function setup(c: SetupCommand): Promise<Session> {
@@ -216,6 +248,8 @@ async function latency(c: LatencyCommand): Promise<LatencyResult> {
           fail(outcome.error ?? (outcome.done ? 'no token' : 'stream ended without done'));
           continue;
         }
+        // chat-api keeps its own conversation; the other paths keep theirs here.
+        if (c.path !== 'chat') rememberExchange(i % c.conversations.length, outcome.text);
       } catch (err) {
         fail((err as Error).message);
         await new Promise((r) => setTimeout(r, 100));
