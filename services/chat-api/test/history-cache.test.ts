@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { backendsUnderTest } from './support/databases.js';
 import type { GenerateCall } from './support/fake-inference.js';
 import { startHarness, type Harness } from './support/harness.js';
@@ -81,6 +82,39 @@ for (const { backend, skip } of await backendsUnderTest()) {
           await h.db.query('DROP TRIGGER IF EXISTS slow_message ON messages');
         }
         assert.deepEqual(await rowsOf(id), ['user:slow save:complete', `assistant:${TOKENS.join('')}:complete`]);
+      });
+
+      it('a save that had to wait for another writer reads the history again: nothing that writer committed is missed', async () => {
+        const id = await newConversation();
+        await send(id, 'q1');
+        // Another writer (another replica saving a message) holds the conversation's lock.
+        let release = (): void => undefined;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        let holding = (): void => undefined;
+        const held = new Promise<void>((resolve) => (holding = resolve));
+        const writer = h.db.transaction(async (tx) => {
+          await tx.query(`INSERT INTO messages (conversation_id, role, content) VALUES ($1, 'user', 'racing writer')`, [id]);
+          await tx.query('UPDATE conversations SET updated_at = now() WHERE id = $1', [id]);
+          holding();
+          await gate;
+        });
+        await held;
+        const before = await counts();
+        const calls = await callCount();
+        const sending = send(id, 'q2');
+        // Inference starts on the cached guess; the save then waits for the writer's lock.
+        await eventually(async () => (await callCount()) > calls, 5000, 'inference called on the guess');
+        await sleep(300);
+        release();
+        await writer;
+        const res = await sending;
+        assert.equal(res.status, 200);
+        const made = await callsSince(calls);
+        assert.equal(made.length, 2, 'the guess, then the restart on the history read again');
+        assert.deepEqual(made[1]?.body.messages.map((m) => m.content), ['q1', TOKENS.join(''), 'racing writer', 'q2']);
+        assert.equal(res.text, made[1]?.sent);
+        assert.deepEqual(await counts(), { hit: before.hit, miss: before.miss, stale: before.stale + 1 });
+        assert.deepEqual((await rowsOf(id)).slice(-3), ['user:racing writer:complete', 'user:q2:complete', `assistant:${TOKENS.join('')}:complete`]);
       });
     }
 

@@ -70,17 +70,17 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database, h
         throw new AppError('VALIDATION_FAILED', 'body must set at least one of title, favorited, model_tag', 400);
       }
       const updated = await updateConversation(db, user.id, request.params.id, { title: newTitle?.trim(), favorited, model_tag });
-      historyCache.delete(request.params.id);
       if (!updated) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+      // Only the owner's change counts; the model is part of what a send guesses.
+      if (model_tag !== undefined) historyCache.delete(updated.id);
       return updated;
     },
   );
 
   app.delete<{ Params: IdParams }>('/conversations/:id', async (request, reply) => {
     const user = authenticatedUser(request);
-    const deleted = await deleteConversation(db, user.id, request.params.id);
-    historyCache.delete(request.params.id);
-    if (!deleted) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+    if (!(await deleteConversation(db, user.id, request.params.id))) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+    historyCache.delete(request.params.id.toLowerCase());
     return reply.code(204).send();
   });
 }

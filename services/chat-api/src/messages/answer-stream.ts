@@ -87,6 +87,11 @@ class Accumulator {
   }
 }
 
+// The longest a send whose history was cached waits for inference's headers before it saves
+// the user message anyway.
+const SAVE_WITHIN_MS = 5;
+const noop = (): void => undefined;
+
 // How long inference may take to end its response after `done` before it is cut.
 const DRAIN_AFTER_DONE_MS = 2000;
 
@@ -143,15 +148,25 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
   if (job.maxTokens !== undefined) params.max_tokens = job.maxTokens;
 
   // Inference is asked first; the user message (when it is not saved already: a send whose
-  // history was cached) is saved once inference has answered with its headers, so the save
-  // overlaps the wait for the first token instead of competing with inference's start for the
-  // CPU (on the 2-core benchmark machine that competition cost ~0.6 ms of time to first
-  // token). Nothing reaches the client before the save is committed, and a failed save ends
-  // the answer before it began.
-  let started = await gen.run(() => startGeneration(deps.inference, params, traceHeaders()));
+  // history was cached) is saved once inference has answered with its headers — or after
+  // SAVE_WITHIN_MS at the latest, so a queueing inference never keeps the message unsaved — so
+  // the save overlaps the wait for the first token instead of competing with inference's start
+  // for the CPU (on the 2-core benchmark machine that competition cost ~0.6 ms of time to
+  // first token). Nothing reaches the client before the save is committed, and a failed save
+  // ends the answer before it began.
+  const starting = gen.run(() => startGeneration(deps.inference, params, traceHeaders()));
+  let saveTimer: NodeJS.Timeout | undefined;
+  const saveDeadline = new Promise<void>((resolve) => (saveTimer = setTimeout(resolve, SAVE_WITHIN_MS)));
+  const committing = Promise.race([starting.then(noop, noop), saveDeadline]).then(() => {
+    clearTimeout(saveTimer);
+    return job.context.commit();
+  });
+  // Awaited below; this only keeps a failed save from counting as unhandled meanwhile.
+  committing.catch(noop);
+  let started = await starting;
   let userMessageId: string;
   try {
-    const committed = await job.context.commit();
+    const committed = await committing;
     userMessageId = committed.userMessageId;
     if (committed.restartWith) {
       // The cached history was stale (another writer changed the conversation): nothing of

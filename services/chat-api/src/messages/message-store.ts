@@ -76,8 +76,13 @@ async function loadHistory(tx: Queryable, conversationId: string, answeringId: s
 // insert the message, title an untitled conversation, bump updated_at — all or nothing — and
 // read the newest `$5` messages history may use from before the insert (every part of a WITH
 // sees the same snapshot, so the new message is not among them), newest first.
+// That snapshot is taken when the statement starts. If another writer held the conversation's
+// lock then, the statement waited for it and locked the row as that writer left it, but `h`
+// still reads the older snapshot and misses what that writer committed. `raced` tells: the row
+// version locked (xmin of the newest version, which FOR UPDATE returns after a wait) differs
+// from the one in the statement's snapshot; the caller then reads the history again.
 const SAVE_USER_MESSAGE_SQL = `WITH conv AS (
-    SELECT id FROM conversations WHERE id = $1 AND user_id = $2 FOR UPDATE
+    SELECT id, xmin::text AS version FROM conversations WHERE id = $1 AND user_id = $2 FOR UPDATE
   ), saved AS (
     INSERT INTO messages (conversation_id, role, content, status) SELECT id, 'user', $3, 'complete' FROM conv RETURNING id
   ), touched AS (
@@ -87,11 +92,26 @@ const SAVE_USER_MESSAGE_SQL = `WITH conv AS (
      WHERE messages.conversation_id = (SELECT id FROM conv) AND messages.status <> 'error'
      ORDER BY messages.seq DESC LIMIT $5
   )
-  SELECT saved.id AS message_id, touched.id, touched.model_tag, h.role AS h_role, h.content AS h_content, h.token_count AS h_token_count
-    FROM saved CROSS JOIN touched LEFT JOIN h ON true
+  SELECT saved.id AS message_id, touched.id, touched.model_tag,
+         conv.version IS DISTINCT FROM (SELECT xmin::text FROM conversations WHERE id = $1) AS raced,
+         h.role AS h_role, h.content AS h_content, h.token_count AS h_token_count
+    FROM saved CROSS JOIN touched CROSS JOIN conv LEFT JOIN h ON true
    ORDER BY h.seq DESC`;
 
-type SavedRow = { message_id: string; id: string; model_tag: string | null; h_role: HistoryCandidate['role'] | null; h_content: string | null; h_token_count: number | null };
+// The history before message `$2`, read afresh (after a raced save, see above).
+const EARLIER_SQL = `SELECT role, ${MESSAGE_CONTENT} AS content, token_count FROM messages
+  WHERE conversation_id = $1 AND status <> 'error' AND seq < (SELECT seq FROM messages WHERE id = $2)
+  ORDER BY seq DESC LIMIT $3`;
+
+type SavedRow = {
+  message_id: string;
+  id: string;
+  model_tag: string | null;
+  raced: boolean;
+  h_role: HistoryCandidate['role'] | null;
+  h_content: string | null;
+  h_token_count: number | null;
+};
 
 /** A user message just committed, with what the database held before it. */
 export interface SavedUserMessage {
@@ -104,14 +124,17 @@ export interface SavedUserMessage {
 /**
  * Saves the user's message (and titles an untitled conversation), committed in one statement
  * with the conversation row locked, so two saves to one conversation queue up; the same
- * statement reads the `depth` newest messages before it. 404 if the conversation is not the
- * user's.
+ * statement reads the `depth` newest messages before it (read again if it had to wait for
+ * another writer). 404 if the conversation is not the user's.
  */
 export async function saveUserMessage(db: Database, userId: string, conversationId: string, content: string, depth: number): Promise<SavedUserMessage> {
   const { rows } = await db.query<SavedRow>(SAVE_USER_MESSAGE_SQL, [conversationId, userId, content, titleFromMessage(content), depth], { operation: 'messages.save_user' });
   const first = rows[0];
   if (!first) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
-  const earlier = rows.flatMap((r) => (r.h_role === null ? [] : [{ role: r.h_role, content: r.h_content ?? '', token_count: r.h_token_count }]));
+  let earlier: HistoryCandidate[] = rows.flatMap((r) => (r.h_role === null ? [] : [{ role: r.h_role, content: r.h_content ?? '', token_count: r.h_token_count }]));
+  if (first.raced) {
+    ({ rows: earlier } = await db.query<HistoryCandidate>(EARLIER_SQL, [first.id, first.message_id, depth], { operation: 'messages.history' }));
+  }
   return { messageId: first.message_id, conversation: { id: first.id, model_tag: first.model_tag }, earlier };
 }
 
@@ -130,6 +153,8 @@ function promptFor(conversation: AnswerConversation, newestFirst: HistoryCandida
  */
 export async function prepareSend(db: Database, userId: string, conversationId: string, content: string, options: SendOptions): Promise<AnswerContext> {
   if (!isUuid(conversationId)) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+  // The database's spelling (lower case): the cache's key, whatever case the URL used.
+  conversationId = conversationId.toLowerCase();
   const { cache, limits } = options;
   const message: HistoryCandidate = { role: 'user', content, token_count: null };
   const cached = cache.get(conversationId, userId);
