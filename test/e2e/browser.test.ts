@@ -449,6 +449,8 @@ describe('the web UI in Chromium', { timeout: 600_000 }, () => {
     })()`);
     await page.reload();
     await page.locator('#sign-in-notice', { hasText: 'session has expired' }).waitFor();
+    // The notice shows at once; the sign-in form once /auth/providers has said what is offered.
+    await page.locator('#dev-login').waitFor({ state: 'visible' });
     assert.equal(await page.locator('#workspace').isVisible(), false);
     assert.equal(await page.locator('#dev-login').isVisible(), true);
   });
