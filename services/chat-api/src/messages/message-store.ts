@@ -98,11 +98,6 @@ const SAVE_USER_MESSAGE_SQL = `WITH conv AS (
     FROM saved CROSS JOIN touched CROSS JOIN conv LEFT JOIN h ON true
    ORDER BY h.seq DESC`;
 
-// The history before message `$2`, read afresh (after a raced save, see above).
-const EARLIER_SQL = `SELECT role, ${MESSAGE_CONTENT} AS content, token_count FROM messages
-  WHERE conversation_id = $1 AND status <> 'error' AND seq < (SELECT seq FROM messages WHERE id = $2)
-  ORDER BY seq DESC LIMIT $3`;
-
 type SavedRow = {
   message_id: string;
   id: string;
@@ -133,7 +128,9 @@ export async function saveUserMessage(db: Database, userId: string, conversation
   if (!first) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
   let earlier: HistoryCandidate[] = rows.flatMap((r) => (r.h_role === null ? [] : [{ role: r.h_role, content: r.h_content ?? '', token_count: r.h_token_count }]));
   if (first.raced) {
-    ({ rows: earlier } = await db.query<HistoryCandidate>(EARLIER_SQL, [first.id, first.message_id, depth], { operation: 'messages.history' }));
+    // Read afresh: the history up to the new message (its first row), then the rest.
+    const { rows: fresh } = await db.query<HistoryCandidate>(HISTORY_SQL, [first.id, first.message_id, depth + 1], { operation: 'messages.history' });
+    earlier = fresh.slice(1);
   }
   return { messageId: first.message_id, conversation: { id: first.id, model_tag: first.model_tag }, earlier };
 }
