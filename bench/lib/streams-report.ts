@@ -189,7 +189,7 @@ ${machineLines().join('\n')}
 
 ${table(VERDICT_HEADERS, streamVerdictRows(report))}
 
-"chat-api" is \`POST /api/conversations/:id/messages\` (auth from cache, history from chat-api's history cache, inference asked while the user message is saved and the cached history confirmed by the same statement, answer forwarded once the save is committed, answer persisted); "direct" is inference's \`POST /generate\` with the internal key, same inference process, the same kind of conversation history as chat-api sends (see Method). INCONCLUSIVE: streams failed in that pair or step (see the raw tables), so the machine or chat-api was past capacity and the figures are not a comparison of the streaming paths. RSS deltas are lower bounds when the heap already had free room from earlier steps (GC is not forced).
+"chat-api" is \`POST /api/conversations/:id/messages\` (auth from cache, history from chat-api's history cache, inference asked while the user message is saved (saves and answers of concurrent sends grouped into shared statements) and the cached history confirmed by the conversation version that statement locked, answer forwarded once the save is committed, answer persisted); "direct" is inference's \`POST /generate\` with the internal key, same inference process, the same kind of conversation history as chat-api sends (see Method). INCONCLUSIVE: streams failed in that pair or step (see the raw tables), so the machine or chat-api was past capacity and the figures are not a comparison of the streaming paths. RSS deltas are lower bounds when the heap already had free room from earlier steps (GC is not forced).
 
 ## The floor: one more process in the path
 

@@ -18,7 +18,7 @@ after(() => {
 });
 
 describe('migration files', () => {
-  it('ships 0001_initial with every table of the schema, then 0002_message_sequence and 0003_message_parts', () => {
+  it('ships 0001_initial with every table of the schema, then 0002_message_sequence, 0003_message_parts and 0004_history_version', () => {
     const files = loadMigrations();
     assert.equal(MIGRATIONS_DIR.endsWith(join('packages', 'db', 'migrations')), true);
     assert.deepEqual(
@@ -27,6 +27,7 @@ describe('migration files', () => {
         [1, 'initial'],
         [2, 'message_sequence'],
         [3, 'message_parts'],
+        [4, 'history_version'],
       ],
     );
     const sql = (files[0] as { sql: string }).sql;

@@ -220,6 +220,35 @@ for (const target of TARGETS) {
       );
     });
 
+    // chat-api's history cache trusts conversations.history_version (migration 0004): every
+    // write to a conversation's messages or answer parts, by anyone, must move it.
+    it('every write to a conversation\'s messages or parts bumps its history_version and updated_at, and only its own', async (t) => {
+      if (!(await ready(t))) return;
+      const userId = await insertUser(db, 'versions@example.com');
+      const newConversation = async () => (await db.query<{ id: string }>("INSERT INTO conversations (user_id, updated_at) VALUES ($1, now() - interval '1 hour') RETURNING id", [userId])).rows[0]!.id;
+      const [a, b] = [await newConversation(), await newConversation()];
+      const state = async (id: string) =>
+        (await db.query<{ version: string; recent: boolean }>("SELECT history_version::text AS version, updated_at > now() - interval '1 minute' AS recent FROM conversations WHERE id = $1", [id])).rows[0];
+      assert.deepEqual(await state(a), { version: '0', recent: false });
+      const msg = (await db.query<{ id: string }>("INSERT INTO messages (conversation_id, role, content) VALUES ($1, 'user', 'q') RETURNING id", [a])).rows[0]!.id;
+      assert.deepEqual(await state(a), { version: '1', recent: true }, 'insert');
+      await db.query("INSERT INTO message_parts (message_id, part, content) VALUES ($1, 0, 'p0'), ($1, 1, 'p1')", [msg]);
+      assert.equal((await state(a))?.version, '3', 'one bump per part');
+      await db.query("UPDATE messages SET content = 'q2' WHERE id = $1", [msg]);
+      assert.equal((await state(a))?.version, '4', 'update');
+      await db.query('DELETE FROM message_parts WHERE message_id = $1', [msg]);
+      assert.equal((await state(a))?.version, '6', 'deleting parts');
+      await db.query('UPDATE messages SET conversation_id = $2 WHERE id = $1', [msg, b]);
+      assert.equal((await state(a))?.version, '7', 'a message moved away changes the conversation it left');
+      assert.deepEqual(await state(b), { version: '1', recent: true }, 'and the one it joined');
+      await db.query('DELETE FROM messages WHERE id = $1', [msg]);
+      assert.equal((await state(b))?.version, '2', 'delete');
+      assert.equal((await state(a))?.version, '7');
+      // Deleting a conversation deletes its messages (cascade): nothing to bump, nothing fails.
+      await db.query('DELETE FROM conversations WHERE id = $1', [a]);
+      assert.equal(await state(a), undefined);
+    });
+
     it('returns the same JavaScript types as every other target', async (t) => {
       if (!(await ready(t))) return;
       const res = await db.query<Record<string, unknown>>(

@@ -10,6 +10,7 @@ import type { ChatConfig } from './config.js';
 import { registerConversationRoutes } from './conversations/routes.js';
 import { createChatMetrics } from './metrics.js';
 import { HistoryCache } from './messages/history-cache.js';
+import { MessageWriter } from './messages/message-store.js';
 import { OpenStreams } from './messages/open-streams.js';
 import { registerMessageRoutes } from './messages/routes.js';
 import { StreamLimiter } from './messages/stream-limiter.js';
@@ -71,6 +72,7 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
   const dispatcher = deps.inferenceDispatcher ?? (ownDispatcher as Agent);
   // The new message takes one place of the history window; the cache keeps the rest.
   const historyCache = new HistoryCache(config.historyCacheChars, config.maxConversationHistory - 1);
+  const writer = new MessageWriter(db, { onBatch: (operation, size) => metrics.writeBatchSize.observe({ operation }, size) });
   const running = new Set<Promise<unknown>>();
   const track = async <T>(work: Promise<T>): Promise<T> => {
     running.add(work);
@@ -117,6 +119,7 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
             clientStallTimeoutMs: deps.clientStallTimeoutMs ?? DEFAULT_CLIENT_STALL_TIMEOUT_MS,
             answerFlushChars: config.answerFlushChars,
             historyCache,
+            writer,
             inference: {
               inferenceUrl: config.inferenceUrl,
               internalApiKey: config.internalApiKey,

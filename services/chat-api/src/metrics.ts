@@ -57,8 +57,14 @@ export function createChatMetrics(metrics: Metrics, sources: ChatMetricSources =
     }),
     historyCache: metrics.counter<'result'>({
       name: 'chat_history_cache_requests_total',
-      help: 'Sends whose history came from the in-process cache and the database confirmed it (hit), was read from the database before inference started (miss), or was cached but changed by another writer, so inference was started again (stale).',
+      help: 'Sends whose history came from the in-process cache and the database confirmed its version (hit), was read from the database before inference started (miss), or was guessed but changed by another writer, so inference was started again (stale).',
       labelNames: ['result'],
+    }),
+    writeBatchSize: metrics.histogram<'operation'>({
+      name: 'chat_db_write_batch_size',
+      help: 'Writes per database statement (group commit): one under light load, more when sends and answers arrive while earlier statements are in flight; by operation (save_user, save_answer).',
+      labelNames: ['operation'],
+      buckets: [1, 2, 4, 8, 16, 32, 64, 100],
     }),
     upstreamErrors: metrics.counter<'upstream' | 'reason'>({
       name: 'chat_upstream_errors_total',

@@ -48,7 +48,7 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database, h
       const user = authenticatedUser(request);
       const body = request.body ?? {};
       const conversation = await createConversation(db, user.id, { title: body.title?.trim(), model_tag: body.model_tag });
-      historyCache.set(conversation.id, { userId: user.id, modelTag: conversation.model_tag, recent: [] });
+      historyCache.set(conversation.id, { userId: user.id, modelTag: conversation.model_tag, version: '0', recent: [] });
       return reply.code(201).send(conversation);
     },
   );

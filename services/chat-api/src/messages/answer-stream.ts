@@ -7,7 +7,7 @@ import type { ChatMetrics, MessageStatus, StreamOutcome, UpstreamFailure } from 
 import { describeNetworkError, failureReason } from '../upstream-errors.js';
 import { discard, startGeneration, type GenerateParams, type InferenceClientOptions } from './inference-client.js';
 import type { HistoryCache } from './history-cache.js';
-import { flushAnswerPart, persistAssistantMessage, type AnswerContext, type FlushedAnswer } from './message-store.js';
+import { flushAnswerPart, persistAssistantMessage, type AnswerContext, type FlushedAnswer, type MessageWriter } from './message-store.js';
 import type { OpenStreams } from './open-streams.js';
 import { SseClient } from './sse-client.js';
 import { SseEventTooLargeError, SseParser } from './sse-parser.js';
@@ -27,6 +27,8 @@ export interface AnswerDeps {
   answerFlushChars: number;
   /** Recent history of conversations, kept in step with the answers stored here. */
   historyCache: HistoryCache;
+  /** Where answers are inserted (grouped with other answers ending at the same time). */
+  writer: MessageWriter;
 }
 
 /** One answer to stream. */
@@ -321,7 +323,7 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
     const flushedTo = acc.flushed;
     const content = acc.take();
     try {
-      const saved = await persistAssistantMessage(deps.db, {
+      const saved = await persistAssistantMessage(deps.writer, {
         conversationId,
         answersMessageId: userMessageId,
         flushed: flushedTo,
@@ -339,8 +341,8 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
       }
       // The answer is now the conversation's newest message (failed answers are never
       // history); a flushed or replacing answer changed more than that: forget the entry.
-      if (job.replacePrevious || flushedTo !== undefined) deps.historyCache.delete(conversationId);
-      else if (status !== 'error') deps.historyCache.push(conversationId, { role: 'assistant', content, token_count: tokenCount });
+      if (saved.version === undefined) deps.historyCache.delete(conversationId);
+      else deps.historyCache.advance(conversationId, saved.version, status === 'error' ? undefined : { role: 'assistant', content, token_count: tokenCount });
       metrics.messagesPersisted.inc({ role: 'assistant', outcome: status });
       log.info(
         { conversation_id: conversationId, message_id: saved.id, role: 'assistant', token_count: tokenCount, status, model_tag: modelTag, inference_time_ms: timeMs, replaced_messages: saved.replaced },

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HistoryCache, sameRecent, type CachedConversation } from './history-cache.js';
+import { HistoryCache, nextVersion, type CachedConversation } from './history-cache.js';
 import type { HistoryCandidate } from './history.js';
 
 const msg = (content: string, role: HistoryCandidate['role'] = 'user', token_count: number | null = null): HistoryCandidate => ({ role, content, token_count });
-const conv = (userId: string, recent: HistoryCandidate[] = [], modelTag: string | null = null): CachedConversation => ({ userId, modelTag, recent });
+const conv = (userId: string, recent: HistoryCandidate[] = [], modelTag: string | null = null, version = '0'): CachedConversation => ({ userId, modelTag, version, recent });
 
 describe('history cache', () => {
   it('answers only the owner, and marks an entry recently used', () => {
@@ -15,14 +15,30 @@ describe('history cache', () => {
     assert.equal(cache.get('c2', 'alice'), undefined);
   });
 
-  it('keeps at most `depth` messages per conversation, newest first, also when a message is pushed', () => {
+  it('keeps at most `depth` messages per conversation, newest first, also when a write is mirrored', () => {
     const cache = new HistoryCache(100_000, 2);
-    cache.set('c', conv('u', [msg('m3'), msg('m2', 'assistant'), msg('m1')]));
+    cache.set('c', conv('u', [msg('m3'), msg('m2', 'assistant'), msg('m1')], null, '41'));
     assert.deepEqual(cache.get('c', 'u')?.recent.map((m) => m.content), ['m3', 'm2']);
-    cache.push('c', msg('m4', 'assistant', 7));
-    assert.deepEqual(cache.get('c', 'u')?.recent, [msg('m4', 'assistant', 7), msg('m3')]);
-    cache.push('absent', msg('x'));
-    assert.equal(cache.size, 1, 'pushing to a conversation not cached caches nothing');
+    cache.advance('c', '41', msg('m4', 'assistant', 7));
+    assert.deepEqual(cache.get('c', 'u'), conv('u', [msg('m4', 'assistant', 7), msg('m3')], null, '42'));
+    // A write history does not show (a failed answer) moves the version only.
+    cache.advance('c', '42');
+    assert.deepEqual(cache.get('c', 'u'), conv('u', [msg('m4', 'assistant', 7), msg('m3')], null, '43'));
+    cache.advance('absent', '0', msg('x'));
+    assert.equal(cache.size, 1, 'mirroring a write to a conversation not cached caches nothing');
+  });
+
+  it('forgets an entry a write did not start from, and never replaces a newer version with an older one', () => {
+    const cache = new HistoryCache(100_000, 10);
+    cache.set('c', conv('u', [msg('a')], null, '5'));
+    cache.advance('c', '4', msg('b'));
+    assert.equal(cache.get('c', 'u'), undefined, 'the write found version 4: the entry (5) is not what the database holds');
+    cache.set('c', conv('u', [msg('new')], null, '9'));
+    cache.set('c', conv('u', [msg('old')], null, '8'));
+    assert.deepEqual(cache.get('c', 'u')?.recent, [msg('new')]);
+    cache.set('c', conv('other', [msg('theirs')], null, '1'));
+    assert.deepEqual(cache.get('c', 'other')?.recent, [msg('theirs')], "another owner's entry replaces it whatever the version");
+    assert.equal(nextVersion('9007199254740993'), '9007199254740994', 'versions are bigints, not doubles');
   });
 
   it('stays within its character budget, evicting the least recently used first', () => {
@@ -44,7 +60,7 @@ describe('history cache', () => {
     assert.equal(cache.get('big', 'u'), undefined);
     assert.ok(cache.get('small', 'u'));
     // Growing past the quarter drops the entry instead of keeping a truncated history.
-    cache.push('small', msg('w'.repeat(800)));
+    cache.advance('small', '0', msg('w'.repeat(800)));
     assert.equal(cache.get('small', 'u'), undefined);
     assert.equal(cache.chars, 0);
   });
@@ -61,15 +77,5 @@ describe('history cache', () => {
     const off = new HistoryCache(0, 10);
     off.set('c', conv('u'));
     assert.equal(off.get('c', 'u'), undefined);
-  });
-
-  it('compares histories by role, text and token count', () => {
-    const a = [msg('q'), msg('a', 'assistant', 3)];
-    assert.equal(sameRecent(a, [msg('q'), msg('a', 'assistant', 3)]), true);
-    assert.equal(sameRecent(a, [msg('q'), msg('a', 'assistant', 4)]), false);
-    assert.equal(sameRecent(a, [msg('q'), msg('a', 'user', 3)]), false);
-    assert.equal(sameRecent(a, [msg('q'), msg('b', 'assistant', 3)]), false);
-    assert.equal(sameRecent(a, [msg('q')]), false);
-    assert.equal(sameRecent([], []), true);
   });
 });

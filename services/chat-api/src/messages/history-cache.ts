@@ -8,7 +8,14 @@ import type { HistoryCandidate } from './history.js';
 export interface CachedConversation {
   userId: string;
   modelTag: string | null;
+  /** conversations.history_version (bigint, in decimal) that `recent` is the history of. */
+  version: string;
   recent: HistoryCandidate[];
+}
+
+/** The version after `version` (every message write adds one). */
+export function nextVersion(version: string): string {
+  return (BigInt(version) + 1n).toString();
 }
 
 interface Entry {
@@ -28,11 +35,12 @@ function sizeOf(value: CachedConversation): number {
 
 /**
  * The recent history of conversations this process sent to or read lately, so a send can
- * start inference without a database round trip first. It is a guess, never the truth: the
- * statement that saves the user message also reads the history the database holds, and the
- * answer is only streamed to the client once the two agree (else inference is started again
- * on the database's history). So a stale entry — another replica wrote to the conversation, a
- * write here was not mirrored — costs a restart, never a wrong answer.
+ * start inference without a database round trip first. It is a guess, never the truth: each
+ * entry carries the conversation's history_version (bumped by the database on every message
+ * write, whoever writes), the statement that saves the user message returns the version it
+ * locked, and the answer is only streamed to the client once the two agree (else inference is
+ * started again on the database's history). So a stale entry — another replica wrote to the
+ * conversation, a write here was not mirrored — costs a restart, never a wrong answer.
  *
  * Bounded by characters (an LRU: Map insertion order): at most `maxChars` of message text
  * plus a fixed overhead per entry and message; `maxChars` 0 turns the cache off.
@@ -68,11 +76,16 @@ export class HistoryCache {
     return entry.value;
   }
 
-  /** Caches what the database just said of a conversation (its newest `depth` messages kept). */
+  /**
+   * Caches what the database just said of a conversation (its newest `depth` messages kept),
+   * unless the entry already holds a newer version of it (answers arrive in any order).
+   */
   set(conversationId: string, value: CachedConversation): void {
+    const current = this.entries.get(conversationId);
+    if (current && current.value.userId === value.userId && BigInt(current.value.version) > BigInt(value.version)) return;
     this.delete(conversationId);
     if (this.maxChars === 0) return;
-    const kept: CachedConversation = { userId: value.userId, modelTag: value.modelTag, recent: value.recent.slice(0, this.depth) };
+    const kept: CachedConversation = { userId: value.userId, modelTag: value.modelTag, version: value.version, recent: value.recent.slice(0, this.depth) };
     const chars = sizeOf(kept);
     // One conversation may not push out everything else: at most a quarter of the budget.
     if (chars > this.maxChars / 4) return;
@@ -81,11 +94,17 @@ export class HistoryCache {
     this.evict();
   }
 
-  /** Mirrors a message just stored at the newest end of a conversation, if it is cached. */
-  push(conversationId: string, message: HistoryCandidate): void {
+  /**
+   * Mirrors one message write that found the conversation at `fromVersion`: the entry moves to
+   * the next version, with `message` at the newest end (none: a write history does not show,
+   * such as a failed answer). An entry at another version no longer matches: it is forgotten.
+   */
+  advance(conversationId: string, fromVersion: string, message?: HistoryCandidate): void {
     const entry = this.entries.get(conversationId);
     if (!entry) return;
-    this.set(conversationId, { ...entry.value, recent: [message, ...entry.value.recent] });
+    if (entry.value.version !== fromVersion) return this.delete(conversationId);
+    const recent = message ? [message, ...entry.value.recent] : entry.value.recent;
+    this.set(conversationId, { ...entry.value, version: nextVersion(fromVersion), recent });
   }
 
   /** Forgets a conversation (changed in a way not mirrored here, or deleted). */
@@ -103,15 +122,4 @@ export class HistoryCache {
       this.totalChars -= entry.chars;
     }
   }
-}
-
-/** Whether two newest-first message lists are the same history (role, text, token count). */
-export function sameRecent(a: readonly HistoryCandidate[], b: readonly HistoryCandidate[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as HistoryCandidate;
-    const y = b[i] as HistoryCandidate;
-    if (x.role !== y.role || x.content !== y.content || x.token_count !== y.token_count) return false;
-  }
-  return true;
 }

@@ -3,7 +3,8 @@ import { COLUMNS, MESSAGE_CONTENT, toConversation, type Conversation, type Conve
 import { isUuid } from '../conversations/cursor.js';
 import { chatError } from '../errors.js';
 import type { MessageStatus } from '../metrics.js';
-import { sameRecent, type HistoryCache } from './history-cache.js';
+import { GroupCommit } from './group-commit.js';
+import { nextVersion, type CachedConversation, type HistoryCache } from './history-cache.js';
 import { selectHistory, type ChatTurn, type HistoryCandidate, type HistoryLimits } from './history.js';
 
 /** Characters of the first user message that become the conversation's title. */
@@ -72,67 +73,147 @@ async function loadHistory(tx: Queryable, conversationId: string, answeringId: s
   return selectHistory(rows, limits);
 }
 
-// One statement, one round trip: lock the conversation (the user's own, else nothing happens),
-// insert the message, title an untitled conversation, bump updated_at — all or nothing — and
-// read the newest `$5` messages history may use from before the insert (every part of a WITH
-// sees the same snapshot, so the new message is not among them), newest first.
-// That snapshot is taken when the statement starts. If another writer held the conversation's
-// lock then, the statement waited for it and locked the row as that writer left it, but `h`
-// still reads the older snapshot and misses what that writer committed. `raced` tells: the row
-// version locked (xmin of the newest version, which FOR UPDATE returns after a wait) differs
-// from the one in the statement's snapshot; the caller then reads the history again.
-const SAVE_USER_MESSAGE_SQL = `WITH conv AS (
-    SELECT id, xmin::text AS version FROM conversations WHERE id = $1 AND user_id = $2 FOR UPDATE
-  ), saved AS (
-    INSERT INTO messages (conversation_id, role, content, status) SELECT id, 'user', $3, 'complete' FROM conv RETURNING id
-  ), touched AS (
-    UPDATE conversations c SET title = COALESCE(c.title, $4), updated_at = now() FROM conv WHERE c.id = conv.id RETURNING c.id, c.model_tag
-  ), h AS (
-    SELECT messages.role, ${MESSAGE_CONTENT} AS content, messages.token_count, messages.seq FROM messages
-     WHERE messages.conversation_id = (SELECT id FROM conv) AND messages.status <> 'error'
-     ORDER BY messages.seq DESC LIMIT $5
-  )
-  SELECT saved.id AS message_id, touched.id, touched.model_tag,
-         conv.version IS DISTINCT FROM (SELECT xmin::text FROM conversations WHERE id = $1) AS raced,
-         h.role AS h_role, h.content AS h_content, h.token_count AS h_token_count
-    FROM saved CROSS JOIN touched CROSS JOIN conv LEFT JOIN h ON true
-   ORDER BY h.seq DESC`;
+/** A user message to save. */
+export interface UserMessageRequest {
+  conversationId: string;
+  userId: string;
+  content: string;
+  /** The title an untitled conversation gets. */
+  title: string | null;
+}
 
-type SavedRow = {
-  message_id: string;
-  id: string;
-  model_tag: string | null;
-  raced: boolean;
-  h_role: HistoryCandidate['role'] | null;
-  h_content: string | null;
-  h_token_count: number | null;
-};
-
-/** A user message just committed, with what the database held before it. */
+/** A user message just committed. */
 export interface SavedUserMessage {
   messageId: string;
   conversation: AnswerConversation;
-  /** The newest messages before it that history may use, newest first. */
-  earlier: HistoryCandidate[];
+  /** The history_version the save found (locked): the history before the message is that version's. */
+  version: string;
+}
+
+// One statement for a batch of sends (group commit), one per conversation: lock each
+// conversation that is the sender's (in id order, so two batches never deadlock), insert the
+// messages, title untitled conversations. The database's trigger then bumps each
+// conversation's history_version and updated_at. The version returned is the locked row's:
+// after a wait for another writer's lock, the row as that writer left it.
+const SAVE_USER_MESSAGES_SQL = `WITH input AS (
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS i(conversation_id, user_id, content, title)
+  ), conv AS (
+    SELECT c.id, c.model_tag, c.history_version FROM conversations c JOIN input ON c.id = input.conversation_id AND c.user_id = input.user_id
+     ORDER BY c.id FOR UPDATE OF c
+  ), saved AS (
+    INSERT INTO messages (conversation_id, role, content, status)
+    SELECT conv.id, 'user', input.content, 'complete' FROM conv JOIN input ON input.conversation_id = conv.id RETURNING id, conversation_id
+  ), titled AS (
+    UPDATE conversations c SET title = input.title FROM conv JOIN input ON input.conversation_id = conv.id
+     WHERE c.id = conv.id AND c.title IS NULL AND input.title IS NOT NULL RETURNING c.id
+  )
+  SELECT saved.conversation_id::text AS conversation_id, saved.id AS message_id, conv.model_tag, conv.history_version::text AS version
+    FROM saved JOIN conv ON conv.id = saved.conversation_id`;
+
+/**
+ * Saves user messages, one per conversation, in one statement; per request the saved message,
+ * or undefined when the conversation is not that user's (or is gone).
+ */
+export async function saveUserMessages(db: Queryable, requests: readonly UserMessageRequest[]): Promise<(SavedUserMessage | undefined)[]> {
+  const { rows } = await db.query<{ conversation_id: string; message_id: string; model_tag: string | null; version: string }>(
+    SAVE_USER_MESSAGES_SQL,
+    [requests.map((r) => r.conversationId), requests.map((r) => r.userId), requests.map((r) => r.content), requests.map((r) => r.title)],
+    { operation: 'messages.save_user' },
+  );
+  const byConversation = new Map(rows.map((r) => [r.conversation_id, r]));
+  return requests.map((r) => {
+    const row = byConversation.get(r.conversationId.toLowerCase());
+    return row && { messageId: row.message_id, conversation: { id: row.conversation_id, model_tag: row.model_tag }, version: row.version };
+  });
+}
+
+/** An answer to insert (the common case: not flushed in parts, replacing nothing). */
+export interface AnswerInsert {
+  conversationId: string;
+  content: string;
+  tokenCount: number | null;
+  modelTag: string | null;
+  inferenceTimeMs: number;
+  status: MessageStatus;
+}
+
+/** An answer just inserted. */
+export interface InsertedAnswer {
+  id: string;
+  /** The history_version the insert found (locked). */
+  version: string;
+}
+
+const SAVE_ANSWERS_SQL = `WITH input AS (
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::integer[], $4::text[], $5::integer[], $6::text[])
+      AS i(conversation_id, content, token_count, model_tag, inference_time_ms, status)
+  ), conv AS (
+    SELECT c.id, c.history_version FROM conversations c JOIN input ON c.id = input.conversation_id ORDER BY c.id FOR UPDATE OF c
+  ), saved AS (
+    INSERT INTO messages (conversation_id, role, content, token_count, model_tag, inference_time_ms, status)
+    SELECT conv.id, 'assistant', input.content, input.token_count, input.model_tag, input.inference_time_ms, input.status
+      FROM conv JOIN input ON input.conversation_id = conv.id RETURNING id, conversation_id
+  )
+  SELECT saved.conversation_id::text AS conversation_id, saved.id, conv.history_version::text AS version
+    FROM saved JOIN conv ON conv.id = saved.conversation_id`;
+
+/** Inserts answers, one per conversation, in one statement; undefined for a conversation deleted meanwhile. */
+export async function saveAnswers(db: Queryable, answers: readonly AnswerInsert[]): Promise<(InsertedAnswer | undefined)[]> {
+  const { rows } = await db.query<{ conversation_id: string; id: string; version: string }>(
+    SAVE_ANSWERS_SQL,
+    [
+      answers.map((a) => a.conversationId),
+      answers.map((a) => a.content),
+      answers.map((a) => a.tokenCount),
+      answers.map((a) => a.modelTag),
+      answers.map((a) => a.inferenceTimeMs),
+      answers.map((a) => a.status),
+    ],
+    { operation: 'messages.save_answer' },
+  );
+  const byConversation = new Map(rows.map((r) => [r.conversation_id, r]));
+  return answers.map((a) => {
+    const row = byConversation.get(a.conversationId.toLowerCase());
+    return row && { id: row.id, version: row.version };
+  });
+}
+
+/** How {@link MessageWriter} groups writes. */
+export interface MessageWriterOptions {
+  /** Writes per statement at most. Default 100. */
+  maxBatch?: number;
+  /** Statements in flight per kind of write at most. Default 4 (two kinds: 8, below the pool's 10). */
+  maxInFlight?: number;
+  /** Told the size of every batch sent. */
+  onBatch?(operation: 'save_user' | 'save_answer', size: number): void;
 }
 
 /**
- * Saves the user's message (and titles an untitled conversation), committed in one statement
- * with the conversation row locked, so two saves to one conversation queue up; the same
- * statement reads the `depth` newest messages before it (read again if it had to wait for
- * another writer). 404 if the conversation is not the user's.
+ * The writes every send makes — its user message, then its answer — grouped into one statement
+ * per batch ({@link GroupCommit}): alone when the database is idle, together under load.
  */
-export async function saveUserMessage(db: Database, userId: string, conversationId: string, content: string, depth: number): Promise<SavedUserMessage> {
-  const { rows } = await db.query<SavedRow>(SAVE_USER_MESSAGE_SQL, [conversationId, userId, content, titleFromMessage(content), depth], { operation: 'messages.save_user' });
-  const first = rows[0];
-  if (!first) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
-  let earlier: HistoryCandidate[] = rows.flatMap((r) => (r.h_role === null ? [] : [{ role: r.h_role, content: r.h_content ?? '', token_count: r.h_token_count }]));
-  if (first.raced) {
-    // Read afresh: the history up to the new message (its first row), then the rest.
-    const { rows: fresh } = await db.query<HistoryCandidate>(HISTORY_SQL, [first.id, first.message_id, depth + 1], { operation: 'messages.history' });
-    earlier = fresh.slice(1);
+export class MessageWriter {
+  private readonly users: GroupCommit<UserMessageRequest, SavedUserMessage | undefined>;
+  private readonly answers: GroupCommit<AnswerInsert, InsertedAnswer | undefined>;
+
+  constructor(
+    readonly db: Database,
+    options: MessageWriterOptions = {},
+  ) {
+    const maxBatch = options.maxBatch ?? 100;
+    const maxInFlight = options.maxInFlight ?? 4;
+    const key = (w: { conversationId: string }) => w.conversationId.toLowerCase();
+    this.users = new GroupCommit<UserMessageRequest, SavedUserMessage | undefined>({ run: (items) => saveUserMessages(db, items), key, maxBatch, maxInFlight, onBatch: (n) => options.onBatch?.('save_user', n) });
+    this.answers = new GroupCommit<AnswerInsert, InsertedAnswer | undefined>({ run: (items) => saveAnswers(db, items), key, maxBatch, maxInFlight, onBatch: (n) => options.onBatch?.('save_answer', n) });
   }
-  return { messageId: first.message_id, conversation: { id: first.id, model_tag: first.model_tag }, earlier };
+
+  saveUserMessage(request: UserMessageRequest): Promise<SavedUserMessage | undefined> {
+    return this.users.submit(request);
+  }
+
+  saveAnswer(answer: AnswerInsert): Promise<InsertedAnswer | undefined> {
+    return this.answers.submit(answer);
+  }
 }
 
 function promptFor(conversation: AnswerConversation, newestFirst: HistoryCandidate[], limits: HistoryLimits): AnswerPrompt {
@@ -140,58 +221,100 @@ function promptFor(conversation: AnswerConversation, newestFirst: HistoryCandida
   return { conversation, history: turns, estimatedTokens };
 }
 
+// A conversation that is the user's, its history_version and its newest `$3` messages history
+// may use, newest first — one snapshot, so the version is that history's.
+const CONVERSATION_HISTORY_SQL = `SELECT c.model_tag, c.history_version::text AS version,
+         h.id AS h_id, h.role AS h_role, h.content AS h_content, h.token_count AS h_token_count
+    FROM conversations c LEFT JOIN LATERAL (
+      SELECT messages.id, messages.role, ${MESSAGE_CONTENT} AS content, messages.token_count, messages.seq FROM messages
+       WHERE messages.conversation_id = c.id AND messages.status <> 'error'
+       ORDER BY messages.seq DESC LIMIT $3) h ON true
+   WHERE c.id = $1 AND c.user_id = $2
+   ORDER BY h.seq DESC`;
+
+type ConversationHistoryRow = {
+  model_tag: string | null;
+  version: string;
+  h_id: string | null;
+  h_role: HistoryCandidate['role'] | null;
+  h_content: string | null;
+  h_token_count: number | null;
+};
+
+/** What the database holds of a conversation for a send; undefined when it is not the user's. */
+async function readConversation(db: Queryable, userId: string, conversationId: string, depth: number) {
+  const { rows } = await db.query<ConversationHistoryRow>(CONVERSATION_HISTORY_SQL, [conversationId, userId, depth], { operation: 'messages.history' });
+  const first = rows[0];
+  if (!first) return undefined;
+  const messages = rows.flatMap((r) => (r.h_id === null ? [] : [{ id: r.h_id, candidate: { role: r.h_role, content: r.h_content ?? '', token_count: r.h_token_count } as HistoryCandidate }]));
+  const cached: CachedConversation = { userId, modelTag: first.model_tag, version: first.version, recent: messages.map((m) => m.candidate) };
+  return { cached, ids: messages.map((m) => m.id) };
+}
+
 /**
- * A send, before its answer. When the conversation's recent history is cached, inference can
- * start at once on it while one statement saves the message and reads what the database
- * holds; `commit()` then says whether the two agreed (`restartWith` when not). Otherwise the
- * statement is awaited first (one round trip before inference). Either way the cache ends up
- * holding what the database said, the new message included. 404 when the conversation is not
- * the user's (or was deleted before the save).
+ * A send, before its answer. Inference starts on the conversation's cached history (read first
+ * when it is not cached: one round trip) while the user message is saved; `commit()` then says
+ * whether the history_version the save locked is the one that history was of (`restartWith`
+ * the database's history when not). Either way the cache ends up holding what the database
+ * said, the new message included. 404 when the conversation is not the user's (or was deleted
+ * before the save).
  */
-export async function prepareSend(db: Database, userId: string, conversationId: string, content: string, options: SendOptions): Promise<AnswerContext> {
+export async function prepareSend(db: Database, writer: MessageWriter, userId: string, conversationId: string, content: string, options: SendOptions): Promise<AnswerContext> {
   if (!isUuid(conversationId)) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
   // The database's spelling (lower case): the cache's key, whatever case the URL used.
   conversationId = conversationId.toLowerCase();
   const { cache, limits } = options;
   const message: HistoryCandidate = { role: 'user', content, token_count: null };
-  const cached = cache.get(conversationId, userId);
-  const save = () =>
-    saveUserMessage(db, userId, conversationId, content, cache.depth).then(
-      (saved) => {
-        cache.set(conversationId, { userId, modelTag: saved.conversation.model_tag, recent: [message, ...saved.earlier] });
-        return saved;
-      },
-      (err: unknown) => {
-        // This user's entry was wrong (the conversation is gone) or cannot be confirmed. An
-        // entry of someone else's is left alone: a stranger's 404 must not evict it.
-        if (cached) cache.delete(conversationId);
-        throw err;
-      },
-    );
+  let found: HistoryCacheResult = 'hit';
+  let cached = cache.get(conversationId, userId);
   if (!cached) {
-    options.onCacheResult?.('miss');
-    const saved = await save();
-    const prompt = promptFor(saved.conversation, [message, ...saved.earlier], limits);
-    options.onCommitted?.(saved.messageId, prompt.history.length);
-    const committed = Promise.resolve({ userMessageId: saved.messageId });
-    return { ...prompt, commit: () => committed };
+    found = 'miss';
+    const read = await readConversation(db, userId, conversationId, cache.depth);
+    if (!read) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+    cached = read.cached;
+    cache.set(conversationId, cached);
   }
-  const guessed = promptFor({ id: conversationId, model_tag: cached.modelTag }, [message, ...cached.recent], limits);
-  const cachedRecent = cached.recent;
+  const guess = cached;
+  const guessed = promptFor({ id: conversationId, model_tag: guess.modelTag }, [message, ...guess.recent], limits);
   let committed: Promise<CommittedMessage> | undefined;
   const commit = () =>
-    (committed ??= save().then((saved): CommittedMessage => {
-      if (saved.conversation.model_tag === guessed.conversation.model_tag && sameRecent(saved.earlier, cachedRecent)) {
-        options.onCacheResult?.('hit');
+    (committed ??= (async (): Promise<CommittedMessage> => {
+      const saved = await writer.saveUserMessage({ conversationId, userId, content, title: titleFromMessage(content) });
+      if (!saved) {
+        // This user's entry was wrong (the conversation is gone). An entry of someone else's
+        // is never served here, so a stranger's 404 cannot evict it.
+        cache.delete(conversationId);
+        throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+      }
+      if (saved.version === guess.version && saved.conversation.model_tag === guess.modelTag) {
+        cache.set(conversationId, { ...guess, version: nextVersion(saved.version), recent: [message, ...guess.recent] });
+        options.onCacheResult?.(found);
         options.onCommitted?.(saved.messageId, guessed.history.length);
         return { userMessageId: saved.messageId };
       }
+      // Another writer changed the conversation since the guess: start over on what the
+      // database holds up to the new message.
       options.onCacheResult?.('stale');
-      const restartWith = promptFor(saved.conversation, [message, ...saved.earlier], limits);
+      const restartWith = promptFor(saved.conversation, [message, ...(await historyBefore(db, cache, userId, saved))], limits);
       options.onCommitted?.(saved.messageId, restartWith.history.length);
       return { userMessageId: saved.messageId, restartWith };
-    }));
+    })());
   return { ...guessed, commit };
+}
+
+/** The history before a just-saved message, as the database holds it now; the cache follows it. */
+async function historyBefore(db: Database, cache: HistoryCache, userId: string, saved: SavedUserMessage): Promise<HistoryCandidate[]> {
+  const id = saved.conversation.id;
+  const read = await readConversation(db, userId, id, cache.depth + 1);
+  if (read && read.ids[0] === saved.messageId) {
+    // Still the newest message: that read is its history and the cache's new entry.
+    cache.set(id, read.cached);
+    return read.cached.recent.slice(1);
+  }
+  // Later messages (or none: deleted meanwhile) — read up to the message itself.
+  cache.delete(id);
+  const { rows } = await db.query<HistoryCandidate>(HISTORY_SQL, [id, saved.messageId, cache.depth + 1], { operation: 'messages.history' });
+  return rows.slice(1);
 }
 
 /**
@@ -270,25 +393,19 @@ export async function flushAnswerPart(db: Database, conversationId: string, flus
 }
 
 /**
- * Stores an assistant answer and bumps the conversation's updated_at, in one transaction
- * (completing the row of a flushed answer, or inserting a new one). Returns the message id, or
- * undefined when the conversation was deleted meanwhile.
+ * Stores an assistant answer (completing the row of a flushed answer, or inserting a new one;
+ * the database's trigger bumps the conversation's history_version and updated_at). Returns the
+ * message id — with the history_version the insert found, for the common case of a new answer
+ * replacing nothing — or undefined when the conversation was deleted meanwhile.
  */
-export async function persistAssistantMessage(db: Database, answer: AnswerRecord): Promise<{ id: string; replaced: number } | undefined> {
+export async function persistAssistantMessage(writer: MessageWriter, answer: AnswerRecord): Promise<{ id: string; replaced: number; version?: string } | undefined> {
   if (!answer.replacePrevious && answer.flushed === undefined) {
-    // The common case in one statement (one round trip): lock, insert, bump updated_at.
-    const { rows } = await db.query<{ id: string }>(
-      `WITH conv AS (SELECT id FROM conversations WHERE id = $1 FOR UPDATE),
-            saved AS (
-              INSERT INTO messages (conversation_id, role, content, token_count, model_tag, inference_time_ms, status)
-              SELECT id, 'assistant', $2, $3, $4, $5, $6 FROM conv RETURNING id),
-            touched AS (UPDATE conversations c SET updated_at = now() FROM conv WHERE c.id = conv.id RETURNING c.id)
-       SELECT saved.id FROM saved, touched`,
-      [answer.conversationId, answer.content, answer.tokenCount, answer.modelTag, answer.inferenceTimeMs, answer.status],
-      { operation: 'messages.save_answer' },
-    );
-    return rows[0] ? { id: rows[0].id, replaced: 0 } : undefined;
+    // The common case: one statement, shared with the other answers ending now.
+    const { conversationId, content, tokenCount, modelTag, inferenceTimeMs, status } = answer;
+    const saved = await writer.saveAnswer({ conversationId, content, tokenCount, modelTag, inferenceTimeMs, status });
+    return saved && { id: saved.id, replaced: 0, version: saved.version };
   }
+  const db = writer.db;
   return db.transaction(async (tx) => {
     const { rows: found } = await tx.query('SELECT id FROM conversations WHERE id = $1 FOR UPDATE', [answer.conversationId], { operation: 'conversations.lock' });
     if (found.length === 0) return undefined;
@@ -332,7 +449,6 @@ export async function persistAssistantMessage(db: Database, answer: AnswerRecord
       );
       id = (rows[0] as { id: string }).id;
     }
-    await tx.query('UPDATE conversations SET updated_at = now() WHERE id = $1', [answer.conversationId], { operation: 'conversations.touch' });
     return { id, replaced };
   });
 }

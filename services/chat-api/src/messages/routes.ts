@@ -61,7 +61,7 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
       try {
         await deps.track(
           (async () => {
-            const context = await prepareSend(deps.db, user.id, request.params.id, request.body.content, {
+            const context = await prepareSend(deps.db, deps.answer.writer, user.id, request.params.id, request.body.content, {
               limits: deps.history,
               cache: deps.answer.historyCache,
               onCacheResult: (result) => deps.metrics.historyCache.inc({ result }),

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { GroupCommit } from './group-commit.js';
+
+interface Write {
+  key: string;
+  value: number;
+}
+
+/** A GroupCommit whose statements are held until the test releases them. */
+function harness(maxBatch = 100, maxInFlight = 1) {
+  const statements: { items: Write[]; release(fail?: Error): void }[] = [];
+  const sizes: number[] = [];
+  const commit = new GroupCommit<Write, number>({
+    run: (items) =>
+      new Promise<number[]>((resolve, reject) => {
+        statements.push({ items, release: (fail) => (fail ? reject(fail) : resolve(items.map((i) => i.value * 10))) });
+      }),
+    key: (w) => w.key,
+    maxBatch,
+    maxInFlight,
+    onBatch: (n) => sizes.push(n),
+  });
+  return { commit, statements, sizes };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('group commit', () => {
+  it('sends a write alone and at once when nothing is in flight', async () => {
+    const { commit, statements } = harness();
+    const done = commit.submit({ key: 'a', value: 1 });
+    await tick();
+    assert.deepEqual(statements.map((s) => s.items), [[{ key: 'a', value: 1 }]]);
+    statements[0]?.release();
+    assert.equal(await done, 10);
+  });
+
+  it('groups the writes that arrive while a statement is in flight into the next one, each getting its own result', async () => {
+    const { commit, statements, sizes } = harness();
+    const first = commit.submit({ key: 'a', value: 1 });
+    await tick();
+    const later = [2, 3, 4].map((value) => commit.submit({ key: `k${value}`, value }));
+    await tick();
+    assert.equal(statements.length, 1, 'one statement in flight at most');
+    assert.equal(commit.waiting, 3);
+    statements[0]?.release();
+    await first;
+    await tick();
+    assert.deepEqual(statements[1]?.items.map((i) => i.value), [2, 3, 4]);
+    statements[1]?.release();
+    assert.deepEqual(await Promise.all(later), [20, 30, 40]);
+    assert.deepEqual(sizes, [1, 3]);
+  });
+
+  it('never puts two writes of one key in a statement, and keeps their order', async () => {
+    const { commit, statements } = harness(100, 2);
+    const results = [commit.submit({ key: 'a', value: 1 }), commit.submit({ key: 'a', value: 2 }), commit.submit({ key: 'b', value: 3 })];
+    await tick();
+    assert.deepEqual(statements.map((s) => s.items.map((i) => i.value)), [[1, 3], [2]]);
+    for (const s of statements) s.release();
+    assert.deepEqual(await Promise.all(results), [10, 20, 30]);
+  });
+
+  it('caps the writes per statement and the statements in flight', async () => {
+    const { commit, statements } = harness(2, 2);
+    const results = [1, 2, 3, 4, 5, 6, 7].map((value) => commit.submit({ key: `k${value}`, value }));
+    await tick();
+    assert.deepEqual(statements.map((s) => s.items.map((i) => i.value)), [[1, 2], [3, 4]]);
+    statements[0]?.release();
+    await tick();
+    assert.deepEqual(statements.map((s) => s.items.map((i) => i.value)), [[1, 2], [3, 4], [5, 6]]);
+    statements[1]?.release();
+    statements[2]?.release();
+    await tick();
+    statements[3]?.release();
+    assert.deepEqual(await Promise.all(results), [10, 20, 30, 40, 50, 60, 70]);
+  });
+
+  it('fails every write of a failed statement with its error, and goes on with the next ones', async () => {
+    const { commit, statements } = harness();
+    const first = commit.submit({ key: 'a', value: 1 });
+    await tick();
+    const batch = [commit.submit({ key: 'b', value: 2 }), commit.submit({ key: 'c', value: 3 })];
+    statements[0]?.release();
+    await first;
+    await tick();
+    const boom = new Error('connection lost');
+    statements[1]?.release(boom);
+    for (const r of batch) await assert.rejects(r, boom);
+    const after = commit.submit({ key: 'b', value: 4 });
+    await tick();
+    statements[2]?.release();
+    assert.equal(await after, 40);
+  });
+
+  it('fails the writes of a statement that answers the wrong number of results, or throws before it starts', async () => {
+    const wrong = new GroupCommit<Write, number>({ run: async () => [1], key: (w) => w.key, maxBatch: 10, maxInFlight: 1 });
+    const a = wrong.submit({ key: 'a', value: 1 });
+    const b = wrong.submit({ key: 'b', value: 2 });
+    await assert.rejects(a, /the batch of 2 answered 1 results/);
+    await assert.rejects(b, /the batch of 2 answered 1 results/);
+    const throwing = new GroupCommit<Write, number>({
+      run: () => {
+        throw new Error('bad input');
+      },
+      key: (w) => w.key,
+      maxBatch: 10,
+      maxInFlight: 1,
+    });
+    await assert.rejects(throwing.submit({ key: 'a', value: 1 }), /bad input/);
+    assert.throws(() => new GroupCommit<Write, number>({ run: async () => [], key: (w) => w.key, maxBatch: 0, maxInFlight: 1 }), RangeError);
+  });
+});
