@@ -138,9 +138,9 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.equal(alone[0]?.content.length, 16_000);
     });
 
-    it('rejects empty, missing and over-long content with 400, before saving anything', async () => {
+    it('rejects empty, missing, over-long and NUL-holding content with 400, before saving anything', async () => {
       const id = await newConversation();
-      for (const body of [{ content: '' }, {}, { content: 'x'.repeat(16_001) }, { content: 'ok', temperature: 7 }, { content: 'ok', max_tokens: 0 }]) {
+      for (const body of [{ content: '' }, {}, { content: 'x'.repeat(16_001) }, { content: 'a\u0000b' }, { content: 'ok', temperature: 7 }, { content: 'ok', max_tokens: 0 }]) {
         const res = await h.call('POST', `/api/conversations/${id}/messages`, { body });
         assert.equal(res.status, 400, JSON.stringify(body).slice(0, 40));
         assert.equal(res.json.error.code, 'VALIDATION_FAILED');

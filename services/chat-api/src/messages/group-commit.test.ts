@@ -77,29 +77,44 @@ describe('group commit', () => {
     assert.deepEqual(await Promise.all(results), [10, 20, 30, 40, 50, 60, 70]);
   });
 
-  it('fails every write of a failed statement with its error, and goes on with the next ones', async () => {
-    const { commit, statements } = harness();
+  it('writes a failed statement\'s writes again one at a time: only the write the database refuses fails', async () => {
+    const { commit, statements, sizes } = harness();
     const first = commit.submit({ key: 'a', value: 1 });
     await tick();
-    const batch = [commit.submit({ key: 'b', value: 2 }), commit.submit({ key: 'c', value: 3 })];
+    const batch = [commit.submit({ key: 'b', value: 2 }), commit.submit({ key: 'c', value: 3 }), commit.submit({ key: 'd', value: 4 })];
+    const settled = Promise.allSettled(batch);
     statements[0]?.release();
     await first;
     await tick();
-    const boom = new Error('connection lost');
-    statements[1]?.release(boom);
-    for (const r of batch) await assert.rejects(r, boom);
-    const after = commit.submit({ key: 'b', value: 4 });
+    assert.deepEqual(statements[1]?.items.map((i) => i.value), [2, 3, 4]);
+    statements[1]?.release(new Error('invalid byte sequence for encoding "UTF8": 0x00'));
+    // Then alone, in order: b succeeds, c is refused again, d succeeds.
+    for (const [n, fail] of [[2, undefined], [3, new Error('refused alone')], [4, undefined]] as const) {
+      await tick();
+      assert.deepEqual(statements.at(-1)?.items.map((i) => i.value), [n]);
+      statements.at(-1)?.release(fail);
+    }
+    const [b, c, d] = await settled;
+    assert.deepEqual(b, { status: 'fulfilled', value: 20 });
+    assert.match(String((c as PromiseRejectedResult).reason), /refused alone/);
+    assert.deepEqual(d, { status: 'fulfilled', value: 40 });
+    assert.deepEqual(sizes, [1, 3], 'the retries are not batches');
+    // A statement of one that fails fails its write at once, and the next writes go on.
+    const alone = commit.submit({ key: 'e', value: 5 });
+    alone.catch(() => undefined);
     await tick();
-    statements[2]?.release();
-    assert.equal(await after, 40);
+    statements.at(-1)?.release(new Error('connection lost'));
+    await assert.rejects(alone, /connection lost/);
+    const after = commit.submit({ key: 'b', value: 6 });
+    await tick();
+    statements.at(-1)?.release();
+    assert.equal(await after, 60);
   });
 
   it('fails the writes of a statement that answers the wrong number of results, or throws before it starts', async () => {
-    const wrong = new GroupCommit<Write, number>({ run: async () => [1], key: (w) => w.key, maxBatch: 10, maxInFlight: 1 });
-    const a = wrong.submit({ key: 'a', value: 1 });
-    const b = wrong.submit({ key: 'b', value: 2 });
-    await assert.rejects(a, /the batch of 2 answered 1 results/);
-    await assert.rejects(b, /the batch of 2 answered 1 results/);
+    const wrong = new GroupCommit<Write, number>({ run: async () => [1, 2, 3], key: (w) => w.key, maxBatch: 10, maxInFlight: 1 });
+    const both = Promise.allSettled([wrong.submit({ key: 'a', value: 1 }), wrong.submit({ key: 'b', value: 2 })]);
+    for (const r of await both) assert.match(String((r as PromiseRejectedResult).reason), /the batch of 2 answered 3 results/);
     const throwing = new GroupCommit<Write, number>({
       run: () => {
         throw new Error('bad input');

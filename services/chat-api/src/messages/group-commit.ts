@@ -8,8 +8,9 @@
  */
 export interface GroupCommitOptions<I, O> {
   /**
-   * Writes `items` in one statement; resolves with one result per item, in order. A rejection
-   * fails every item of the batch (the statement is all or nothing).
+   * Writes `items` in one statement; resolves with one result per item, in order. The statement
+   * is all or nothing: when it fails, each item is written again alone, so only the items that
+   * fail alone fail.
    */
   run(items: I[]): Promise<O[]>;
   /** Items with one key never share a batch (each batch locks a row of that key once). */
@@ -86,19 +87,39 @@ export class GroupCommit<I, O> {
     } catch (err) {
       run = Promise.reject(err);
     }
-    run.then(
-      (results) => {
-        if (results.length !== batch.length) {
-          const err = new Error(`GroupCommit: the batch of ${batch.length} answered ${results.length} results`);
-          for (const p of batch) p.reject(err);
-        } else batch.forEach((p, i) => p.resolve(results[i] as O));
-      },
-      (err: unknown) => {
+    run
+      .then(
+        (results) => {
+          if (results.length !== batch.length) throw new Error(`GroupCommit: the batch of ${batch.length} answered ${results.length} results`);
+          batch.forEach((p, i) => p.resolve(results[i] as O));
+        },
+        // One bad write (a value the database refuses) must not fail the others it shared a
+        // statement with: a failed batch is written again one write at a time, in order, so
+        // each write gets its own result or its own error.
+        async (err: unknown) => {
+          if (batch.length === 1) throw err;
+          for (const p of batch) {
+            try {
+              const [result] = await this.runOne(p.item);
+              p.resolve(result as O);
+            } catch (one) {
+              p.reject(one);
+            }
+          }
+        },
+      )
+      .catch((err: unknown) => {
         for (const p of batch) p.reject(err);
-      },
-    ).finally(() => {
-      this.inFlight--;
-      this.pump();
-    });
+      })
+      .finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+  }
+
+  private async runOne(item: I): Promise<O[]> {
+    const results = await this.options.run([item]);
+    if (results.length !== 1) throw new Error(`GroupCommit: the batch of 1 answered ${results.length} results`);
+    return results;
   }
 }

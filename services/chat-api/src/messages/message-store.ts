@@ -115,6 +115,7 @@ const SAVE_USER_MESSAGES_SQL = `WITH input AS (
  * or undefined when the conversation is not that user's (or is gone).
  */
 export async function saveUserMessages(db: Queryable, requests: readonly UserMessageRequest[]): Promise<(SavedUserMessage | undefined)[]> {
+  assertOnePerConversation(requests);
   const { rows } = await db.query<{ conversation_id: string; message_id: string; model_tag: string | null; version: string }>(
     SAVE_USER_MESSAGES_SQL,
     [requests.map((r) => r.conversationId), requests.map((r) => r.userId), requests.map((r) => r.content), requests.map((r) => r.title)],
@@ -125,6 +126,11 @@ export async function saveUserMessages(db: Queryable, requests: readonly UserMes
     const row = byConversation.get(r.conversationId.toLowerCase());
     return row && { messageId: row.message_id, conversation: { id: row.conversation_id, model_tag: row.model_tag }, version: row.version };
   });
+}
+
+/** A batch statement joins its input to conversations by id: one write per conversation. */
+function assertOnePerConversation(writes: readonly { conversationId: string }[]): void {
+  if (new Set(writes.map((w) => w.conversationId.toLowerCase())).size !== writes.length) throw new Error('one write per conversation in a batch');
 }
 
 /** An answer to insert (the common case: not flushed in parts, replacing nothing). */
@@ -159,6 +165,7 @@ const SAVE_ANSWERS_SQL = `WITH input AS (
 
 /** Inserts answers, one per conversation, in one statement; undefined for a conversation deleted meanwhile. */
 export async function saveAnswers(db: Queryable, answers: readonly AnswerInsert[]): Promise<(InsertedAnswer | undefined)[]> {
+  assertOnePerConversation(answers);
   const { rows } = await db.query<{ conversation_id: string; id: string; version: string }>(
     SAVE_ANSWERS_SQL,
     [

@@ -51,7 +51,8 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
         body: {
           type: 'object',
           required: ['content'],
-          properties: { content: { type: 'string', minLength: 1, maxLength: deps.maxMessageChars }, ...generationProperties },
+          // PostgreSQL text cannot hold NUL: refused here with a 400, not by the database.
+          properties: { content: { type: 'string', minLength: 1, maxLength: deps.maxMessageChars, pattern: '^[^\\u0000]*$' }, ...generationProperties },
         },
       },
     },
