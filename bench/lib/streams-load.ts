@@ -39,6 +39,11 @@ export interface LatencyCommand extends Target, Session {
   path: StreamPath;
   concurrency: number;
   rampMs: number;
+  /**
+   * Unmeasured time between the ramp and the window: every stream runs but none is sampled,
+   * so the window sees the steady state, not the connections the ramp had to open.
+   */
+  settleMs?: number;
   windowMs: number;
   maxTokens: number;
 }
@@ -211,7 +216,7 @@ async function latency(c: LatencyCommand): Promise<LatencyResult> {
   let failures = 0;
   let firstFailure: string | undefined;
   const t0 = performance.now();
-  const windowStart = t0 + c.rampMs;
+  const windowStart = t0 + c.rampMs + (c.settleMs ?? 0);
   const windowEnd = windowStart + c.windowMs;
   const fail = (why: string): void => {
     failures++;

@@ -268,7 +268,8 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
             break;
           }
         }
-        if (forward.length > 0) await client.write(forward.length === 1 ? (forward[0] as Buffer) : Buffer.concat(forward));
+        const draining = forward.length > 0 ? client.write(forward.length === 1 ? (forward[0] as Buffer) : Buffer.concat(forward)) : undefined;
+        if (draining) await draining;
         if (acc.done) break;
         if (acc.pendingChars >= deps.answerFlushChars) await flushPart();
       }

@@ -64,11 +64,16 @@ export class SseClient {
   }
 
   /** Writes `bytes`; resolves once the socket can take more (or the client is gone). */
-  async write(bytes: Buffer | string): Promise<void> {
-    if (this.gone) return;
+  /**
+   * Writes to the client. Undefined when the bytes were taken at once (the common case: no
+   * promise made per event); else a promise that settles once the client has drained them, or
+   * once it was cut off for reading nothing for the stall timeout.
+   */
+  write(bytes: Buffer | string): Promise<void> | undefined {
+    if (this.gone) return undefined;
     const res = this.reply.raw;
-    if (res.write(bytes)) return;
-    await new Promise<void>((resolve) => {
+    if (res.write(bytes)) return undefined;
+    return new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         // A reader that never reads: cut it off; 'close' then marks the client gone.
         res.destroy();
@@ -84,7 +89,6 @@ export class SseClient {
     });
   }
 
-  /** Stops watching the client: the request is answered some other way (an error reply). */
   abandon(): void {
     this.ended = true;
   }
