@@ -20,7 +20,8 @@ import { fileURLToPath } from 'node:url';
 import { busyProcesses, table } from './lib/report.js';
 import { startServer, type RunningServer } from './lib/spawn.js';
 import type { HoldCommand, HoldResult, LatencyCommand, LatencyResult, Session, SetupCommand, StreamPath, Target } from './lib/streams-load.js';
-import { gauge, sampleRssKb, startLoadChild, startStreamsPlatform, waitIdle, type LoadChild, type StreamsPlatform } from './lib/streams-procs.js';
+import { collectGarbage, gauge, sampleRssKb, type LiveMemory, startLoadChild, startStreamsPlatform, waitIdle, type LoadChild, type StreamsPlatform } from './lib/streams-procs.js';
+import { freePort } from '../test/support/platform.js';
 import { renderStreamsSection, spliceSection, streamVerdictRows, VERDICT_HEADERS, type LevelPlan, type MemoryFigures, type StreamsReport } from './lib/streams-report.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -158,27 +159,47 @@ async function latencyStep(): Promise<LatencyResult[]> {
   );
 }
 
+/** Platform environment for a memory step: chat-api's inspector port, for {@link collectGarbage}. */
+async function inspectable(env: Record<string, string>): Promise<{ env: Record<string, string>; port: number }> {
+  const port = await freePort();
+  // Every service gets the option; only a SIGUSR1 opens an inspector, and only chat-api gets one.
+  return { env: { ...env, NODE_OPTIONS: `--inspect-port=127.0.0.1:${port}` }, port };
+}
+
 async function memoryStep(
   p: StreamsPlatform,
   load: LoadChild,
   session: Session,
   hold: Omit<HoldCommand, keyof Target | keyof Session | 'path'>,
   settleMs: number,
+  inspectPort: number,
 ): Promise<Omit<MemoryFigures, 'count'>> {
   const pid = p.pids['chat-api'] as number;
+  const collect = async (): Promise<LiveMemory | undefined> => {
+    const live = await collectGarbage(pid, inspectPort).catch((err: unknown) => {
+      log(`⚠ could not force a garbage collection in chat-api: ${(err as Error).message}`);
+      return undefined;
+    });
+    if (!live) log('⚠ chat-api memory read without a forced garbage collection');
+    return live;
+  };
+  const liveBefore = await collect();
   const beforeKb = await sampleRssKb(pid);
   const open = await load.call<HoldResult>('hold:open', { ...target(p), ...session, path: 'chat', ...hold } satisfies HoldCommand, hold.rampMs + 120_000);
   await sleep(settleMs);
+  const liveWith = await collect();
   const withKb = await sampleRssKb(pid);
   const activeStreams = await gauge(p.urls.chat, 'chat_active_streams');
   const bufferedBytes = await gauge(p.urls.chat, 'chat_stream_buffered_bytes');
   await load.call<number>('hold:release', {}, 30_000);
-  return { open, beforeKb, withKb, activeStreams, bufferedBytes };
+  const live = (m: LiveMemory | undefined) => (m ? m.heapUsed + m.external : undefined);
+  return { open, beforeKb, withKb, activeStreams, bufferedBytes, gcForced: !!liveBefore && !!liveWith, liveBefore: live(liveBefore), liveWith: live(liveWith) };
 }
 
 async function idleStep(): Promise<StreamsReport['idle']> {
+  const { env, port } = await inspectable({ DEMO_TOKENS_PER_SECOND: String(IDLE.tokensPerSecond) });
   return withPlatform(
-    { DEMO_TOKENS_PER_SECOND: String(IDLE.tokensPerSecond) },
+    env,
     `2. idle open streams (${IDLE.tokensPerSecond} token/s)`,
     async (p, load, session) => {
       // Warm-up: the stream path's code loaded and compiled before the "before" reading.
@@ -186,7 +207,7 @@ async function idleStep(): Promise<StreamsReport['idle']> {
       await sleep(2500);
       await load.call<number>('hold:release', {}, 30_000);
       await drained(p);
-      const m = await memoryStep(p, load, session, { count: IDLE.count, rampMs: IDLE.rampMs, maxTokens: IDLE.maxTokens, paused: false, waitFirstToken: true }, IDLE.holdMs);
+      const m = await memoryStep(p, load, session, { count: IDLE.count, rampMs: IDLE.rampMs, maxTokens: IDLE.maxTokens, paused: false, waitFirstToken: true }, IDLE.holdMs, port);
       log(`  ${m.open.opened} open: chat-api RSS ${m.beforeKb.join(',')} → ${m.withKb.join(',')} KiB (chat_active_streams ${m.activeStreams})`);
       return { ...m, count: IDLE.count, tokensPerSecond: IDLE.tokensPerSecond, maxTokens: IDLE.maxTokens };
     },
@@ -203,14 +224,14 @@ async function pausedStep(): Promise<StreamsReport['paused']> {
       env: { ...process.env, NODE_OPTIONS: '', STREAMS_UPSTREAM_TOKEN_CHARS: String(PAUSED.tokenChars) },
       cwd: repoRoot,
     });
-    const env = { ENGINE: 'openai', OPENAI_BASE_URL: `http://127.0.0.1:${upstream.port}/v1`, OPENAI_MODEL: 'flood' };
+    const { env, port } = await inspectable({ ENGINE: 'openai', OPENAI_BASE_URL: `http://127.0.0.1:${upstream.port}/v1`, OPENAI_MODEL: 'flood' });
     return await withPlatform(
       env,
       '3. paused readers (fast upstream)',
       async (p, load, session) => {
         // Warm-up: whole long answers read to the end, so every path is compiled.
         await runLatency(p, load, session, 'chat', { concurrency: 2, rampMs: 0, windowMs: 1000, maxTokens: 2000 });
-        const m = await memoryStep(p, load, session, { count: PAUSED.count, rampMs: 200, maxTokens: PAUSED.maxTokens, paused: true, waitFirstToken: false }, PAUSED.settleMs);
+        const m = await memoryStep(p, load, session, { count: PAUSED.count, rampMs: 200, maxTokens: PAUSED.maxTokens, paused: true, waitFirstToken: false }, PAUSED.settleMs, port);
         log(`  ${m.open.opened} paused: chat-api RSS ${m.beforeKb.join(',')} → ${m.withKb.join(',')} KiB (buffered ${m.bufferedBytes} B)`);
         return { ...m, count: PAUSED.count, maxTokens: PAUSED.maxTokens, tokenChars: PAUSED.tokenChars, settleMs: PAUSED.settleMs };
       },

@@ -10,6 +10,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { WebSocket } from 'undici';
 import { freePort } from '../../test/support/platform.js';
 
 const TSX = ['--conditions=source', '--import', 'tsx'];
@@ -143,6 +144,58 @@ export async function sampleRssKb(pid: number, count = 5, everyMs = 200): Promis
     out.push(vmRssKb(pid));
   }
   return out;
+}
+
+/** What a process holds live (`process.memoryUsage()`, bytes). */
+export interface LiveMemory {
+  heapUsed: number;
+  external: number;
+}
+
+/**
+ * Forces full garbage collections in a Node.js process started with
+ * `--inspect-port=127.0.0.1:<port>`: SIGUSR1 opens its inspector on that loopback port (a no-op
+ * when it is open already), then the DevTools protocol's HeapProfiler.collectGarbage runs
+ * `times` times. So an RSS reading right after holds what is live, not garbage awaiting a
+ * collection. Resolves with what is live then (`process.memoryUsage()`, bytes), or undefined
+ * (nothing forced) when the inspector does not answer in 5 s.
+ */
+export async function collectGarbage(pid: number, port: number, times = 2): Promise<LiveMemory | undefined> {
+  process.kill(pid, 'SIGUSR1');
+  let url: string | undefined;
+  for (const deadline = Date.now() + 5000; url === undefined && Date.now() < deadline; ) {
+    try {
+      const list = (await (await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(1000) })).json()) as { webSocketDebuggerUrl?: string }[];
+      url = list[0]?.webSocketDebuggerUrl;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  if (url === undefined) return undefined;
+  const ws = new WebSocket(url);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      ws.onopen = () => resolve();
+      ws.onerror = () => reject(new Error(`inspector of pid ${pid}: the WebSocket failed`));
+    });
+    const call = (id: number, method: string, params?: unknown) =>
+      new Promise<unknown>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`inspector of pid ${pid}: no answer to ${method} in 30 s`)), 30_000);
+        ws.onmessage = (event) => {
+          const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown };
+          if (message.id !== id) return;
+          clearTimeout(timer);
+          resolve(message.result);
+        };
+        ws.send(JSON.stringify({ id, method, params }));
+      });
+    for (let id = 1; id <= times; id++) await call(id, 'HeapProfiler.collectGarbage');
+    const usage = (await call(times + 1, 'Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true })) as { result?: { value?: string } };
+    const parsed = JSON.parse(usage.result?.value ?? '{}') as Partial<LiveMemory>;
+    return { heapUsed: parsed.heapUsed ?? Number.NaN, external: parsed.external ?? Number.NaN };
+  } finally {
+    ws.close();
+  }
 }
 
 /** The value of an unlabelled series in a service's Prometheus text (`GET {base}/metrics`). */

@@ -37,6 +37,11 @@ export interface MemoryFigures {
   /** chat-api gauges read while the streams are open. */
   activeStreams: number;
   bufferedBytes: number;
+  /** Whether full collections were forced in chat-api right before each reading. */
+  gcForced: boolean;
+  /** chat-api's V8 heap used + external memory (bytes) right after those collections, before and with the streams. */
+  liveBefore?: number;
+  liveWith?: number;
 }
 
 export interface StreamsReport {
@@ -141,6 +146,13 @@ export function streamVerdictRows(report: StreamsReport): string[][] {
     `≤ ${STREAM_TARGETS.pausedMbPerStream.value} MB`,
     `**${verdict(paused, STREAM_TARGETS.pausedMbPerStream.value, 'max')}**`,
   ]);
+  for (const [label, m] of [
+    ['idle open stream', report.idle],
+    ['paused reader', report.paused],
+  ] as const) {
+    if (m.liveBefore === undefined || m.liveWith === undefined || m.open.opened === 0) continue;
+    rows.push([`${label}: chat-api live memory per stream (V8 heap used + external, after GC)`, `${fmt((m.liveWith - m.liveBefore) / m.open.opened / 1024, 1)} KiB`, '—', '—', 'information', '—']);
+  }
   return rows;
 }
 
@@ -191,7 +203,7 @@ ${machineLines().join('\n')}
 
 ${table(VERDICT_HEADERS, streamVerdictRows(report))}
 
-"chat-api" is \`POST /api/conversations/:id/messages\` (auth from cache, history from chat-api's history cache, inference asked while the user message is saved (saves and answers of concurrent sends grouped into shared statements) and the cached history confirmed by the conversation version that statement locked, answer forwarded once the save is committed, answer persisted); "direct" is inference's \`POST /generate\` with the internal key, same inference process, the same kind of conversation history as chat-api sends (see Method). INCONCLUSIVE: streams failed in that pair or step (see the raw tables), so the machine or chat-api was past capacity and the figures are not a comparison of the streaming paths. RSS deltas are lower bounds when the heap already had free room from earlier steps (GC is not forced).
+"chat-api" is \`POST /api/conversations/:id/messages\` (auth from cache, history from chat-api's history cache, inference asked while the user message is saved (saves and answers of concurrent sends grouped into shared statements) and the cached history confirmed by the conversation version that statement locked, answer forwarded once the save is committed, answer persisted); "direct" is inference's \`POST /generate\` with the internal key, same inference process, the same kind of conversation history as chat-api sends (see Method). INCONCLUSIVE: streams failed in that pair or step (see the raw tables), so the machine or chat-api was past capacity and the figures are not a comparison of the streaming paths. Memory is read right after full garbage collections forced in chat-api (through its inspector), so it is what the streams keep alive, not garbage awaiting a collection.
 
 ## The floor: one more process in the path
 
@@ -206,7 +218,7 @@ ${table(FLOOR_HEADERS, floorRows(report))}
 - **1. Latency**, demo engine at ${report.tokensPerSecond} tokens/s, levels ${levels}. Each level: N workers in a closed loop (a worker starts its next stream when its previous one ends), worker starts spread evenly over the ramp, then an unmeasured settle of at least one answer's length; only streams *started* inside the window after it are counted, so every path is measured at that concurrency with its connections open. Why the settle: a busy Node.js server accepts one connection per event-loop turn (libuv since 1.45 — measured here: inference accepted ~120–200 connections a second while streaming, its listen backlog held up to ~300 waiting connections, 511 max), so the ramp's new connections wait up to seconds on every path; the load generator's own connections are all open before the window, but a proxy opens its upstream connections for the sends of its clients as they come, so without a settle the ramp's backlog spilled into the proxied paths' window (chat-api's p99 at 1 000 streams: 2–7 s without, 0.8 s with a 5 s settle, same code). TTFT = request sent → first network chunk holding a \`token\` event; inter-token gap = time between consecutive token events of one stream (events arriving in the same chunk count as 0 ms). p50/p99 are exact nearest-rank percentiles over all counted samples of that run. chat-api, direct and the minimal proxy run back to back at each level, the order rotating between levels (chat-api, direct, proxy at the 1st; direct, proxy, chat-api at the 2nd; proxy, chat-api, direct at the 3rd), with every stream of the previous run drained first (chat-api's \`chat_active_streams\` and inference's \`inference_active_generations\` back at 0). One run per path and level (time budget of the whole benchmark: under 8 minutes); a warm-up of every path precedes the first level.
 - **2. Idle open streams**: demo engine at ${i.tokensPerSecond} token/s, \`max_tokens\` ${i.maxTokens}; chat-api VmRSS (\`/proc/<pid>/status\`) sampled 5× 200 ms apart after a warm-up (streams opened and closed), then ${fmt(i.count)} streams opened over ${fmt(i.open.openMs / 1000, 1)} s, each read by the client, held until every one had its first token, then 3 s more, and VmRSS sampled again; per stream = (median with − median before) ÷ streams open.
 - **3. Paused readers**: inference with \`ENGINE=openai\` against a stand-in OpenAI server (\`bench/lib/streams-upstream.ts\`: ${fmt(p.tokenChars)}-character tokens as fast as they are read, respecting backpressure), \`max_tokens\` ${fmt(p.maxTokens)} (≈ ${fmt((p.maxTokens * (p.tokenChars + 24)) / 2 ** 20, 1)} MiB of SSE per answer); ${fmt(p.count)} clients send the request, get the headers and never read the body; VmRSS sampled ${fmt(p.settleMs / 1000, 1)} s later (chat-api's \`chat_stream_buffered_bytes\` read at the same time), then the clients disconnect. Per stream = (median with − median before) ÷ streams open; this includes everything chat-api holds for such a stream (its idle cost, the socket's user-space buffer, the answer accumulated so far for persistence).
-- RSS includes garbage not yet collected (chat-api's GC is not forced), so memory figures are an upper bound at that moment; kernel socket buffers are not in RSS.
+- Before each VmRSS reading the benchmark forces two full garbage collections in chat-api (SIGUSR1 opens its inspector on a loopback port given by \`--inspect-port\`; then the DevTools protocol's \`HeapProfiler.collectGarbage\`)${i.gcForced && p.gcForced ? '' : ' — **not done in this run** (the inspector did not answer), so these figures include garbage'}; RSS can still hold pages V8 keeps after a collection, so the figures are an upper bound. Kernel socket buffers are not in RSS.
 
 ## Raw latency runs (run order)
 
