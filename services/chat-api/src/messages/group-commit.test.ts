@@ -111,6 +111,24 @@ describe('group commit', () => {
     assert.equal(await after, 60);
   });
 
+  it('fails a whole batch at once, without writing its items again, when the error says every one would fail alone', async () => {
+    let statements = 0;
+    const down = Object.assign(new Error('connect ECONNREFUSED'), { unavailable: true });
+    const commit = new GroupCommit<Write, number>({
+      run: async () => {
+        statements++;
+        throw down;
+      },
+      key: (w) => w.key,
+      maxBatch: 10,
+      maxInFlight: 1,
+      splitOnFailure: (err) => !(err as { unavailable?: boolean }).unavailable,
+    });
+    const all = await Promise.allSettled([commit.submit({ key: 'a', value: 1 }), commit.submit({ key: 'b', value: 2 }), commit.submit({ key: 'c', value: 3 })]);
+    assert.deepEqual(all.map((r) => (r as PromiseRejectedResult).reason), [down, down, down]);
+    assert.equal(statements, 1, 'one statement, no retries one by one');
+  });
+
   it('fails the writes of a statement that answers the wrong number of results, or throws before it starts', async () => {
     const wrong = new GroupCommit<Write, number>({ run: async () => [1, 2, 3], key: (w) => w.key, maxBatch: 10, maxInFlight: 1 });
     const both = Promise.allSettled([wrong.submit({ key: 'a', value: 1 }), wrong.submit({ key: 'b', value: 2 })]);

@@ -21,6 +21,12 @@ export interface GroupCommitOptions<I, O> {
   maxInFlight: number;
   /** Told the size of every batch sent. */
   onBatch?(size: number): void;
+  /**
+   * Whether a failed batch is worth writing again one item at a time (default: always). Say no
+   * for errors every item would meet alone — the database is down — so a batch of N does not
+   * wait N more times for the same failure.
+   */
+  splitOnFailure?(err: unknown): boolean;
 }
 
 interface Pending<I, O> {
@@ -97,7 +103,7 @@ export class GroupCommit<I, O> {
         // statement with: a failed batch is written again one write at a time, in order, so
         // each write gets its own result or its own error.
         async (err: unknown) => {
-          if (batch.length === 1) throw err;
+          if (batch.length === 1 || this.options.splitOnFailure?.(err) === false) throw err;
           for (const p of batch) {
             try {
               const [result] = await this.runOne(p.item);

@@ -1,4 +1,4 @@
-import type { Database, Queryable } from '@samosachaat/db';
+import { DatabaseUnavailableError, isDatabaseUnavailable, type Database, type Queryable } from '@samosachaat/db';
 import { COLUMNS, MESSAGE_CONTENT, toConversation, type Conversation, type ConversationRow } from '../conversations/conversation-store.js';
 import { isUuid } from '../conversations/cursor.js';
 import { chatError } from '../errors.js';
@@ -121,16 +121,21 @@ export async function saveUserMessages(db: Queryable, requests: readonly UserMes
     [requests.map((r) => r.conversationId), requests.map((r) => r.userId), requests.map((r) => r.content), requests.map((r) => r.title)],
     { operation: 'messages.save_user' },
   );
-  const byConversation = new Map(rows.map((r) => [r.conversation_id, r]));
-  return requests.map((r) => {
-    const row = byConversation.get(r.conversationId.toLowerCase());
-    return row && { messageId: row.message_id, conversation: { id: row.conversation_id, model_tag: row.model_tag }, version: row.version };
-  });
+  return perWrite(requests, rows, (row) => ({ messageId: row.message_id, conversation: { id: row.conversation_id, model_tag: row.model_tag }, version: row.version }));
 }
 
 /** A batch statement joins its input to conversations by id: one write per conversation. */
 function assertOnePerConversation(writes: readonly { conversationId: string }[]): void {
   if (new Set(writes.map((w) => w.conversationId.toLowerCase())).size !== writes.length) throw new Error('one write per conversation in a batch');
+}
+
+/** A batch statement's rows (one per conversation written) as one result per write, in order; undefined for a write that found no conversation. */
+function perWrite<R extends { conversation_id: string }, O>(writes: readonly { conversationId: string }[], rows: readonly R[], result: (row: R) => O): (O | undefined)[] {
+  const byConversation = new Map(rows.map((r) => [r.conversation_id, r]));
+  return writes.map((w) => {
+    const row = byConversation.get(w.conversationId.toLowerCase());
+    return row && result(row);
+  });
 }
 
 /** An answer to insert (the common case: not flushed in parts, replacing nothing). */
@@ -178,11 +183,7 @@ export async function saveAnswers(db: Queryable, answers: readonly AnswerInsert[
     ],
     { operation: 'messages.save_answer' },
   );
-  const byConversation = new Map(rows.map((r) => [r.conversation_id, r]));
-  return answers.map((a) => {
-    const row = byConversation.get(a.conversationId.toLowerCase());
-    return row && { id: row.id, version: row.version };
-  });
+  return perWrite(answers, rows, (row) => ({ id: row.id, version: row.version }));
 }
 
 /** How {@link MessageWriter} groups writes. */
@@ -210,8 +211,11 @@ export class MessageWriter {
     const maxBatch = options.maxBatch ?? 100;
     const maxInFlight = options.maxInFlight ?? 4;
     const key = (w: { conversationId: string }) => w.conversationId.toLowerCase();
-    this.users = new GroupCommit<UserMessageRequest, SavedUserMessage | undefined>({ run: (items) => saveUserMessages(db, items), key, maxBatch, maxInFlight, onBatch: (n) => options.onBatch?.('save_user', n) });
-    this.answers = new GroupCommit<AnswerInsert, InsertedAnswer | undefined>({ run: (items) => saveAnswers(db, items), key, maxBatch, maxInFlight, onBatch: (n) => options.onBatch?.('save_answer', n) });
+    // Database down: every write would fail alone too; a refused value fails alone.
+    const splitOnFailure = (err: unknown) => !(err instanceof DatabaseUnavailableError || isDatabaseUnavailable(err));
+    const shared = { key, maxBatch, maxInFlight, splitOnFailure };
+    this.users = new GroupCommit<UserMessageRequest, SavedUserMessage | undefined>({ ...shared, run: (items) => saveUserMessages(db, items), onBatch: (n) => options.onBatch?.('save_user', n) });
+    this.answers = new GroupCommit<AnswerInsert, InsertedAnswer | undefined>({ ...shared, run: (items) => saveAnswers(db, items), onBatch: (n) => options.onBatch?.('save_answer', n) });
   }
 
   saveUserMessage(request: UserMessageRequest): Promise<SavedUserMessage | undefined> {
