@@ -5,23 +5,15 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.js';
+
+export { freePort };
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen({ port: 0, host: '127.0.0.1' }, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Platform {
   urls: { auth: string; chat: string; inference: string; web: string };
@@ -39,6 +31,19 @@ export interface Platform {
   stop(): Promise<number | null>;
   /** Resolves when the launcher exits by itself. */
   exited: Promise<number | null>;
+}
+
+/**
+ * What to show when the start failed: the lines of the service the launcher names as the one
+ * that exited (its own cause is easily pushed out of a plain tail by the others stopping), then
+ * the tail of everything.
+ */
+export function startupFailureReport(out: string, tailChars = 3000): string {
+  const name = /samosachaat start: (\S+) exited during start-up/.exec(out)?.[1];
+  const tail = out.slice(-tailChars);
+  if (!name) return tail;
+  const own = out.split('\n').filter((line) => line.startsWith(`${name}:`) || line.includes(`"service":"${name}"`) || /^\s+at /.test(line));
+  return `${name}'s own lines:\n${own.slice(-40).join('\n')}\n--- the launcher's last output:\n${tail}`;
 }
 
 export async function startPlatform(extraEnv: Record<string, string> = {}, timeoutMs = 120_000): Promise<Platform> {
@@ -68,7 +73,7 @@ export async function startPlatform(extraEnv: Record<string, string> = {}, timeo
   while (!/Press Ctrl-C to stop everything/.test(out)) {
     if (child.exitCode !== null) {
       await cleanup();
-      throw new Error(`samosachaat start exited with ${child.exitCode} before it was ready:\n${out.slice(-4000)}`);
+      throw new Error(`samosachaat start exited with ${child.exitCode} before it was ready:\n${startupFailureReport(out)}`);
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

@@ -1,5 +1,6 @@
 /** Monitoring as code for samosaChaat (see deploy/ and docs/deployment.md). */
-export { startMonitoringStack, freeLoopbackPort, STACK_BINARIES, type MonitoringStack, type MonitoringStackOptions, type ServiceJob, type StackComponent } from './local-stack.js';
+export { freeLoopbackPort } from './free-port.js';
+export { startMonitoringStack, STACK_BINARIES, type MonitoringStack, type MonitoringStackOptions, type ServiceJob, type StackComponent } from './local-stack.js';
 export { startLocalMonitoring, stackPorts, committedRuleFiles, monitoringBanner, alertmanagerOverrides, PORT_VARIABLES, type LocalMonitoring, type LocalMonitoringOptions } from './local-monitoring.js';
 export { supervise, findBinary, MissingBinaryError, type SupervisedProcess, type SuperviseOptions } from './supervised-process.js';
 export { rulesDir, ruleFileNames, loadRuleFiles, loadRuleGroups, parseRuleFile, writeTestOverlay, stringifyRuleGroups, isAlertingRule, alertingRules, type Rule, type RuleGroup, type RuleFile, type AlertingRule, type RecordingRule, type TestOverlayOptions } from './rules.js';

@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freeLoopbackPort } from './free-port.js';
 import { renderPrometheusConfig, type ScrapeJob } from './prometheus-config.js';
 import { findBinary, supervise, type SupervisedProcess } from './supervised-process.js';
 
@@ -57,18 +58,6 @@ export interface MonitoringStack {
 
 const DEFAULT_PORTS: Record<StackComponent, number> = { prometheus: 9090, alertmanager: 9093, nodeExporter: 9100 };
 const HOST = '127.0.0.1';
-
-/** A port on 127.0.0.1 that was free a moment ago. */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen({ port: 0, host: HOST }, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Rejects, naming the port and the component, when 127.0.0.1:`port` cannot be bound: otherwise

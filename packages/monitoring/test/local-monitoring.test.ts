@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { requireBinary } from '../../../test/support/binaries.js';
 import { alertmanagerTemplatesDir } from '../src/alertmanager-config.js';
-import { freeLoopbackPort } from '../src/local-stack.js';
+import { freeLoopbackPort } from '../src/free-port.js';
 import { alertmanagerOverrides, committedRuleFiles, monitoringBanner, stackPorts, startLocalMonitoring } from '../src/local-monitoring.js';
 
 describe('--with-prometheus settings', () => {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { requireBinary } from '../../../test/support/binaries.js';
 import { alertmanagerTemplatesDir, renderAlertmanagerConfig } from '../src/alertmanager-config.js';
-import { freeLoopbackPort, startMonitoringStack, waitUntilReady } from '../src/local-stack.js';
+import { freeLoopbackPort } from '../src/free-port.js';
+import { startMonitoringStack, waitUntilReady } from '../src/local-stack.js';
 import { committedRuleFiles } from '../src/local-monitoring.js';
 import { MissingBinaryError, supervise } from '../src/supervised-process.js';
 

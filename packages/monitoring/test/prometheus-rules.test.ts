@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import { join, relative } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { requireBinary } from '../../../test/support/binaries.js';
+import { freeLoopbackPort as freePort } from '../src/free-port.js';
 import { prometheusDir, runbookBaseUrl, runbooksDir } from '../src/deploy-paths.js';
 import { repoRoot } from '../src/repo.js';
 import { prometheusConfigPath, renderCommittedPrometheusConfig } from '../src/prometheus-config.js';
@@ -47,15 +47,6 @@ async function alertCases(): Promise<AlertCase[]> {
     for (const test of doc.tests ?? []) cases.push(...(test.alert_rule_test ?? []));
   }
   return cases;
-}
-
-/** A free loopback port (listen on 0, read it, close). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Metric names docs/metrics.md documents (generated from the services' code). */

@@ -1,18 +1,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { describe, it } from 'node:test';
+import { freePort } from '../../../test/support/ports.js';
 import { buildTestApp } from './support/app.js';
 import { eventually } from './support/http.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createNetServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('OTLP/HTTP export', () => {
   it('sends spans to OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces', async () => {

@@ -1,23 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../../../test/support/ports.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 /** The service entry point, run with tsx as in development. */
 export const MAIN = 'services/auth/src/main.ts';
 
-/** A free TCP port on 127.0.0.1 (for a child that must be told its PORT). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort };
 
 /** The auth service as a real child process, its stdout lines parsed. */
 export interface AuthProcess {
