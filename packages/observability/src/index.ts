@@ -12,7 +12,7 @@ export { createObservability } from './observability.js';
 export type { Observability, ObservabilityOverrides } from './observability.js';
 
 // Request context (one AsyncLocalStorage, OpenTelemetry's)
-export { bindContext, currentTraceId, ensureContextManager, getContextFields, runWithContext } from './context/request-context.js';
+export { bindContext, currentTraceId, ensureContextManager, getContextFields, inCurrentContext, runWithContext } from './context/request-context.js';
 
 // Logging
 export { createLogger } from './logging/logger.js';

@@ -4,11 +4,27 @@ import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bindContext, getContextFields, runWithContext } from './request-context.js';
+import { bindContext, getContextFields, inCurrentContext, runWithContext } from './request-context.js';
 
 const id = () => getContextFields()?.request as string | undefined;
 
 describe('request context', () => {
+  it('inCurrentContext: a listener runs in the context it was bound in, whoever emits, with its arguments', () => {
+    const emitter = new EventEmitter();
+    const seen: Array<[string | undefined, number]> = [];
+    runWithContext({ request: 'listener' }, () => {
+      bindContext({ user_id: 'u1' });
+      emitter.on('close', inCurrentContext((code: number) => seen.push([`${id()}/${String(getContextFields()?.user_id)}`, code])));
+    });
+    runWithContext({ request: 'emitter' }, () => emitter.emit('close', 7));
+    emitter.emit('close', 8);
+    assert.deepEqual(seen, [
+      ['listener/u1', 7],
+      ['listener/u1', 8],
+    ]);
+    assert.equal(id(), undefined);
+  });
+
   it('survives await, Promise.all, timers and setImmediate', async () => {
     await runWithContext({ request: 'r1' }, async () => {
       await sleep(1);

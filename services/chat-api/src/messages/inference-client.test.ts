@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseRetryAfter } from './inference-client.js';
+import { generateTarget, parseRetryAfter } from './inference-client.js';
 
 describe('parseRetryAfter', () => {
   it('reads seconds or an HTTP date, bounded to 1..3600, 5 by default', () => {
@@ -12,5 +12,15 @@ describe('parseRetryAfter', () => {
     assert.equal(parseRetryAfter('Thu, 01 Jan 2026 00:00:30 GMT', now), 30);
     assert.equal(parseRetryAfter('soon', now), 5);
     assert.equal(parseRetryAfter(undefined, now), 5);
+  });
+});
+
+describe('generateTarget', () => {
+  it('splits INFERENCE_URL into the origin and the path of /generate, keeping a base path', () => {
+    assert.deepEqual(generateTarget('http://127.0.0.1:8003'), { origin: 'http://127.0.0.1:8003', path: '/generate' });
+    assert.deepEqual(generateTarget('https://gpu.internal/samosachaat/inference'), { origin: 'https://gpu.internal', path: '/samosachaat/inference/generate' });
+    assert.deepEqual(generateTarget('http://inference:80/'), { origin: 'http://inference', path: '/generate' });
+    // Parsed once: the same object comes back.
+    assert.equal(generateTarget('http://127.0.0.1:8003'), generateTarget('http://127.0.0.1:8003'));
   });
 });

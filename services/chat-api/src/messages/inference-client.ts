@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { UpstreamFailure } from '../metrics.js';
 import { describeNetworkError, failureReason, statusReason } from '../upstream-errors.js';
 import type { ChatTurn } from './history.js';
@@ -68,12 +68,28 @@ async function readErrorBody(body: Readable): Promise<string> {
  * the response body is handed back unread, so the caller pulls it at the pace its own client
  * reads (backpressure reaches inference through TCP). `traceHeaders` carry the trace.
  */
+const targets = new Map<string, { origin: string; path: string }>();
+
+/** Where `/generate` is for an INFERENCE_URL (an origin and maybe a base path), parsed once. */
+export function generateTarget(inferenceUrl: string): { origin: string; path: string } {
+  let target = targets.get(inferenceUrl);
+  if (!target) {
+    const url = new URL(inferenceUrl);
+    target = { origin: url.origin, path: `${url.pathname.replace(/\/+$/, '')}/generate` };
+    targets.set(inferenceUrl, target);
+  }
+  return target;
+}
+
 export async function startGeneration(options: InferenceClientOptions, params: GenerateParams, traceHeaders: Record<string, string>): Promise<GenerateStart> {
   let response: Dispatcher.ResponseData;
   try {
-    response = await request(`${options.inferenceUrl}/generate`, {
+    const { origin, path } = generateTarget(options.inferenceUrl);
+    // The dispatcher's own request: undici's top-level `request(url)` parses a URL per call.
+    response = await options.dispatcher.request({
+      origin,
+      path,
       method: 'POST',
-      dispatcher: options.dispatcher,
       headers: { ...traceHeaders, 'content-type': 'application/json', accept: 'text/event-stream', 'x-internal-api-key': options.internalApiKey },
       body: JSON.stringify(params),
       headersTimeout: options.headersTimeoutMs,

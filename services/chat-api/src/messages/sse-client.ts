@@ -1,5 +1,4 @@
-import { AsyncResource } from 'node:async_hooks';
-import { markFirstByte } from '@samosachaat/observability';
+import { inCurrentContext, markFirstByte } from '@samosachaat/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
@@ -22,7 +21,7 @@ export class SseClient {
   ) {
     const res = reply.raw;
     // Bound to the request's async context so the listener logs with its trace and user.
-    const onClose = AsyncResource.bind(() => {
+    const onClose = inCurrentContext(() => {
       if (this.ended) return;
       this.gone = true;
       this.wake?.();
