@@ -183,9 +183,21 @@ async function memoryStep(
     if (!live) log('⚠ chat-api memory read without a forced garbage collection');
     return live;
   };
+  // The session holds 2 × count conversations: the measured streams use the first half.
+  const measured = session.conversations.slice(0, hold.count);
+  const spare = session.conversations.slice(hold.count, 2 * hold.count);
+  const command = { ...target(p), ...session, conversations: measured, path: 'chat', ...hold } satisfies HoldCommand;
+  // Warm-up at the measured scale: as many streams opened, held and released once (in other
+  // conversations, so the measured ones start with the same history), so the memory a process
+  // keeps after serving this many (V8's grown old space, the allocator's freed-but-kept pages,
+  // pools) is in "before" and the figure is what holding them costs.
+  await load.call<HoldResult>('hold:open', { ...command, conversations: spare }, hold.rampMs + 120_000);
+  await sleep(settleMs);
+  await load.call<number>('hold:release', {}, 30_000);
+  await drained(p);
   const liveBefore = await collect();
   const beforeKb = await sampleRssKb(pid);
-  const open = await load.call<HoldResult>('hold:open', { ...target(p), ...session, path: 'chat', ...hold } satisfies HoldCommand, hold.rampMs + 120_000);
+  const open = await load.call<HoldResult>('hold:open', command, hold.rampMs + 120_000);
   await sleep(settleMs);
   const liveWith = await collect();
   const withKb = await sampleRssKb(pid);
@@ -202,16 +214,11 @@ async function idleStep(): Promise<StreamsReport['idle']> {
     env,
     `2. idle open streams (${IDLE.tokensPerSecond} token/s)`,
     async (p, load, session) => {
-      // Warm-up: the stream path's code loaded and compiled before the "before" reading.
-      await load.call<HoldResult>('hold:open', { ...target(p), ...session, path: 'chat', count: 20, rampMs: 200, maxTokens: 2, paused: false, waitFirstToken: true } satisfies HoldCommand, 60_000);
-      await sleep(2500);
-      await load.call<number>('hold:release', {}, 30_000);
-      await drained(p);
       const m = await memoryStep(p, load, session, { count: IDLE.count, rampMs: IDLE.rampMs, maxTokens: IDLE.maxTokens, paused: false, waitFirstToken: true }, IDLE.holdMs, port);
       log(`  ${m.open.opened} open: chat-api RSS ${m.beforeKb.join(',')} → ${m.withKb.join(',')} KiB (chat_active_streams ${m.activeStreams})`);
       return { ...m, count: IDLE.count, tokensPerSecond: IDLE.tokensPerSecond, maxTokens: IDLE.maxTokens };
     },
-    IDLE.count,
+    2 * IDLE.count,
   );
 }
 
@@ -230,12 +237,12 @@ async function pausedStep(): Promise<StreamsReport['paused']> {
       '3. paused readers (fast upstream)',
       async (p, load, session) => {
         // Warm-up: whole long answers read to the end, so every path is compiled.
-        await runLatency(p, load, session, 'chat', { concurrency: 2, rampMs: 0, windowMs: 1000, maxTokens: 2000 });
+        await runLatency(p, load, { ...session, conversations: session.conversations.slice(2 * PAUSED.count) }, 'chat', { concurrency: 2, rampMs: 0, windowMs: 1000, maxTokens: 2000 });
         const m = await memoryStep(p, load, session, { count: PAUSED.count, rampMs: 200, maxTokens: PAUSED.maxTokens, paused: true, waitFirstToken: false }, PAUSED.settleMs, port);
         log(`  ${m.open.opened} paused: chat-api RSS ${m.beforeKb.join(',')} → ${m.withKb.join(',')} KiB (buffered ${m.bufferedBytes} B)`);
         return { ...m, count: PAUSED.count, maxTokens: PAUSED.maxTokens, tokenChars: PAUSED.tokenChars, settleMs: PAUSED.settleMs };
       },
-      PAUSED.count + 2,
+      2 * PAUSED.count + 2,
     );
   } finally {
     await upstream?.stop();

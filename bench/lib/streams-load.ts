@@ -44,6 +44,12 @@ export interface LatencyCommand extends Target, Session {
    * so the window sees the steady state, not the connections the ramp had to open.
    */
   settleMs?: number;
+  /**
+   * The window opens only once every worker has finished its first stream (so every
+   * connection of the path is open and has carried an answer), and no earlier than ramp +
+   * settle; at the latest this long after that, whatever the workers' state.
+   */
+  maxSettleMs?: number;
   windowMs: number;
   maxTokens: number;
 }
@@ -68,6 +74,10 @@ export interface LatencyResult {
   /** Tokens per stream (median), to show the answers were as long as asked. */
   tokensPerStream: number;
   wallMs: number;
+  /** From the end of the ramp to the window's start. */
+  settledMs: number;
+  /** False when the window opened at maxSettleMs with workers still on their first stream. */
+  allWorkersSettled: boolean;
 }
 
 export interface HoldCommand extends Target, Session {
@@ -216,58 +226,79 @@ async function latency(c: LatencyCommand): Promise<LatencyResult> {
   let failures = 0;
   let firstFailure: string | undefined;
   const t0 = performance.now();
-  const windowStart = t0 + c.rampMs + (c.settleMs ?? 0);
-  const windowEnd = windowStart + c.windowMs;
+  const earliest = t0 + c.rampMs + (c.settleMs ?? 0);
+  let windowStart = Number.POSITIVE_INFINITY;
+  let windowEnd = Number.POSITIVE_INFINITY;
+  let firstStreamsDone = 0;
+  const openWindow = (): void => {
+    if (windowStart !== Number.POSITIVE_INFINITY) return;
+    windowStart = Math.max(performance.now(), earliest);
+    windowEnd = windowStart + c.windowMs;
+  };
+  const atEarliest = setTimeout(() => {
+    if (firstStreamsDone === c.concurrency) openWindow();
+  }, earliest - t0);
+  let allWorkersSettled = true;
+  const atLatest = setTimeout(() => {
+    if (firstStreamsDone < c.concurrency) allWorkersSettled = false;
+    openWindow();
+  }, earliest - t0 + (c.maxSettleMs ?? 60_000));
   const fail = (why: string): void => {
     failures++;
     firstFailure ??= why;
   };
 
+  /** One stream; its samples when it was sent inside the window and ended with `done`. */
+  const stream = async (i: number, measured: boolean): Promise<void> => {
+    const sentAt = performance.now();
+    let first = -1;
+    let last = 0;
+    let tokens = 0;
+    const localGaps: number[] = [];
+    try {
+      const res = await streamRequest(c, c.path, i, c.maxTokens);
+      if (res.statusCode !== 200) {
+        fail(`${res.statusCode} ${(await res.body.text()).slice(0, 200)}`);
+        await new Promise((r) => setTimeout(r, 100));
+        return;
+      }
+      const outcome = await readAnswer(res.body, (k, at) => {
+        if (first < 0) {
+          first = at - sentAt;
+        } else {
+          localGaps.push(at - last);
+        }
+        for (let j = 1; j < k; j++) localGaps.push(0);
+        last = at;
+        tokens += k;
+      });
+      if (outcome.error || !outcome.done || first < 0) {
+        fail(outcome.error ?? (outcome.done ? 'no token' : 'stream ended without done'));
+        return;
+      }
+      // chat-api keeps its own conversation; the other paths keep theirs here.
+      if (c.path !== 'chat') rememberExchange(i % c.conversations.length, outcome.text);
+    } catch (err) {
+      fail((err as Error).message);
+      await new Promise((r) => setTimeout(r, 100));
+      return;
+    }
+    if (!measured) return;
+    streams++;
+    ttft.push(first);
+    for (const g of localGaps) gap.push(g);
+    tokensPerStream.push(tokens);
+  };
+
   const worker = async (i: number): Promise<void> => {
     await new Promise((r) => setTimeout(r, (i * c.rampMs) / c.concurrency));
-    while (performance.now() < windowEnd) {
-      const sentAt = performance.now();
-      const measured = sentAt >= windowStart;
-      let first = -1;
-      let last = 0;
-      let tokens = 0;
-      const localGaps: number[] = [];
-      try {
-        const res = await streamRequest(c, c.path, i, c.maxTokens);
-        if (res.statusCode !== 200) {
-          fail(`${res.statusCode} ${(await res.body.text()).slice(0, 200)}`);
-          await new Promise((r) => setTimeout(r, 100));
-          continue;
-        }
-        const outcome = await readAnswer(res.body, (k, at) => {
-          if (first < 0) {
-            first = at - sentAt;
-          } else {
-            localGaps.push(at - last);
-          }
-          for (let j = 1; j < k; j++) localGaps.push(0);
-          last = at;
-          tokens += k;
-        });
-        if (outcome.error || !outcome.done || first < 0) {
-          fail(outcome.error ?? (outcome.done ? 'no token' : 'stream ended without done'));
-          continue;
-        }
-        // chat-api keeps its own conversation; the other paths keep theirs here.
-        if (c.path !== 'chat') rememberExchange(i % c.conversations.length, outcome.text);
-      } catch (err) {
-        fail((err as Error).message);
-        await new Promise((r) => setTimeout(r, 100));
-        continue;
-      }
-      if (!measured) continue;
-      streams++;
-      ttft.push(first);
-      for (const g of localGaps) gap.push(g);
-      tokensPerStream.push(tokens);
-    }
+    await stream(i, false);
+    if (++firstStreamsDone === c.concurrency && performance.now() >= earliest) openWindow();
+    while (performance.now() < windowEnd) await stream(i, performance.now() >= windowStart);
   };
   await Promise.all(Array.from({ length: c.concurrency }, (_, i) => worker(i)));
+  clearTimeout(atEarliest);
+  clearTimeout(atLatest);
   const pct = (b: SampleBuffer): Percentiles => (b.length ? { n: b.length, p50: percentile(b.values(), 50), p99: percentile(b.values(), 99) } : { n: 0, p50: Number.NaN, p99: Number.NaN });
   return {
     path: c.path,
@@ -279,6 +310,8 @@ async function latency(c: LatencyCommand): Promise<LatencyResult> {
     gap: pct(gap),
     tokensPerStream: tokensPerStream.length ? percentile(tokensPerStream, 50) : 0,
     wallMs: performance.now() - t0,
+    settledMs: windowStart - t0 - c.rampMs,
+    allWorkersSettled,
   };
 }
 

@@ -68,6 +68,12 @@ function median(xs: readonly number[]): number {
 }
 
 /** chat-api RSS added per stream, KiB: median(with) − median(before), over the count actually open. */
+/** Live memory (V8 heap used + external, after forced collections) added per stream, KiB; undefined when not read. */
+export function liveKbPerStream(m: MemoryFigures): number | undefined {
+  if (m.liveBefore === undefined || m.liveWith === undefined || m.open.opened === 0) return undefined;
+  return (m.liveWith - m.liveBefore) / m.open.opened / 1024;
+}
+
 export function perStreamKb(m: MemoryFigures): number {
   return (median(m.withKb) - median(m.beforeKb)) / Math.max(1, m.open.opened);
 }
@@ -128,30 +134,18 @@ export function streamVerdictRows(report: StreamsReport): string[][] {
       }
     }
   }
-  const idle = perStreamKb(report.idle);
-  rows.push([
-    `idle open streams: chat-api RSS per stream (${fmt(report.idle.open.opened)} open)`,
-    `${fmt(idle, 1)} KiB`,
-    '—',
-    '—',
-    `≤ ${STREAM_TARGETS.idleKbPerStream.value} KB`,
-    `**${report.idle.open.failures ? 'INCONCLUSIVE' : verdict(idle, STREAM_TARGETS.idleKbPerStream.value, 'max')}**`,
-  ]);
-  const paused = perStreamKb(report.paused) / 1024;
-  rows.push([
-    `paused readers: extra chat-api RSS per stream (${fmt(report.paused.open.opened)} paused)`,
-    `${fmt(paused, 2)} MiB`,
-    '—',
-    '—',
-    `≤ ${STREAM_TARGETS.pausedMbPerStream.value} MB`,
-    `**${verdict(paused, STREAM_TARGETS.pausedMbPerStream.value, 'max')}**`,
-  ]);
-  for (const [label, m] of [
-    ['idle open stream', report.idle],
-    ['paused reader', report.paused],
+  for (const [label, m, unit, target] of [
+    [`idle open streams: chat-api memory per stream (${fmt(report.idle.open.opened)} open)`, report.idle, 'KiB', STREAM_TARGETS.idleKbPerStream],
+    [`paused readers: extra chat-api memory per stream (${fmt(report.paused.open.opened)} paused)`, report.paused, 'MiB', STREAM_TARGETS.pausedMbPerStream],
   ] as const) {
-    if (m.liveBefore === undefined || m.liveWith === undefined || m.open.opened === 0) continue;
-    rows.push([`${label}: chat-api live memory per stream (V8 heap used + external, after GC)`, `${fmt((m.liveWith - m.liveBefore) / m.open.opened / 1024, 1)} KiB`, '—', '—', 'information', '—']);
+    const scale = unit === 'KiB' ? 1 : 1024;
+    const digits = unit === 'KiB' ? 1 : 2;
+    const rss = perStreamKb(m) / scale;
+    const live = liveKbPerStream(m);
+    const judged = live === undefined ? rss : Math.max(rss, live / scale);
+    const shown = `RSS ${fmt(rss, digits)} ${unit}${live === undefined ? '' : ` · live ${fmt(live / scale, digits)} ${unit}`}`;
+    const v = m.open.failures ? 'INCONCLUSIVE' : verdict(judged, target.value, 'max');
+    rows.push([label, shown, '—', '—', `≤ ${target.value} ${unit === 'KiB' ? 'KB' : 'MB'} (the larger of the two)`, `**${v}**`]);
   }
   return rows;
 }
@@ -170,6 +164,7 @@ function latencyRawRows(report: StreamsReport): string[][] {
     `${ms(r.gap.p50)} / ${ms(r.gap.p99)}`,
     fmt(r.tokensPerStream),
     `${fmt(r.failures)}${r.firstFailure ? ` (${r.firstFailure.replace(/\|/g, '/').slice(0, 80)})` : ''}`,
+    `${fmt(r.settledMs / 1000, 1)}${r.allWorkersSettled ? '' : ' ⚠ not all'}`,
     fmt(r.wallMs / 1000, 1),
   ]);
 }
@@ -181,6 +176,7 @@ function memoryRows(label: string, m: MemoryFigures): string[] {
     m.beforeKb.map((x) => fmt(x)).join(', '),
     m.withKb.map((x) => fmt(x)).join(', '),
     fmt(median(m.withKb) - median(m.beforeKb)),
+    m.liveBefore === undefined || m.liveWith === undefined ? 'n/a' : `${fmt(m.liveBefore / 2 ** 20, 1)} → ${fmt(m.liveWith / 2 ** 20, 1)}`,
     fmt(m.activeStreams),
     fmt(m.bufferedBytes),
   ];
@@ -215,18 +211,18 @@ ${table(FLOOR_HEADERS, floorRows(report))}
 
 - The whole platform as a newcomer starts it (\`samosachaat start\`: embedded PGlite database served by the launcher, inference, auth, chat-api, each its own process running from source through tsx, default observability: JSON logs to stdout and files, metrics, 100 % sampled traces), on free 127.0.0.1 ports and a temporary DATA_DIR; three such platforms one after the other, one per step (the demo pace is fixed per inference process). Extra environment: ${Object.entries(report.env).map(([k, v]) => `\`${k}=${v}\``).join(', ')}.
 - The load generator is a separate Node.js process (\`bench/lib/streams-load.ts\`, undici \`request\`, one keep-alive agent without a connection cap), driven over IPC. Four development-login users (the launcher's own is not used), tokens validated once and then served from chat-api's cache; one conversation per concurrent stream, created through chat-api before the runs; each grows by one exchange per answer, so chat-api sends inference that history (its newest 50 messages). The direct and proxy paths send inference the same shape of prompt: the load generator keeps a conversation per worker slot for them (the prompt and every answer it read) and sends its newest 50 messages, so inference does the same work on every path.
-- **1. Latency**, demo engine at ${report.tokensPerSecond} tokens/s, levels ${levels}. Each level: N workers in a closed loop (a worker starts its next stream when its previous one ends), worker starts spread evenly over the ramp, then an unmeasured settle of at least one answer's length; only streams *started* inside the window after it are counted, so every path is measured at that concurrency with its connections open. Why the settle: a busy Node.js server accepts one connection per event-loop turn (libuv since 1.45 — measured here: inference accepted ~120–200 connections a second while streaming, its listen backlog held up to ~300 waiting connections, 511 max), so the ramp's new connections wait up to seconds on every path; the load generator's own connections are all open before the window, but a proxy opens its upstream connections for the sends of its clients as they come, so without a settle the ramp's backlog spilled into the proxied paths' window (chat-api's p99 at 1 000 streams: 2–7 s without, 0.8 s with a 5 s settle, same code). TTFT = request sent → first network chunk holding a \`token\` event; inter-token gap = time between consecutive token events of one stream (events arriving in the same chunk count as 0 ms). p50/p99 are exact nearest-rank percentiles over all counted samples of that run. chat-api, direct and the minimal proxy run back to back at each level, the order rotating between levels (chat-api, direct, proxy at the 1st; direct, proxy, chat-api at the 2nd; proxy, chat-api, direct at the 3rd), with every stream of the previous run drained first (chat-api's \`chat_active_streams\` and inference's \`inference_active_generations\` back at 0). One run per path and level (time budget of the whole benchmark: under 8 minutes); a warm-up of every path precedes the first level.
-- **2. Idle open streams**: demo engine at ${i.tokensPerSecond} token/s, \`max_tokens\` ${i.maxTokens}; chat-api VmRSS (\`/proc/<pid>/status\`) sampled 5× 200 ms apart after a warm-up (streams opened and closed), then ${fmt(i.count)} streams opened over ${fmt(i.open.openMs / 1000, 1)} s, each read by the client, held until every one had its first token, then 3 s more, and VmRSS sampled again; per stream = (median with − median before) ÷ streams open.
-- **3. Paused readers**: inference with \`ENGINE=openai\` against a stand-in OpenAI server (\`bench/lib/streams-upstream.ts\`: ${fmt(p.tokenChars)}-character tokens as fast as they are read, respecting backpressure), \`max_tokens\` ${fmt(p.maxTokens)} (≈ ${fmt((p.maxTokens * (p.tokenChars + 24)) / 2 ** 20, 1)} MiB of SSE per answer); ${fmt(p.count)} clients send the request, get the headers and never read the body; VmRSS sampled ${fmt(p.settleMs / 1000, 1)} s later (chat-api's \`chat_stream_buffered_bytes\` read at the same time), then the clients disconnect. Per stream = (median with − median before) ÷ streams open; this includes everything chat-api holds for such a stream (its idle cost, the socket's user-space buffer, the answer accumulated so far for persistence).
-- Before each VmRSS reading the benchmark forces two full garbage collections in chat-api (SIGUSR1 opens its inspector on a loopback port given by \`--inspect-port\`; then the DevTools protocol's \`HeapProfiler.collectGarbage\`)${i.gcForced && p.gcForced ? '' : ' — **not done in this run** (the inspector did not answer), so these figures include garbage'}; RSS can still hold pages V8 keeps after a collection, so the figures are an upper bound. Kernel socket buffers are not in RSS.
+- **1. Latency**, demo engine at ${report.tokensPerSecond} tokens/s, levels ${levels}. Each level: N workers in a closed loop (a worker starts its next stream when its previous one ends), worker starts spread evenly over the ramp, then an unmeasured settle: the window opens once every worker has finished its first stream (so every connection of the path has been accepted and carried an answer), and no sooner than the settle given per level (at least one answer's length), nor later than 60 s after it (⚠ in the raw table); only streams *started* inside the window are counted, so every path is measured at that concurrency with its connections open. Why the settle: a busy Node.js server accepts one connection per event-loop turn (libuv since 1.45 — measured here: inference accepted ~120–200 connections a second while streaming, its listen backlog held up to ~300 waiting connections, 511 max), so the ramp's new connections wait up to seconds on every path; the load generator's own connections are all open before the window, but a proxy opens its upstream connections for the sends of its clients as they come, so without a settle the ramp's backlog spilled into the proxied paths' window (chat-api's p99 at 1 000 streams: 2–7 s without, 0.8 s with a 5 s settle, same code). A fixed settle was not enough on a busier day: \`ss\` showed chat-api's listen queue full (511) for 15 s of a 1 000-stream run, chat-api accepting ~50 connections a second, and the p99 of streams sent while it drained was 5–11 s; hence the window waits for every worker's first answer (the raw table gives the wait). TTFT = request sent → first network chunk holding a \`token\` event; inter-token gap = time between consecutive token events of one stream (events arriving in the same chunk count as 0 ms). p50/p99 are exact nearest-rank percentiles over all counted samples of that run. chat-api, direct and the minimal proxy run back to back at each level, the order rotating between levels (chat-api, direct, proxy at the 1st; direct, proxy, chat-api at the 2nd; proxy, chat-api, direct at the 3rd), with every stream of the previous run drained first (chat-api's \`chat_active_streams\` and inference's \`inference_active_generations\` back at 0). One run per path and level (time budget of the whole benchmark: under 8 minutes); a warm-up of every path precedes the first level.
+- **2. Idle open streams**: demo engine at ${i.tokensPerSecond} token/s, \`max_tokens\` ${i.maxTokens}; a warm-up at the measured scale (${fmt(i.count)} streams opened the same way in other conversations, held, released and drained), then chat-api VmRSS (\`/proc/<pid>/status\`) sampled 5× 200 ms apart, then ${fmt(i.count)} streams opened over ${fmt(i.open.openMs / 1000, 1)} s, each read by the client, held until every one had its first token, then 3 s more, and VmRSS sampled again; per stream = (median with − median before) ÷ streams open.
+- **3. Paused readers**: inference with \`ENGINE=openai\` against a stand-in OpenAI server (\`bench/lib/streams-upstream.ts\`: ${fmt(p.tokenChars)}-character tokens as fast as they are read, respecting backpressure), \`max_tokens\` ${fmt(p.maxTokens)} (≈ ${fmt((p.maxTokens * (p.tokenChars + 24)) / 2 ** 20, 1)} MiB of SSE per answer); after a warm-up at the measured scale (the same paused streams once in other conversations, released and drained), ${fmt(p.count)} clients send the request, get the headers and never read the body; VmRSS sampled ${fmt(p.settleMs / 1000, 1)} s later (chat-api's \`chat_stream_buffered_bytes\` read at the same time), then the clients disconnect. Per stream = (median with − median before) ÷ streams open; this includes everything chat-api holds for such a stream (its idle cost, the socket's user-space buffer, the answer accumulated so far for persistence).
+- Before each VmRSS reading the benchmark forces two full garbage collections in chat-api (SIGUSR1 opens its inspector on a loopback port given by \`--inspect-port\`; then the DevTools protocol's \`HeapProfiler.collectGarbage\`)${i.gcForced && p.gcForced ? '' : ' — **not done in this run** (the inspector did not answer), so these figures include garbage'}; live memory (V8 heap used + external) is read there too. **Why both, and the larger judged:** RSS also moves with pages V8 and the C allocator keep or give back after a collection, whoever allocated them: without the warm-up, V8's old space grown for the first 1 000 streams ever and the allocator's pages kept from the fast answers showed as 36–60 MiB of "per-stream" RSS, and in a paused step RSS has fallen by 30 MiB while 20 streams were held. The warm-up puts that high-water mark in "before"; live memory counts exactly what the held streams keep reachable (but not native memory outside V8: sockets, parsers). The verdict takes the larger of the two per-stream figures, so neither an RSS reading that fell nor an undercount of live memory passes a target alone. Kernel socket buffers are in neither.
 
 ## Raw latency runs (run order)
 
-${table(['#', 'path', 'concurrent', 'streams counted', 'TTFT samples', 'TTFT p50 / p99 ms', 'gap samples', 'gap p50 / p99 ms', 'tokens / stream (median)', 'failures', 'wall s'], latencyRawRows(report))}
+${table(['#', 'path', 'concurrent', 'streams counted', 'TTFT samples', 'TTFT p50 / p99 ms', 'gap samples', 'gap p50 / p99 ms', 'tokens / stream (median)', 'failures', 'ramp end → window s', 'wall s'], latencyRawRows(report))}
 
-## Raw memory samples (chat-api VmRSS, KiB)
+## Raw memory samples (chat-api VmRSS in KiB; live = V8 heap used + external after forced collections)
 
-${table(['step', 'streams open / asked', 'before', 'with the streams', 'added (median − median)', 'chat_active_streams', 'chat_stream_buffered_bytes'], [memoryRows('idle open streams', i), memoryRows('paused readers', p)])}
+${table(['step', 'streams open / asked', 'VmRSS before', 'VmRSS with the streams', 'VmRSS added (median − median)', 'live MiB before → with', 'chat_active_streams', 'chat_stream_buffered_bytes'], [memoryRows('idle open streams', i), memoryRows('paused readers', p)])}
 ${END_MARKER}`;
 }
 
