@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // Runs every *.test.ts in the workspace with node:test (TypeScript through tsx),
 // under c8 so `npm test` also enforces the coverage gate.
-// Usage: node scripts/run-tests.mjs [path-filter ...]
+// Usage: node scripts/run-tests.mjs [--unit] [path-filter ...]
+//   --unit  the fast tier (`npm run test:unit`): the tests that sit next to the code they test,
+//           outside any test/ folder. They start no process, open no server and drive no
+//           browser; scripts/unit-guard.mjs makes any that tries fail. Everything in a test/
+//           folder (integration and end-to-end) runs only in the full suite.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -28,16 +32,21 @@ function collect(dir, out) {
 
 const files = [];
 for (const r of roots) collect(join(root, r), files);
-const filters = process.argv.slice(2);
-const selected = filters.length ? files.filter((f) => filters.some((x) => f.includes(x))) : files;
+const argv = process.argv.slice(2);
+const unit = argv.includes('--unit');
+const filters = argv.filter((a) => a !== '--unit');
+const isUnit = (f) => !f.split(/[\\/]/).slice(0, -1).includes('test');
+const pool = unit ? files.filter(isUnit) : files;
+const selected = filters.length ? pool.filter((f) => filters.some((x) => f.includes(x))) : pool;
 selected.sort();
 if (selected.length === 0) {
   console.error(`no test files matched ${filters.join(' ')}`);
   process.exit(1);
 }
 
-const nodeArgs = ['--conditions=source', '--import', 'tsx', '--test', '--test-reporter=spec', ...selected];
-const useCoverage = filters.length === 0 && process.env.TEST_COVERAGE !== '0';
+const guard = unit ? ['--import', join(root, 'scripts/unit-guard.mjs')] : [];
+const nodeArgs = ['--conditions=source', '--import', 'tsx', ...guard, '--test', '--test-reporter=spec', ...selected];
+const useCoverage = !unit && filters.length === 0 && process.env.TEST_COVERAGE !== '0';
 const [cmd, args] = useCoverage
   ? [join(root, 'node_modules/.bin/c8'), ['--config', join(root, '.c8rc.json'), process.execPath, ...nodeArgs]]
   : [process.execPath, nodeArgs];

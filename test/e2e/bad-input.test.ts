@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { openDbRows, type DbRows, type RowSnapshot } from '../support/db-rows.js';
 import { startPlatform, type Platform } from '../support/platform.js';
+import { scaled } from '../support/timeouts.js';
 
 interface Ctx {
   urls: Platform['urls'];
@@ -306,7 +307,7 @@ interface Envelope {
   valid?: unknown;
 }
 
-describe('bad input on every public endpoint: exact status, code and message, and no row changed', { timeout: 600_000 }, () => {
+describe('bad input on every public endpoint: exact status, code and message, and no row changed', { timeout: scaled(600_000) }, () => {
   let p: Platform | undefined;
   let db: DbRows | undefined;
   let ctx: Ctx;

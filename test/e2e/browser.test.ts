@@ -16,6 +16,7 @@ import { after, describe, it, type TestContext } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { requireBinary } from '../support/binaries.js';
 import { repoRoot, startPlatform, type Platform } from '../support/platform.js';
+import { scaled } from '../support/timeouts.js';
 
 const ARTIFACTS = join(repoRoot, 'test-artifacts');
 const DOCS_IMAGES = join(repoRoot, 'docs/images');
@@ -76,7 +77,7 @@ function conversationIdOf(page: Page): string {
   return m[1];
 }
 
-describe('the web UI in Chromium', { timeout: 600_000 }, () => {
+describe('the web UI in Chromium', { timeout: scaled(600_000) }, () => {
   let platform: Platform | undefined;
   let browser: Browser | undefined;
   let context: BrowserContext;
@@ -161,7 +162,7 @@ describe('the web UI in Chromium', { timeout: 600_000 }, () => {
     firstId = conversationIdOf(page);
     await page.locator('#stop').waitFor({ state: 'visible' });
     const answer = page.locator('li.message.assistant').last();
-    await answer.and(page.locator('[data-status="complete"]')).waitFor({ timeout: 60_000 });
+    await answer.and(page.locator('[data-status="complete"]')).waitFor({ timeout: scaled(60_000) });
     const finalText = (await answer.locator('.answer-text').textContent()) ?? '';
     const lengths = (await page.evaluate('window.__lengths')) as number[];
     const partial = lengths.filter((n) => n > 0 && n < finalText.length);
@@ -248,7 +249,7 @@ describe('the web UI in Chromium', { timeout: 600_000 }, () => {
     await page.locator('#regenerate').click();
     await page.locator('li.message.assistant.streaming').waitFor();
     assert.equal(await page.locator('#messages > li.assistant').count(), 1, 'the old answer is replaced, not kept beside the new one');
-    await page.locator('li.message.assistant[data-status="complete"]').waitFor({ timeout: 60_000 });
+    await page.locator('li.message.assistant[data-status="complete"]').waitFor({ timeout: scaled(60_000) });
     await page.reload();
     await page.locator('li.message.assistant').first().waitFor();
     assert.equal(await page.locator('#messages > li.user').count(), 1);
@@ -327,7 +328,7 @@ describe('the web UI in Chromium', { timeout: 600_000 }, () => {
     await page.locator('li.message.assistant a.trace-link').click();
     await page.waitForURL(`${web}/ops#/traces/${answerTrace}`);
     const services = await eventually(async () => {
-      await page.locator('.wf-row').first().waitFor({ timeout: 5000 });
+      await page.locator('.wf-row').first().waitFor({ timeout: scaled(5000) });
       const seen = new Set(await page.locator('.wf-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-service'))));
       if (['web', 'chat-api', 'auth', 'inference'].every((s) => seen.has(s))) return seen;
       await page.reload();
@@ -382,7 +383,7 @@ describe('the web UI in Chromium', { timeout: 600_000 }, () => {
     await screenshot(page, 'ops-metrics');
 
     await page.locator('#tab-doctor').click();
-    await page.locator('#doctor-body tr').first().waitFor({ timeout: 60_000 });
+    await page.locator('#doctor-body tr').first().waitFor({ timeout: scaled(60_000) });
     const rows = await page.locator('#doctor-body tr').evaluateAll((trs) =>
       trs.map((tr) => ({ check: tr.getAttribute('data-check'), result: tr.querySelector('.badge')?.textContent, fix: tr.querySelector('.fix')?.textContent })),
     );

@@ -25,6 +25,7 @@ import { dashboardQueries, pollUntil, promApi, promQuery, servicesReady, startLa
 import { freePort, repoRoot, runCli, startPlatform, type Platform } from '../support/platform.js';
 import { startSmtpReceiver, startWebhookReceiver, type WebhookPost } from '../support/receivers.js';
 import { driveTraffic, type TrafficLog } from '../support/traffic.js';
+import { scaled } from '../support/timeouts.js';
 
 interface ActiveTarget {
   labels: Record<string, string>;
@@ -83,7 +84,7 @@ async function restartInference(t: TestContext, platform: Platform, internalKey:
   });
 }
 
-describe('monitoring proof: the platform, Prometheus, Alertmanager and node_exporter on loopback', { timeout: 420_000 }, () => {
+describe('monitoring proof: the platform, Prometheus, Alertmanager and node_exporter on loopback', { timeout: scaled(420_000) }, () => {
   it('dashboards, rules and alert delivery work against the running platform', async (t) => {
     const started = Date.now();
     if (!requireBinary(t, 'prometheus', 'prometheus')) return;
@@ -250,7 +251,7 @@ describe('monitoring proof: the platform, Prometheus, Alertmanager and node_expo
   });
 });
 
-describe('npm start -- --with-prometheus', { timeout: 300_000 }, () => {
+describe('npm start -- --with-prometheus', { timeout: scaled(300_000) }, () => {
   /** Free ports for every service and stack component, and a temporary DATA_DIR. */
   async function launcherEnv(t: TestContext): Promise<Record<string, string>> {
     const dataDir = await mkdtemp(join(tmpdir(), 'samosachaat-with-prometheus-'));

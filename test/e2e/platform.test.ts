@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createPostgresDatabase, postgresReachable } from '../../packages/db/test/support.js';
 import { readSse, runCli, startPlatform, type Platform, type SseEvent } from '../support/platform.js';
+import { scaled } from '../support/timeouts.js';
 
 const json = { 'content-type': 'application/json' };
 
@@ -73,7 +74,7 @@ const postgresMissing = (await postgresReachable()) ? undefined : 'no PostgreSQL
 if (postgresMissing && process.env['CI'] !== 'true') console.warn(`\n!!! SKIPPED: ${postgresMissing}\n`);
 
 for (const backend of ['pglite', 'postgres'] as const) {
-describe(`npm start: the whole platform (${backend === 'pglite' ? 'embedded PGlite' : 'PostgreSQL server via DATABASE_URL'})`, { timeout: 300_000, skip: backend === 'postgres' && postgresMissing && process.env['CI'] !== 'true' ? postgresMissing : false }, () => {
+describe(`npm start: the whole platform (${backend === 'pglite' ? 'embedded PGlite' : 'PostgreSQL server via DATABASE_URL'})`, { timeout: scaled(300_000), skip: backend === 'postgres' && postgresMissing && process.env['CI'] !== 'true' ? postgresMissing : false }, () => {
   let p: Platform;
   let dropDatabase: (() => Promise<void>) | undefined;
   const env: Record<string, string> = { DEMO_TOKENS_PER_SECOND: '150', ADMIN_EMAILS: 'dev@samosachaat.local' };
@@ -300,7 +301,7 @@ describe(`npm start: the whole platform (${backend === 'pglite' ? 'embedded PGli
 });
 }
 
-describe('npm start: Ctrl-C', { timeout: 180_000 }, () => {
+describe('npm start: Ctrl-C', { timeout: scaled(180_000) }, () => {
   it('stops every service and the database gracefully and exits 0', async () => {
     const p = await startPlatform();
     const code = await p.stop();

@@ -8,6 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_VARIABLE_VALUES, panelQueries, substituteVariables, type DashboardJson } from '../../packages/monitoring/src/dashboards/inspect.js';
 import { repoRoot } from './platform.js';
+import { scaled } from './timeouts.js';
 
 /** One series of an instant query. */
 export interface PromSample {
@@ -47,11 +48,12 @@ export async function promApi<T>(baseUrl: string, path: string): Promise<T> {
  * `what` and the last state `check` described through `describe`.
  */
 export async function pollUntil<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, describe: () => string = () => ''): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const limitMs = scaled(timeoutMs);
+  const deadline = Date.now() + limitMs;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not true after ${Math.round(timeoutMs / 1000)} s. ${describe()}`);
+    if (Date.now() > deadline) throw new Error(`${what}: not true after ${Math.round(limitMs / 1000)} s. ${describe()}`);
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
@@ -108,6 +110,7 @@ export interface Launcher {
  * added, and resolves once it printed "Press Ctrl-C to stop everything".
  */
 export async function startLauncher(args: string[], env: Record<string, string>, timeoutMs = 180_000): Promise<Launcher> {
+  timeoutMs = scaled(timeoutMs);
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'packages/cli/src/main.ts', ...args], {
     cwd: repoRoot,
     env: { ...process.env, NO_COLOR: '1', ...env },
@@ -119,7 +122,7 @@ export async function startLauncher(args: string[], env: Record<string, string>,
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), scaled(60_000));
     const code = await exited;
     clearTimeout(timer);
     return code;

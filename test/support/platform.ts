@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.js';
+import { scaled } from './timeouts.js';
 
 export { freePort };
 
@@ -47,6 +48,7 @@ export function startupFailureReport(out: string, tailChars = 3000): string {
 }
 
 export async function startPlatform(extraEnv: Record<string, string> = {}, timeoutMs = 120_000): Promise<Platform> {
+  timeoutMs = scaled(timeoutMs);
   const dataDir = await mkdtemp(join(tmpdir(), 'samosachaat-e2e-'));
   const [auth, chat, inference, web] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'packages/cli/src/main.ts', 'start'], {
@@ -110,7 +112,7 @@ export async function startPlatform(extraEnv: Record<string, string> = {}, timeo
     exited,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), scaled(30_000));
       const code = await exited;
       clearTimeout(timer);
       await cleanup();

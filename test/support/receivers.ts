@@ -5,14 +5,16 @@
  */
 import { createServer, type IncomingMessage } from 'node:http';
 import { SMTPServer } from 'smtp-server';
+import { scaled } from './timeouts.js';
 
 /** Polls `read` until `predicate` holds for one of its items; fails naming `what` and showing what arrived. */
 async function waitForItem<T>(read: () => T[], predicate: (item: T) => boolean, what: string, timeoutMs: number, show: (items: T[]) => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const limitMs = scaled(timeoutMs);
+  const deadline = Date.now() + limitMs;
   for (;;) {
     const found = read().find(predicate);
     if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`no ${what} after ${Math.round(timeoutMs / 1000)} s; received so far:\n${show(read())}`);
+    if (Date.now() > deadline) throw new Error(`no ${what} after ${Math.round(limitMs / 1000)} s; received so far:\n${show(read())}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -3,9 +3,10 @@
  * parses its own options strictly (an unknown option is a usage error, exit 2) and resolves
  * with the exit status.
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { databaseConfigFromEnv, openDatabase, type Database } from '@samosachaat/db';
+import { databaseConfigFromEnv, loadMigrations, openDatabase, pgliteDir, type Database } from '@samosachaat/db';
 import { generateJwtKeys, loadJwtKeys, mintDevelopmentToken, parseAdminEmails as adminEmailsOf, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE } from '@samosachaat/auth';
 import { runningEmbeddedUrl } from './embedded-state.js';
 import type { CliIo } from './main.js';
@@ -45,17 +46,43 @@ async function withDatabase<T>(io: CliIo, fn: (db: Database) => Promise<T>): Pro
   }
 }
 
+/**
+ * The embedded PGlite folder `migrate --status` would open, when it does not exist yet (no
+ * DATABASE_URL, no running embedded server): then every migration is pending, and creating a
+ * database (several seconds of initdb) just to say so would be a side effect of a read.
+ */
+function absentEmbeddedFolder(io: Pick<CliIo, 'env' | 'cwd'>): string | undefined {
+  const dataDir = dataDirOf(io);
+  const config = databaseConfigFromEnv({ ...io.env, DATA_DIR: dataDir } as NodeJS.ProcessEnv);
+  if (config.url ?? runningEmbeddedUrl(dataDir)) return undefined;
+  const folder = pgliteDir(config.dataDir);
+  return existsSync(join(folder, 'PG_VERSION')) ? undefined : folder;
+}
+
+interface StatusLines {
+  applied: readonly { version: number; name: string; appliedAt?: Date | null }[];
+  pending: readonly { version: number; name: string }[];
+}
+
+function writeStatus(io: CliIo, description: string, status: StatusLines): void {
+  io.stdout.write(`database: ${description}\n`);
+  for (const m of status.applied) io.stdout.write(`  applied  ${String(m.version).padStart(4, '0')}_${m.name}  ${m.appliedAt?.toISOString() ?? ''}\n`);
+  for (const m of status.pending) io.stdout.write(`  pending  ${String(m.version).padStart(4, '0')}_${m.name}\n`);
+  io.stdout.write(status.pending.length ? `${status.pending.length} pending: run \`samosachaat migrate\`\n` : 'up to date\n');
+}
+
 /** `samosachaat migrate [--status]`: applies pending migrations, or lists applied and pending ones. */
 export async function migrateCommand(args: readonly string[], io: CliIo): Promise<number> {
   const values = options(io, 'migrate', args, { status: { type: 'boolean', default: false } });
   if (!values) return EXIT_USAGE;
+  const absent = values.status ? absentEmbeddedFolder(io) : undefined;
+  if (absent) {
+    writeStatus(io, `pglite:${absent} (not created yet)`, { applied: [], pending: loadMigrations() });
+    return 0;
+  }
   return withDatabase(io, async (db) => {
     if (values.status) {
-      const status = await db.migrationStatus();
-      io.stdout.write(`database: ${db.description}\n`);
-      for (const m of status.applied) io.stdout.write(`  applied  ${String(m.version).padStart(4, '0')}_${m.name}  ${m.appliedAt?.toISOString() ?? ''}\n`);
-      for (const m of status.pending) io.stdout.write(`  pending  ${String(m.version).padStart(4, '0')}_${m.name}\n`);
-      io.stdout.write(status.pending.length ? `${status.pending.length} pending: run \`samosachaat migrate\`\n` : 'up to date\n');
+      writeStatus(io, db.description, await db.migrationStatus());
       return 0;
     }
     const applied = await db.migrate();

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { importSPKI, jwtVerify } from 'jose';
 import { loadMigrations } from '@samosachaat/db';
 import { runCli } from '../../../test/support/platform.js';
+import { scaled } from '../../../test/support/timeouts.js';
 
 const cli = runCli;
 
@@ -24,7 +25,7 @@ after(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-describe('keys, migrate, token', { timeout: 120_000 }, () => {
+describe('keys, migrate, token', { timeout: scaled(120_000) }, () => {
   it('keys writes a 0600 pair and refuses to overwrite it without --force', async () => {
     const first = await cli(['keys'], env);
     assert.equal(first.status, 0, first.stderr);
@@ -47,6 +48,9 @@ describe('keys, migrate, token', { timeout: 120_000 }, () => {
     assert.match(status.stdout, /pending {2}0001_initial/);
     assert.match(status.stdout, /pending {2}0002_message_sequence/);
     assert.match(status.stdout, new RegExp(`${loadMigrations().length} pending: run \`samosachaat migrate\``));
+    // A status read creates no database (initdb is the slow part, and a read has no side effects).
+    assert.match(status.stdout, /\(not created yet\)/);
+    await assert.rejects(stat(join(scratch, 'data', 'pglite')), { code: 'ENOENT' });
     const applied = await cli(['migrate'], env);
     assert.equal(applied.status, 0, applied.stderr);
     assert.match(applied.stdout, /applied {2}0001_initial/);

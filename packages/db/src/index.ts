@@ -14,6 +14,7 @@ export type {
   QueryResult,
 } from './types.js';
 export { openDatabase } from './database.js';
+export { pgliteDir } from './pglite-driver.js';
 export { databaseConfigFromEnv } from './config.js';
 export { startEmbeddedServer } from './embedded-server.js';
 export type { EmbeddedServer, EmbeddedServerOptions } from './embedded-server.js';

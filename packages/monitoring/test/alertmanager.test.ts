@@ -14,12 +14,13 @@ import { requireBinary } from '../../../test/support/binaries.js';
 import { alertmanagerConfigPath, alertmanagerTemplatesDir, receivers, renderAlertmanagerConfig, renderCommittedAlertmanagerConfig } from '../src/alertmanager-config.js';
 import { repoRoot } from '../src/repo.js';
 import { alertingRules, loadRuleGroups } from '../src/rules.js';
+import { scaled } from '../../../test/support/timeouts.js';
 
 const TIMEOUT_MS = 60_000;
 
 /** Runs amtool; fails the test with amtool's own output when it exits non-zero. */
 function amtool(bin: string, args: string[]): string {
-  const result = spawnSync(bin, args, { cwd: repoRoot, encoding: 'utf8', timeout: TIMEOUT_MS });
+  const result = spawnSync(bin, args, { cwd: repoRoot, encoding: 'utf8', timeout: scaled(TIMEOUT_MS) });
   const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
   assert.equal(result.status, 0, `amtool ${args.join(' ')} failed (exit ${result.status}${result.error ? `, ${result.error.message}` : ''}):\n${output}`);
   return result.stdout;

@@ -5,7 +5,7 @@
  * modules, build output, local data and keys out of the build context.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -79,10 +79,13 @@ const steps = instructions(dockerfile);
 const lastStage = Math.max(...steps.map((s) => s.stage));
 
 describe('deploy/docker/Dockerfile', () => {
-  it('builds on a pinned Node.js 20 bookworm-slim image', () => {
+  it('builds on a pinned Node.js 24 LTS bookworm-slim image, the release the project brings for its tests', () => {
     const arg = steps.find((s) => s.op === 'ARG' && s.args.startsWith('NODE_IMAGE='));
     assert.ok(arg, 'ARG NODE_IMAGE');
-    assert.match(arg.args, /^NODE_IMAGE=node:20\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/);
+    assert.match(arg.args, /^NODE_IMAGE=node:24\.\d+\.\d+-bookworm-slim(@sha256:[0-9a-f]{64})?$/);
+    // The image runs the release the tests ran on: the root package's `node` devDependency.
+    const rootManifest = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    assert.equal(/^NODE_IMAGE=node:([\d.]+)-/.exec(arg.args)?.[1], rootManifest.devDependencies.node);
     const froms = steps.filter((s) => s.op === 'FROM');
     assert.ok(froms.length >= 3, 'multi-stage');
     // Every stage starts from the pinned image, or from an earlier stage of this file.

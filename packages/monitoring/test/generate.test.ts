@@ -13,6 +13,7 @@ import { describe, it } from 'node:test';
 import { generateAll, generators, runGenerate, type Generator } from '../src/generate.js';
 import { repoRoot } from '../src/repo.js';
 import { sortKeys, stableJson } from '../src/dashboards/render.js';
+import { scaled } from '../../../test/support/timeouts.js';
 
 const made = (name: string, files: Record<string, string>): Generator => ({ name, files: async () => files });
 
@@ -56,7 +57,7 @@ describe('monitoring generator CLI', () => {
   });
 
   it('runs as a script and exits with the CLI\'s code', () => {
-    const result = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', 'packages/monitoring/src/generate.ts', '--wrte'], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+    const result = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', 'packages/monitoring/src/generate.ts', '--wrte'], { cwd: repoRoot, encoding: 'utf8', timeout: scaled(120_000) });
     assert.equal(result.status, 2, result.stderr);
     assert.match(result.stdout, /unknown argument\(s\): --wrte \(use --write or --check\)/);
   });

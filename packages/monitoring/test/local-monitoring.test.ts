@@ -8,6 +8,7 @@ import { requireBinary } from '../../../test/support/binaries.js';
 import { alertmanagerTemplatesDir } from '../src/alertmanager-config.js';
 import { freeLoopbackPort } from '../src/free-port.js';
 import { alertmanagerOverrides, committedRuleFiles, monitoringBanner, stackPorts, startLocalMonitoring } from '../src/local-monitoring.js';
+import { scaled } from '../../../test/support/timeouts.js';
 
 describe('--with-prometheus settings', () => {
   it('uses 9090, 9093 and 9100 unless PROMETHEUS_PORT, ALERTMANAGER_PORT or NODE_EXPORTER_PORT say otherwise', () => {
@@ -41,7 +42,7 @@ describe('--with-prometheus settings', () => {
   });
 });
 
-describe('startLocalMonitoring', { timeout: 180_000 }, () => {
+describe('startLocalMonitoring', { timeout: scaled(180_000) }, () => {
   let dir: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'samosachaat-local-monitoring-'));

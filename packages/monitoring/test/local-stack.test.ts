@@ -10,8 +10,9 @@ import { freeLoopbackPort } from '../src/free-port.js';
 import { startMonitoringStack, waitUntilReady } from '../src/local-stack.js';
 import { committedRuleFiles } from '../src/local-monitoring.js';
 import { MissingBinaryError, supervise } from '../src/supervised-process.js';
+import { scaled } from '../../../test/support/timeouts.js';
 
-describe('startMonitoringStack', { timeout: 180_000 }, () => {
+describe('startMonitoringStack', { timeout: scaled(180_000) }, () => {
   let dir: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'samosachaat-stack-'));

@@ -18,13 +18,14 @@ import { repoRoot } from '../src/repo.js';
 import { prometheusConfigPath, renderCommittedPrometheusConfig } from '../src/prometheus-config.js';
 import { baseMetricName, metricNames } from '../src/promql-names.js';
 import { alertingRules, isAlertingRule, loadRuleFiles, loadRuleGroups, parseRuleFile, rulesDir, stringifyRuleGroups, writeTestOverlay, type RuleGroup } from '../src/rules.js';
+import { scaled } from '../../../test/support/timeouts.js';
 
 const testsDir = join(prometheusDir, 'tests');
 const TIMEOUT_MS = 120_000;
 
 /** Runs promtool; fails the test with promtool's own output when it exits non-zero. */
 function promtool(bin: string, args: string[]): string {
-  const result = spawnSync(bin, args, { cwd: repoRoot, encoding: 'utf8', timeout: TIMEOUT_MS });
+  const result = spawnSync(bin, args, { cwd: repoRoot, encoding: 'utf8', timeout: scaled(TIMEOUT_MS) });
   const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
   assert.equal(result.status, 0, `promtool ${args.join(' ')} failed (exit ${result.status}${result.error ? `, ${result.error.message}` : ''}):\n${output}`);
   return output;
@@ -223,7 +224,7 @@ describe('deploy/prometheus with promtool', () => {
     t.after(() => rm(dir, { recursive: true, force: true }));
     const file = join(dir, 'runbooks.rules.yml');
     await writeFile(file, stringifyRuleGroups([{ name: 'runbooks', rules: queries.map((q, i) => ({ record: `runbook:query_${i}`, expr: q.expr })) }]));
-    const result = spawnSync(bin, ['check', 'rules', file], { encoding: 'utf8', timeout: TIMEOUT_MS });
+    const result = spawnSync(bin, ['check', 'rules', file], { encoding: 'utf8', timeout: scaled(TIMEOUT_MS) });
     assert.equal(result.status, 0, `a runbook query does not parse:\n${result.stdout}${result.stderr}\n${queries.map((q, i) => `query_${i} (${q.file}): ${q.expr}`).join('\n')}`);
   });
 

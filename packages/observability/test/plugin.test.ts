@@ -10,6 +10,7 @@ import { AppError, bindContext, createObservability, currentTraceId, markFirstBy
 import { buildTestApp } from './support/app.js';
 import { requireBinary } from './support/binaries.js';
 import { eventually, listen } from './support/http.js';
+import { scaled } from '../../../test/support/timeouts.js';
 
 const HEX32 = /^[0-9a-f]{32}$/;
 
@@ -280,7 +281,7 @@ describe('observability plugin: metrics', () => {
 });
 
 describe('observability plugin: graceful close', () => {
-  it('does not wait for idle keep-alive or silent connections, and lets an in-flight request finish', { timeout: 20_000 }, async () => {
+  it('does not wait for idle keep-alive or silent connections, and lets an in-flight request finish', { timeout: scaled(20_000) }, async () => {
     let release!: () => void;
     const t = await buildTestApp((app) => {
       app.get('/slow', async () => {

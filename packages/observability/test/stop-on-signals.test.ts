@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { scaled } from '../../../test/support/timeouts.js';
 
 // A child service that only waits for a signal; MODE picks how its close behaves.
 const SCRIPT = `
@@ -38,7 +39,7 @@ async function stopChild(mode: string, signal: NodeJS.Signals): Promise<{ code: 
   return { code, lines: out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
-describe('stopOnSignals', { timeout: 60_000 }, () => {
+describe('stopOnSignals', { timeout: scaled(60_000) }, () => {
   it('closes once, logs the stop and exits 0', async () => {
     const { code, lines } = await stopChild('ok', 'SIGTERM');
     assert.equal(code, 0);

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { metricValue } from './support/in-process.js';
 import { eventually, startInference, waitReady, type RunningInference } from './support/service.js';
 import { postJson, SseReader } from './support/sse-client.js';
+import { scaled } from '../../../test/support/timeouts.js';
 
 const MESSAGES = [{ role: 'user', content: 'Tell me a long story about monsoon evenings' }];
 
@@ -12,7 +13,7 @@ interface TraceSpan {
   events: Array<{ name: string }>;
 }
 
-describe('worker pool limits and client disconnects on a real process (WORKERS=1, QUEUE_LIMIT=1)', { timeout: 60_000 }, () => {
+describe('worker pool limits and client disconnects on a real process (WORKERS=1, QUEUE_LIMIT=1)', { timeout: scaled(60_000) }, () => {
   let svc: RunningInference;
   let headers: Record<string, string>;
 

@@ -7,11 +7,12 @@ import { metricValue } from './support/in-process.js';
 import { requireBinary } from './support/binaries.js';
 import { eventually, startInference, waitReady, type RunningInference } from './support/service.js';
 import { postJson, SseReader } from './support/sse-client.js';
+import { scaled } from '../../../test/support/timeouts.js';
 
 const MESSAGES = [{ role: 'user', content: 'What makes a good masala chai recipe?' }];
 const TOKEN_FRAME = /^data: \{"token":"(?:[^"\\]|\\.)*"\}\n\n/;
 
-describe('POST /generate on a real process', { timeout: 60_000 }, () => {
+describe('POST /generate on a real process', { timeout: scaled(60_000) }, () => {
   let svc: RunningInference;
 
   before(async () => {
@@ -113,7 +114,7 @@ describe('POST /generate on a real process', { timeout: 60_000 }, () => {
   });
 });
 
-describe('a failing generation on a real process', { timeout: 60_000 }, () => {
+describe('a failing generation on a real process', { timeout: scaled(60_000) }, () => {
   let svc: RunningInference;
 
   before(async () => {
@@ -140,7 +141,7 @@ describe('a failing generation on a real process', { timeout: 60_000 }, () => {
   });
 });
 
-describe('graceful shutdown of a real process', { timeout: 60_000 }, () => {
+describe('graceful shutdown of a real process', { timeout: scaled(60_000) }, () => {
   it('finishes the stream in flight on SIGTERM, refuses new work, and exits 0', async () => {
     const svc = await startInference({ DEMO_TOKENS_PER_SECOND: '50' });
     try {
@@ -205,7 +206,7 @@ describe('graceful shutdown of a real process', { timeout: 60_000 }, () => {
       cwd: new URL('../../../', import.meta.url),
       env: { ...process.env, INTERNAL_API_KEY: 'x'.repeat(40), WORKERS: 'many' },
       encoding: 'utf8',
-      timeout: 20_000,
+      timeout: scaled(20_000),
     });
     assert.equal(result.status, 1);
     assert.equal(result.stderr.trim(), 'inference: configuration error: WORKERS: must be a whole number from 1 to 1024, got "many"');

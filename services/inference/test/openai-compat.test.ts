@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startInference, waitReady, type RunningInference } from './support/service.js';
 import { postJson, SseReader } from './support/sse-client.js';
+import { scaled } from '../../../test/support/timeouts.js';
 
 const MESSAGES = [
   { role: 'system', content: 'You are a cheerful cook.' },
@@ -17,7 +18,7 @@ interface Chunk {
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
 }
 
-describe('POST /v1/chat/completions on a real process', { timeout: 60_000 }, () => {
+describe('POST /v1/chat/completions on a real process', { timeout: scaled(60_000) }, () => {
   let svc: RunningInference;
   let auth: Record<string, string>;
 

@@ -4,6 +4,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { OpenAiEngine } from '../src/engines/openai-engine.js';
 import { UpstreamError, type GenerationRequest } from '../src/engines/engine.js';
 import { closedPortUrl, startFakeOpenAi, type FakeUpstream } from './support/fake-openai.js';
+import { scaled } from '../../../test/support/timeouts.js';
 
 const REQUEST: GenerationRequest = { messages: [{ role: 'user', content: 'Say hello' }], maxTokens: 64, temperature: 0.3, topK: 40, seed: 9 };
 
@@ -19,7 +20,7 @@ async function run(engine: OpenAiEngine, request = REQUEST, signal = new AbortCo
   return { tokens, summary: stream.summary, error };
 }
 
-describe('openai engine against a fake OpenAI-compatible server', { timeout: 60_000 }, () => {
+describe('openai engine against a fake OpenAI-compatible server', { timeout: scaled(60_000) }, () => {
   let fake: FakeUpstream;
   let engine: OpenAiEngine;
   const apiKey = `sk-test-${randomBytes(8).toString('hex')}`;

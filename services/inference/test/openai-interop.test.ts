@@ -9,6 +9,7 @@ import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/res
 import { metricValue, sseEvents, testKey } from './support/in-process.js';
 import { eventually, startInference, waitReady, type RunningInference } from './support/service.js';
 import { postJson, SseReader } from './support/sse-client.js';
+import { scaled } from '../../../test/support/timeouts.js';
 
 const MESSAGES: ChatCompletionMessageParam[] = [
   { role: 'system', content: 'You are a patient chai wallah.' },
@@ -46,7 +47,7 @@ function tokenCounters(body: string, model: string): { prompt: number; generated
   };
 }
 
-describe('the official openai client against POST /v1/chat/completions (real process)', { timeout: 60_000 }, () => {
+describe('the official openai client against POST /v1/chat/completions (real process)', { timeout: scaled(60_000) }, () => {
   let svc: RunningInference;
 
   before(async () => {
@@ -134,7 +135,7 @@ describe('the official openai client against POST /v1/chat/completions (real pro
   });
 });
 
-describe('ENGINE=openai chained to an ENGINE=demo process over loopback (real processes)', { timeout: 90_000 }, () => {
+describe('ENGINE=openai chained to an ENGINE=demo process over loopback (real processes)', { timeout: scaled(90_000) }, () => {
   /** Upstream B (demo, fast) and A (openai engine pointed at B). */
   let b: RunningInference;
   let a: RunningInference;

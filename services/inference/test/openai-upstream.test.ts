@@ -5,6 +5,7 @@ import { metricValue } from './support/in-process.js';
 import { closedPortUrl, startFakeOpenAi, type FakeUpstream } from './support/fake-openai.js';
 import { eventually, startInference, waitReady, type RunningInference } from './support/service.js';
 import { postJson, SseReader } from './support/sse-client.js';
+import { scaled } from '../../../test/support/timeouts.js';
 
 const MESSAGES = [{ role: 'user', content: 'Say hello' }];
 
@@ -14,7 +15,7 @@ async function generate(svc: RunningInference, body: Record<string, unknown> = {
   return { traceId: res.headers.get('x-trace-id') as string, text: await res.text() };
 }
 
-describe('ENGINE=openai on a real process, against a fake upstream', { timeout: 60_000 }, () => {
+describe('ENGINE=openai on a real process, against a fake upstream', { timeout: scaled(60_000) }, () => {
   let fake: FakeUpstream;
   let svc: RunningInference;
   const upstreamKey = `sk-${randomBytes(12).toString('hex')}`;
@@ -111,7 +112,7 @@ describe('ENGINE=openai on a real process, against a fake upstream', { timeout: 
   });
 });
 
-describe('ENGINE=openai with the upstream down', { timeout: 60_000 }, () => {
+describe('ENGINE=openai with the upstream down', { timeout: scaled(60_000) }, () => {
   it('starts, reports the model, and answers each generation with a clear error then done', async () => {
     const svc = await startInference({ ENGINE: 'openai', OPENAI_BASE_URL: await closedPortUrl(), OPENAI_MODEL: 'llama-test' });
     try {

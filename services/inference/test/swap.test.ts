@@ -3,10 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import { metricValue } from './support/in-process.js';
 import { eventually, startInference, waitReady, type RunningInference } from './support/service.js';
 import { postJson, SseReader } from './support/sse-client.js';
+import { scaled } from '../../../test/support/timeouts.js';
 
 const MESSAGES = [{ role: 'user', content: 'Explain how to temper spices for dal' }];
 
-describe('model swap on a real process', { timeout: 60_000 }, () => {
+describe('model swap on a real process', { timeout: scaled(60_000) }, () => {
   let svc: RunningInference;
   let headers: Record<string, string>;
 

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { fixtureUi, newInternalKey, startUpstream, type Upstream } from './support/harness.js';
+import { scaled } from '../../../test/support/timeouts.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
@@ -47,7 +48,7 @@ function runMain(env: Record<string, string>): WebProcess {
   };
 }
 
-describe('main.ts as a real process', { timeout: 120_000 }, () => {
+describe('main.ts as a real process', { timeout: scaled(120_000) }, () => {
   const processes: WebProcess[] = [];
   const cleanups: Array<() => unknown> = [];
   const run = (env: Record<string, string>) => {

@@ -6,10 +6,11 @@ import { after, before, describe, it } from 'node:test';
 import type { CheckResult } from '@samosachaat/observability';
 import { fakeService, type FakeService } from './support/fake-services.js';
 import { eventually, newInternalKey, startUpstream, startWeb, type Upstream, type WebHarness } from './support/harness.js';
+import { scaled } from '../../../test/support/timeouts.js';
 
 const T = '0af7651916cd43dd8448eb211c80319c';
 
-describe('/ops/api/logs', { timeout: 60_000 }, () => {
+describe('/ops/api/logs', { timeout: scaled(60_000) }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'web-logs-'));
   let web: WebHarness;
   before(async () => {
@@ -117,7 +118,7 @@ function growingMetrics(service: string) {
   };
 }
 
-describe('/ops/api/metrics', { timeout: 60_000 }, () => {
+describe('/ops/api/metrics', { timeout: scaled(60_000) }, () => {
   const key = newInternalKey();
   let chat: FakeService;
   let inference: FakeService;
@@ -191,7 +192,7 @@ describe('/ops/api/metrics', { timeout: 60_000 }, () => {
   });
 });
 
-describe('/ops/api/doctor', { timeout: 60_000 }, () => {
+describe('/ops/api/doctor', { timeout: scaled(60_000) }, () => {
   const result = (name: string, ok: boolean): CheckResult => ({ name, ok, detail: ok ? 'fine' : 'broken', fix: ok ? null : 'do this', duration_ms: 3, skipped: false });
 
   it('returns every check with its detail and fix', async () => {
@@ -243,7 +244,7 @@ describe('/ops/api/doctor', { timeout: 60_000 }, () => {
   });
 });
 
-describe('console access outside local mode', { timeout: 60_000 }, () => {
+describe('console access outside local mode', { timeout: scaled(60_000) }, () => {
   let auth: Upstream;
   let web: WebHarness;
   let meCalls = 0;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fakeService, record, span, type FakeService } from './support/fake-services.js';
 import { eventually, newInternalKey, startWeb, type WebHarness } from './support/harness.js';
+import { scaled } from '../../../test/support/timeouts.js';
 
 const A = 'a'.repeat(32);
 const B = 'b'.repeat(32);
@@ -12,7 +13,7 @@ interface TraceList {
   unreachable: Array<{ service: string; error: string }>;
 }
 
-describe('/ops/api/traces', { timeout: 60_000 }, () => {
+describe('/ops/api/traces', { timeout: scaled(60_000) }, () => {
   const key = newInternalKey();
   let chat: FakeService;
   let inference: FakeService;

@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { readSse, startPlatform, type Platform } from '../../../test/support/platform.js';
 import { eventually } from './support/harness.js';
+import { scaled } from '../../../test/support/timeouts.js';
 
 const json = { 'content-type': 'application/json' };
 
-describe('web in the real platform', { timeout: 300_000 }, () => {
+describe('web in the real platform', { timeout: scaled(300_000) }, () => {
   let p: Platform;
   before(async () => {
     p = await startPlatform();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { eventually, FIXTURE_MARKERS, startUpstream, startWeb, type Upstream, type WebHarness } from './support/harness.js';
+import { scaled } from '../../../test/support/timeouts.js';
 
 /** A gate the fake upstream waits on before writing the next event. */
 function gate(): { wait: Promise<void>; open(): void } {
@@ -17,7 +18,7 @@ interface Seen {
   body: string;
 }
 
-describe('the /api and /auth proxies', { timeout: 60_000 }, () => {
+describe('the /api and /auth proxies', { timeout: scaled(60_000) }, () => {
   let chat: Upstream;
   let auth: Upstream;
   let web: WebHarness;

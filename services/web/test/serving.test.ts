@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CONTENT_SECURITY_POLICY, loadUiAssets, UiBuildError } from '../src/index.js';
 import { FIXTURE_MARKERS, fixtureUi, startWeb, type WebHarness } from './support/harness.js';
+import { scaled } from '../../../test/support/timeouts.js';
 
-describe('serving the pages and their bundles', { timeout: 60_000 }, () => {
+describe('serving the pages and their bundles', { timeout: scaled(60_000) }, () => {
   let web: WebHarness;
   before(async () => {
     web = await startWeb();

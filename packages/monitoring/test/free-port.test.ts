@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
-import { ephemeralRangeStart, freeLoopbackPort, tryBindLoopback } from './free-port.js';
+import { ephemeralRangeStart, freeLoopbackPort, tryBindLoopback } from '../src/free-port.js';
 
 describe('ephemeralRangeStart', () => {
   it('reads the first port of ip_local_port_range', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
-import { identifyByHealth, portsFreeCheck } from './ports-free-check.js';
+import { identifyByHealth, portsFreeCheck } from '../src/doctor/ports-free-check.js';
 
 const ctx = { signal: new AbortController().signal, timeoutMs: 5000 };
 const cleanups: Array<() => Promise<void>> = [];
