@@ -16,6 +16,7 @@ import { grafanaDashboardsGenerator } from './dashboards/generator.js';
 import { prometheusConfigGenerator } from './prometheus-config.js';
 import { alertmanagerConfigGenerator } from './alertmanager-config.js';
 import { kubernetesGenerator } from './kubernetes.js';
+import { alloyConfigGenerator } from './alloy-config.js';
 
 /** Something that produces generated files: repo-relative path → full file content. */
 export interface Generator {
@@ -31,6 +32,7 @@ export const generators: Generator[] = [
   prometheusConfigGenerator,
   alertmanagerConfigGenerator,
   kubernetesGenerator,
+  alloyConfigGenerator,
 ];
 
 /** Runs generators and merges their output; two generators claiming one path is a bug. */

@@ -15,7 +15,12 @@ export { grafanaDashboardsGenerator, renderDashboards, dashboardPath, DASHBOARDS
 export { flattenPanels, panelQueries, substituteVariables, DEFAULT_VARIABLE_VALUES, type DashboardJson, type PanelJson, type PanelQuery } from './dashboards/inspect.js';
 export { selectors as promqlSelectors, metricNames as promqlMetricNames, type Selector as PromqlSelector } from './promql-names.js';
 export { checkPromqlSyntax, type NamedQuery, type PromtoolResult } from './dashboards/promql-check.js';
-export { logqlErrors, streamSelectorLabels, logqlExamples, type LogqlError } from './dashboards/logql.js';
+export { logqlErrors, streamSelectorLabels, unparsedLabelFilters, logqlExamples, type LogqlError } from './dashboards/logql.js';
 export { stableJson, sortKeys, type Json } from './dashboards/render.js';
 export { DATASOURCE_UIDS } from './dashboards/variables.js';
 export { kubernetesValuesFiles, renderKubePrometheusStackValues, kubePrometheusStackValues, renderKubernetesAlertmanagerConfig, parseGrafanaIni, clusterGrafanaIni, clusterDatasources, clusterDatasourceUrls, kubePrometheusStackValuesPath, kubernetesAlertmanagerConfigPath, alertmanagerConfigSecret, alertmanagerSlackSecret, grafanaOAuthSecret, monitoringNamespace } from './kubernetes-values.js';
+export { alloyConfigGenerator, renderFilesConfig as renderAlloyFilesConfig, renderKubernetesConfig as renderAlloyKubernetesConfig, checkAgainstSchema as checkAlloyFieldsAgainstSchema, alloyFilesConfigPath, alloyKubernetesConfigPath, JSON_STREAM_LABELS, KUBERNETES_STREAM_LABELS, STRUCTURED_METADATA_FIELDS } from './alloy-config.js';
+export { alloyValues, renderAlloyValues, alloyValuesPath, clusterLokiPushUrl } from './kubernetes-alloy-values.js';
+export { parseAlloy, AlloySyntaxError, type Expr as AlloyExpression, type Statement as AlloyStatementNode } from './alloy/parse.js';
+export { alloyProblems, alloyComponents, type AlloyComponent } from './alloy/inspect.js';
+export { logPipelines, type LogPipeline } from './alloy/pipeline.js';

@@ -107,14 +107,16 @@ describe('collectDashboards', () => {
 });
 
 describe('kubernetesGenerator', () => {
-  it('generates the PrometheusRule, the dashboard ConfigMaps, the chart values and the in-cluster Alertmanager config', async () => {
+  it('generates the PrometheusRule, the dashboard ConfigMaps, the chart values (kube-prometheus-stack, Alloy) and the in-cluster Alertmanager config', async () => {
     const files = await kubernetesGenerator.files();
     assert.deepEqual(Object.keys(files).sort(), [
       'deploy/kubernetes/alertmanager/alertmanager.yaml',
       dashboardsManifestPath,
       prometheusRuleManifestPath,
       'deploy/kubernetes/values/kube-prometheus-stack.yaml',
+      'deploy/kubernetes/values/alloy.yaml',
     ].sort());
+    assert.match(files['deploy/kubernetes/values/alloy.yaml']!, /loki\.source\.file "samosachaat_pods"/);
     assert.match(files[prometheusRuleManifestPath]!, /alert: InferenceServiceDown/);
     assert.match(files[dashboardsManifestPath]!, /samosachaat-dashboard-inference/);
   });

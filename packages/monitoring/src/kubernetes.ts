@@ -4,7 +4,7 @@
  * for the kube-prometheus-stack Grafana sidecar. Both are derived from the one source of each
  * (deploy/prometheus/rules/*.yml, deploy/grafana/dashboards/*.json), never copied by hand, and
  * registered in generate.ts so `npm run monitoring:generate` keeps them current (together with
- * the chart values of kubernetes-values.ts).
+ * the chart values of kubernetes-values.ts and kubernetes-alloy-values.ts).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { DASHBOARDS_DIR, renderDashboards } from './dashboards/generator.js';
 import { repoPath } from './repo.js';
 import { loadRuleGroups, type RuleGroup } from './rules.js';
 import { kubernetesValuesFiles } from './kubernetes-values.js';
+import { alloyValuesPath, renderAlloyValues } from './kubernetes-alloy-values.js';
 
 /** Repo-relative path of the generated PrometheusRule. */
 export const prometheusRuleManifestPath = 'deploy/kubernetes/base/generated/prometheus-rule.yaml';
@@ -129,7 +130,8 @@ export async function collectDashboards(dir: string = repoPath(DASHBOARDS_DIR), 
 
 /**
  * The generator registered in generate.ts: the PrometheusRule, the dashboard ConfigMaps, the
- * kube-prometheus-stack values and the in-cluster Alertmanager configuration.
+ * kube-prometheus-stack values, the in-cluster Alertmanager configuration and the grafana/alloy
+ * values (log shipping).
  */
 export const kubernetesGenerator: Generator = {
   name: 'kubernetes',
@@ -137,5 +139,6 @@ export const kubernetesGenerator: Generator = {
     [prometheusRuleManifestPath]: renderPrometheusRule(await loadRuleGroups()),
     [dashboardsManifestPath]: renderDashboardConfigMaps(await collectDashboards()),
     ...(await kubernetesValuesFiles()),
+    [alloyValuesPath]: renderAlloyValues(),
   }),
 };

@@ -108,7 +108,7 @@ describe('workload policy', () => {
           // A read-only root: whatever the process may write goes to an emptyDir.
           for (const m of c.volumeMounts ?? []) assert.ok(volumes.has(m.name), `${cid}: mount ${m.name} has no volume`);
         }
-        // Promtail keeps pods by part-of and labels their streams app=<app.kubernetes.io/name>.
+        // Alloy (deploy/alloy/kubernetes.alloy) keeps pods by part-of and labels their streams app=<app.kubernetes.io/name>.
         const podLabels = (workload.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
         assert.equal(podLabels['app.kubernetes.io/part-of'], 'samosachaat', `${id}: pod part-of label`);
         assert.ok(podLabels['app.kubernetes.io/name'], `${id}: pod name label`);

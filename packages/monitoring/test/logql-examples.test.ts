@@ -1,7 +1,9 @@
 /**
  * LogQL: every example in docs/logging-standard.md and every Loki query of the logs
- * dashboard parses with Grafana's LogQL grammar (@grafana/lezer-logql), and selects
- * streams only by labels Promtail actually creates.
+ * dashboard parses with Grafana's LogQL grammar (@grafana/lezer-logql), selects streams only
+ * by labels the committed Grafana Alloy configuration (deploy/alloy) actually sets, and
+ * filters before parsing only on those labels or the structured metadata Alloy attaches. The
+ * labels are worked out by following lines through the parsed Alloy files, not listed here.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -9,11 +11,34 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { dashboardPath } from '../src/dashboards/generator.js';
 import { panelQueries, substituteVariables, type DashboardJson } from '../src/dashboards/inspect.js';
-import { logqlErrors, logqlExamples, streamSelectorLabels } from '../src/dashboards/logql.js';
+import { logqlErrors, logqlExamples, streamSelectorLabels, unparsedLabelFilters } from '../src/dashboards/logql.js';
+import { alloyFilesConfigPath, alloyKubernetesConfigPath } from '../src/alloy-config.js';
+import { parseAlloy } from '../src/alloy/parse.js';
+import { logPipelines } from '../src/alloy/pipeline.js';
 import { repoRoot } from '../src/repo.js';
 
-// The stream labels deploy/loki/promtail.yml creates (loki.test.ts proves it creates no others).
-const LOKI_LABELS = new Set(['service', 'level', 'namespace', 'app', 'pod', 'container']);
+/** The stream labels and structured metadata the committed Alloy files give lines, across both. */
+async function alloySets(): Promise<{ labels: Set<string>; metadata: Set<string> }> {
+  const labels = new Set<string>();
+  const metadata = new Set<string>();
+  for (const path of [alloyFilesConfigPath, alloyKubernetesConfigPath]) {
+    for (const pipeline of logPipelines(parseAlloy(await readFile(join(repoRoot, path), 'utf8')))) {
+      for (const label of pipeline.labels) labels.add(label);
+      for (const key of pipeline.structuredMetadata) metadata.add(key);
+    }
+  }
+  return { labels, metadata };
+}
+
+/** The six Loki panels of the logs dashboard. */
+const LOKI_PANELS = [
+  'Error lines per second by service',
+  'Log volume by level',
+  '5xx answers logged, by service',
+  'Logs',
+  'One request across services (trace id)',
+  'Errors',
+];
 
 async function docExamples(): Promise<string[]> {
   return logqlExamples(await readFile(join(repoRoot, 'docs/logging-standard.md'), 'utf8'));
@@ -43,26 +68,34 @@ describe('LogQL examples in docs/logging-standard.md', () => {
     }
   });
 
-  it('every example selects streams only by labels Promtail creates', async () => {
+  it('every example selects streams only by labels Alloy sets, and filters unparsed lines only on labels or metadata', async () => {
+    const { labels: alloyLabels, metadata } = await alloySets();
+    assert.deepEqual([...alloyLabels].sort(), ['app', 'container', 'level', 'namespace', 'pod', 'service']);
     for (const query of await docExamples()) {
       const labels = streamSelectorLabels(query);
       assert.ok(labels.length > 0, `no stream selector in: ${query}`);
-      for (const label of labels) assert.ok(LOKI_LABELS.has(label), `${label} is not a Loki label (trace_id/user_id are structured metadata): ${query}`);
+      for (const label of labels) assert.ok(alloyLabels.has(label), `${label} is not a label Alloy sets (trace_id/user_id are structured metadata): ${query}`);
+      for (const name of unparsedLabelFilters(query)) assert.ok(alloyLabels.has(name) || metadata.has(name), `${name} is filtered before any parser but Alloy attaches no such label or metadata: ${query}`);
     }
   });
 });
 
 describe('LogQL of the logs dashboard', () => {
-  it('every Loki panel query parses once Grafana variables are substituted', async () => {
+  it('every Loki panel query parses once Grafana variables are substituted, and uses only what Alloy sets', async () => {
+    const { labels: alloyLabels, metadata } = await alloySets();
     const queries = await dashboardLokiQueries();
-    assert.ok(queries.length >= 5, `found ${queries.length} Loki queries`);
+    assert.deepEqual(queries.map((q) => q.panel).sort(), [...LOKI_PANELS].sort(), 'the six Loki panels, one query each');
     assert.ok(queries.some((q) => q.expr.startsWith('{service=~"$service"} | json')), 'the logs panel parses JSON');
     assert.ok(queries.some((q) => q.expr.includes('| trace_id="$trace_id"')), 'a panel filters by the trace_id variable');
     for (const query of queries) {
       const text = substituteVariables(query.expr);
       assert.deepEqual(logqlErrors(text), [], `${query.panel} / ${query.refId} does not parse: ${text}`);
-      for (const label of streamSelectorLabels(text)) assert.ok(LOKI_LABELS.has(label), `${query.panel}: ${label} is not a Loki label`);
+      for (const label of streamSelectorLabels(text)) assert.ok(alloyLabels.has(label), `${query.panel}: ${label} is not a label Alloy sets`);
+      for (const name of unparsedLabelFilters(text)) assert.ok(alloyLabels.has(name) || metadata.has(name), `${query.panel}: ${name} is filtered before | json but Alloy attaches no such label or metadata`);
     }
+    const trace = queries.find((q) => q.expr.includes('| trace_id="$trace_id"'));
+    assert.deepEqual(unparsedLabelFilters(substituteVariables(trace?.expr ?? '')), ['trace_id'], 'the trace panel filters on structured metadata, before parsing');
+    assert.ok(metadata.has('trace_id'), 'Alloy attaches trace_id as structured metadata');
   });
 });
 
@@ -79,6 +112,13 @@ describe('the LogQL check', () => {
       assert.ok(logqlErrors(broken).length > 0, `accepted: ${broken}`);
     }
     assert.match(logqlErrors('{service="chat-api"} | json |')[0]?.near ?? '', /json \|/);
+  });
+
+  it('finds the label filters that run before any parser', () => {
+    assert.deepEqual(unparsedLabelFilters('{a="b"} |= "x" | trace_id="1" | user_id=~"u.*" and level="y" | logfmt | z="q"'), ['level', 'trace_id', 'user_id']);
+    assert.deepEqual(unparsedLabelFilters('sum(rate({a="b"} | trace_id="t" [5m]))'), ['trace_id']);
+    assert.deepEqual(unparsedLabelFilters('{a="b"} | json | trace_id="x"'), []);
+    assert.deepEqual(unparsedLabelFilters('{a="b"} | json trace="trace_id" | x="y"'), []);
   });
 
   it('finds stream selector labels and ignores label filters after the pipe', () => {

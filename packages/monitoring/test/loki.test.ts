@@ -1,8 +1,9 @@
 /**
- * Loki and Promtail configuration (deploy/loki). No Loki or Promtail binary exists for
- * Debian, so these are structural checks of the YAML — label set, structured metadata,
- * retention — tied to the real log-line contract: the JSON schema the services' lines are
- * validated against, and a line the real logger writes.
+ * Loki and the Grafana Alloy configuration that ships to it (deploy/loki, deploy/alloy). No
+ * Loki or Alloy binary exists for Debian or npm, so these are checks of the committed files —
+ * Loki's retention and structured-metadata settings, and the Alloy files parsed and followed
+ * line by line (packages/monitoring/src/alloy) — tied to the real log-line contract: the JSON
+ * schema the services' lines are validated against, and a line the real logger writes.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -10,45 +11,27 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { createLogger, runWithContext } from '@samosachaat/observability';
+import { alloyFilesConfigPath, alloyKubernetesConfigPath } from '../src/alloy-config.js';
+import { alloyComponents, alloyProblems, attribute, innerBlocks, staticValue } from '../src/alloy/inspect.js';
+import { parseAlloy, type Statement } from '../src/alloy/parse.js';
+import { logPipelines } from '../src/alloy/pipeline.js';
 import { repoRoot } from '../src/repo.js';
 
-/** The only stream labels allowed (SPEC §8): everything else is a field or structured metadata. */
+/** The only stream labels allowed (docs/logging-standard.md): everything else is a field or structured metadata. */
 const ALLOWED_LABELS = ['app', 'container', 'level', 'namespace', 'pod', 'service'];
-
-type Stage = Record<string, unknown>;
-interface ScrapeConfig {
-  job_name: string;
-  static_configs?: Array<{ labels?: Record<string, string> }>;
-  kubernetes_sd_configs?: unknown[];
-  relabel_configs?: Array<{ target_label?: string; action?: string }>;
-  pipeline_stages: Stage[];
-}
 
 async function yamlFile<T>(path: string): Promise<T> {
   return parse(await readFile(join(repoRoot, path), 'utf8')) as T;
 }
 
-const stageOf = (stages: Stage[], name: string): Record<string, unknown> | undefined => stages.find((s) => name in s)?.[name] as Record<string, unknown> | undefined;
+async function alloyFile(path: string): Promise<Statement[]> {
+  return parseAlloy(await readFile(join(repoRoot, path), 'utf8'));
+}
 
-/**
- * The stream labels a scrape job produces: its static and relabelled target labels, the
- * `labels` stage, and the labels Promtail adds by itself (`filename` on file targets,
- * `stream` from the cri/docker stages), minus `labeldrop`.
- */
-function streamLabels(job: ScrapeConfig): string[] {
-  const labels = new Set<string>();
-  for (const sc of job.static_configs ?? []) {
-    for (const name of Object.keys(sc.labels ?? {})) labels.add(name);
-    labels.add('filename');
-  }
-  for (const rc of job.relabel_configs ?? []) if (rc.target_label && (rc.action ?? 'replace') === 'replace') labels.add(rc.target_label);
-  for (const stage of job.pipeline_stages) {
-    if ('cri' in stage || 'docker' in stage) labels.add('stream');
-    if ('labels' in stage) for (const name of Object.keys(stage.labels as object)) labels.add(name);
-    if ('labeldrop' in stage) for (const name of stage.labeldrop as string[]) labels.delete(name);
-  }
-  // Labels starting with __ are internal to relabelling and never reach Loki.
-  return [...labels].filter((name) => !name.startsWith('__')).sort();
+/** The blocks of the `loki.process` stage `name` in a committed file. */
+async function stages(path: string, name: string): Promise<Array<Extract<Statement, { type: 'block' }>>> {
+  const processes = alloyComponents(await alloyFile(path)).filter((c) => c.type === 'loki.process');
+  return processes.flatMap((p) => innerBlocks(p.block)).filter((b) => b.name === name);
 }
 
 describe('Loki', () => {
@@ -70,66 +53,60 @@ describe('Loki', () => {
   });
 });
 
-describe('Promtail', () => {
-  it('ships from files (single host) and from Kubernetes pods', async () => {
-    const promtail = await yamlFile<{ scrape_configs: ScrapeConfig[]; clients: Array<{ url: string }> }>('deploy/loki/promtail.yml');
-    assert.deepEqual(promtail.scrape_configs.map((job) => job.job_name), ['samosachaat-files', 'kubernetes-pods']);
-    assert.match(promtail.clients[0]?.url ?? '', /\/loki\/api\/v1\/push\}?$/);
+describe('Grafana Alloy (deploy/alloy)', () => {
+  it('ships from files (single host) and from Kubernetes pods, both files valid', async () => {
+    for (const path of [alloyFilesConfigPath, alloyKubernetesConfigPath]) {
+      const statements = await alloyFile(path);
+      assert.deepEqual(alloyProblems(statements), [], path);
+      const write = alloyComponents(statements).find((c) => c.type === 'loki.write');
+      const endpoint = innerBlocks(write?.block as Extract<Statement, { type: 'block' }>).find((b) => b.name === 'endpoint');
+      const url = attribute(endpoint as Extract<Statement, { type: 'block' }>, 'url');
+      assert.ok(url?.type === 'call' && staticValue(url.args[1])?.toString().endsWith('/loki/api/v1/push'), `${path}: pushes to /loki/api/v1/push`);
+    }
+    assert.ok(alloyComponents(await alloyFile(alloyKubernetesConfigPath)).some((c) => c.type === 'discovery.kubernetes'));
   });
 
   it('makes labels only of service, level, namespace, app, pod and container', async () => {
-    const { scrape_configs: jobs } = await yamlFile<{ scrape_configs: ScrapeConfig[] }>('deploy/loki/promtail.yml');
-    for (const job of jobs) {
-      const labels = streamLabels(job);
-      assert.deepEqual(labels.filter((name) => !ALLOWED_LABELS.includes(name)), [], `${job.job_name} labels: ${labels.join(', ')}`);
-      assert.ok(labels.includes('service') && labels.includes('level'), `${job.job_name} labels service and level`);
+    for (const path of [alloyFilesConfigPath, alloyKubernetesConfigPath]) {
+      for (const pipeline of logPipelines(await alloyFile(path))) {
+        assert.deepEqual(pipeline.labels.filter((name) => !ALLOWED_LABELS.includes(name)), [], `${path} labels: ${pipeline.labels.join(', ')}`);
+        assert.ok(pipeline.labels.includes('service') && pipeline.labels.includes('level'), `${path} labels service and level`);
+      }
     }
-    const pods = jobs.find((job) => job.kubernetes_sd_configs);
-    assert.deepEqual(streamLabels(pods as ScrapeConfig), ALLOWED_LABELS, 'the Kubernetes job adds namespace, app, pod and container');
+    const [pods] = logPipelines(await alloyFile(alloyKubernetesConfigPath));
+    assert.deepEqual(pods?.labels, ALLOWED_LABELS, 'the Kubernetes file adds namespace, app, pod and container');
   });
 
-  it('the label check catches a high-cardinality label', () => {
-    const leaky: ScrapeConfig = {
-      job_name: 'leaky',
-      static_configs: [{ labels: { __path__: '/x/*.log' } }],
-      pipeline_stages: [{ cri: {} }, { json: { expressions: { trace_id: 'trace_id' } } }, { labels: { service: null, trace_id: null } }],
-    };
-    assert.deepEqual(streamLabels(leaky).filter((name) => !ALLOWED_LABELS.includes(name)), ['filename', 'stream', 'trace_id']);
-  });
-
-  it('keeps trace_id and user_id as structured metadata, never as labels', async () => {
-    const { scrape_configs: jobs } = await yamlFile<{ scrape_configs: ScrapeConfig[] }>('deploy/loki/promtail.yml');
-    for (const job of jobs) {
-      const metadata = stageOf(job.pipeline_stages, 'structured_metadata');
-      assert.deepEqual(Object.keys(metadata ?? {}).sort(), ['trace_id', 'user_id'], `${job.job_name} structured_metadata`);
-      assert.ok(!streamLabels(job).some((name) => name === 'trace_id' || name === 'user_id'), `${job.job_name} labels no id`);
-      // The stage must come after the json stage that extracts the ids.
-      const order = job.pipeline_stages.map((stage) => Object.keys(stage)[0]);
-      assert.ok(order.indexOf('json') < order.indexOf('structured_metadata'), `${job.job_name}: json before structured_metadata`);
-      assert.ok(order.indexOf('json') < order.indexOf('labels'), `${job.job_name}: json before labels`);
+  it('keeps trace_id and user_id as structured metadata, never as labels, read after the JSON is parsed', async () => {
+    for (const path of [alloyFilesConfigPath, alloyKubernetesConfigPath]) {
+      for (const pipeline of logPipelines(await alloyFile(path))) {
+        assert.deepEqual(pipeline.structuredMetadata, ['trace_id', 'user_id'], `${path} structured metadata`);
+        assert.ok(!pipeline.labels.some((name) => name === 'trace_id' || name === 'user_id'), `${path} labels no id`);
+        assert.deepEqual(pipeline.problems, [], `${path}: every value is extracted before it is used`);
+      }
     }
   });
 
-  it('takes each line\'s time from its timestamp field; both jobs parse lines the same way', async () => {
-    const { scrape_configs: jobs } = await yamlFile<{ scrape_configs: ScrapeConfig[] }>('deploy/loki/promtail.yml');
-    const shared = (job: ScrapeConfig) => ['json', 'labels', 'structured_metadata', 'timestamp'].map((name) => stageOf(job.pipeline_stages, name));
-    for (const job of jobs) {
-      assert.deepEqual(stageOf(job.pipeline_stages, 'timestamp'), { source: 'timestamp', format: 'RFC3339Nano', action_on_failure: 'fudge' }, job.job_name);
+  it('takes each line\'s time from its timestamp field, the same way in both files', async () => {
+    for (const path of [alloyFilesConfigPath, alloyKubernetesConfigPath]) {
+      const [timestamp, ...more] = await stages(path, 'stage.timestamp');
+      assert.equal(more.length, 0, path);
+      assert.deepEqual(Object.fromEntries(['source', 'format', 'action_on_failure'].map((name) => [name, staticValue(attribute(timestamp as Extract<Statement, { type: 'block' }>, name))])), { source: 'timestamp', format: 'RFC3339Nano', action_on_failure: 'fudge' }, path);
     }
-    assert.deepEqual(shared(jobs[0] as ScrapeConfig), shared(jobs[1] as ScrapeConfig));
   });
 
   it('extracts fields the log-line schema defines, and labels only required, bounded ones', async () => {
     const schema = JSON.parse(await readFile(join(repoRoot, 'packages/observability/schema/log-line.schema.json'), 'utf8')) as {
       required: string[]; properties: Record<string, { enum?: string[]; pattern?: string }>;
     };
-    const { scrape_configs: jobs } = await yamlFile<{ scrape_configs: ScrapeConfig[] }>('deploy/loki/promtail.yml');
-    const json = stageOf(jobs[0]?.pipeline_stages ?? [], 'json') as { expressions: Record<string, string> };
-    for (const [name, source] of Object.entries(json.expressions)) {
-      assert.ok(source in schema.properties, `json stage reads ${source}, which the log-line schema does not define`);
+    const [json] = await stages(alloyFilesConfigPath, 'stage.json');
+    const expressions = staticValue(attribute(json as Extract<Statement, { type: 'block' }>, 'expressions')) as Record<string, string>;
+    for (const [name, source] of Object.entries(expressions)) {
+      assert.ok(source in schema.properties, `stage.json reads ${source}, which the log-line schema does not define`);
       assert.equal(name, source, 'fields keep their names');
     }
-    for (const label of Object.keys(stageOf(jobs[0]?.pipeline_stages ?? [], 'labels') ?? {})) {
+    const [labels] = await stages(alloyFilesConfigPath, 'stage.labels');
+    for (const label of Object.keys(staticValue(attribute(labels as Extract<Statement, { type: 'block' }>, 'values')) as object)) {
       assert.ok(schema.required.includes(label), `label ${label} is always present`);
     }
     assert.deepEqual(schema.properties.level?.enum, ['debug', 'info', 'warning', 'error', 'critical'], 'level is a bounded label');
@@ -149,6 +126,9 @@ describe('Promtail', () => {
     assert.equal(line.level, 'error');
     assert.equal(line.trace_id, traceId);
     assert.equal(line.user_id, 'user-42');
+    const [json] = await stages(alloyKubernetesConfigPath, 'stage.json');
+    const expressions = staticValue(attribute(json as Extract<Statement, { type: 'block' }>, 'expressions')) as Record<string, string>;
+    for (const field of Object.values(expressions)) assert.equal(typeof line[field], 'string', `the line has ${field}, which the pipeline reads`);
     // Go's time.RFC3339Nano layout accepts a fractional second and a Z zone.
     assert.match(String(line.timestamp), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
     const at = Date.parse(String(line.timestamp));

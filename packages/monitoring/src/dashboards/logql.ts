@@ -45,6 +45,38 @@ export function streamSelectorLabels(query: string): string[] {
 }
 
 /**
+ * Label names filtered on (`| trace_id="…"`) before the first parser stage (`| json`,
+ * `| logfmt`…) of `query`: with nothing parsed yet, they can only match stream labels or
+ * structured metadata the log shipper attached.
+ */
+export function unparsedLabelFilters(query: string): string[] {
+  const labels = new Set<string>();
+  let parsed = false;
+  parser.parse(query).iterate({
+    enter(node) {
+      if (parsed) return false;
+      if (node.name === 'PipelineStage') {
+        const stage = node.node.firstChild?.nextSibling;
+        if (stage?.name.includes('Parser')) { parsed = true; return false; }
+        if (stage?.name === 'LabelFilter') {
+          const cursor = stage.cursor();
+          const stop = stage.to;
+          while (cursor.next() && cursor.from < stop) {
+            if (cursor.name === 'Matcher') {
+              const id = cursor.node.getChild('Identifier');
+              if (id) labels.add(query.slice(id.from, id.to));
+            }
+          }
+        }
+        return false;
+      }
+      return undefined;
+    },
+  });
+  return [...labels].sort();
+}
+
+/**
  * The queries of every ```logql fenced block of a Markdown document. Queries are separated
  * by `#` comment lines or blank lines; consecutive lines form one (multi-line) query.
  */
