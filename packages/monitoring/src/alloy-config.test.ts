@@ -144,6 +144,47 @@ describe('the Alloy checks catch', () => {
     ]);
   });
 
+  it('what every stage and relabel rule it knows does to labels and metadata', () => {
+    const relabel = [
+      'discovery.kubernetes "k" {', '  role = "pod"', '}',
+      'discovery.relabel "r" {', '  targets = discovery.kubernetes.k.targets',
+      '  rule {', '    source_labels = ["__meta_kubernetes_namespace"]', '    target_label = "ns"', '  }',
+      '  rule {', '    action = "hashmod"', '    modulus = 2', '    target_label = "shard"', '  }',
+      '  rule {', '    action = "labeldrop"', '    regex = "sh.*"', '  }',
+      '  rule {', '    action = "labelkeep"', '    regex = "ns|__.*"', '  }',
+      '  rule {', '    action = "drop"', '    source_labels = ["ns"]', '    regex = "kube-system"', '  }',
+      '}',
+      'loki.write "x" {', '  external_labels = { cluster = "one" }', '  endpoint {', '    url = "http://127.0.0.1:3100/loki/api/v1/push"', '  }', '}',
+    ].join('\n');
+    const text = base([
+      'forward_to = [loki.write.w.receiver, loki.write.x.receiver]',
+      'stage.static_labels { values = { env = "prod", job = "y" } }',
+      'stage.json { expressions = { a = "", b = "" } }',
+      'stage.json {',
+      '  source = "a"',
+      '  expressions = { c = "" }',
+      '}',
+      'stage.structured_metadata { values = { a = "", b = "", c = "" } }',
+      'stage.structured_metadata_drop { values = ["b"] }',
+      'stage.label_keep { values = ["env", "ns", "filename"] }',
+    ].join('\n'), relabel).replace('  forward_to = [loki.write.w.receiver]\n', '').replace('[{ __path__ = "/x/*.log", job = "x" }]', 'discovery.relabel.r.output');
+    const pipelines = logPipelines(parseAlloy(text));
+    assert.deepEqual(pipelines.map((p) => p.path.at(-1)), ['loki.write.w', 'loki.write.x'], 'fans out to both writers');
+    assert.deepEqual(pipelines.map((p) => p.labels), [['env', 'filename', 'ns'], ['cluster', 'env', 'filename', 'ns']]);
+    assert.deepEqual(pipelines[0]?.structuredMetadata, ['a', 'c']);
+    assert.deepEqual(pipelines[0]?.problems, []);
+    const broken = (process: string, extra = ''): (() => unknown) => () => logPipelines(parseAlloy(base(process, extra)));
+    assert.throws(broken('stage.json { regex = "x.*" }'), /cannot tell which fields a stage\.json regex extracts/);
+    assert.throws(broken('stage.structured_metadata { regex = "x.*" }'), /cannot tell which fields a stage\.structured_metadata regex takes/);
+    assert.throws(() => logPipelines(parseAlloy(base('stage.cri {}').replace('forward_to = [loki.write.w.receiver]', 'forward_to = [loki.process.p.receiver]'))), /lines loop through loki\.process\.p/);
+    assert.throws(() => logPipelines(parseAlloy(base('stage.cri {}').replace('forward_to = [loki.write.w.receiver]', 'forward_to = [local.file_match.f.targets]'))), /cannot follow lines into local\.file_match\.f/);
+    assert.throws(() => logPipelines(parseAlloy(base('stage.cri {}').replace('forward_to = [loki.write.w.receiver]', 'forward_to = [loki.write.nope.receiver]'))), /no component loki\.write\.nope is defined/);
+    assert.throws(() => logPipelines(parseAlloy(base('stage.cri {}').replace('targets = local.file_match.f.targets', 'targets = sys.env("X")'))), /cannot tell the labels of these targets/);
+    assert.throws(() => logPipelines(parseAlloy(base('stage.cri {}').replace('targets = local.file_match.f.targets', 'targets = loki.write.w.receiver'))), /cannot tell the labels of loki\.write\.w/);
+    const noTarget = 'discovery.kubernetes "k" {\n  role = "pod"\n}\ndiscovery.relabel "r" {\n  targets = discovery.kubernetes.k.targets\n  rule {\n    source_labels = ["a"]\n  }\n}\n';
+    assert.throws(() => logPipelines(parseAlloy(base('stage.cri {}', noTarget).replace('[{ __path__ = "/x/*.log", job = "x" }]', 'discovery.relabel.r.output'))), /a replace rule without target_label/);
+  });
+
   it('a rule or stage whose effect on labels it cannot tell, instead of guessing', () => {
     assert.throws(() => logPipelines(parseAlloy(base('stage.match { selector = "{a=\\"b\\"}" }'))), /cannot tell what stage\.match does to labels/);
     const labelmap = 'discovery.kubernetes "k" {\n  role = "pod"\n}\ndiscovery.relabel "r" {\n  targets = discovery.kubernetes.k.targets\n  rule {\n    action = "labelmap"\n    regex = "__meta_(.+)"\n  }\n}\n';

@@ -75,6 +75,11 @@ describe('parseAlloy', () => {
     assert.equal(right.value.value.args.length, 2);
   });
 
+  it('ends a statement at a comment that runs to the line end, as at the line end itself', () => {
+    const statements = parseAlloy('a = 1 // one\nb = [2] /* two\nlines */ c = 3\nd = 4 /* four */   \ne {} /* x */ /* y */\n');
+    assert.deepEqual(statements.map((s) => (s.type === 'attribute' ? s.name : s.name)), ['a', 'b', 'c', 'd', 'e']);
+  });
+
   it('needs a comma after the last element of a multi-line list or object, as Alloy does', () => {
     assert.doesNotThrow(() => parseAlloy('a = [\n  "x",\n  "y",\n]\nb = {\n  k = 1,\n}\n'));
     fails('a = [\n  "x",\n  "y"\n]\n', /missing ',' in expression list/, 3);
@@ -86,6 +91,11 @@ describe('parseAlloy', () => {
     fails('a.b = 1\n', /single identifier with no "\."/, 1);
     fails('a "x" = 1\n', /may not have labels/, 1);
     fails('loki.write "not-an-identifier" {}\n', /block label must be a valid identifier/, 1);
+    fails('loki.write unquoted {}\n', /expected block label, got "unquoted"/, 1);
+    fails('x = 1e\n', /exponent has no digits/, 1);
+    fails('x = "\\uD800"\n', /not a valid character/, 1);
+    fails('x = `never closed\n', /raw string literal not terminated/, 1);
+    fails('a = 1 /* comment */ b = 2\n', /expected a line end after the statement, got "b"/, 1);
     fails('loki.write `x` {}\n', /double-quoted string/, 1);
     fails('x {\n  y = 1\n', /expected "}", got the end of the file/, 3);
     fails("a = 'single'\n", /single-quoted string/, 1);

@@ -75,6 +75,7 @@ class Parser {
       fragments.push(this.expect('ident').text);
     }
     let label: string | undefined;
+    if (this.token.kind !== '=' && this.token.kind !== '{' && this.token.kind !== 'string') this.fail(`expected block label, got ${this.describe(this.token)}`);
     if (this.token.kind === 'string') {
       const labelToken = this.next();
       if (!labelToken.text.startsWith('"')) this.fail('a block label must be a double-quoted string', labelToken);
@@ -87,7 +88,7 @@ class Parser {
       this.next();
       return { type: 'attribute', name: fragments[0] as string, value: this.expression(), line: start.line };
     }
-    if (this.token.kind !== '{') this.fail(`expected ${fragments.length === 1 && label === undefined ? 'attribute assignment or block body' : 'block body'}, got ${this.describe(this.token)}`);
+    if (this.token.kind !== '{') this.fail(`expected block body, got ${this.describe(this.token)}`);
     this.next();
     const body = this.body('}');
     this.expect('}');

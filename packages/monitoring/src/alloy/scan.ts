@@ -83,7 +83,7 @@ export function scanAlloy(source: string): Token[] {
       if (chars[i + 1] === '/') { while (i < chars.length && chars[i] !== '\n') advance(); continue; }
       advance(2);
       while (i < chars.length && !(chars[i] === '*' && chars[i + 1] === '/')) advance();
-      if (i >= chars.length) fail('comment not terminated');
+      if (i >= chars.length) throw new AlloySyntaxError(at.line, at.column, 'comment not terminated');
       advance(2);
       continue;
     }
@@ -115,7 +115,7 @@ export function scanAlloy(source: string): Token[] {
         if (ch === '"' && chars[i] === '\\') text += advance();
         text += advance();
       }
-      if (i >= chars.length) fail(`${ch === '"' ? 'string' : 'raw string'} literal not terminated`);
+      if (i >= chars.length) throw new AlloySyntaxError(at.line, at.column, `${ch === '"' ? 'string' : 'raw string'} literal not terminated`);
       text += advance();
       if (ch === '"') decodeString(text, at);
       push('string', text, at);
