@@ -144,6 +144,33 @@ describe('the Alloy checks catch', () => {
     ]);
   });
 
+  it('values of the wrong type or outside the documented choices', () => {
+    const process = [
+      'stage.timestamp {', '  source = "t"', '  format = "RFC3339"', '  action_on_failure = "ignore"', '}',
+      'stage.labels { values = ["service"] }',
+      'stage.label_drop { values = "filename" }',
+      'stage.cri { max_partial_lines = "100" }',
+    ].join('\n');
+    const extra = [
+      'logging {', '  level = "verbose"', '}',
+      'local.file_match "g" {', '  path_targets = local.file_match.f.targets', '  sync_period = "10 seconds"', '  ignore_older_than = 1 + 2', '}',
+      'loki.source.file "g" {', '  targets = loki.write.w.receiver', '  forward_to = local.file_match.f.targets', '  tail_from_end = !false', '}',
+    ].join('\n');
+    assert.deepEqual(alloyProblems(parseAlloy(base(process, extra))), [
+      'loki.process.p > stage.timestamp.action_on_failure: "ignore" is not one of fudge, skip',
+      'loki.process.p > stage.labels.values: expected map(string), got list(string)',
+      'loki.process.p > stage.label_drop.values: expected list(string), got string',
+      'loki.process.p > stage.cri.max_partial_lines: expected number, got string',
+      'logging.level: "verbose" is not one of debug, info, warn, error',
+      'local.file_match.g.sync_period: "10 seconds" is not a duration (such as "10s" or "168h")',
+      'local.file_match.g.ignore_older_than: expected duration, got number',
+      'loki.source.file.g.targets: expected list(map(string)), got LogsReceiver',
+      'loki.source.file.g.forward_to: expected list(LogsReceiver), got list(map(string))',
+    ]);
+    // What the generated files use passes: computed strings, targets from other components, receivers.
+    assert.deepEqual(alloyProblems(parseAlloy(base('stage.cri {}', 'local.file_match "h" {\n  path_targets = [{ __path__ = coalesce(sys.env("D"), "/x") + "/*.log", a = constants.hostname }]\n  ignore_older_than = "1h30m"\n}'))), []);
+  });
+
   it('what every stage and relabel rule it knows does to labels and metadata', () => {
     const relabel = [
       'discovery.kubernetes "k" {', '  role = "pod"', '}',

@@ -1,89 +1,115 @@
 /**
  * The Alloy components (and nested blocks) samosaChaat's log-shipping configuration may use,
- * with the arguments, blocks and exports Grafana documents for each (Alloy 1.x component
- * reference). inspect.ts checks the generated files against it: an unknown component,
- * argument or block, a missing required argument, or a reference to an export a component
- * does not have fails the check, as `alloy run` would fail to load the file.
+ * with the arguments (and their types), blocks and exports Grafana documents for each (Alloy
+ * 1.x component reference). inspect.ts checks the generated files against it: an unknown
+ * component, argument or block, a missing required argument, a value of the wrong type or
+ * outside the documented choices, or a reference to an export a component does not have
+ * fails the check, as `alloy run` would fail to load the file.
  *
  * The catalogue is deliberately small: a component that is not listed is refused until its
  * documented arguments are added here.
  */
 
-/** What a block accepts: arguments (`name: required?`), nested blocks, and exports. */
+/**
+ * An argument's type as the reference writes it: `string`, `bool`, `number`, `duration` (a Go
+ * duration string such as "10s"), `secret`, `list(string)`, `map(string)`,
+ * `list(map(string))` (targets), `list(LogsReceiver)`, `enum(a|b)` (a string among those), or
+ * `any` (not checked). A trailing `!` marks a required argument.
+ */
+export type ArgumentType = string;
+
+/** What a block accepts: arguments (name → type), nested blocks, and exports (name → type). */
 export interface BlockSchema {
-  arguments: Readonly<Record<string, boolean>>;
+  arguments: Readonly<Record<string, ArgumentType>>;
   blocks?: Readonly<Record<string, BlockSchema>>;
-  exports?: readonly string[];
+  exports?: Readonly<Record<string, string>>;
 }
 
-const optional = (...names: string[]): Record<string, boolean> => Object.fromEntries(names.map((name) => [name, false]));
-const required = (...names: string[]): Record<string, boolean> => Object.fromEntries(names.map((name) => [name, true]));
+const TARGETS = 'list(map(string))';
+const RECEIVERS = 'list(LogsReceiver)';
 
-const tlsConfig: BlockSchema = { arguments: optional('ca_pem', 'ca_file', 'cert_pem', 'cert_file', 'key_pem', 'key_file', 'server_name', 'insecure_skip_verify', 'min_version') };
-const basicAuth: BlockSchema = { arguments: optional('username', 'password', 'password_file') };
-const authorization: BlockSchema = { arguments: optional('type', 'credentials', 'credentials_file') };
+const tlsConfig: BlockSchema = {
+  arguments: { ca_pem: 'string', ca_file: 'string', cert_pem: 'string', cert_file: 'string', key_pem: 'secret', key_file: 'string', server_name: 'string', insecure_skip_verify: 'bool', min_version: 'string' },
+};
+const basicAuth: BlockSchema = { arguments: { username: 'string', password: 'secret', password_file: 'string' } };
+const authorization: BlockSchema = { arguments: { type: 'string', credentials: 'secret', credentials_file: 'string' } };
 
-/** `loki.process` stages: which ones may change labels is inspect.ts's business. */
+/** `loki.process` stages: which ones may change labels is pipeline.ts's business. */
 export const PROCESS_STAGES: Readonly<Record<string, BlockSchema>> = {
-  'stage.cri': { arguments: optional('max_partial_line_size_truncate', 'max_partial_line_size', 'max_partial_lines') },
-  'stage.json': { arguments: optional('expressions', 'regex', 'drop_malformed', 'source') },
-  'stage.labels': { arguments: optional('values', 'source_type') },
-  'stage.static_labels': { arguments: optional('values') },
-  'stage.label_drop': { arguments: optional('values') },
-  'stage.label_keep': { arguments: optional('values') },
-  'stage.structured_metadata': { arguments: optional('values', 'regex') },
-  'stage.structured_metadata_drop': { arguments: optional('values') },
-  'stage.timestamp': { arguments: { ...required('source', 'format'), ...optional('action_on_failure', 'action_on_duplicate_timestamp', 'fallback_formats', 'location') } },
+  'stage.cri': { arguments: { max_partial_line_size_truncate: 'bool', max_partial_line_size: 'number', max_partial_lines: 'number' } },
+  'stage.json': { arguments: { expressions: 'map(string)', regex: 'string', drop_malformed: 'bool', source: 'string' } },
+  'stage.labels': { arguments: { values: 'map(string)', source_type: 'enum(extracted|structured_metadata)' } },
+  'stage.static_labels': { arguments: { values: 'map(string)' } },
+  'stage.label_drop': { arguments: { values: 'list(string)' } },
+  'stage.label_keep': { arguments: { values: 'list(string)' } },
+  'stage.structured_metadata': { arguments: { values: 'map(string)', regex: 'string' } },
+  'stage.structured_metadata_drop': { arguments: { values: 'list(string)' } },
+  'stage.timestamp': {
+    arguments: { source: 'string!', format: 'string!', action_on_failure: 'enum(fudge|skip)', action_on_duplicate_timestamp: 'string', fallback_formats: 'list(string)', location: 'string' },
+  },
 };
 
-/** Top-level components (they carry a label) and configuration blocks (`logging`, no label). */
+/** Top-level components (they carry a label and have exports) and configuration blocks (`logging`). */
 export const COMPONENTS: Readonly<Record<string, BlockSchema>> = {
-  logging: { arguments: optional('level', 'format', 'write_to') },
-  'local.file_match': { arguments: { ...required('path_targets'), ...optional('ignore_older_than', 'sync_period') }, exports: ['targets'] },
+  logging: { arguments: { level: 'enum(debug|info|warn|error)', format: 'enum(logfmt|json)', write_to: RECEIVERS } },
+  'local.file_match': { arguments: { path_targets: `${TARGETS}!`, ignore_older_than: 'duration', sync_period: 'duration' }, exports: { targets: TARGETS } },
   'discovery.kubernetes': {
-    arguments: { ...required('role'), ...optional('api_server', 'kubeconfig_file', 'bearer_token', 'bearer_token_file', 'proxy_url', 'follow_redirects', 'enable_http2') },
+    arguments: {
+      role: 'enum(node|pod|service|endpoints|endpointslice|ingress)!', api_server: 'string', kubeconfig_file: 'string', bearer_token: 'secret',
+      bearer_token_file: 'string', proxy_url: 'string', follow_redirects: 'bool', enable_http2: 'bool',
+    },
     blocks: {
-      selectors: { arguments: { ...required('role'), ...optional('field', 'label') } },
-      namespaces: { arguments: optional('names', 'own_namespace') },
-      attach_metadata: { arguments: optional('node', 'namespace') },
+      selectors: { arguments: { role: 'enum(node|pod|service|endpoints|endpointslice|ingress)!', field: 'string', label: 'string' } },
+      namespaces: { arguments: { names: 'list(string)', own_namespace: 'bool' } },
+      attach_metadata: { arguments: { node: 'bool', namespace: 'bool' } },
       tls_config: tlsConfig,
     },
-    exports: ['targets'],
+    exports: { targets: TARGETS },
   },
   'discovery.relabel': {
-    arguments: required('targets'),
-    blocks: { rule: { arguments: optional('action', 'modulus', 'regex', 'replacement', 'separator', 'source_labels', 'target_label') } },
-    exports: ['output', 'rules'],
+    arguments: { targets: `${TARGETS}!` },
+    blocks: {
+      rule: {
+        arguments: {
+          action: 'enum(replace|keep|drop|keepequal|dropequal|hashmod|labelmap|labeldrop|labelkeep|lowercase|uppercase)', modulus: 'number',
+          regex: 'string', replacement: 'string', separator: 'string', source_labels: 'list(string)', target_label: 'string',
+        },
+      },
+    },
+    exports: { output: TARGETS, rules: 'RelabelRules' },
   },
   'loki.source.file': {
-    arguments: { ...required('targets', 'forward_to'), ...optional('encoding', 'legacy_positions_file', 'on_positions_file_error', 'tail_from_end') },
-    blocks: {
-      decompression: { arguments: { ...required('enabled', 'format'), ...optional('initial_delay') } },
-      file_watch: { arguments: optional('min_poll_frequency', 'max_poll_frequency') },
-      file_match: { arguments: optional('enabled', 'ignore_older_than', 'sync_period') },
+    arguments: {
+      targets: `${TARGETS}!`, forward_to: `${RECEIVERS}!`, encoding: 'string', legacy_positions_file: 'string',
+      on_positions_file_error: 'enum(skip|restart_from_end|restart_from_beginning)', tail_from_end: 'bool',
     },
-    exports: [],
+    blocks: {
+      decompression: { arguments: { enabled: 'bool!', format: 'enum(gz|z|bz2)!', initial_delay: 'duration' } },
+      file_watch: { arguments: { min_poll_frequency: 'duration', max_poll_frequency: 'duration' } },
+      file_match: { arguments: { enabled: 'bool', ignore_older_than: 'duration', sync_period: 'duration' } },
+    },
+    exports: {},
   },
-  'loki.process': { arguments: required('forward_to'), blocks: PROCESS_STAGES, exports: ['receiver'] },
+  'loki.process': { arguments: { forward_to: `${RECEIVERS}!` }, blocks: PROCESS_STAGES, exports: { receiver: 'LogsReceiver' } },
   'loki.write': {
-    arguments: optional('external_labels', 'max_streams'),
+    arguments: { external_labels: 'map(string)', max_streams: 'number' },
     blocks: {
       endpoint: {
         arguments: {
-          ...required('url'),
-          ...optional('name', 'batch_size', 'batch_wait', 'bearer_token', 'bearer_token_file', 'enable_http2', 'follow_redirects', 'headers', 'http_headers',
-            'max_backoff_period', 'max_backoff_retries', 'min_backoff_period', 'no_proxy', 'proxy_connect_header', 'proxy_from_environment', 'proxy_url',
-            'remote_timeout', 'retry_on_http_429', 'tenant_id'),
+          url: 'string!', name: 'string', batch_size: 'string', batch_wait: 'duration', bearer_token: 'secret', bearer_token_file: 'string',
+          enable_http2: 'bool', follow_redirects: 'bool', headers: 'map(string)', http_headers: 'any', max_backoff_period: 'duration',
+          max_backoff_retries: 'number', min_backoff_period: 'duration', no_proxy: 'string', proxy_connect_header: 'any',
+          proxy_from_environment: 'bool', proxy_url: 'string', remote_timeout: 'duration', retry_on_http_429: 'bool', tenant_id: 'string',
         },
         blocks: { basic_auth: basicAuth, authorization, tls_config: tlsConfig },
       },
     },
-    exports: ['receiver'],
+    exports: { receiver: 'LogsReceiver' },
   },
 };
 
 /**
- * Standard-library names an expression may use without a component behind them: the
- * `sys.env` and `constants.*` namespaces and the `coalesce` function.
+ * Standard-library names an expression may use without a component behind them, and the type
+ * each gives: `sys.env(…)` and `constants.*` are strings, `coalesce` the type of its arguments.
  */
 export const STDLIB_ROOTS: ReadonlySet<string> = new Set(['sys', 'constants', 'coalesce', 'string', 'array', 'encoding', 'convert']);

@@ -2,13 +2,15 @@
  * What a parsed Alloy configuration means, worked out without running Alloy:
  *
  * - `alloyProblems`: components, arguments and blocks checked against catalogue.ts (unknown
- *   names, missing required arguments, duplicate or unlabelled components), and every
+ *   names, missing required arguments, values of the wrong type or outside the documented
+ *   choices — types.ts —, duplicate or unlabelled components), and every
  *   reference (`loki.write.default.receiver`) resolved to a component defined in the file and
  *   an export it has.
  * - the helpers pipeline.ts follows log lines with (attributes, static values, references).
  */
 import { COMPONENTS, STDLIB_ROOTS, type BlockSchema } from './catalogue.js';
 import type { Expr, Statement } from './parse.js';
+import { typeProblem } from './types.js';
 
 export type Block = Extract<Statement, { type: 'block' }>;
 
@@ -84,28 +86,33 @@ export function resolve(components: readonly AlloyComponent[], ref: string): { c
     const typeParts = component.type.split('.');
     if (parts.slice(0, typeParts.length).join('.') !== component.type || parts[typeParts.length] !== component.label) continue;
     const exported = parts[typeParts.length + 1];
-    const exports = COMPONENTS[component.type]?.exports ?? [];
+    const exports = Object.keys(COMPONENTS[component.type]?.exports ?? {});
     if (exported === undefined || !exports.includes(exported)) return `${ref}: ${component.type} exports ${exports.length > 0 ? exports.join(', ') : 'nothing'}`;
     return { component, exported };
   }
   return `${ref}: no component ${parts.slice(0, -1).join('.')} is defined`;
 }
 
-function schemaProblems(block: Block, schema: BlockSchema, where: string): string[] {
+function schemaProblems(block: Block, schema: BlockSchema, where: string, components: readonly AlloyComponent[]): string[] {
   const problems: string[] = [];
   const seen = new Set<string>();
   for (const statement of block.body) {
     if (statement.type === 'attribute') {
-      if (!(statement.name in schema.arguments)) problems.push(`${where}: unknown argument ${statement.name}`);
+      const type = schema.arguments[statement.name];
+      if (type === undefined) problems.push(`${where}: unknown argument ${statement.name}`);
+      else {
+        const wrong = typeProblem(type, statement.value, components);
+        if (wrong) problems.push(`${where}.${statement.name}: ${wrong}`);
+      }
       if (seen.has(statement.name)) problems.push(`${where}: argument ${statement.name} set twice`);
       seen.add(statement.name);
     } else {
       const inner = schema.blocks?.[statement.name];
       if (!inner) problems.push(`${where}: unknown block ${statement.name}`);
-      else problems.push(...schemaProblems(statement, inner, `${where} > ${statement.name}`));
+      else problems.push(...schemaProblems(statement, inner, `${where} > ${statement.name}`, components));
     }
   }
-  for (const [name, isRequired] of Object.entries(schema.arguments)) if (isRequired && !seen.has(name)) problems.push(`${where}: missing required argument ${name}`);
+  for (const [name, type] of Object.entries(schema.arguments)) if (type.endsWith('!') && !seen.has(name)) problems.push(`${where}: missing required argument ${name}`);
   return problems;
 }
 
@@ -122,7 +129,7 @@ export function alloyProblems(statements: readonly Statement[]): string[] {
     if ((statement.label === undefined) !== (schema.exports === undefined)) problems.push(`${id}: ${schema.exports === undefined ? 'a configuration block takes no label' : 'a component needs a label'}`);
     if (ids.has(id)) problems.push(`${id}: defined twice`);
     ids.add(id);
-    problems.push(...schemaProblems(statement, schema, id));
+    problems.push(...schemaProblems(statement, schema, id, components));
   }
   const walk = (block: Block, id: string): void => {
     for (const s of block.body) {
