@@ -1,7 +1,9 @@
 /**
  * The Alloy components (and nested blocks) samosaChaat's log-shipping configuration may use,
  * with the arguments (and their types), blocks and exports Grafana documents for each (Alloy
- * 1.x component reference). inspect.ts checks the generated files against it: an unknown
+ * 1.x component reference; where the reference and the code's argument tags disagree on
+ * whether an argument is required — stage.labels, stage.label_drop… `values` — the code's
+ * answer is used). inspect.ts checks the generated files against it: an unknown
  * component, argument or block, a missing required argument, a value of the wrong type or
  * outside the documented choices, or a reference to an export a component does not have
  * fails the check, as `alloy run` would fail to load the file.
@@ -38,12 +40,12 @@ const authorization: BlockSchema = { arguments: { type: 'string', credentials: '
 export const PROCESS_STAGES: Readonly<Record<string, BlockSchema>> = {
   'stage.cri': { arguments: { max_partial_line_size_truncate: 'bool', max_partial_line_size: 'number', max_partial_lines: 'number' } },
   'stage.json': { arguments: { expressions: 'map(string)', regex: 'string', drop_malformed: 'bool', source: 'string' } },
-  'stage.labels': { arguments: { values: 'map(string)', source_type: 'enum(extracted|structured_metadata)' } },
-  'stage.static_labels': { arguments: { values: 'map(string)' } },
-  'stage.label_drop': { arguments: { values: 'list(string)' } },
-  'stage.label_keep': { arguments: { values: 'list(string)' } },
+  'stage.labels': { arguments: { values: 'map(string)!', source_type: 'enum(extracted|structured_metadata)' } },
+  'stage.static_labels': { arguments: { values: 'map(string)!' } },
+  'stage.label_drop': { arguments: { values: 'list(string)!' } },
+  'stage.label_keep': { arguments: { values: 'list(string)!' } },
   'stage.structured_metadata': { arguments: { values: 'map(string)', regex: 'string' } },
-  'stage.structured_metadata_drop': { arguments: { values: 'list(string)' } },
+  'stage.structured_metadata_drop': { arguments: { values: 'list(string)!' } },
   'stage.timestamp': {
     arguments: { source: 'string!', format: 'string!', action_on_failure: 'enum(fudge|skip)', action_on_duplicate_timestamp: 'string', fallback_formats: 'list(string)', location: 'string' },
   },
