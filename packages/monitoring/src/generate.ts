@@ -16,6 +16,7 @@ import { grafanaDashboardsGenerator } from './dashboards/generator.js';
 import { prometheusConfigGenerator } from './prometheus-config.js';
 import { alertmanagerConfigGenerator } from './alertmanager-config.js';
 import { kubernetesGenerator } from './kubernetes.js';
+import { sloRulesGenerator } from './slo.js';
 
 /** Something that produces generated files: repo-relative path → full file content. */
 export interface Generator {
@@ -27,6 +28,7 @@ export interface Generator {
 
 /** Every registered generator. Helpers append their own entry here. */
 export const generators: Generator[] = [
+  sloRulesGenerator,
   grafanaDashboardsGenerator,
   prometheusConfigGenerator,
   alertmanagerConfigGenerator,

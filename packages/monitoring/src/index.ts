@@ -19,3 +19,4 @@ export { logqlErrors, streamSelectorLabels, logqlExamples, type LogqlError } fro
 export { stableJson, sortKeys, type Json } from './dashboards/render.js';
 export { DATASOURCE_UIDS } from './dashboards/variables.js';
 export { kubernetesValuesFiles, renderKubePrometheusStackValues, kubePrometheusStackValues, renderKubernetesAlertmanagerConfig, parseGrafanaIni, clusterGrafanaIni, clusterDatasources, clusterDatasourceUrls, kubePrometheusStackValuesPath, kubernetesAlertmanagerConfigPath, alertmanagerConfigSecret, alertmanagerSlackSecret, grafanaOAuthSecret, monitoringNamespace } from './kubernetes-values.js';
+export { BURN_RATE_ALERTS, SLI_WINDOWS, SLOS, SLO_RULES_PATH, sloRuleGroups, sloRulesGenerator, type SloSpec } from './slo.js';
