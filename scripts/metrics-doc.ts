@@ -9,7 +9,7 @@ import { createAuthMetrics } from '@samosachaat/auth';
 import { createChatMetrics } from '@samosachaat/chat-api';
 import { createDatabaseMetrics } from '@samosachaat/db';
 import { createInferenceMetrics } from '@samosachaat/inference';
-import { createHttpMetrics, createMetrics, describeMetrics, metricsMarkdownTable, type Metrics } from '@samosachaat/observability';
+import { createHttpMetrics, createMetrics, createTelemetryLossMetrics, describeMetrics, metricsMarkdownTable, type Metrics } from '@samosachaat/observability';
 
 export const METRICS_DOC = fileURLToPath(new URL('../docs/metrics.md', import.meta.url));
 
@@ -27,6 +27,7 @@ export function generatedSections(): Record<string, string> {
   return {
     http: metricsMarkdownTable(describeMetrics(http.registry)),
     runtime: metricsMarkdownTable(runtimeRows),
+    telemetry: table((m) => createTelemetryLossMetrics(m)),
     inference: table(createInferenceMetrics),
     'chat-api': table((m) => createChatMetrics(m)),
     auth: table(createAuthMetrics),

@@ -17,6 +17,7 @@ import { prometheusConfigGenerator } from './prometheus-config.js';
 import { alertmanagerConfigGenerator } from './alertmanager-config.js';
 import { kubernetesGenerator } from './kubernetes.js';
 import { alloyConfigGenerator } from './alloy-config.js';
+import { sloRulesGenerator } from './slo.js';
 
 /** Something that produces generated files: repo-relative path → full file content. */
 export interface Generator {
@@ -28,6 +29,7 @@ export interface Generator {
 
 /** Every registered generator. Helpers append their own entry here. */
 export const generators: Generator[] = [
+  sloRulesGenerator,
   grafanaDashboardsGenerator,
   prometheusConfigGenerator,
   alertmanagerConfigGenerator,

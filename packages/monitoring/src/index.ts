@@ -24,3 +24,4 @@ export { alloyValues, renderAlloyValues, alloyValuesPath, clusterLokiPushUrl } f
 export { parseAlloy, AlloySyntaxError, type Expr as AlloyExpression, type Statement as AlloyStatementNode } from './alloy/parse.js';
 export { alloyProblems, alloyComponents, type AlloyComponent } from './alloy/inspect.js';
 export { logPipelines, type LogPipeline } from './alloy/pipeline.js';
+export { BURN_RATE_ALERTS, SLI_WINDOWS, SLOS, SLO_RULES_PATH, sloRuleGroups, sloRulesGenerator, type SloSpec } from './slo.js';

@@ -46,7 +46,7 @@ describe('the committed single-host prometheus.yml', () => {
     const doc = parse(text);
     const targets = Object.fromEntries((doc.scrape_configs as ScrapeConfig[]).map((j) => [j.job_name, j.static_configs[0]!.targets]));
     assert.deepEqual(targets, singleHostTargets);
-    assert.deepEqual(doc.rule_files, ['rules/recording.rules.yml', 'rules/alerts.rules.yml']);
+    assert.deepEqual(doc.rule_files, ['rules/recording.rules.yml', 'rules/alerts.rules.yml', 'rules/slo.rules.yml']);
     assert.deepEqual(await prometheusConfigGenerator.files(), { 'deploy/prometheus/prometheus.yml': text });
   });
 });

@@ -93,7 +93,7 @@ export function renderCommittedPrometheusConfig(): string {
   ].join('\n');
   return `${header}\n${renderPrometheusConfig({
     targets: singleHostTargets,
-    ruleFiles: ['rules/recording.rules.yml', 'rules/alerts.rules.yml'],
+    ruleFiles: ['rules/recording.rules.yml', 'rules/alerts.rules.yml', 'rules/slo.rules.yml'],
     alertmanagers: ['localhost:9093'],
   })}`;
 }

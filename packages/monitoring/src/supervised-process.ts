@@ -48,8 +48,11 @@ const WRAPPER = [
   "trap 'kill -TERM \"$child\" 2>/dev/null' TERM INT HUP",
   '( cat <&3 >/dev/null 2>&1; kill -TERM "$child" 2>/dev/null ) &',
   'exec 3<&-',
-  'status=0',
+  // Wait first, unconditionally: a binary that exits at once may already be reaped by the shell,
+  // so `kill -0` fails while `wait` still returns its status (POSIX keeps it for a known child).
   // `wait` returns early when a trapped signal arrives; keep waiting until the binary is gone.
+  'wait "$child"',
+  'status=$?',
   'while kill -0 "$child" 2>/dev/null; do wait "$child"; status=$?; done',
   'exit "$status"',
 ].join('\n');

@@ -57,6 +57,13 @@ describe('supervise', () => {
     await proc.stop(); // already gone: resolves at once
   });
 
+  it('reports the exit code of a binary that exits before the wrapper starts waiting (20 at once)', async () => {
+    // The shell may reap such a binary before the wrapper's first `kill -0`; the wrapper used to
+    // report 0 then (a CI flake, about 1 start in 8 on a busy machine).
+    const procs = Array.from({ length: 20 }, (_, i) => supervise({ name: `quick${i}`, command: '/bin/sh', args: ['-c', 'exit 3'], logFile: join(dir, 'logs', `quick${i}.log`) }));
+    assert.deepEqual(await Promise.all(procs.map((p) => p.exited)), procs.map(() => 3));
+  });
+
   it('stop() ends the binary with SIGTERM', async () => {
     const pidFile = join(dir, 'sleep.pid');
     const proc = supervise({ name: 'sleeper', command: '/bin/sh', args: ['-c', `echo $$ > ${pidFile}; exec sleep 300`], logFile: join(dir, 'sleeper.log') });

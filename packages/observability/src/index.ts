@@ -44,6 +44,9 @@ export type { Metrics, MetricsOptions, RenderedMetrics } from './metrics/registr
 export { createHttpMetrics, HTTP_DURATION_BUCKETS, HTTP_STREAM_BUCKETS, UNMATCHED_ROUTE } from './metrics/http-metrics.js';
 export type { HttpMetrics } from './metrics/http-metrics.js';
 export { describeMetrics, metricsMarkdownTable } from './metrics/describe.js';
+export { createTelemetryLossMetrics } from './metrics/telemetry-loss.js';
+export type { LogLossReason, TelemetryLossMetrics } from './metrics/telemetry-loss.js';
+export type { SpanLossListener, SpanLossReason } from './tracing/span-loss.js';
 export type { MetricDescription } from './metrics/describe.js';
 
 // Fastify

@@ -5,6 +5,7 @@ import { createLogger, type LineWriter, type Logger } from './logging/logger.js'
 import { createRateLimitedLogger, type RateLimitedLogger } from './logging/rate-limited.js';
 import { createHttpMetrics, type HttpMetrics } from './metrics/http-metrics.js';
 import { createMetrics, type Metrics } from './metrics/registry.js';
+import { createTelemetryLossMetrics } from './metrics/telemetry-loss.js';
 import { startGenerationSpan, type GenerationSpan, type GenerationStart } from './tracing/generation-span.js';
 import { createTracedFetch, type TracedFetch } from './tracing/outbound.js';
 import type { RingBufferSpanExporter } from './tracing/ring-buffer-exporter.js';
@@ -65,6 +66,10 @@ export interface Observability {
  */
 export function createObservability(config: ObservabilityConfig, overrides: ObservabilityOverrides = {}): Observability {
   const limiterCache = new Map<string, RateLimitedLogger>();
+  // Metrics first: the log file and the span exporters count what they lose from the start.
+  const metrics = createMetrics({ service: config.service, enabled: config.metricsEnabled, runtime: overrides.runtimeMetrics });
+  const loss = createTelemetryLossMetrics(metrics, { otlp: config.otlpEndpoint !== undefined, ringBuffer: config.traceBufferSize > 0 });
+  let logLinesLost = 0;
   const logs = createLogger({
     service: config.service,
     level: config.logLevel,
@@ -76,7 +81,11 @@ export function createObservability(config: ObservabilityConfig, overrides: Obse
     destination: overrides.logDestination,
     now: overrides.now,
     // Deferred: the sink may fail while the logger itself is still being built.
-    onSinkError: (err) => queueMicrotask(() => limiters('logging').error('log_file_write_failed', { error: err.message, error_type: err.name })),
+    onSinkError: (err) => queueMicrotask(() => limiters('logging').error('log_file_write_failed', { error: err.message, error_type: err.name, lines_dropped_total: logLinesLost })),
+    onSinkDropped: (lines, reason) => {
+      logLinesLost += lines;
+      loss.logLinesDropped(lines, 'file', reason);
+    },
   });
   function limiters(name: string): RateLimitedLogger {
     let limiter = limiterCache.get(name);
@@ -103,8 +112,8 @@ export function createObservability(config: ObservabilityConfig, overrides: Obse
     otlpEndpoint: config.otlpEndpoint,
     registerGlobal: overrides.registerGlobalTracer,
     diagLogger,
+    onSpansLost: loss.spansDropped,
   });
-  const metrics = createMetrics({ service: config.service, enabled: config.metricsEnabled, runtime: overrides.runtimeMetrics });
 
   return {
     config,

@@ -9,6 +9,20 @@ export type Upstream = 'auth' | 'inference';
 /** Why it failed. */
 export type UpstreamFailure = 'connect' | 'timeout' | 'status_5xx' | 'status_4xx' | 'stream_error' | 'over_capacity';
 
+/**
+ * How an answer ended, for the answer SLIs (`chat_answers_total{outcome}`, docs/slos.md):
+ * complete and stored; incomplete (cut short after it began); error (failed before its first
+ * token, inside a 200 stream); stopped (the user pressed Stop: neither good nor bad);
+ * not_saved (streamed but the database never took it); refused (an HTTP 5xx before any byte,
+ * over capacity included).
+ */
+export type AnswerOutcome = 'complete' | 'incomplete' | 'error' | 'stopped' | 'not_saved' | 'refused';
+/** Where the answer was asked for: the chat UI's API or the OpenAI-compatible one. */
+export type AnswerSurface = 'chat' | 'api';
+
+/** Buckets of user-perceived time to first token; 2.5 s is the TTFT SLO's threshold. */
+export const ANSWER_TTFT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
 // Answers can legitimately stream for minutes; the top buckets keep them apart.
 const STREAM_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1200];
 
@@ -65,6 +79,17 @@ export function createChatMetrics(metrics: Metrics, sources: ChatMetricSources =
       help: 'Writes per database statement (group commit): one under light load, more when sends and answers arrive while earlier statements are in flight; by operation (save_user, save_answer).',
       labelNames: ['operation'],
       buckets: [1, 2, 4, 8, 16, 32, 64, 100],
+    }),
+    answers: metrics.counter<'surface' | 'outcome' | 'reason' | 'client'>({
+      name: 'chat_answers_total',
+      help: 'Answers by how they ended (complete, incomplete, error, stopped, not_saved, refused), a bounded reason code, the surface (chat, api) and whether the client was still connected at the end (connected, gone). The answer-success SLI.',
+      labelNames: ['surface', 'outcome', 'reason', 'client'],
+    }),
+    answerTimeToFirstToken: metrics.histogram<'surface'>({
+      name: 'chat_answer_time_to_first_token_seconds',
+      help: 'Seconds from a send reaching chat-api to the answer\'s first token leaving it (user-perceived time to first token), by surface. The TTFT SLI.',
+      labelNames: ['surface'],
+      buckets: ANSWER_TTFT_BUCKETS,
     }),
     upstreamErrors: metrics.counter<'upstream' | 'reason'>({
       name: 'chat_upstream_errors_total',

@@ -168,6 +168,21 @@ export function appPerformanceDashboard(): Dashboard {
           }),
         ],
       },
+      {
+        title: 'Telemetry loss',
+        panels: [
+          timeseriesPanel({
+            title: 'Log lines and spans lost',
+            description: 'Log lines (by sink and reason) and spans (by exporter and reason) produced but never delivered, per second. Anything above 0 is a hole in the logs or traces; TelemetryLoss fires after 10 minutes of it.',
+            unit: 'short', min: 0,
+            thresholds: STEPS.lowerIsBetter(0.001, 0.01),
+            queries: [
+              { expr: sumRate('telemetry_log_lines_dropped_total', ['service', 'sink', 'reason']), legend: 'log lines {{service}} {{sink}} {{reason}}' },
+              { expr: sumRate('telemetry_spans_dropped_total', ['service', 'exporter', 'reason']), legend: 'spans {{service}} {{exporter}} {{reason}}' },
+            ],
+          }),
+        ],
+      },
     ],
   });
 }

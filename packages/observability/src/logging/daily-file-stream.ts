@@ -1,11 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import sonicBoom, { type SonicBoom as Boom } from 'sonic-boom';
-
-// sonic-boom is CommonJS typed with an ES default export, so under NodeNext the default
-// import is module.exports; its `.SonicBoom` is the class both at runtime and in the types.
-const { SonicBoom } = sonicBoom;
+import { createLineFile, type LineFile, type LineFileFs } from './line-file.js';
 
 const DAY_MS = 86_400_000;
 // After a failed open or write, lines are dropped until this much (clock) time has
@@ -29,12 +25,25 @@ export interface DailyFileStreamOptions {
   sync?: boolean;
   /** Told about open/write/close/sweep failures, which never throw into the logging caller. */
   onError?: (err: Error) => void;
+  /**
+   * Told how many whole lines never reached the file and why: `write_failed` (the disk was full
+   * or the file could not be opened or written) or `backpressure` (more than `maxBufferChars`
+   * waited for a slow disk). The observability package counts them in
+   * `telemetry_log_lines_dropped_total`.
+   */
+  onDropped?: (lines: number, reason: 'write_failed' | 'backpressure') => void;
+  /** Characters that may wait for the disk before new lines are dropped (default 16 Mi). */
+  maxBufferChars?: number;
+  /** File system calls (tests inject failures such as a partial write). */
+  fs?: LineFileFs;
 }
 
 /**
  * A pino destination writing one file per service per UTC day. Failures go to `onError`
  * (and to 'error' listeners, if any) instead of throwing: a broken telemetry sink must
- * never fail a request, so lines are dropped until the file can be opened again.
+ * never fail a request, so lines are dropped until the file can be opened again. Every
+ * dropped line is counted (`onDropped`), and a write that fails half-way never leaves a torn
+ * line in the file (see line-file.ts).
  */
 export interface DailyFileStream extends EventEmitter {
   /** Appends one line (pino passes a full JSON line ending in "\n") to today's file. */
@@ -57,8 +66,8 @@ export interface DailyFileStream extends EventEmitter {
 }
 
 /**
- * Creates a {@link DailyFileStream}: sonic-boom (pino's own destination) per file, rotated
- * at UTC midnight, with the retention sweep run asynchronously so it never blocks writes.
+ * Creates a {@link DailyFileStream}: one line file per day (line-file.ts), rotated at UTC
+ * midnight, with the retention sweep run asynchronously so it never blocks writes.
  * @throws Error if `retentionDays` is not an integer >= 1, or `service` is not a plain name.
  */
 export function createDailyFileStream(options: DailyFileStreamOptions): DailyFileStream {
@@ -69,7 +78,7 @@ class DailyFile extends EventEmitter implements DailyFileStream {
   private readonly now: () => number;
   private readonly retentionDays: number;
   private readonly pattern: RegExp;
-  private boom: Boom | undefined;
+  private boom: LineFile | undefined;
   private path = '';
   private nextMidnight = 0;
   // The one number the hot path compares against: midnight, or the reopen retry time if sooner.
@@ -102,7 +111,10 @@ class DailyFile extends EventEmitter implements DailyFileStream {
     const t = this.now();
     if (t >= this.nextCheckAt) this.slowPath(t);
     const boom = this.boom;
-    if (boom === undefined) return true;
+    if (boom === undefined) {
+      this.dropped(1, 'write_failed');
+      return true;
+    }
     try {
       return boom.write(chunk);
     } catch (err) {
@@ -213,7 +225,13 @@ class DailyFile extends EventEmitter implements DailyFileStream {
     const date = new Date(day).toISOString().slice(0, 10);
     this.path = join(this.options.dir, `${this.options.service}-${date}.log`);
     try {
-      const boom = new SonicBoom({ dest: this.path, append: true, mkdir: true, sync: this.options.sync ?? false });
+      const boom = createLineFile({
+        path: this.path,
+        sync: this.options.sync ?? false,
+        maxBufferChars: this.options.maxBufferChars,
+        fs: this.options.fs,
+        onDropped: (lines, reason) => this.dropped(lines, reason),
+      });
       boom.on('error', (err: Error) => this.fail(boom, err));
       this.boom = boom;
     } catch (err) {
@@ -222,9 +240,18 @@ class DailyFile extends EventEmitter implements DailyFileStream {
     }
   }
 
+  private dropped(lines: number, reason: 'write_failed' | 'backpressure'): void {
+    if (lines <= 0) return;
+    try {
+      this.options.onDropped?.(lines, reason);
+    } catch {
+      // A counting bug must not turn a sink failure into a request failure.
+    }
+  }
+
   // Drops the failed file (and what it buffered) so the next write, after the backoff,
   // reopens it: that recovers from a full disk or a recreated directory on its own.
-  private fail(boom: Boom | undefined, err: unknown): void {
+  private fail(boom: LineFile | undefined, err: unknown): void {
     this.report(err);
     if (boom !== this.boom || this.ended) return;
     this.boom = undefined;

@@ -53,6 +53,8 @@ export interface LoggerOptions {
   now?: () => number;
   /** Told when the file sink fails; the log call itself never throws. */
   onSinkError?: (err: Error) => void;
+  /** Told how many lines the file sink dropped, and why (see `DailyFileStreamOptions.onDropped`). */
+  onSinkDropped?: (lines: number, reason: 'write_failed' | 'backpressure') => void;
 }
 
 /** The logger plus the resources it owns. */
@@ -239,6 +241,7 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
       retentionDays: options.retentionDays,
       now: options.now,
       onError: options.onSinkError,
+      onDropped: options.onSinkDropped,
     });
     streams.push({ stream: fileStream, level: 'debug' });
   }

@@ -138,6 +138,8 @@ export class RingBufferSpanExporter implements SpanExporter {
     readonly service: string,
     readonly capacity = 10_000,
     readonly maxSpansPerTrace = 1_000,
+    /** Told of each span not kept because its trace already holds `maxSpansPerTrace`. */
+    private readonly onSpanLimit?: () => void,
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`trace ring buffer capacity must be a positive integer, got ${capacity}`);
     this.order = new Array<string>(capacity);
@@ -162,8 +164,10 @@ export class RingBufferSpanExporter implements SpanExporter {
         entry = { spans: [stored], dropped: 0, error: stored.statusCode === SpanStatusCode.ERROR };
         this.traces.set(id, entry);
       }
-      if (entry.spans.length >= this.maxSpansPerTrace) entry.dropped++;
-      else entry.spans.push(compact(span));
+      if (entry.spans.length >= this.maxSpansPerTrace) {
+        entry.dropped++;
+        this.onSpanLimit?.();
+      } else entry.spans.push(compact(span));
       if (span.status.code === SpanStatusCode.ERROR) entry.error = true;
     }
     resultCallback({ code: ExportResultCode.SUCCESS });

@@ -16,6 +16,7 @@ import { ensureContextManager } from '../context/request-context.js';
 import { PooledIdGenerator } from './id-generator.js';
 import { RequestSpanFactory } from './request-span.js';
 import { RingBufferSpanExporter } from './ring-buffer-exporter.js';
+import { LossCountingExporter, queueDropMeterProvider, type SpanLossListener } from './span-loss.js';
 
 /** Options of {@link setupTracing}. */
 export interface TracingOptions {
@@ -33,6 +34,11 @@ export interface TracingOptions {
   diagLogger?: DiagLogger;
   /** Batch delay for the ring buffer; short so `/debug/traces` is fresh. Default 200 ms. */
   ringBufferDelayMs?: number;
+  /**
+   * Told of every span lost on the way to an exporter (`ring_buffer` or `otlp`): a full batch
+   * queue, a failed export, or the ring buffer's per-trace span limit.
+   */
+  onSpansLost?: SpanLossListener;
 }
 
 /** What {@link setupTracing} built. */
@@ -60,7 +66,8 @@ export function setupTracing(options: TracingOptions): TracingHandle {
   const processors: SpanProcessor[] = [];
   const serviceName = process.env.OTEL_SERVICE_NAME || options.serviceName;
   const size = options.ringBufferSize ?? 10_000;
-  const traces = size > 0 ? new RingBufferSpanExporter(serviceName, size) : undefined;
+  const onLoss: SpanLossListener = options.onSpansLost ?? (() => {});
+  const traces = size > 0 ? new RingBufferSpanExporter(serviceName, size, undefined, () => onLoss(1, 'ring_buffer', 'trace_span_limit')) : undefined;
   if (traces) {
     processors.push(
       new BatchSpanProcessor(traces, {
@@ -68,14 +75,19 @@ export function setupTracing(options: TracingOptions): TracingHandle {
         maxExportBatchSize: 1024,
         // Deep enough for bursts of tens of thousands of requests a second between flushes.
         maxQueueSize: 32_768,
-      }),
+        selfObsMeterProvider: queueDropMeterProvider('ring_buffer', onLoss),
+      } as ConstructorParameters<typeof BatchSpanProcessor>[1]),
     );
   }
   if (options.otlpEndpoint) {
     const url = options.otlpEndpoint.replace(/\/+$/, '');
     // The generic endpoint variable names the collector root; the traces path is appended.
     const exporter = new OTLPTraceExporter({ url: url.endsWith('/v1/traces') ? url : `${url}/v1/traces` });
-    processors.push(new BatchSpanProcessor(exporter));
+    processors.push(
+      new BatchSpanProcessor(new LossCountingExporter(exporter, 'otlp', onLoss), {
+        selfObsMeterProvider: queueDropMeterProvider('otlp', onLoss),
+      } as ConstructorParameters<typeof BatchSpanProcessor>[1]),
+    );
   }
   if (options.diagLogger) diag.setLogger(options.diagLogger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
   const sampler = samplerFromEnv(process.env);
