@@ -29,10 +29,10 @@ describe('configuredServicePorts', () => {
   it('is the *_PORT of each service, else the port of a loopback *_URL, else the default; remote services have none here', () => {
     const env = { AUTH_PORT: '18001', CHAT_API_URL: 'http://localhost:18002', INFERENCE_URL: 'http://gpu-box.internal:8003', WEB_PORT: 'bad' };
     assert.deepEqual(
-      configuredServicePorts(env).map((p) => [p.service, p.port]),
+      configuredServicePorts(env).map((p) => [p.service, p.port, p.variable]),
       [
-        ['auth', 18001],
-        ['chat-api', 18002],
+        ['auth', 18001, 'AUTH_PORT'],
+        ['chat-api', 18002, 'CHAT_API_PORT'],
       ],
     );
     assert.deepEqual(configuredServicePorts({}).map((p) => [p.service, p.port]), [

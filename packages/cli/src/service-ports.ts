@@ -107,6 +107,6 @@ export function configuredServicePorts(env: Env): PortSpec[] {
         return [];
       }
     }
-    return [{ port, service: s.name }];
+    return [{ port, service: s.name, variable: s.portVariable }];
   });
 }

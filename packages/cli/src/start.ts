@@ -63,11 +63,11 @@ export class StartError extends Error {
 }
 
 /** Resolves when `port` on 127.0.0.1 can be bound, rejects with a StartError naming it otherwise. */
-async function assertPortFree(p: number, what: string): Promise<void> {
+async function assertPortFree(p: number, what: string, variable: string): Promise<void> {
   await new Promise<void>((ok, fail) => {
     const server = createServer();
     server.once('error', (err: NodeJS.ErrnoException) =>
-      fail(new StartError(`port ${p} (${what}) is ${err.code === 'EADDRINUSE' ? 'already in use' : `not available (${err.code})`}: stop what holds it (\`ss -ltnp 'sport = :${p}'\`) or choose another port with the variable in the README`)),
+      fail(new StartError(`port ${p} (${what}) is ${err.code === 'EADDRINUSE' ? 'already in use' : `not available (${err.code})`}: stop what holds it (\`ss -ltnp 'sport = :${p}'\`) or set ${variable} to another port`)),
     );
     server.listen({ port: p, host: '127.0.0.1', exclusive: true }, () => server.close(() => ok()));
   });
@@ -168,7 +168,7 @@ export async function runStart(io: StartIo): Promise<number> {
     const host = '127.0.0.1';
     // inference first, web last: its readiness needs chat-api and auth.
     const specs: ServiceSpec[] = SERVICES.map((s) => ({ name: s.name, port: servicePort(env, s.name) }));
-    for (const s of specs) await assertPortFree(s.port, s.name);
+    for (const s of SERVICES) await assertPortFree(servicePort(env, s.name), s.name, s.portVariable);
     const dataDir = dataDirFor;
     try {
       mkdirSync(dataDir, { recursive: true });

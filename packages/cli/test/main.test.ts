@@ -155,7 +155,7 @@ describe('samosachaat start', () => {
     try {
       const { status, stderr } = await cli(['start'], { ...env, AUTH_PORT: String(taken) });
       assert.equal(status, 1);
-      assert.match(stderr, new RegExp(`port ${taken} \\(auth\\) is already in use`));
+      assert.match(stderr, new RegExp(`port ${taken} \\(auth\\) is already in use: .* or set AUTH_PORT to another port`));
     } finally {
       holder.close();
     }

@@ -81,6 +81,9 @@ describe('portsFreeCheck', () => {
     assert.equal(theirs.ok, false);
     assert.equal(theirs.detail, `port ${port} (chat-api): in use by samosaChaat auth, not chat-api`);
     assert.match(theirs.fix ?? '', /set chat-api's port/);
+    // With the variable that sets the port, the fix names it.
+    const named = await portsFreeCheck({ ports: [{ port, service: 'chat-api', variable: 'CHAT_API_PORT' }] }).run(ctx);
+    assert.equal(named.fix, `stop the process on port ${port} (\`ss -ltnp 'sport = :${port}'\`) or set CHAT_API_PORT to a free one`);
   });
 
   it('uses an injected identify and treats its rejection as "unknown holder"', async () => {
