@@ -154,6 +154,8 @@ export async function tokenCommand(args: readonly string[], io: CliIo): Promise<
   }
   const keys = await loadJwtKeys(keyPaths(io));
   return withDatabase(io, async (db) => {
+    // An unmigrated database would fail inside the insert with "relation does not exist".
+    await db.assertMigrated();
     const minted = await mintDevelopmentToken({ db, keys, email: user.email, name: user.name ?? undefined, adminEmails });
     io.stdout.write(`${minted.access_token}\n`);
     return 0;

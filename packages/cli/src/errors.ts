@@ -28,7 +28,10 @@ export class CliError extends Error {
 export function explainFailure(err: unknown, database?: string): { line: string; exitCode: number } | undefined {
   if (err instanceof CliError) return { line: err.message, exitCode: err.exitCode };
   if (err instanceof ConfigError || err instanceof PortVariableError) return { line: err.message, exitCode: EXIT_USAGE };
-  if (err instanceof DevelopmentUserError) return { line: `--${err.field}: ${err.message}`, exitCode: EXIT_USAGE };
+  if (err instanceof DevelopmentUserError) {
+    const example = err.field === 'email' ? ' (e.g. --email you@example.com)' : ' (e.g. --name "Asha Rao")';
+    return { line: `--${err.field}: ${err.message}${example}`, exitCode: EXIT_USAGE };
+  }
   if (err instanceof JwtKeyError) return { line: `${err.message}; fix: ${err.fix}`, exitCode: EXIT_USAGE };
   if (err instanceof PendingMigrationsError || err instanceof DatabaseInUseError || err instanceof MigrationError) {
     return { line: explainDatabaseFailure(err, database), exitCode: EXIT_FAILED };

@@ -188,8 +188,10 @@ export async function logsCommand(args: readonly string[], io: CliIo): Promise<n
   try {
     found = await readLogTail(dir, { trace, service: values.service, minLevel: minLevel as LogLevel | undefined, since, limit: tail });
   } catch (err) {
-    if (!(err instanceof LogDirMissingError)) throw err;
-    io.stderr.write(`samosachaat logs: ${err.message}\n`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!(err instanceof LogDirMissingError) && typeof code !== 'string') throw err;
+    // A file this user may not read (EACCES) is as much a dead end as a missing folder.
+    io.stderr.write(`samosachaat logs: ${err instanceof LogDirMissingError ? err.message : `cannot read the log files in ${dir} (${code}: ${(err as Error).message}): run as the user the services write them as, or set LOG_DIR`}\n`);
     return 1;
   }
   for (const line of found.lines) {

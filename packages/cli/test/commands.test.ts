@@ -77,6 +77,24 @@ describe('keys, migrate, token', { timeout: scaled(120_000) }, () => {
     assert.ok(typeof payload.sub === 'string' && payload.sub.length === 36);
   });
 
+  it('usage errors exit 2 and name the problem', async () => {
+    const noEmail = await cli(['token'], env);
+    assert.equal(noEmail.status, 2);
+    assert.match(noEmail.stderr, /--email is required/);
+    const unknown = await cli(['migrate', '--down'], env);
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /Unknown option '--down'/);
+    const badTrace = await cli(['traces', 'xyz'], env);
+    assert.equal(badTrace.status, 2);
+    assert.match(badTrace.stderr, /"xyz" is not a trace id/);
+    const badLevel = await cli(['logs', '--level', 'loud'], env);
+    assert.equal(badLevel.status, 2);
+    assert.match(badLevel.stderr, /--level must be one of debug, info, warning, error, critical/);
+  });
+});
+
+// Its own time budget: these start a dozen processes, and one of them creates a database.
+describe('key paths, and user errors as one line with the fix', { timeout: scaled(120_000) }, () => {
   it('keys writes where JWT_PRIVATE_KEY_PATH and JWT_PUBLIC_KEY_PATH point (what auth reads)', async () => {
     const keyEnv = { ...env, JWT_PRIVATE_KEY_PATH: join(scratch, 'elsewhere', 'signing.pem'), JWT_PUBLIC_KEY_PATH: join(scratch, 'elsewhere', 'verify.pem') };
     const made = await cli(['keys'], keyEnv);
@@ -92,7 +110,7 @@ describe('keys, migrate, token', { timeout: scaled(120_000) }, () => {
     };
     const badEmail = await cli(['token', '--email', 'not-an-email'], env);
     assert.equal(badEmail.status, 2);
-    assert.equal(badEmail.stderr, 'samosachaat token: --email: "not-an-email" is not an e-mail address\n');
+    assert.equal(badEmail.stderr, 'samosachaat token: --email: "not-an-email" is not an e-mail address (e.g. --email you@example.com)\n');
     const badName = await cli(['token', '--email', 'a@example.com', '--name', ' '], env);
     assert.equal(badName.status, 2);
     assert.match(badName.stderr, /^samosachaat token: --name: name must be 1 to 100 characters/);
@@ -109,21 +127,13 @@ describe('keys, migrate, token', { timeout: scaled(120_000) }, () => {
     assert.equal(noKeys.status, 2);
     assert.match(noKeys.stderr, /^samosachaat token: JWT_PRIVATE_KEY_PATH: no key file at .*; fix: run `samosachaat keys`/);
     noStack(noKeys);
-  });
-
-  it('usage errors exit 2 and name the problem', async () => {
-    const noEmail = await cli(['token'], env);
-    assert.equal(noEmail.status, 2);
-    assert.match(noEmail.stderr, /--email is required/);
-    const unknown = await cli(['migrate', '--down'], env);
-    assert.equal(unknown.status, 2);
-    assert.match(unknown.stderr, /Unknown option '--down'/);
-    const badTrace = await cli(['traces', 'xyz'], env);
-    assert.equal(badTrace.status, 2);
-    assert.match(badTrace.stderr, /"xyz" is not a trace id/);
-    const badLevel = await cli(['logs', '--level', 'loud'], env);
-    assert.equal(badLevel.status, 2);
-    assert.match(badLevel.stderr, /--level must be one of debug, info, warning, error, critical/);
+    // Keys but no migrations: the fix, not "relation users does not exist".
+    const fresh = { ...env, DATA_DIR: join(scratch, 'unmigrated') };
+    assert.equal((await cli(['keys'], fresh)).status, 0);
+    const unmigrated = await cli(['token', '--email', 'a@example.com'], fresh);
+    assert.equal(unmigrated.status, 1);
+    assert.match(unmigrated.stderr, /^samosachaat token: the database is missing \d+ migrations \(0001_initial, .*\): run `samosachaat migrate`/);
+    noStack(unmigrated);
   });
 });
 
