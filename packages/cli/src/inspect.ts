@@ -67,11 +67,15 @@ export async function tracesCommand(args: readonly string[], io: CliIo): Promise
         const list = 'traces' in body ? body.traces : [body];
         found.push(...list);
       } catch (err) {
-        unreachable.push(`${t.name}: not reachable at ${t.url} (${(err as Error).message})`);
+        const cause = (err as { cause?: { code?: unknown } }).cause?.code;
+        unreachable.push(`${t.name}: not reachable at ${t.url} (${typeof cause === 'string' ? cause : (err as Error).message})`);
       }
     }),
   );
   for (const u of unreachable) io.stderr.write(`samosachaat traces: ${u}\n`);
+  if (unreachable.length === targets.length) {
+    io.stderr.write('samosachaat traces: no service answered: start the platform (`npm start`), or run this with the *_PORT (or *_URL) variables it was started with\n');
+  }
 
   // The same trace seen by several services becomes one.
   const merged = new Map<string, TraceRecord>();

@@ -262,9 +262,12 @@ describe('traces', () => {
     assert.equal(shown.status, 0, shown.stderr);
     assert.deepEqual((JSON.parse(shown.stdout) as { traces: Array<{ root_name: string }> }).traces.map((t) => t.root_name), ['POST /api/conversations/:id/messages']);
     // The services that are not running are named at the ports the variables give.
-    assert.match(shown.stderr, new RegExp(`auth: not reachable at http://127\\.0\\.0\\.1:${portEnv.AUTH_PORT}`));
+    assert.match(shown.stderr, new RegExp(`auth: not reachable at http://127\\.0\\.0\\.1:${portEnv.AUTH_PORT} \\(ECONN(REFUSED|RESET)\\)`));
     const all = await cli(['traces', '--json', '--all'], portEnv);
     assert.equal((JSON.parse(all.stdout) as { traces: unknown[] }).traces.length, 5);
+    const nobody = await cli(['traces'], { ...env, CHAT_API_PORT: portEnv.AUTH_PORT, AUTH_PORT: portEnv.AUTH_PORT, INFERENCE_PORT: portEnv.INFERENCE_PORT, WEB_PORT: portEnv.WEB_PORT });
+    assert.equal(nobody.status, 1);
+    assert.match(nobody.stderr, /no service answered: start the platform \(`npm start`\), or run this with the \*_PORT \(or \*_URL\) variables it was started with\n$/);
     const badPort = await cli(['traces'], { ...env, CHAT_API_PORT: 'x' });
     assert.equal(badPort.status, 2);
     assert.equal(badPort.stderr, 'samosachaat traces: CHAT_API_PORT must be a port number (1-65535), got "x"\n');
