@@ -62,4 +62,10 @@ describe('buildDoctorRegistry', () => {
     assert.equal(configuration?.status, 'failed');
     assert.match(configuration?.detail ?? '', /^start: AUTH_PORT must be a port number \(1-65535\), got "eighty"$/m);
   });
+
+  it('skips ports-free when every service runs on another host', async () => {
+    const remote = { AUTH_URL: 'http://auth.internal:8001', CHAT_API_URL: 'http://chat.internal:8002', INFERENCE_URL: 'http://gpu.internal:8003', WEB_URL: 'https://chat.example.com' };
+    const [ports] = await buildDoctorRegistry(remote, process.cwd()).run({ only: ['ports-free'] });
+    assert.deepEqual([ports?.status, ports?.ok, ports?.detail], ['skipped', null, 'no service port to check on this machine']);
+  });
 });

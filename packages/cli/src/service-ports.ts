@@ -87,7 +87,8 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 /**
  * The ports the services of this machine are configured to listen on, for the doctor's
  * `ports-free` check: `*_PORT`, else the port of a `*_URL` on this machine's loopback, else
- * the default. An invalid `*_PORT` is left out (the `configuration` check reports it).
+ * the default. An invalid `*_PORT` is left out (the `configuration` check reports it), and so
+ * is a service whose `*_URL` is on another host: its port is not this machine's.
  */
 export function configuredServicePorts(env: Env): PortSpec[] {
   return SERVICES.flatMap((s) => {

@@ -107,6 +107,10 @@ describe('portsFreeCheck', () => {
     assert.equal(outcome.fix, 'give auth and chat-api different ports');
   });
 
+  it('is skipped, not passed, when there is no port to check', async () => {
+    assert.deepEqual(await portsFreeCheck({ ports: [] }).run(ctx), { ok: true, skipped: true, detail: 'no service port to check on this machine' });
+  });
+
   it('rejects impossible port numbers when the check is built', () => {
     for (const port of [0, -1, 65536, 80.5]) {
       assert.throws(() => portsFreeCheck({ ports: [{ port, service: 'web' }] }), /must be an integer 1-65535/);

@@ -109,9 +109,11 @@ export function portsFreeCheck(options: PortsFreeCheckOptions): DoctorCheck {
           clashes.push({ line: `port ${spec.port}: assigned to both ${first} and ${spec.service}`, fix: `give ${first} and ${spec.service} different ports` });
         }
       }
+      // Nothing to probe (every service runs elsewhere) is not a pass: the check did not apply.
+      if (unique.length === 0) return { ok: true, skipped: true, detail: 'no service port to check on this machine' };
       const verdicts = [...(await Promise.all(unique.map((spec) => probePort(spec, identify)))), ...clashes];
       const fixes = verdicts.flatMap((v) => (v.fix ? [v.fix] : []));
-      const detail = verdicts.map((v) => v.line).join('\n') || 'no ports configured';
+      const detail = verdicts.map((v) => v.line).join('\n');
       return fixes.length === 0 ? { ok: true, detail } : { ok: false, detail, fix: fixes.join('\n') };
     },
   };
