@@ -244,21 +244,41 @@ describe(`npm start: the whole platform (${backend === 'pglite' ? 'embedded PGli
     assert.equal(now.current_model, target);
   });
 
-  it('samosachaat doctor passes every platform check against the running platform', async () => {
-    const checks = ['configuration', 'jwt-keys', 'database', 'services-ready', 'model-loaded', 'metrics-valid', 'trace-error-rate'];
-    const { status, stdout, stderr } = await runCli(['doctor', '--json', ...checks], {
+  it('samosachaat doctor passes every platform check against the running platform, found with the *_PORT variables it was started with', async () => {
+    const checks = ['configuration', 'jwt-keys', 'database', 'services-ready', 'model-loaded', 'ports-free', 'log-dir-writable', 'metrics-valid', 'trace-error-rate'];
+    const port = (url: string) => new URL(url).port;
+    // What `npm start` was given, and nothing else: no *_URL, no LOG_DIR.
+    const startedWith = {
       DATABASE_URL: env['DATABASE_URL'] ?? '',
       DATA_DIR: p.dataDir,
-      AUTH_URL: p.urls.auth,
-      CHAT_API_URL: p.urls.chat,
-      INFERENCE_URL: p.urls.inference,
-      WEB_URL: p.urls.web,
-    });
-    const report = JSON.parse(stdout) as { ok: boolean; checks: Array<{ name: string; ok: boolean; detail: string; fix: string | null }> };
-    assert.deepEqual(report.checks.filter((c) => !c.ok), [], stderr);
+      AUTH_PORT: port(p.urls.auth),
+      CHAT_API_PORT: port(p.urls.chat),
+      INFERENCE_PORT: port(p.urls.inference),
+      WEB_PORT: port(p.urls.web),
+      LOG_DIR: '',
+    };
+    const { status, stdout, stderr } = await runCli(['doctor', '--json', ...checks], startedWith);
+    const report = JSON.parse(stdout) as { ok: boolean; checks: Array<{ name: string; status: string; ok: boolean | null; detail: string; fix: string | null }> };
+    assert.deepEqual(report.checks.filter((c) => c.status !== 'passed'), [], stderr);
     assert.equal(status, 0);
     assert.match(report.checks.find((c) => c.name === 'database')?.detail ?? '', /migrations applied, none pending/);
     assert.match(report.checks.find((c) => c.name === 'services-ready')?.detail ?? '', /auth: ready\nchat-api: ready\ninference: ready\nweb: ready/);
+    assert.match(report.checks.find((c) => c.name === 'ports-free')?.detail ?? '', new RegExp(`port ${startedWith.AUTH_PORT} \\(auth\\): held by our own auth`));
+    assert.equal(report.checks.find((c) => c.name === 'log-dir-writable')?.detail, `${p.dataDir}/logs is writable (DATA_DIR/logs, where \`npm start\` writes while LOG_DIR is unset)`);
+
+    // traces finds the same services, and hides the doctor's own scrapes, probes and trace reads.
+    const traces = await runCli(['traces', '--json', '--limit', '200'], startedWith);
+    assert.equal(traces.status, 0, traces.stderr);
+    const roots = (JSON.parse(traces.stdout) as { traces: Array<{ root_name: string }> }).traces.map((t) => t.root_name);
+    assert.ok(roots.some((r) => r.startsWith('POST /api/conversations')), JSON.stringify(roots));
+    assert.deepEqual(roots.filter((r) => /\/(metrics|health|ready|debug\/traces)/.test(r)), []);
+    const all = await runCli(['traces', '--json', '--all', '--limit', '200'], startedWith);
+    assert.ok((JSON.parse(all.stdout) as { traces: Array<{ root_name: string }> }).traces.some((t) => t.root_name === 'GET /metrics'));
+
+    // logs reads DATA_DIR/logs, where `npm start` writes, for the last minutes.
+    const logs = await runCli(['logs', '--json', '--since', '10m', '--tail', '5'], startedWith);
+    assert.equal(logs.status, 0, logs.stderr);
+    assert.equal(logs.stdout.trim().split('\n').length, 5);
   });
 
   it('inference killed mid-stream: the client gets error then done, the partial answer is persisted incomplete, the user message kept; auth down → 503', async () => {

@@ -43,4 +43,29 @@ describe('buildDoctorRegistry', () => {
       await rm(cwd, { recursive: true, force: true });
     }
   });
+
+  it('without LOG_DIR, checks DATA_DIR/logs (where `npm start` writes) from the CLI, and nothing from a service', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'samosachaat-cwd-'));
+    try {
+      const [cli] = await buildDoctorRegistry({ DATA_DIR: 'data', LOG_DIR: ' ' }, cwd).run({ only: ['log-dir-writable'] });
+      assert.deepEqual([cli?.status, cli?.detail], ['passed', `${join(cwd, 'data', 'logs')} is writable (DATA_DIR/logs, where \`npm start\` writes while LOG_DIR is unset)`]);
+      const [service] = await buildDoctorRegistry({ DATA_DIR: 'data' }, cwd, { runner: 'service' }).run({ only: ['log-dir-writable'] });
+      assert.deepEqual([service?.status, service?.ok], ['skipped', null]);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a *_PORT that is not a port in the configuration check, and still builds every other check', async () => {
+    const registry = buildDoctorRegistry({ AUTH_PORT: 'eighty', INTERNAL_API_KEY: 'k'.repeat(43) }, process.cwd());
+    const [configuration] = await registry.run({ only: ['configuration'] });
+    assert.equal(configuration?.status, 'failed');
+    assert.match(configuration?.detail ?? '', /^start: AUTH_PORT must be a port number \(1-65535\), got "eighty"$/m);
+  });
+
+  it('skips ports-free when every service runs on another host', async () => {
+    const remote = { AUTH_URL: 'http://auth.internal:8001', CHAT_API_URL: 'http://chat.internal:8002', INFERENCE_URL: 'http://gpu.internal:8003', WEB_URL: 'https://chat.example.com' };
+    const [ports] = await buildDoctorRegistry(remote, process.cwd()).run({ only: ['ports-free'] });
+    assert.deepEqual([ports?.status, ports?.ok, ports?.detail], ['skipped', null, 'no service port to check on this machine']);
+  });
 });

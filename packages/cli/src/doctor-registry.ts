@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { configFromEnv as authConfig, jwtKeysDoctorCheck, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE } from '@samosachaat/auth';
 import { configFromEnv as chatConfig } from '@samosachaat/chat-api';
 import { configFromEnv as inferenceConfig } from '@samosachaat/inference';
@@ -7,10 +7,11 @@ import {
   DoctorRegistry,
   diskSpaceCheck,
   logDirWritableCheck,
+  type LogDirWritableCheckOptions,
   portsFreeCheck,
   type DoctorCheck,
-  type PortSpec,
 } from '@samosachaat/observability';
+import { explainDatabaseFailure, migrationLabel } from '@samosachaat/db';
 import { openPlatformDatabase } from './commands.js';
 import {
   configurationCheck,
@@ -18,17 +19,9 @@ import {
   modelLoadedCheck,
   prometheusTargetsCheck,
   servicesReadyCheck,
-  serviceTargets,
   traceErrorRateCheck,
 } from './platform-checks.js';
-
-/** Default ports of the samosaChaat services, as the system spec assigns them. */
-export const SERVICE_PORTS: readonly PortSpec[] = Object.freeze([
-  { port: 3000, service: 'web' },
-  { port: 8001, service: 'auth' },
-  { port: 8002, service: 'chat-api' },
-  { port: 8003, service: 'inference' },
-]);
+import { configuredServicePorts, portVariableProblems, serviceTargets } from './service-ports.js';
 
 /** Where data lives when `DATA_DIR` is unset, relative to the working directory. */
 export const DEFAULT_DATA_DIR = './.data';
@@ -59,7 +52,7 @@ export function databaseCheck(env: Env, cwd: string): DoctorCheck {
       try {
         db = await openPlatformDatabase({ env, cwd });
       } catch (err) {
-        return { ok: false, detail: `cannot open the database: ${(err as Error).message}`, fix: 'check DATABASE_URL (server running, credentials, database exists), or DATA_DIR for the embedded database' };
+        return { ok: false, detail: `cannot open the database: ${explainDatabaseFailure(err, undefined)}`, fix: 'check DATABASE_URL (server running, credentials, database exists), or DATA_DIR for the embedded database' };
       }
       try {
         await db.ping();
@@ -76,13 +69,13 @@ export function databaseCheck(env: Env, cwd: string): DoctorCheck {
         if (status.pending.length) {
           return {
             ok: false,
-            detail: `${db.description}: ${status.pending.length} pending migration(s): ${status.pending.map((m) => `${m.version}_${m.name}`).join(', ')}`,
+            detail: `${db.description}: ${status.pending.length} pending migration(s): ${status.pending.map(migrationLabel).join(', ')}`,
             fix: 'run `samosachaat migrate` (or start the services with MIGRATE_ON_START=true)',
           };
         }
         return { ok: true, detail: `${db.description}: reachable, writable, ${status.applied.length} migrations applied, none pending` };
       } catch (err) {
-        return { ok: false, detail: `${db.description}: ${(err as Error).message}`, fix: 'check the database server and the permissions of the DATABASE_URL user (it must be able to write)' };
+        return { ok: false, detail: explainDatabaseFailure(err, db.description), fix: 'check the database server and the permissions of the DATABASE_URL user (it must be able to write)' };
       } finally {
         await db.close();
       }
@@ -92,15 +85,27 @@ export function databaseCheck(env: Env, cwd: string): DoctorCheck {
 
 class RollbackProbe extends Error {}
 
+/** Options of {@link buildDoctorRegistry}. */
+export interface DoctorRegistryOptions {
+  /**
+   * Who runs the checks. `cli` (the default): a person at the machine where `npm start` runs,
+   * so an unset LOG_DIR means DATA_DIR/logs, where `npm start` writes. `service`: a running
+   * service (web's console), whose own LOG_DIR says whether it writes files at all.
+   */
+  runner?: 'cli' | 'service';
+}
+
 /**
  * Builds the registry `samosachaat doctor` runs: this machine (disk, log folder, ports), the
- * configuration, the JWT keys and the database, then the running services.
+ * configuration, the JWT keys and the database, then the running services. The services are
+ * looked for where `samosachaat start` puts them with the same variables (`*_PORT`, `*_URL`).
  */
-export function buildDoctorRegistry(env: Env, cwd: string): DoctorRegistry {
+export function buildDoctorRegistry(env: Env, cwd: string, options: DoctorRegistryOptions = {}): DoctorRegistry {
   const dataDir = resolve(cwd, env['DATA_DIR'] || DEFAULT_DATA_DIR);
-  const logDir = env['LOG_DIR']?.trim() ? resolve(cwd, env['LOG_DIR']) : undefined;
   const keyDir = resolve(dataDir, 'keys');
-  const targets = serviceTargets(env);
+  // A *_PORT that is not a number is the configuration check's finding; the others still run.
+  const usable = { ...env, ...Object.fromEntries(portVariableProblems(env).map((p) => [p.variable, undefined])) };
+  const targets = serviceTargets(usable);
   return new DoctorRegistry()
     .register(configurationCheck({ auth: authConfig, 'chat-api': chatConfig, inference: inferenceConfig } as Record<string, (e: Env) => unknown>, { ...env, DATA_DIR: dataDir }))
     .register(
@@ -112,10 +117,19 @@ export function buildDoctorRegistry(env: Env, cwd: string): DoctorRegistry {
     .register(databaseCheck(env, cwd))
     .register(servicesReadyCheck(targets))
     .register(modelLoadedCheck(targets.find((t) => t.name === 'inference')!))
-    .register(portsFreeCheck({ ports: SERVICE_PORTS }))
+    .register(portsFreeCheck({ ports: configuredServicePorts(env) }))
     .register(diskSpaceCheck({ path: nearestExistingDir(dataDir) }))
-    .register(logDirWritableCheck({ dir: logDir }))
+    .register(logDirWritableCheck(logDirOf(env, cwd, dataDir, options.runner ?? 'cli')))
     .register(metricsValidCheck(targets, env))
     .register(traceErrorRateCheck(targets, env))
     .register(prometheusTargetsCheck(env));
+}
+
+/** The log folder the platform writes to, and what chose it. */
+function logDirOf(env: Env, cwd: string, dataDir: string, runner: 'cli' | 'service'): LogDirWritableCheckOptions {
+  const set = env['LOG_DIR']?.trim();
+  if (set) return { dir: resolve(cwd, set), source: 'LOG_DIR' };
+  // `npm start` gives its services DATA_DIR/logs when LOG_DIR is unset (or empty).
+  if (runner === 'cli') return { dir: join(dataDir, 'logs'), source: 'DATA_DIR/logs, where `npm start` writes while LOG_DIR is unset' };
+  return { dir: undefined };
 }

@@ -2,17 +2,21 @@
  * `samosachaat traces` and `samosachaat logs`: follow requests across services from a terminal.
  *
  * - traces: the recent traces of every service's ring buffer (`/debug/traces`), merged by
- *   trace id; or one trace as a waterfall of its spans from all services.
+ *   trace id, without the platform's look at itself (scrapes, probes, trace and console API
+ *   calls: the console's filter) unless `--all`; or one trace as a waterfall of its spans
+ *   from all services. The services are found where `start` puts them (`*_PORT`, `*_URL`).
  * - logs: the JSON log files in LOG_DIR (`<service>-YYYY-MM-DD.log`; `npm start` writes them to
- *   DATA_DIR/logs), filtered by trace id, service, level and time, in timestamp order.
+ *   DATA_DIR/logs), filtered by trace id, service, level and time, in timestamp order; the
+ *   last 100 matching lines unless `--tail N` says otherwise.
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LOG_LEVELS, type LogLevel, type SpanRecord, type TraceRecord } from '@samosachaat/observability';
-import { dataDirOf, EXIT_USAGE } from './commands.js';
+import { isHousekeepingTrace, LOG_LEVELS, type LogLevel, type SpanRecord, type TraceRecord } from '@samosachaat/observability';
+import { dataDirOf } from './commands.js';
+import { EXIT_USAGE } from './errors.js';
 import type { CliIo } from './main.js';
-import { LogDirMissingError, readLogFiles, type LogLine } from './log-files.js';
-import { serviceTargets } from './platform-checks.js';
+import { LogDirMissingError, parseSince, readLogTail, type LogTail } from './log-files.js';
+import { serviceTargets } from './service-ports.js';
 
 function usageError(io: CliIo, command: string, message: string): number {
   io.stderr.write(`samosachaat ${command}: ${message}\nrun \`samosachaat --help\` for the options\n`);
@@ -24,13 +28,13 @@ function headers(io: CliIo): Record<string, string> {
   return key ? { 'x-internal-api-key': key } : {};
 }
 
-/** `samosachaat traces [--limit N] [--errors] [--json] [TRACE_ID]` */
+/** `samosachaat traces [--limit N] [--errors] [--all] [--json] [TRACE_ID]` */
 export async function tracesCommand(args: readonly string[], io: CliIo): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
       args: [...args],
-      options: { limit: { type: 'string', default: '20' }, errors: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+      options: { limit: { type: 'string', default: '20' }, errors: { type: 'boolean', default: false }, all: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
       allowPositionals: true,
       strict: true,
     });
@@ -47,9 +51,11 @@ export async function tracesCommand(args: readonly string[], io: CliIo): Promise
   const targets = serviceTargets(io.env);
   const unreachable: string[] = [];
   const found: TraceRecord[] = [];
+  // Ask for more than shown: housekeeping is filtered out after merging (as the console does).
+  const ask = values.all ? limit : Math.min(1000, limit * 4 + 100);
   await Promise.all(
     targets.map(async (t) => {
-      const url = traceId ? `${t.url}/debug/traces/${traceId}` : `${t.url}/debug/traces?limit=${limit}${values.errors ? '&errors=true' : ''}`;
+      const url = traceId ? `${t.url}/debug/traces/${traceId}` : `${t.url}/debug/traces?limit=${ask}${values.errors ? '&errors=true' : ''}`;
       try {
         const res = await fetch(url, { headers: headers(io), signal: AbortSignal.timeout(3000) });
         if (res.status === 404 && traceId) return;
@@ -61,11 +67,15 @@ export async function tracesCommand(args: readonly string[], io: CliIo): Promise
         const list = 'traces' in body ? body.traces : [body];
         found.push(...list);
       } catch (err) {
-        unreachable.push(`${t.name}: not reachable at ${t.url} (${(err as Error).message})`);
+        const cause = (err as { cause?: { code?: unknown } }).cause?.code;
+        unreachable.push(`${t.name}: not reachable at ${t.url} (${typeof cause === 'string' ? cause : (err as Error).message})`);
       }
     }),
   );
   for (const u of unreachable) io.stderr.write(`samosachaat traces: ${u}\n`);
+  if (unreachable.length === targets.length) {
+    io.stderr.write('samosachaat traces: no service answered: start the platform (`npm start`), or run this with the *_PORT (or *_URL) variables it was started with\n');
+  }
 
   // The same trace seen by several services becomes one.
   const merged = new Map<string, TraceRecord>();
@@ -97,7 +107,10 @@ export async function tracesCommand(args: readonly string[], io: CliIo): Promise
     io.stdout.write(values.json ? `${JSON.stringify(trace, null, 2)}\n` : waterfall(trace));
     return 0;
   }
-  const traces = [...merged.values()].sort((a, b) => b.start_time.localeCompare(a.start_time)).slice(0, limit);
+  const traces = [...merged.values()]
+    .filter((t) => values.all || !isHousekeepingTrace(t))
+    .sort((a, b) => b.start_time.localeCompare(a.start_time))
+    .slice(0, limit);
   if (values.json) io.stdout.write(`${JSON.stringify({ traces }, null, 2)}\n`);
   else {
     io.stdout.write(`${'trace id'.padEnd(32)}  ${'start (UTC)'.padEnd(23)}  ${'ms'.padStart(8)}  spans  services${' '.repeat(18)}  root\n`);
@@ -105,7 +118,7 @@ export async function tracesCommand(args: readonly string[], io: CliIo): Promise
       const services = [...new Set(t.spans.map((s) => s.service))].join(',');
       io.stdout.write(`${t.trace_id}  ${t.start_time.slice(0, 23)}  ${t.duration_ms.toFixed(1).padStart(8)}  ${String(t.span_count).padStart(5)}  ${services.padEnd(26)}  ${t.error ? 'ERROR ' : ''}${t.root_name}\n`);
     }
-    if (traces.length === 0) io.stdout.write('(no traces yet)\n');
+    if (traces.length === 0) io.stdout.write(values.all ? '(no traces yet)\n' : '(no traces yet besides scrapes, probes and trace reads: --all shows those)\n');
   }
   return unreachable.length === targets.length ? 1 : 0;
 }
@@ -139,7 +152,10 @@ export function waterfall(trace: TraceRecord, width = 40): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** `samosachaat logs [--trace ID] [--service S] [--level L] [--since ISO] [--json] [--dir D]` */
+/** Lines `logs` shows when `--tail` is not given. */
+export const DEFAULT_LOG_TAIL = 100;
+
+/** `samosachaat logs [--trace ID] [--service S] [--level L] [--since T] [--tail N] [--json] [--dir D]` */
 export async function logsCommand(args: readonly string[], io: CliIo): Promise<number> {
   let values;
   try {
@@ -150,9 +166,9 @@ export async function logsCommand(args: readonly string[], io: CliIo): Promise<n
         service: { type: 'string' },
         level: { type: 'string' },
         since: { type: 'string' },
+        tail: { type: 'string', default: String(DEFAULT_LOG_TAIL) },
         json: { type: 'boolean', default: false },
         dir: { type: 'string' },
-        limit: { type: 'string', default: '1000' },
       },
       strict: true,
       allowPositionals: false,
@@ -164,21 +180,25 @@ export async function logsCommand(args: readonly string[], io: CliIo): Promise<n
   if (trace !== undefined && !/^[0-9a-f]{32}$/.test(trace)) return usageError(io, 'logs', `--trace "${values.trace}" is not a trace id (32 hexadecimal characters)`);
   const minLevel = values.level?.toLowerCase();
   if (minLevel !== undefined && !LOG_LEVELS.includes(minLevel as LogLevel)) return usageError(io, 'logs', `--level must be one of ${LOG_LEVELS.join(', ')}`);
-  const since = values.since ? Date.parse(values.since) : undefined;
-  if (since !== undefined && Number.isNaN(since)) return usageError(io, 'logs', `--since "${values.since}" is not a date (use ISO 8601, e.g. 2026-01-31T12:00:00Z)`);
-  const limit = Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1) return usageError(io, 'logs', `--limit must be a positive integer, got "${values.limit}"`);
+  const since = values.since === undefined ? undefined : parseSince(values.since);
+  if (values.since !== undefined && since === undefined) {
+    return usageError(io, 'logs', `--since "${values.since}" is neither a duration (30s, 5m, 2h, 1d, 1h30m) nor an ISO 8601 date (2026-01-31T12:00:00Z)`);
+  }
+  const tail = Number(values.tail);
+  if (!Number.isInteger(tail) || tail < 1 || tail > 100_000) return usageError(io, 'logs', `--tail must be a whole number of lines from 1 to 100000, got "${values.tail}"`);
 
   const dir = values.dir ? resolve(io.cwd, values.dir) : io.env['LOG_DIR']?.trim() ? resolve(io.cwd, io.env['LOG_DIR']) : join(dataDirOf(io), 'logs');
-  let shown: LogLine[];
+  let found: LogTail;
   try {
-    shown = await readLogFiles(dir, { trace, service: values.service, minLevel: minLevel as LogLevel | undefined, since, limit });
+    found = await readLogTail(dir, { trace, service: values.service, minLevel: minLevel as LogLevel | undefined, since, limit: tail });
   } catch (err) {
-    if (!(err instanceof LogDirMissingError)) throw err;
-    io.stderr.write(`samosachaat logs: ${err.message}\n`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!(err instanceof LogDirMissingError) && typeof code !== 'string') throw err;
+    // A file this user may not read (EACCES) is as much a dead end as a missing folder.
+    io.stderr.write(`samosachaat logs: ${err instanceof LogDirMissingError ? err.message : `cannot read the log files in ${dir} (${code}: ${(err as Error).message}): run as the user the services write them as, or set LOG_DIR`}\n`);
     return 1;
   }
-  for (const line of shown) {
+  for (const line of found.lines) {
     if (values.json) io.stdout.write(`${JSON.stringify(line)}\n`);
     else {
       const { timestamp, level, service, message, trace_id: _t, span_id: _s, logger, ...rest } = line;
@@ -186,6 +206,8 @@ export async function logsCommand(args: readonly string[], io: CliIo): Promise<n
       io.stdout.write(`${timestamp} ${level.toUpperCase().padEnd(8)} ${String(service).padEnd(10)} ${String(logger ?? '').padEnd(12)} ${message}${fields ? `  ${fields}` : ''}\n`);
     }
   }
-  if (shown.length === 0) io.stderr.write(`samosachaat logs: no matching lines in ${dir}\n`);
+  if (found.matched === 0) io.stderr.write(`samosachaat logs: no matching lines in ${dir}\n`);
+  // On stderr, so piped output stays pure lines.
+  else if (found.matched > found.lines.length) io.stderr.write(`samosachaat logs: the last ${found.lines.length} of ${found.matched} matching lines; --tail N shows more, --since narrows the window\n`);
   return 0;
 }

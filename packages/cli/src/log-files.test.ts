@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { LogDirMissingError, readLogFiles } from './log-files.js';
+import { LogDirMissingError, parseSince, readLogFiles, readLogTail } from './log-files.js';
 
 describe('readLogFiles', () => {
   const dir = mkdtempSync(join(tmpdir(), 'log-files-'));
@@ -26,7 +26,30 @@ describe('readLogFiles', () => {
     assert.deepEqual((await readLogFiles(dir, { since: 3, service: 'chat-api', limit: 10 })).map((l) => l.message), ['m3']);
   });
 
+  it('counts every matching line, not only the kept tail', async () => {
+    const tail = await readLogTail(dir, { service: 'web', limit: 100 });
+    assert.equal(tail.lines.length, 100);
+    assert.equal(tail.matched, 3000);
+  });
+
   it('throws LogDirMissingError naming the folder', async () => {
     await assert.rejects(readLogFiles(join(dir, 'nope'), { limit: 1 }), (err: Error) => err instanceof LogDirMissingError && err.message.includes('nope'));
+  });
+});
+
+describe('parseSince', () => {
+  const now = Date.parse('2026-12-07T12:00:00.000Z');
+  it('takes durations back from now', () => {
+    assert.equal(parseSince('5m', now), now - 5 * 60_000);
+    assert.equal(parseSince('90s', now), now - 90_000);
+    assert.equal(parseSince('2h', now), now - 2 * 3_600_000);
+    assert.equal(parseSince('1d', now), now - 86_400_000);
+    assert.equal(parseSince('1h30m', now), now - 90 * 60_000);
+  });
+
+  it('takes ISO 8601 dates, and nothing else', () => {
+    assert.equal(parseSince('2026-12-07T11:00:00Z', now), Date.parse('2026-12-07T11:00:00Z'));
+    assert.equal(parseSince('2026-12-07', now), Date.parse('2026-12-07'));
+    for (const bad of ['', '5', 'm', '5 minutes', '-5m', '5m1h', 'yesterday', '2026-13-45']) assert.equal(parseSince(bad, now), undefined, bad);
   });
 });

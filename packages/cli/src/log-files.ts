@@ -49,6 +49,17 @@ const DATE_SUFFIX = /^\d{4}-\d{2}-\d{2}\.log$/;
  * limit: the kept lines are trimmed as the files are read.
  */
 export async function readLogFiles(dir: string, query: LogQuery): Promise<LogLine[]> {
+  return (await readLogTail(dir, query)).lines;
+}
+
+/** What {@link readLogTail} found: the kept lines and how many lines matched in all. */
+export interface LogTail {
+  lines: LogLine[];
+  matched: number;
+}
+
+/** {@link readLogFiles}, also counting every matching line (so a caller can say what the tail left out). */
+export async function readLogTail(dir: string, query: LogQuery): Promise<LogTail> {
   let files: string[];
   try {
     files = (await readdir(dir)).filter((f) => FILE_NAME.test(f));
@@ -61,6 +72,7 @@ export async function readLogFiles(dir: string, query: LogQuery): Promise<LogLin
   const rank = (level: string) => LOG_LEVELS.indexOf(level as LogLevel);
   const minRank = query.minLevel ? rank(query.minLevel) : -1;
   let lines: LogLine[] = [];
+  let matched = 0;
   const trim = () => {
     lines.sort((a, b) => a.timestamp.localeCompare(b.timestamp));
     lines = lines.slice(-query.limit);
@@ -80,10 +92,31 @@ export async function readLogFiles(dir: string, query: LogQuery): Promise<LogLin
       if (query.trace && line.trace_id !== query.trace) continue;
       if (minRank >= 0 && rank(line.level) < minRank) continue;
       if (query.since !== undefined && Date.parse(line.timestamp) < query.since) continue;
+      matched++;
       lines.push(line);
       if (lines.length >= query.limit * 2 + 1000) trim();
     }
   }
   trim();
-  return lines;
+  return { lines, matched };
+}
+
+const DURATION = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+
+/**
+ * The start of a `--since` window, in ms since the epoch: a duration back from `now` (`90s`,
+ * `5m`, `2h`, `1d`, `1h30m`) or an ISO 8601 date (`2026-01-31`, `2026-01-31T12:00:00Z`).
+ * Undefined when `text` is neither.
+ */
+export function parseSince(text: string, now: number = Date.now()): number | undefined {
+  const value = text.trim();
+  const parts = DURATION.exec(value);
+  if (value !== '' && parts) {
+    const [d = 0, h = 0, m = 0, sec = 0] = parts.slice(1).map((p) => Number(p ?? 0));
+    return now - (((d * 24 + h) * 60 + m) * 60 + sec) * 1000;
+  }
+  // Date.parse alone takes "5" for a year; a date here starts with one, in full.
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value)) return undefined;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : at;
 }

@@ -1,7 +1,8 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runDoctorCli, type DoctorCliIo } from '@samosachaat/observability';
-import { EXIT_USAGE, keysCommand, migrateCommand, tokenCommand } from './commands.js';
+import { keysCommand, migrateCommand, tokenCommand } from './commands.js';
+import { EXIT_USAGE, explainFailure } from './errors.js';
 import { buildDoctorRegistry } from './doctor-registry.js';
 import { logsCommand, tracesCommand } from './inspect.js';
 import { runStart } from './start.js';
@@ -23,13 +24,20 @@ commands:
   doctor [--json] [check...]  check this machine and the running platform; every failure says how to fix it
                               (\`samosachaat doctor --help\` lists its options and checks)
   migrate [--status]          apply pending database migrations (DATABASE_URL, or PGlite in DATA_DIR)
-  keys [--dir D] [--force]    write a new RS256 key pair for auth (mode 0600; default DATA_DIR/keys)
+  keys [--dir D] [--force]    write a new RS256 key pair for auth (mode 0600; JWT_PRIVATE_KEY_PATH and
+                              JWT_PUBLIC_KEY_PATH, default DATA_DIR/keys); --force replaces an existing pair
   token --email E [--name N]  print a development access token for that user (needs the keys and the database)
-  traces [--errors] [--limit N] [--json] [TRACE_ID]
-                              recent traces from every service's buffer, or one trace as a waterfall
-  logs [--trace ID] [--service S] [--level L] [--since T] [--json]
-                              log lines from LOG_DIR files (npm start: DATA_DIR/logs), across services
+  traces [--errors] [--all] [--limit N] [--json] [TRACE_ID]
+                              recent traces from every service's buffer, or one trace as a waterfall;
+                              scrapes, probes and trace reads are hidden unless --all
+  logs [--trace ID] [--service S] [--level L] [--since T] [--tail N] [--json]
+                              log lines from LOG_DIR files (npm start: DATA_DIR/logs), across services: the
+                              last 100 unless --tail N; --since 5m / 2h / 1d or an ISO 8601 date
   help                        show this help
+
+The services are found where \`start\` puts them: WEB_PORT, AUTH_PORT, CHAT_API_PORT, INFERENCE_PORT
+(defaults 3000, 8001, 8002, 8003), or WEB_URL, AUTH_URL, CHAT_API_URL, INFERENCE_URL.
+Exit status: 0 done, 1 failed (the line says why), 2 a wrong command line or configuration.
 `;
 
 /** The real process's streams, environment and working directory. */
@@ -42,6 +50,18 @@ export function processIo(): CliIo {
  * status for `doctor`, 0 when a command succeeded, 1 when it failed, 2 for a wrong command line.
  */
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  try {
+    return await dispatch(argv, io);
+  } catch (err) {
+    // A failure the person can fix is one line with the fix; anything else is a bug (stack).
+    const explained = explainFailure(err);
+    if (!explained) throw err;
+    io.stderr.write(`samosachaat ${argv[0]}: ${explained.line}\n`);
+    return explained.exitCode;
+  }
+}
+
+async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'doctor':

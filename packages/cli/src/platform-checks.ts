@@ -6,27 +6,12 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { ConfigError, type CheckOutcome, type DoctorCheck, type DoctorContext } from '@samosachaat/observability';
-
-/** Where the doctor finds each service. */
-export interface ServiceTarget {
-  name: 'auth' | 'chat-api' | 'inference' | 'web';
-  url: string;
-}
+import { ConfigError, isHousekeepingTrace, type CheckOutcome, type DoctorCheck, type DoctorContext } from '@samosachaat/observability';
+import { portVariableProblems, type ServiceTarget } from './service-ports.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** The service URLs: AUTH_URL, CHAT_API_URL, INFERENCE_URL, WEB_URL, default the local ports. */
-export function serviceTargets(env: Env): ServiceTarget[] {
-  return [
-    { name: 'auth', url: env['AUTH_URL']?.trim() || 'http://127.0.0.1:8001' },
-    { name: 'chat-api', url: env['CHAT_API_URL']?.trim() || 'http://127.0.0.1:8002' },
-    { name: 'inference', url: env['INFERENCE_URL']?.trim() || 'http://127.0.0.1:8003' },
-    { name: 'web', url: (env['WEB_URL']?.trim() || 'http://127.0.0.1:3000').replace(/\/+$/, '') },
-  ];
-}
-
-const NOT_RUNNING_FIX = 'start the platform (`npm start`), or point AUTH_URL / CHAT_API_URL / INFERENCE_URL / WEB_URL at where it runs';
+const NOT_RUNNING_FIX = 'start the platform (`npm start`; with the same WEB_PORT / AUTH_PORT / CHAT_API_PORT / INFERENCE_PORT as here), or point AUTH_URL / CHAT_API_URL / INFERENCE_URL / WEB_URL at where it runs';
 
 async function get(url: string, signal: AbortSignal, headers: Record<string, string> = {}): Promise<{ status: number; text: string; contentType: string }> {
   const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(3000)]), headers });
@@ -46,7 +31,8 @@ export function configurationCheck(validators: Record<string, (env: Env) => unkn
     run: () => {
       // `npm start` generates INTERNAL_API_KEY per run; judge the rest as the services would.
       const effective: Env = { ...env, INTERNAL_API_KEY: env['INTERNAL_API_KEY'] || 'x'.repeat(43) };
-      const problems: string[] = [];
+      // The ports `npm start` binds, and where the other commands look for the services.
+      const problems: string[] = portVariableProblems(env).map((p) => `start: ${p.message}`);
       for (const [service, validate] of Object.entries(validators)) {
         try {
           validate(effective);
@@ -198,14 +184,18 @@ export function metricsValidCheck(targets: readonly ServiceTarget[], env: Env): 
 /** What /debug/traces returns per trace (the ring buffer's TraceRecord), as far as this check reads it. */
 interface TraceSummary {
   trace_id: string;
+  root_name: string;
   error: boolean;
 }
 
-/** Share of errored traces among each service's last 100 (from /debug/traces). */
+/**
+ * Share of errored traces among each service's last 100 requests (from /debug/traces), not
+ * counting scrapes, probes and trace reads: they would dilute the share of failed requests.
+ */
 export function traceErrorRateCheck(targets: readonly ServiceTarget[], env: Env, maxShare = 0.2): DoctorCheck {
   return {
     name: 'trace-error-rate',
-    description: `under ${Math.round(maxShare * 100)} % of each service's last 100 traces ended in an error`,
+    description: `under ${Math.round(maxShare * 100)} % of each service's last 100 traces (scrapes and probes aside) ended in an error`,
     run: async (ctx) => {
       const key = env['INTERNAL_API_KEY']?.trim();
       const headers: Record<string, string> = key ? { 'x-internal-api-key': key } : {};
@@ -214,7 +204,7 @@ export function traceErrorRateCheck(targets: readonly ServiceTarget[], env: Env,
       let fix: string | undefined;
       for (const t of targets) {
         try {
-          const res = await get(`${t.url}/debug/traces?limit=100`, ctx.signal, headers);
+          const res = await get(`${t.url}/debug/traces?limit=500`, ctx.signal, headers);
           if (res.status !== 200) {
             ok = false;
             fix ??= 'outside local mode /debug/traces needs INTERNAL_API_KEY in the doctor\'s environment';
@@ -222,7 +212,7 @@ export function traceErrorRateCheck(targets: readonly ServiceTarget[], env: Env,
             continue;
           }
           const body = JSON.parse(res.text) as { traces?: TraceSummary[] };
-          const traces = body.traces ?? [];
+          const traces = (body.traces ?? []).filter((trace) => !isHousekeepingTrace(trace)).slice(0, 100);
           const failed = traces.filter((trace) => trace.error).length;
           const share = traces.length ? failed / traces.length : 0;
           lines.push(`${t.name}: ${failed} of the last ${traces.length} traces failed (${(share * 100).toFixed(0)} %)`);

@@ -20,9 +20,10 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openDatabase, startEmbeddedServer } from '@samosachaat/db';
+import { explainDatabaseFailure, migrationLabel, openDatabase, pgliteDir, startEmbeddedServer, validateDatabaseUrl } from '@samosachaat/db';
 import type { LocalMonitoring } from '@samosachaat/monitoring';
 import { clearEmbeddedState, runningEmbeddedUrl, writeEmbeddedState } from './embedded-state.js';
+import { PortVariableError, SERVICES, servicePort, type ServiceName } from './service-ports.js';
 
 export interface StartIo {
   stdout: { write(chunk: string): unknown };
@@ -36,7 +37,7 @@ export interface StartIo {
 }
 
 export interface ServiceSpec {
-  name: 'auth' | 'chat-api' | 'inference' | 'web';
+  name: ServiceName;
   port: number;
 }
 
@@ -48,11 +49,11 @@ export function serviceEntry(name: ServiceSpec['name']): string {
   return join(repoRoot, 'services', name, 'src', 'main.ts');
 }
 
-function port(env: StartIo['env'], variable: string, fallback: number): number {
-  const raw = env[variable]?.trim();
-  if (!raw) return fallback;
+function embeddedDbPort(env: StartIo['env']): number {
+  const raw = env['EMBEDDED_DB_PORT']?.trim();
+  if (!raw) return 0;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new StartError(`${variable} must be a port number (1-65535), got "${raw}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new StartError(`EMBEDDED_DB_PORT must be a port number (1-65535), got "${raw}"`);
   return n;
 }
 
@@ -62,11 +63,11 @@ export class StartError extends Error {
 }
 
 /** Resolves when `port` on 127.0.0.1 can be bound, rejects with a StartError naming it otherwise. */
-async function assertPortFree(p: number, what: string): Promise<void> {
+async function assertPortFree(p: number, what: string, variable: string): Promise<void> {
   await new Promise<void>((ok, fail) => {
     const server = createServer();
     server.once('error', (err: NodeJS.ErrnoException) =>
-      fail(new StartError(`port ${p} (${what}) is ${err.code === 'EADDRINUSE' ? 'already in use' : `not available (${err.code})`}: stop what holds it (\`ss -ltnp 'sport = :${p}'\`) or choose another port with the variable in the README`)),
+      fail(new StartError(`port ${p} (${what}) is ${err.code === 'EADDRINUSE' ? 'already in use' : `not available (${err.code})`}: stop what holds it (\`ss -ltnp 'sport = :${p}'\`) or set ${variable} to another port`)),
     );
     server.listen({ port: p, host: '127.0.0.1', exclusive: true }, () => server.close(() => ok()));
   });
@@ -165,24 +166,32 @@ export async function runStart(io: StartIo): Promise<number> {
   try {
     const env = io.env;
     const host = '127.0.0.1';
-    const specs: ServiceSpec[] = [
-      { name: 'inference', port: port(env, 'INFERENCE_PORT', 8003) },
-      { name: 'auth', port: port(env, 'AUTH_PORT', 8001) },
-      { name: 'chat-api', port: port(env, 'CHAT_API_PORT', 8002) },
-      // Last: its readiness needs chat-api and auth.
-      { name: 'web', port: port(env, 'WEB_PORT', 3000) },
-    ];
-    for (const s of specs) await assertPortFree(s.port, s.name);
+    // inference first, web last: its readiness needs chat-api and auth.
+    const specs: ServiceSpec[] = SERVICES.map((s) => ({ name: s.name, port: servicePort(env, s.name) }));
+    for (const s of SERVICES) await assertPortFree(servicePort(env, s.name), s.name, s.portVariable);
     const dataDir = dataDirFor;
-    mkdirSync(dataDir, { recursive: true });
+    try {
+      mkdirSync(dataDir, { recursive: true });
+    } catch (err) {
+      throw new StartError(`DATA_DIR: cannot create ${dataDir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): set DATA_DIR to a folder this user can write`);
+    }
     const internalKey = env['INTERNAL_API_KEY']?.trim() || randomBytes(32).toString('base64url');
     if (internalKey.length < 32) throw new StartError('INTERNAL_API_KEY must be at least 32 characters (unset it and `npm start` generates one per run)');
 
     let databaseUrl = env['DATABASE_URL']?.trim();
-    if (!databaseUrl) {
+    if (databaseUrl) {
+      const problem = validateDatabaseUrl(databaseUrl);
+      if (problem) throw new StartError(`DATABASE_URL ${problem}; unset it to use the embedded PGlite database in DATA_DIR`);
+    } else {
       const running = runningEmbeddedUrl(dataDir);
       if (running) throw new StartError(`another samosachaat start is already serving ${dataDir} (${running}); stop it first, or set DATA_DIR to another folder`);
-      embedded = await startEmbeddedServer({ dataDir, host, port: port(env, 'EMBEDDED_DB_PORT', 0) });
+      try {
+        embedded = await startEmbeddedServer({ dataDir, host, port: embeddedDbPort(env) });
+      } catch (err) {
+        if (err instanceof StartError) throw err;
+        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new StartError(`EMBEDDED_DB_PORT ${env['EMBEDDED_DB_PORT']} is already in use: unset it (a free port is chosen) or choose another`);
+        throw new StartError(explainDatabaseFailure(err, `pglite:${pgliteDir(dataDir)}`));
+      }
       databaseUrl = embedded.url;
       writeEmbeddedState(dataDir, { url: embedded.url, pid: process.pid });
       out(`samosachaat: embedded database (PGlite) in ${dataDir}, served on ${databaseUrl}\n`);
@@ -190,7 +199,9 @@ export async function runStart(io: StartIo): Promise<number> {
     const db = await openDatabase({ url: databaseUrl });
     try {
       const applied = await db.migrate();
-      if (applied.length) out(`samosachaat: applied migrations ${applied.map((m) => `${m.version}_${m.name}`).join(', ')}\n`);
+      if (applied.length) out(`samosachaat: applied migrations ${applied.map(migrationLabel).join(', ')}\n`);
+    } catch (err) {
+      throw new StartError(explainDatabaseFailure(err, db.description));
     } finally {
       await db.close();
     }
@@ -256,7 +267,7 @@ export async function runStart(io: StartIo): Promise<number> {
     out('samosachaat: stopped\n');
     return died ? 1 : 0;
   } catch (err) {
-    io.stderr.write(`samosachaat start: ${err instanceof StartError ? err.message : ((err as Error).stack ?? String(err))}\n`);
+    io.stderr.write(`samosachaat start: ${err instanceof StartError || err instanceof PortVariableError ? err.message : ((err as Error).stack ?? String(err))}\n`);
     await stopAll();
     return 1;
   }

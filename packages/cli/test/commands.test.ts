@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { importSPKI, jwtVerify } from 'jose';
 import { loadMigrations } from '@samosachaat/db';
-import { runCli } from '../../../test/support/platform.js';
+import { freePort, runCli } from '../../../test/support/platform.js';
 import { scaled } from '../../../test/support/timeouts.js';
 
 const cli = runCli;
@@ -33,9 +33,13 @@ describe('keys, migrate, token', { timeout: scaled(120_000) }, () => {
     assert.match(first.stdout, new RegExp(`JWT_PRIVATE_KEY_PATH=${privatePath}`));
     assert.equal((await stat(privatePath)).mode & 0o777, 0o600);
     assert.equal((await stat(join(scratch, 'data', 'keys', 'jwt-public.pem'))).mode & 0o777, 0o600);
+    // A user error: one line with the fix, exit 2; never "internal error" and a stack.
     const again = await cli(['keys'], env);
-    assert.equal(again.status, 1);
-    assert.match(again.stderr, /already exists; not overwriting it/);
+    assert.equal(again.status, 2);
+    assert.equal(
+      again.stderr,
+      `samosachaat keys: JWT_PRIVATE_KEY_PATH: ${privatePath} already exists; not overwriting it; add --force to replace the pair (everyone signed in will have to sign in again)\n`,
+    );
     const before = await readFile(privatePath, 'utf8');
     const forced = await cli(['keys', '--force'], env);
     assert.equal(forced.status, 0, forced.stderr);
@@ -89,6 +93,50 @@ describe('keys, migrate, token', { timeout: scaled(120_000) }, () => {
   });
 });
 
+// Its own time budget: these start a dozen processes, and one of them creates a database.
+describe('key paths, and user errors as one line with the fix', { timeout: scaled(120_000) }, () => {
+  it('keys writes where JWT_PRIVATE_KEY_PATH and JWT_PUBLIC_KEY_PATH point (what auth reads)', async () => {
+    const keyEnv = { ...env, JWT_PRIVATE_KEY_PATH: join(scratch, 'elsewhere', 'signing.pem'), JWT_PUBLIC_KEY_PATH: join(scratch, 'elsewhere', 'verify.pem') };
+    const made = await cli(['keys'], keyEnv);
+    assert.equal(made.status, 0, made.stderr);
+    assert.equal((await stat(keyEnv.JWT_PRIVATE_KEY_PATH)).mode & 0o777, 0o600);
+    assert.equal((await stat(keyEnv.JWT_PUBLIC_KEY_PATH)).mode & 0o777, 0o600);
+  });
+
+  it('user errors of token and of the database are one line naming the fix, without a stack', async () => {
+    const noStack = (run: { stderr: string }) => {
+      assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+      assert.doesNotMatch(run.stderr, /internal error|^\s+at /m);
+    };
+    const badEmail = await cli(['token', '--email', 'not-an-email'], env);
+    assert.equal(badEmail.status, 2);
+    assert.equal(badEmail.stderr, 'samosachaat token: --email: "not-an-email" is not an e-mail address (e.g. --email you@example.com)\n');
+    const badName = await cli(['token', '--email', 'a@example.com', '--name', ' '], env);
+    assert.equal(badName.status, 2);
+    assert.match(badName.stderr, /^samosachaat token: --name: name must be 1 to 100 characters/);
+    noStack(badName);
+    const refused = await cli(['token', '--email', 'a@example.com'], { ...env, DATABASE_URL: 'postgres://u:hunter2@127.0.0.1:9/app' });
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /^samosachaat token: DATABASE_URL: cannot connect to postgres:\/\/127\.0\.0\.1:9\/app \(ECONNREFUSED\): start that PostgreSQL server or correct DATABASE_URL/);
+    assert.doesNotMatch(refused.stderr, /hunter2/);
+    noStack(refused);
+    const malformed = await cli(['migrate', '--status'], { ...env, DATABASE_URL: 'mysql://db/app' });
+    assert.equal(malformed.status, 2);
+    assert.equal(malformed.stderr, 'samosachaat migrate: DATABASE_URL: must be a postgres:// or postgresql:// URL, got a mysql:// URL\n');
+    const noKeys = await cli(['token', '--email', 'a@example.com'], { ...env, DATA_DIR: join(scratch, 'no-keys') });
+    assert.equal(noKeys.status, 2);
+    assert.match(noKeys.stderr, /^samosachaat token: JWT_PRIVATE_KEY_PATH: no key file at .*; fix: run `samosachaat keys`/);
+    noStack(noKeys);
+    // Keys but no migrations: the fix, not "relation users does not exist".
+    const fresh = { ...env, DATA_DIR: join(scratch, 'unmigrated') };
+    assert.equal((await cli(['keys'], fresh)).status, 0);
+    const unmigrated = await cli(['token', '--email', 'a@example.com'], fresh);
+    assert.equal(unmigrated.status, 1);
+    assert.match(unmigrated.stderr, /^samosachaat token: the database is missing \d+ migrations \(0001_initial, .*\): run `samosachaat migrate`/);
+    noStack(unmigrated);
+  });
+});
+
 describe('logs', () => {
   it('follows one trace across services, in timestamp order, filtered by level', async () => {
     const dir = join(scratch, 'logs');
@@ -114,13 +162,44 @@ describe('logs', () => {
     const warnings = await cli(['logs', '--dir', dir, '--level', 'warning', '--json'], env);
     assert.deepEqual(warnings.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { message: string }).message), ['slow_generation']);
   });
+
+  it('shows the last 100 lines by default, --tail N more or fewer, and --since a duration or a date', async () => {
+    const dir = join(scratch, 'busy-logs');
+    await mkdir(dir, { recursive: true });
+    const now = Date.now();
+    // 250 lines, one a minute, the newest 10 seconds ago.
+    const lines = Array.from({ length: 250 }, (_, i) => JSON.stringify({ timestamp: new Date(now - 10_000 - (249 - i) * 60_000).toISOString(), level: 'info', service: 'web', message: `line-${i}` }));
+    await writeFile(join(dir, `web-${new Date(now).toISOString().slice(0, 10)}.log`), `${lines.join('\n')}\n`);
+    const messages = (out: string) => out.trim().split('\n').map((l) => (JSON.parse(l) as { message: string }).message);
+
+    const tail = await cli(['logs', '--dir', dir, '--json'], env);
+    assert.equal(tail.status, 0, tail.stderr);
+    assert.deepEqual(messages(tail.stdout), Array.from({ length: 100 }, (_, i) => `line-${150 + i}`));
+    assert.equal(tail.stderr, 'samosachaat logs: the last 100 of 250 matching lines; --tail N shows more, --since narrows the window\n');
+    assert.equal(messages((await cli(['logs', '--dir', dir, '--json', '--tail', '3'], env)).stdout).join(), 'line-247,line-248,line-249');
+
+    // The last five minutes: the lines of 10 s, 70 s, 130 s, 190 s and 250 s ago.
+    const recent = await cli(['logs', '--dir', dir, '--json', '--since', '5m'], env);
+    assert.equal(recent.status, 0, recent.stderr);
+    assert.deepEqual(messages(recent.stdout), ['line-245', 'line-246', 'line-247', 'line-248', 'line-249']);
+    assert.equal(recent.stderr, '');
+    const sinceDate = await cli(['logs', '--dir', dir, '--json', '--since', new Date(now - 10_000 - 60_000).toISOString()], env);
+    assert.deepEqual(messages(sinceDate.stdout), ['line-248', 'line-249']);
+
+    const bad = await cli(['logs', '--dir', dir, '--since', 'yesterday'], env);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--since "yesterday" is neither a duration \(30s, 5m, 2h, 1d, 1h30m\) nor an ISO 8601 date/);
+    const badTail = await cli(['logs', '--dir', dir, '--tail', '0'], env);
+    assert.equal(badTail.status, 2);
+    assert.match(badTail.stderr, /--tail must be a whole number of lines from 1 to 100000, got "0"/);
+  });
 });
 
 describe('traces', () => {
   const servers: Server[] = [];
   after(() => servers.forEach((s) => s.close()));
 
-  async function fakeService(service: string, traces: unknown[]): Promise<string> {
+  async function fakeService(service: string, traces: unknown[], port = 0): Promise<string> {
     const server = createServer((req, res) => {
       const one = /^\/debug\/traces\/([0-9a-f]{32})$/.exec(req.url ?? '');
       res.setHeader('content-type', 'application/json');
@@ -130,7 +209,7 @@ describe('traces', () => {
         res.end(JSON.stringify(t ?? { error: { code: 'TRACE_NOT_FOUND', message: 'no such trace' } }));
       } else res.end(JSON.stringify({ service, count: traces.length, traces }));
     });
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    await new Promise<void>((ok) => server.listen(port, '127.0.0.1', ok));
     servers.push(server);
     return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   }
@@ -156,5 +235,41 @@ describe('traces', () => {
     const missing = await cli(['traces', 'f'.repeat(32)], { ...env, ...urls });
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /is in no service's buffer/);
+  });
+
+  it('finds services started with *_PORT variables, and hides scrapes, probes and trace reads unless --all', async () => {
+    const trace = (id: string, name: string, start: string) => ({
+      trace_id: id.repeat(32),
+      root_name: name,
+      start_time: start,
+      duration_ms: 1,
+      span_count: 1,
+      dropped_spans: 0,
+      error: false,
+      spans: [{ ...span('chat-api', id.repeat(16), null, name, start, 1), trace_id: id.repeat(32) }],
+    });
+    const chatPort = await freePort();
+    await fakeService('chat-api', [
+      trace('1', 'POST /api/conversations/:id/messages', '2026-11-25T10:00:05.000Z'),
+      trace('2', 'GET /metrics', '2026-11-25T10:00:04.000Z'),
+      trace('3', 'GET /ready', '2026-11-25T10:00:03.000Z'),
+      trace('4', 'GET /debug/traces', '2026-11-25T10:00:02.000Z'),
+      trace('5', 'GET /ops/api/traces', '2026-11-25T10:00:01.000Z'),
+    ], chatPort);
+    // Only CHAT_API_PORT, as `npm start` was given: no *_URL.
+    const portEnv = { ...env, CHAT_API_PORT: String(chatPort), AUTH_PORT: String(await freePort()), INFERENCE_PORT: String(await freePort()), WEB_PORT: String(await freePort()) };
+    const shown = await cli(['traces', '--json'], portEnv);
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.deepEqual((JSON.parse(shown.stdout) as { traces: Array<{ root_name: string }> }).traces.map((t) => t.root_name), ['POST /api/conversations/:id/messages']);
+    // The services that are not running are named at the ports the variables give.
+    assert.match(shown.stderr, new RegExp(`auth: not reachable at http://127\\.0\\.0\\.1:${portEnv.AUTH_PORT} \\(ECONN(REFUSED|RESET)\\)`));
+    const all = await cli(['traces', '--json', '--all'], portEnv);
+    assert.equal((JSON.parse(all.stdout) as { traces: unknown[] }).traces.length, 5);
+    const nobody = await cli(['traces'], { ...env, CHAT_API_PORT: portEnv.AUTH_PORT, AUTH_PORT: portEnv.AUTH_PORT, INFERENCE_PORT: portEnv.INFERENCE_PORT, WEB_PORT: portEnv.WEB_PORT });
+    assert.equal(nobody.status, 1);
+    assert.match(nobody.stderr, /no service answered: start the platform \(`npm start`\), or run this with the \*_PORT \(or \*_URL\) variables it was started with\n$/);
+    const badPort = await cli(['traces'], { ...env, CHAT_API_PORT: 'x' });
+    assert.equal(badPort.status, 2);
+    assert.equal(badPort.stderr, 'samosachaat traces: CHAT_API_PORT must be a port number (1-65535), got "x"\n');
   });
 });

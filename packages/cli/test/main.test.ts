@@ -3,7 +3,9 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
+import { freePort } from '../../../test/support/ports.js';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -73,7 +75,9 @@ describe('samosachaat doctor', () => {
     assert.equal(keys?.ok, false);
     assert.match(keys?.fix ?? '', /samosachaat keys/);
     assert.equal(report.checks.find((c) => c.name === 'configuration')?.ok, true);
-    assert.equal(report.checks.find((c) => c.name === 'prometheus-targets')?.skipped, true);
+    // A check that did not run never reads as ok.
+    const prometheus = report.checks.find((c) => c.name === 'prometheus-targets') as { status?: string; ok: boolean | null; skipped: boolean } | undefined;
+    assert.deepEqual([prometheus?.status, prometheus?.ok, prometheus?.skipped], ['skipped', null, true]);
     const logDir = report.checks.find((c) => c.name === 'log-dir-writable');
     assert.deepEqual([logDir?.ok, logDir?.skipped, logDir?.detail], [true, false, `${env['LOG_DIR']} is writable`]);
     assert.equal((await stat(env['LOG_DIR'] as string)).isDirectory(), true);
@@ -81,11 +85,49 @@ describe('samosachaat doctor', () => {
     assert.match(report.checks.find((c) => c.name === 'disk-space')?.detail ?? '', new RegExp(`holding ${scratch} `));
   });
 
-  it('runs only the named check and skips log-dir-writable when LOG_DIR is empty', async () => {
+  it('runs only the named check; with LOG_DIR empty it checks DATA_DIR/logs, where `npm start` writes', async () => {
     const { status, stdout } = await cli(['doctor', '--json', 'log-dir-writable'], { ...env, LOG_DIR: '' });
     assert.equal(status, 0);
-    const report = JSON.parse(stdout) as { checks: Array<{ name: string; skipped: boolean }> };
-    assert.deepEqual(report.checks.map((c) => [c.name, c.skipped]), [['log-dir-writable', true]]);
+    const report = JSON.parse(stdout) as { checks: Array<{ name: string; status: string; detail: string }> };
+    assert.deepEqual(report.checks.map((c) => [c.name, c.status, c.detail]), [
+      ['log-dir-writable', 'passed', `${join(env['DATA_DIR'] as string, 'logs')} is writable (DATA_DIR/logs, where \`npm start\` writes while LOG_DIR is unset)`],
+    ]);
+  });
+
+  it('finds services started with *_PORT variables, as `start` runs them, and knows the ports are theirs', async () => {
+    const servers = await Promise.all(
+      (['auth', 'chat-api', 'inference', 'web'] as const).map(async (service) => {
+        // chat-api's buffer: 1 failed request of 5, and 20 scrapes that must not dilute it.
+        const trace = (i: number, root: string, error: boolean) => ({ trace_id: i.toString(16).padStart(32, '0'), root_name: root, error, spans: [] });
+        const traces = service === 'chat-api' ? [trace(1, 'POST /api/conversations/:id/messages', true), ...[2, 3, 4, 5].map((i) => trace(i, 'GET /api/conversations', false)), ...Array.from({ length: 20 }, (_, i) => trace(100 + i, 'GET /metrics', false))] : [];
+        const server = createHttpServer((req, res) => {
+          res.setHeader('content-type', 'application/json');
+          if (req.url?.startsWith('/debug/traces')) return res.end(JSON.stringify({ service, count: traces.length, traces }));
+          res.end(JSON.stringify(req.url === '/ready' ? { status: 'ready' } : { status: 'ok', service }));
+        });
+        await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+        return { service, server, port: (server.address() as AddressInfo).port };
+      }),
+    );
+    try {
+      const portOf = (name: string) => String(servers.find((s) => s.service === name)?.port);
+      const portEnv = { LOG_DIR: env['LOG_DIR'] as string, DATA_DIR: env['DATA_DIR'] as string, AUTH_PORT: portOf('auth'), CHAT_API_PORT: portOf('chat-api'), INFERENCE_PORT: portOf('inference'), WEB_PORT: portOf('web') };
+      const { status, stdout, stderr } = await cli(['doctor', '--json', 'services-ready', 'ports-free'], portEnv);
+      assert.equal(status, 0, stdout + stderr);
+      const report = JSON.parse(stdout) as { checks: Array<{ name: string; detail: string }> };
+      assert.equal(report.checks.find((c) => c.name === 'services-ready')?.detail, 'auth: ready\nchat-api: ready\ninference: ready\nweb: ready');
+      // The configured ports, not the defaults, each held by the service meant to own it.
+      assert.equal(
+        report.checks.find((c) => c.name === 'ports-free')?.detail,
+        ['inference', 'auth', 'chat-api', 'web'].map((name) => `port ${portOf(name)} (${name}): held by our own ${name}`).join('\n'),
+      );
+      const rate = await cli(['doctor', '--json', 'trace-error-rate'], portEnv);
+      assert.equal(rate.status, 1, rate.stdout + rate.stderr);
+      const rateCheck = (JSON.parse(rate.stdout) as { checks: Array<{ detail: string }> }).checks[0];
+      assert.match(rateCheck?.detail ?? '', /^chat-api: 1 of the last 5 traces failed \(20 %\)$/m);
+    } finally {
+      for (const { server } of servers) server.close();
+    }
   });
 
   it('exits 1 with the fix when a check fails', async () => {
@@ -113,10 +155,23 @@ describe('samosachaat start', () => {
     try {
       const { status, stderr } = await cli(['start'], { ...env, AUTH_PORT: String(taken) });
       assert.equal(status, 1);
-      assert.match(stderr, new RegExp(`port ${taken} \\(auth\\) is already in use`));
+      assert.match(stderr, new RegExp(`port ${taken} \\(auth\\) is already in use: .* or set AUTH_PORT to another port`));
     } finally {
       holder.close();
     }
+  });
+
+  it('refuses a malformed or unreachable DATABASE_URL with one line naming it, no stack', async () => {
+    const ports = { AUTH_PORT: String(await freePort()), CHAT_API_PORT: String(await freePort()), INFERENCE_PORT: String(await freePort()), WEB_PORT: String(await freePort()) };
+    const malformed = await cli(['start'], { ...env, ...ports, DATABASE_URL: 'localhost:5432/app' });
+    assert.equal(malformed.status, 1);
+    assert.equal(malformed.stderr, 'samosachaat start: DATABASE_URL must be a postgres:// or postgresql:// URL, got a localhost:// URL; unset it to use the embedded PGlite database in DATA_DIR\n');
+    const unreachable = await cli(['start'], { ...env, ...ports, DATABASE_URL: 'postgres://app:hunter2@127.0.0.1:9/app' });
+    assert.equal(unreachable.status, 1);
+    assert.equal(
+      unreachable.stderr,
+      'samosachaat start: DATABASE_URL: cannot connect to postgres://127.0.0.1:9/app (ECONNREFUSED): start that PostgreSQL server or correct DATABASE_URL (unset it to use the embedded PGlite database in DATA_DIR)\n',
+    );
   });
 
   it('rejects a bad port variable by name', async () => {

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '@samosachaat/observability';
 import { validateDatabaseUrl } from './config.js';
 import type { Driver, LockSession, Session } from './driver.js';
-import { DatabaseUnavailableError, formatVersion, isDatabaseUnavailable, MigrationError, PendingMigrationsError } from './errors.js';
+import { DatabaseUnavailableError, isDatabaseUnavailable, migrationLabel, MigrationError, PendingMigrationsError } from './errors.js';
 import { checkOperation, Instrumentation, sqlVerb } from './instrumentation.js';
 import { compareMigrations, historyProblem, loadMigrations, MIGRATION_LOCK_KEY, MIGRATIONS_DIR, type AppliedRow, type MigrationFile } from './migrations.js';
 import { createPgliteDriver } from './pglite-driver.js';
@@ -114,7 +114,7 @@ class DatabaseImpl implements Database {
     if (status.pending.length > 0) throw new PendingMigrationsError(status.pending);
     if (status.unknown.length > 0) {
       this.instr.logger?.warning(
-        { versions: status.unknown.map((m) => `${formatVersion(m.version)}_${m.name}`) },
+        { versions: status.unknown.map((m) => migrationLabel(m)) },
         'db_schema_newer_than_code',
       );
     }
@@ -171,7 +171,7 @@ class DatabaseImpl implements Database {
     const byVersion = new Map(files.map((f) => [f.version, f]));
     for (const info of status.pending) {
       const file = byVersion.get(info.version) as MigrationFile;
-      const label = `${formatVersion(file.version)}_${file.name}`;
+      const label = migrationLabel(file);
       const started = performance.now();
       let appliedAt: Date | undefined;
       try {

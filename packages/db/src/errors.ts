@@ -13,7 +13,7 @@ export class MigrationError extends Error {
 export class PendingMigrationsError extends Error {
   readonly pending: MigrationInfo[];
   constructor(pending: MigrationInfo[]) {
-    const list = pending.map((m) => `${formatVersion(m.version)}_${m.name}`).join(', ');
+    const list = pending.map(migrationLabel).join(', ');
     super(
       `the database is missing ${pending.length} migration${pending.length === 1 ? '' : 's'} (${list}): ` +
         'run `samosachaat migrate` or set MIGRATE_ON_START=true',
@@ -66,6 +66,11 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 /** `0001` for 1. */
 export function formatVersion(version: number): string {
   return String(version).padStart(4, '0');
+}
+
+/** `0004_history_version`: how a migration is named everywhere (its file, logs, messages). */
+export function migrationLabel(migration: { version: number; name: string }): string {
+  return `${formatVersion(migration.version)}_${migration.name}`;
 }
 
 /**

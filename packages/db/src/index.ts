@@ -15,9 +15,10 @@ export type {
 } from './types.js';
 export { openDatabase } from './database.js';
 export { pgliteDir } from './pglite-driver.js';
-export { databaseConfigFromEnv } from './config.js';
+export { databaseConfigFromEnv, validateDatabaseUrl } from './config.js';
 export { startEmbeddedServer } from './embedded-server.js';
 export type { EmbeddedServer, EmbeddedServerOptions } from './embedded-server.js';
-export { DatabaseInUseError, DatabaseUnavailableError, isDatabaseUnavailable, isForeignKeyViolation, isUniqueViolation, MigrationError, PendingMigrationsError, sqlState } from './errors.js';
+export { DatabaseInUseError, DatabaseUnavailableError, isDatabaseUnavailable, isForeignKeyViolation, isUniqueViolation, migrationLabel, MigrationError, PendingMigrationsError, sqlState } from './errors.js';
+export { explainDatabaseFailure } from './startup-failure.js';
 export { MIGRATIONS_DIR, loadMigrations, migrationChecksum } from './migrations.js';
 export { createDatabaseMetrics, DB_QUERY_DURATION_BUCKETS } from './instrumentation.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatVersion, MigrationError } from './errors.js';
+import { formatVersion, MigrationError, migrationLabel } from './errors.js';
 import type { MigrationInfo, MigrationStatus } from './types.js';
 
 /** Absolute path of packages/db/migrations (the same from src/ and dist/). */
@@ -82,14 +82,14 @@ export function compareMigrations(files: MigrationFile[], appliedRows: AppliedRo
 export function historyProblem(status: MigrationStatus): MigrationError | undefined {
   const problems: string[] = [];
   if (status.modified.length > 0) {
-    const list = status.modified.map((m) => `${formatVersion(m.version)}_${m.name}.sql`).join(', ');
+    const list = status.modified.map((m) => `${migrationLabel(m)}.sql`).join(', ');
     problems.push(
       `applied migration${status.modified.length === 1 ? '' : 's'} ${list} changed after being applied (checksum differs): ` +
         'migrations are forward-only, restore the file and put the change in a new NNNN_name.sql',
     );
   }
   if (status.unknown.length > 0) {
-    const list = status.unknown.map((m) => `${formatVersion(m.version)}_${m.name}`).join(', ');
+    const list = status.unknown.map((m) => migrationLabel(m)).join(', ');
     problems.push(`the database has migration${status.unknown.length === 1 ? '' : 's'} ${list} that this code does not know: it was migrated by a newer version`);
   }
   return problems.length > 0 ? new MigrationError(problems.join('; ')) : undefined;

@@ -36,6 +36,7 @@ export type { TracedFetch, TracedFetchOptions } from './tracing/outbound.js';
 export { RingBufferSpanExporter } from './tracing/ring-buffer-exporter.js';
 export type { RecentTracesQuery, SpanRecord, TraceRecord } from './tracing/ring-buffer-exporter.js';
 export { startGenerationSpan } from './tracing/generation-span.js';
+export { HOUSEKEEPING_ROUTES, isHousekeepingRoute, isHousekeepingTrace, OPS_API_PREFIX } from './tracing/housekeeping.js';
 export type { GenerationEnd, GenerationOutcome, GenerationSpan, GenerationStart } from './tracing/generation-span.js';
 
 // Metrics

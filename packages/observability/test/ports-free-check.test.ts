@@ -81,6 +81,9 @@ describe('portsFreeCheck', () => {
     assert.equal(theirs.ok, false);
     assert.equal(theirs.detail, `port ${port} (chat-api): in use by samosaChaat auth, not chat-api`);
     assert.match(theirs.fix ?? '', /set chat-api's port/);
+    // With the variable that sets the port, the fix names it.
+    const named = await portsFreeCheck({ ports: [{ port, service: 'chat-api', variable: 'CHAT_API_PORT' }] }).run(ctx);
+    assert.equal(named.fix, `stop the process on port ${port} (\`ss -ltnp 'sport = :${port}'\`) or set CHAT_API_PORT to a free one`);
   });
 
   it('uses an injected identify and treats its rejection as "unknown holder"', async () => {
@@ -102,6 +105,10 @@ describe('portsFreeCheck', () => {
     assert.equal(outcome.ok, false);
     assert.equal(outcome.detail, `port ${port} (auth): free\nport ${port}: assigned to both auth and chat-api`);
     assert.equal(outcome.fix, 'give auth and chat-api different ports');
+  });
+
+  it('is skipped, not passed, when there is no port to check', async () => {
+    assert.deepEqual(await portsFreeCheck({ ports: [] }).run(ctx), { ok: true, skipped: true, detail: 'no service port to check on this machine' });
   });
 
   it('rejects impossible port numbers when the check is built', () => {

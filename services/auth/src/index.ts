@@ -14,7 +14,7 @@ export { checkJwtKeys, generateJwtKeys, JwtKeyError, jwtKeysDoctorCheck, loadJwt
 export type { JwtKeyPaths, JwtKeyProblem, JwtKeys } from './keys.js';
 export { DEFAULT_ACCESS_TOKEN_TTL_SECONDS, ISSUER, signAccessToken, verifyAccessToken } from './access-token.js';
 export type { AccessTokenClaims, SignedAccessToken, TokenSubject, TokenVerdict } from './access-token.js';
-export { mintDevelopmentToken } from './dev-token.js';
+export { checkDevelopmentUser, DevelopmentUserError, mintDevelopmentToken } from './dev-token.js';
 export type { MintDevelopmentTokenOptions } from './dev-token.js';
 export { ensureJwtKeys } from './startup-keys.js';
 export { createAuthMetrics } from './metrics.js';

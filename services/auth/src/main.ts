@@ -3,7 +3,7 @@
  * listen. Any problem before listening prints one line that names what is wrong and exits 1.
  */
 import { ConfigError, createObservability, observabilityConfigFromEnv, stopOnSignals, type Observability } from '@samosachaat/observability';
-import { databaseConfigFromEnv, openDatabase, PendingMigrationsError } from '@samosachaat/db';
+import { databaseConfigFromEnv, explainDatabaseFailure, migrationLabel, openDatabase } from '@samosachaat/db';
 import { buildApp } from './app.js';
 import { configFromEnv, OAUTH_PROVIDERS } from './config.js';
 import { JwtKeyError } from './keys.js';
@@ -45,20 +45,19 @@ async function run(): Promise<number> {
   } catch (err) {
     log.error({ err }, 'database_open_failed');
     await obs.shutdown();
-    return fail(`cannot open the database (${(err as Error).message}); check DATABASE_URL / DATA_DIR`);
+    return fail(explainDatabaseFailure(err, undefined));
   }
   try {
     if (dbConfig.migrateOnStart) {
       const applied = await db.migrate();
-      log.info({ applied_count: applied.length }, 'migrations_applied');
+      log.info({ applied_count: applied.length, applied: applied.map(migrationLabel) }, 'migrations_applied');
     } else {
       await db.assertMigrated();
     }
   } catch (err) {
     await db.close().catch(() => undefined);
     await obs.shutdown();
-    if (err instanceof PendingMigrationsError) return fail(err.message);
-    return fail(`database migration check failed: ${(err as Error).message}`);
+    return fail(explainDatabaseFailure(err, db.description));
   }
 
   const app = await buildApp(config, { obs, db, keys });

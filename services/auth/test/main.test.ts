@@ -87,6 +87,25 @@ describe('auth as a real process (src/main.ts)', () => {
     await assert.rejects(stat(join(dir, 'prod', 'keys', 'jwt-private.pem')), 'no key was generated outside local mode');
   });
 
+  it('refuses a DATABASE_URL nobody answers at with one line naming the variable and the fix', async () => {
+    const result = await runAuthToExit({ SAMOSACHAAT_LOCAL: 'true', DATA_DIR: join(dir, 'refused'), PORT: String(await freePort()), INTERNAL_API_KEY, DATABASE_URL: 'postgres://app:secret@127.0.0.1:9/app' });
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      'auth: DATABASE_URL: cannot connect to postgres://127.0.0.1:9/app (ECONNREFUSED): start that PostgreSQL server or correct DATABASE_URL (unset it to use the embedded PGlite database in DATA_DIR)\n',
+    );
+    assert.doesNotMatch(result.stdout + result.stderr, /secret/);
+  });
+
+  it('refuses half a key pair in local mode, naming the missing file, with no --force it does not have', async () => {
+    const half = join(dir, 'local');
+    await rm(join(half, 'keys', 'jwt-private.pem'));
+    const result = await runAuthToExit({ SAMOSACHAAT_LOCAL: 'true', DATA_DIR: half, PORT: String(await freePort()), INTERNAL_API_KEY });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^auth: JWT_PRIVATE_KEY_PATH: no key file at .*jwt-private\.pem, but the other half of the pair, .*jwt-public\.pem, exists\. Fix: restore /);
+    assert.doesNotMatch(result.stderr, /--force/);
+  });
+
   it('refuses a bad variable with one line naming it', async () => {
     const result = await runAuthToExit({ DATA_DIR: join(dir, 'bad'), INTERNAL_API_KEY: 'too-short' });
     assert.equal(result.code, 1);

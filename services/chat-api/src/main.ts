@@ -3,7 +3,7 @@
  * the app on HOST:PORT, and a graceful shutdown on SIGINT/SIGTERM that lets streaming
  * answers finish and be persisted before the database closes.
  */
-import { openDatabase, PendingMigrationsError, type Database } from '@samosachaat/db';
+import { explainDatabaseFailure, migrationLabel, openDatabase, PendingMigrationsError, type Database } from '@samosachaat/db';
 import { ConfigError, createObservability, observabilityConfigFromEnv, stopOnSignals, type Observability } from '@samosachaat/observability';
 import { buildApp } from './app.js';
 import { configFromEnv, type ChatConfig } from './config.js';
@@ -22,21 +22,20 @@ try {
 }
 
 const log = obs.getLogger('main');
-let db: Database;
+let db: Database | undefined;
 try {
   db = await openDatabase({ ...config.database, obs });
   if (config.database.migrateOnStart) {
     const applied = await db.migrate();
-    log.info({ applied: applied.map((m) => m.version), database: db.description }, 'migrations_applied');
+    log.info({ applied: applied.map(migrationLabel), database: db.description }, 'migrations_applied');
   } else {
     await db.assertMigrated();
   }
 } catch (err) {
-  if (err instanceof PendingMigrationsError) {
-    process.stderr.write(`chat-api: ${err.message}\n`);
-  } else {
-    log.critical({ err }, 'database_unavailable');
-  }
+  if (!(err instanceof PendingMigrationsError)) log.critical({ err }, 'database_unavailable');
+  // The log line keeps the details; the terminal gets one line naming the variable and the fix.
+  process.stderr.write(`chat-api: ${explainDatabaseFailure(err, db?.description)}\n`);
+  await db?.close().catch(() => undefined);
   await obs.shutdown();
   process.exit(1);
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadMigrations, openDatabase } from '@samosachaat/db';
+import { loadMigrations, migrationLabel, openDatabase } from '@samosachaat/db';
 import { FakeAuth } from './support/fake-auth.js';
 import { FakeInference } from './support/fake-inference.js';
 import { newInternalKey } from './support/harness.js';
@@ -56,6 +56,15 @@ describe('main.ts as a real process', () => {
     assert.match(p.stderr(), new RegExp(`missing ${all.length} migrations? \\(${all.map((m) => m.file.replace('.sql', '')).join(', ')}\\).*MIGRATE_ON_START=true`));
   });
 
+  it('refuses a DATABASE_URL nobody answers at with one line naming the variable and the fix', async () => {
+    const p = run({ DATA_DIR: dataDir, INTERNAL_API_KEY: key, PORT: '0', AUTH_URL: auth.url, INFERENCE_URL: inference.url, DATABASE_URL: 'postgres://app:hunter2@127.0.0.1:9/app' });
+    assert.equal(await p.exited, 1);
+    assert.equal(
+      p.stderr(),
+      'chat-api: DATABASE_URL: cannot connect to postgres://127.0.0.1:9/app (ECONNREFUSED): start that PostgreSQL server or correct DATABASE_URL (unset it to use the embedded PGlite database in DATA_DIR)\n',
+    );
+  });
+
   it('with MIGRATE_ON_START=true applies the migrations, serves, is ready, and exits 0 on SIGTERM', async () => {
     const p = run({ DATA_DIR: dataDir, INTERNAL_API_KEY: key, PORT: '0', AUTH_URL: auth.url, INFERENCE_URL: inference.url, MIGRATE_ON_START: 'true' });
     const started = await p.started;
@@ -64,7 +73,7 @@ describe('main.ts as a real process', () => {
     assert.equal(started.service, 'chat-api');
     assert.deepEqual(
       p.lines.find((l) => l.message === 'migrations_applied')?.applied,
-      loadMigrations().map((m) => m.version),
+      loadMigrations().map(migrationLabel),
     );
     assert.deepEqual(await (await fetch(`${url}/api/health`)).json(), { status: 'ok', service: 'chat-api' });
     const ready = await fetch(`${url}/ready`);

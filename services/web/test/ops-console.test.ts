@@ -193,13 +193,25 @@ describe('/ops/api/metrics', { timeout: scaled(60_000) }, () => {
 });
 
 describe('/ops/api/doctor', { timeout: scaled(60_000) }, () => {
-  const result = (name: string, ok: boolean): CheckResult => ({ name, ok, detail: ok ? 'fine' : 'broken', fix: ok ? null : 'do this', duration_ms: 3, skipped: false });
+  const result = (name: string, status: CheckResult['status']): CheckResult => ({
+    name,
+    status,
+    ok: status === 'skipped' ? null : status === 'passed',
+    detail: status === 'failed' ? 'broken' : 'fine',
+    fix: status === 'failed' ? 'do this' : null,
+    duration_ms: 3,
+    skipped: status === 'skipped',
+  });
 
-  it('returns every check with its detail and fix', async () => {
-    const web = await startWeb({}, { doctor: async () => [result('configuration', true), result('services-ready', false)] });
+  it('returns every check with its verdict, detail and fix; a skipped check is not ok', async () => {
+    const web = await startWeb({}, { doctor: async () => [result('configuration', 'passed'), result('services-ready', 'failed'), result('prometheus-targets', 'skipped')] });
     try {
-      const body = (await (await fetch(`${web.url}/ops/api/doctor`)).json()) as { results: Array<{ name: string; ok: boolean; fix: string | null }> };
-      assert.deepEqual(body.results.map((r) => [r.name, r.ok, r.fix]), [['configuration', true, null], ['services-ready', false, 'do this']]);
+      const body = (await (await fetch(`${web.url}/ops/api/doctor`)).json()) as { results: Array<{ name: string; status: string; ok: boolean | null; fix: string | null }> };
+      assert.deepEqual(body.results.map((r) => [r.name, r.status, r.ok, r.fix]), [
+        ['configuration', 'passed', true, null],
+        ['services-ready', 'failed', false, 'do this'],
+        ['prometheus-targets', 'skipped', null, null],
+      ]);
     } finally {
       await web.close();
     }
@@ -236,7 +248,13 @@ describe('/ops/api/doctor', { timeout: scaled(60_000) }, () => {
       assert.match(ready?.detail ?? '', /web at http:\/\/127\.0\.0\.1:9 is not reachable/);
       assert.match(ready?.fix ?? '', /npm start/);
       assert.equal(body.results.find((r) => r.name === 'configuration')?.ok, true);
-      assert.equal(body.results.find((r) => r.name === 'database')?.ok, false);
+      const database = body.results.find((r) => r.name === 'database');
+      assert.equal(database?.ok, false);
+      // RESET as well: ports-free binds port 9 for a moment while this check connects to it.
+      assert.match(database?.detail ?? '', /^DATABASE_URL: cannot connect to postgres:\/\/127\.0\.0\.1:9\/none \(ECONN(REFUSED|RESET)\): start that PostgreSQL server/);
+      // web has no LOG_DIR here: it writes no files, so the check does not apply (and is not ok).
+      const logDir = body.results.find((r) => r.name === 'log-dir-writable') as { ok: boolean | null; status?: string } | undefined;
+      assert.deepEqual([logDir?.status, logDir?.ok], ['skipped', null]);
     } finally {
       await web.close();
       rmSync(data, { recursive: true, force: true });

@@ -1,9 +1,10 @@
 /** The doctor: a registry of named health checks, its runner, reports, CLI and built-in checks. */
-export type { CheckOutcome, CheckResult, DoctorCheck, DoctorContext, RunOptions } from './types.js';
+export type { CheckOutcome, CheckResult, CheckStatus, DoctorCheck, DoctorContext, RunOptions } from './types.js';
 export { DoctorRegistry, type CheckSummary } from './registry.js';
 export { DEFAULT_CHECK_TIMEOUT_MS, runDoctorCheck } from './run-check.js';
 export {
   doctorJson,
+  doctorPassed,
   formatDoctorTable,
   summarizeDoctor,
   type DoctorJson,

@@ -7,6 +7,11 @@ import type { DoctorCheck } from './types.js';
 export interface LogDirWritableCheckOptions {
   /** The log directory (normally `LOG_DIR`); empty or undefined means file logging is off. */
   dir: string | undefined;
+  /**
+   * Where `dir` comes from when it is not `LOG_DIR` itself, shown with the verdict: e.g.
+   * the launcher's default folder when LOG_DIR is unset.
+   */
+  source?: string;
 }
 
 /**
@@ -42,6 +47,7 @@ async function makeDirectories(dir: string): Promise<void> {
  */
 export function logDirWritableCheck(options: LogDirWritableCheckOptions): DoctorCheck {
   const raw = options.dir?.trim() ?? '';
+  const from = options.source && options.source !== 'LOG_DIR' ? ` (${options.source})` : '';
   return {
     name: 'log-dir-writable',
     description: 'the log directory (LOG_DIR) can be created and written to',
@@ -71,14 +77,14 @@ export function logDirWritableCheck(options: LogDirWritableCheckOptions): Doctor
         const code = (error as NodeJS.ErrnoException).code ?? 'error';
         return {
           ok: false,
-          detail: `cannot ${step} at ${dir} (${code}: ${(error as Error).message})`,
+          detail: `cannot ${step} at ${dir}${from} (${code}: ${(error as Error).message})`,
           fix:
             `make ${dir} a directory this user (uid ${process.getuid?.() ?? '?'}) can write to ` +
             `(e.g. \`mkdir -p ${dir} && chown $(id -u) ${dir}\`), set LOG_DIR to a writable directory, ` +
             'or unset LOG_DIR to log to stdout only',
         };
       }
-      return { ok: true, detail: `${dir} is writable` };
+      return { ok: true, detail: `${dir} is writable${from}` };
     },
   };
 }

@@ -9,6 +9,8 @@ export interface PortSpec {
   service: string;
   /** Address to probe; defaults to 127.0.0.1. */
   host?: string;
+  /** The variable that sets this port (`AUTH_PORT`), named in the fix; else "<service>'s port". */
+  variable?: string;
 }
 
 /** Finds out which samosaChaat service holds a port; resolves null when it cannot tell. */
@@ -57,6 +59,7 @@ interface PortVerdict {
 async function probePort(spec: PortSpec, identify: PortIdentifier): Promise<PortVerdict> {
   const host = spec.host ?? '127.0.0.1';
   const label = `port ${spec.port} (${spec.service})`;
+  const setting = spec.variable ?? `${spec.service}'s port`;
   const error = await tryListen(host, spec.port);
   if (error === null) return { line: `${label}: free` };
   if (error.code === 'EADDRINUSE') {
@@ -65,12 +68,12 @@ async function probePort(spec: PortSpec, identify: PortIdentifier): Promise<Port
     const who = holder === null ? 'another process' : `samosaChaat ${holder}, not ${spec.service}`;
     return {
       line: `${label}: in use by ${who}`,
-      fix: `stop the process on port ${spec.port} (\`ss -ltnp 'sport = :${spec.port}'\`) or set ${spec.service}'s port to a free one`,
+      fix: `stop the process on port ${spec.port} (\`ss -ltnp 'sport = :${spec.port}'\`) or set ${setting} to a free one`,
     };
   }
   const fix =
     error.code === 'EACCES'
-      ? `ports below 1024 need privileges: set ${spec.service}'s port to 1024 or above`
+      ? `ports below 1024 need privileges: set ${setting} to 1024 or above`
       : `set ${spec.service}'s host/port to an address this machine can listen on`;
   return { line: `${label}: cannot listen on ${host}:${spec.port} (${error.code ?? 'error'}: ${error.message})`, fix };
 }
@@ -106,9 +109,11 @@ export function portsFreeCheck(options: PortsFreeCheckOptions): DoctorCheck {
           clashes.push({ line: `port ${spec.port}: assigned to both ${first} and ${spec.service}`, fix: `give ${first} and ${spec.service} different ports` });
         }
       }
+      // Nothing to probe (every service runs elsewhere) is not a pass: the check did not apply.
+      if (unique.length === 0) return { ok: true, skipped: true, detail: 'no service port to check on this machine' };
       const verdicts = [...(await Promise.all(unique.map((spec) => probePort(spec, identify)))), ...clashes];
       const fixes = verdicts.flatMap((v) => (v.fix ? [v.fix] : []));
-      const detail = verdicts.map((v) => v.line).join('\n') || 'no ports configured';
+      const detail = verdicts.map((v) => v.line).join('\n');
       return fixes.length === 0 ? { ok: true, detail } : { ok: false, detail, fix: fixes.join('\n') };
     },
   };

@@ -118,17 +118,17 @@ describe('DoctorRegistry.run', () => {
     }
   });
 
-  it('shapes results: fix null when ok, skipped honoured only on success', async () => {
+  it('shapes results: fix null when ok, skipped honoured only on success and never ok', async () => {
     const registry = new DoctorRegistry()
       .register(check('ok', () => ({ ok: true, detail: 'd', fix: 'ignored' })))
       .register(check('skip', () => ({ ok: true, detail: 'n/a', skipped: true })))
       .register(check('fail-skip', () => ({ ok: false, detail: 'x', fix: 'f', skipped: true })));
     const [ok, skip, failSkip] = await registry.run();
-    assert.deepEqual({ ...ok, duration_ms: 0 }, { name: 'ok', ok: true, detail: 'd', fix: null, duration_ms: 0, skipped: false });
+    assert.deepEqual({ ...ok, duration_ms: 0 }, { name: 'ok', status: 'passed', ok: true, detail: 'd', fix: null, duration_ms: 0, skipped: false });
     assert.equal(Number.isInteger(ok?.duration_ms), true);
-    assert.equal(skip?.skipped, true);
-    assert.equal(skip?.ok, true);
-    assert.deepEqual([failSkip?.ok, failSkip?.skipped, failSkip?.fix], [false, false, 'f']);
+    // A skipped check did not run: it is not reported as ok.
+    assert.deepEqual([skip?.status, skip?.ok, skip?.skipped, skip?.fix], ['skipped', null, true, null]);
+    assert.deepEqual([failSkip?.status, failSkip?.ok, failSkip?.skipped, failSkip?.fix], ['failed', false, false, 'f']);
   });
 
   it('rejects a non-positive timeout', async () => {

@@ -5,14 +5,14 @@ import type { CheckResult } from './types.js';
 
 const ESC = '\u001b[';
 
-function result(partial: Partial<CheckResult> & { name: string }): CheckResult {
-  return { ok: true, detail: 'fine', fix: null, duration_ms: 1, skipped: false, ...partial };
+function result(partial: Partial<CheckResult> & { name: string; status: CheckResult['status'] }): CheckResult {
+  return { ok: partial.status === 'skipped' ? null : partial.status === 'passed', detail: 'fine', fix: null, duration_ms: 1, skipped: partial.status === 'skipped', ...partial };
 }
 
 const mixed: CheckResult[] = [
-  result({ name: 'disk-space', detail: '40.0 GiB free' }),
-  result({ name: 'ports-free', ok: false, detail: 'port 8001 (auth): in use\nport 8002 (chat-api): free', fix: 'stop it\nor move it' }),
-  result({ name: 'log-dir-writable', detail: 'file logging off (LOG_DIR unset)', skipped: true }),
+  result({ name: 'disk-space', status: 'passed', detail: '40.0 GiB free' }),
+  result({ name: 'ports-free', status: 'failed', detail: 'port 8001 (auth): in use\nport 8002 (chat-api): free', fix: 'stop it\nor move it' }),
+  result({ name: 'log-dir-writable', status: 'skipped', detail: 'file logging off (LOG_DIR unset)' }),
 ];
 
 describe('formatDoctorTable', () => {
@@ -27,7 +27,7 @@ describe('formatDoctorTable', () => {
         '                     port 8002 (chat-api): free',
         '                     fix: stop it',
         '                          or move it',
-        '-  log-dir-writable  file logging off (LOG_DIR unset)',
+        '-  log-dir-writable  skipped: file logging off (LOG_DIR unset)',
         '',
         '1 passed, 1 failed, 1 skipped',
         '',
@@ -54,9 +54,12 @@ describe('doctorJson', () => {
     assert.equal(report.ok, false);
     assert.deepEqual(report.checks, mixed);
     assert.notEqual(report.checks[0], mixed[0]);
+    assert.deepEqual(report.summary, { passed: 1, failed: 1, skipped: 1 });
     const healthy = doctorJson([mixed[0] as CheckResult, mixed[2] as CheckResult]);
     assert.equal(healthy.ok, true);
-    assert.deepEqual(Object.keys(healthy.checks[0] ?? {}).sort(), ['detail', 'duration_ms', 'fix', 'name', 'ok', 'skipped']);
+    assert.deepEqual(Object.keys(healthy.checks[0] ?? {}).sort(), ['detail', 'duration_ms', 'fix', 'name', 'ok', 'skipped', 'status']);
+    // A skipped check is neither ok nor failed, in every field a script might read.
+    assert.deepEqual([healthy.checks[1]?.status, healthy.checks[1]?.ok, healthy.checks[1]?.skipped], ['skipped', null, true]);
     assert.deepEqual(JSON.parse(JSON.stringify(report)), report);
   });
 });

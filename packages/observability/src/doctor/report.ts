@@ -8,9 +8,11 @@ export interface DoctorTableOptions {
 
 /** The machine-readable report printed by `doctor --json`. */
 export interface DoctorJson {
-  /** True when no check failed (skipped checks do not count as failures). */
+  /** True when no check failed (a skipped check is not a failure, nor a pass). */
   ok: boolean;
-  /** One entry per check that ran, in registration order. */
+  /** How many checks passed, failed and were skipped. */
+  summary: DoctorSummary;
+  /** One entry per selected check, in registration order; `status` is each one's verdict. */
   checks: CheckResult[];
 }
 
@@ -32,8 +34,8 @@ export function summarizeDoctor(results: readonly CheckResult[]): DoctorSummary 
   let failed = 0;
   let skipped = 0;
   for (const r of results) {
-    if (!r.ok) failed += 1;
-    else if (r.skipped) skipped += 1;
+    if (r.status === 'failed') failed += 1;
+    else if (r.status === 'skipped') skipped += 1;
     else passed += 1;
   }
   return { passed, failed, skipped };
@@ -42,7 +44,8 @@ export function summarizeDoctor(results: readonly CheckResult[]): DoctorSummary 
 /**
  * Renders results as an aligned text table for people: a status mark, the check name, the
  * detail, and under each failure its fix on an indented line; then a summary line.
- * Multi-line details and fixes keep their alignment so per-item lists stay readable.
+ * Multi-line details and fixes keep their alignment so per-item lists stay readable. A
+ * skipped check's detail starts with `skipped:`, so it never reads as a pass.
  */
 export function formatDoctorTable(results: readonly CheckResult[], options: DoctorTableOptions): string {
   const paint = (code: string, text: string): string => (options.color ? `${code}${text}${ANSI.reset}` : text);
@@ -51,11 +54,11 @@ export function formatDoctorTable(results: readonly CheckResult[], options: Doct
   const detailIndent = ' '.repeat(1 + 2 + nameWidth + 2);
   const lines: string[] = [];
   for (const r of results) {
-    const mark = !r.ok ? paint(ANSI.red, '✘') : r.skipped ? paint(ANSI.yellow, '-') : paint(ANSI.green, '✔');
-    const [first = '', ...rest] = r.detail.split('\n');
+    const mark = r.status === 'failed' ? paint(ANSI.red, '✘') : r.status === 'skipped' ? paint(ANSI.yellow, '-') : paint(ANSI.green, '✔');
+    const [first = '', ...rest] = (r.status === 'skipped' ? `skipped: ${r.detail}` : r.detail).split('\n');
     lines.push(`${mark}  ${r.name.padEnd(nameWidth)}  ${first}`.trimEnd());
     for (const line of rest) lines.push(`${detailIndent}${line}`.trimEnd());
-    if (!r.ok && r.fix) {
+    if (r.status === 'failed' && r.fix) {
       const [fixFirst = '', ...fixRest] = r.fix.split('\n');
       lines.push(`${detailIndent}fix: ${fixFirst}`);
       for (const line of fixRest) lines.push(`${detailIndent}     ${line}`);
@@ -70,5 +73,10 @@ export function formatDoctorTable(results: readonly CheckResult[], options: Doct
 
 /** Builds the `--json` report; `ok` is false as soon as one check failed. */
 export function doctorJson(results: readonly CheckResult[]): DoctorJson {
-  return { ok: results.every((r) => r.ok), checks: results.map((r) => ({ ...r })) };
+  return { ok: doctorPassed(results), summary: summarizeDoctor(results), checks: results.map((r) => ({ ...r })) };
+}
+
+/** True when no check failed: what the doctor's exit status and the reports' `ok` say. */
+export function doctorPassed(results: readonly CheckResult[]): boolean {
+  return results.every((r) => r.status !== 'failed');
 }

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { CheckOutcome, CheckResult, DoctorCheck } from './types.js';
+import type { CheckOutcome, CheckResult, CheckStatus, DoctorCheck } from './types.js';
 
 /** Per-check time budget when the caller gives none. */
 export const DEFAULT_CHECK_TIMEOUT_MS = 5000;
@@ -22,18 +22,17 @@ export async function runDoctorCheck(check: DoctorCheck, timeoutMs: number): Pro
   // unhandled rejection that kills the process.
   running.catch(() => undefined);
 
-  let base: Omit<CheckResult, 'name' | 'duration_ms'>;
+  let base: Verdict;
   try {
     const settled = await Promise.race([running, timedOut]);
     if (settled === 'timeout') {
       controller.abort(new Error(`timed out after ${timeoutMs} ms`));
       base = {
-        ok: false,
+        status: 'failed',
         detail: `timed out after ${timeoutMs} ms`,
         fix:
           `what "${check.name}" probes did not answer in time; rerun it alone ` +
           `(\`npm run doctor -- ${check.name}\`) and, if the host is merely slow, raise the budget with --timeout <ms>`,
-        skipped: false,
       };
     } else {
       base = normalizeOutcome(check.name, settled);
@@ -43,40 +42,48 @@ export async function runDoctorCheck(check: DoctorCheck, timeoutMs: number): Pro
   } finally {
     clearTimeout(timer);
   }
-  const { ok, detail, fix, skipped } = base;
-  return { name: check.name, ok, detail, fix, duration_ms: Math.round(performance.now() - started), skipped };
+  const { status, detail, fix } = base;
+  return {
+    name: check.name,
+    status,
+    ok: status === 'skipped' ? null : status === 'passed',
+    detail,
+    fix,
+    duration_ms: Math.round(performance.now() - started),
+    skipped: status === 'skipped',
+  };
 }
 
-function normalizeOutcome(name: string, outcome: unknown): Omit<CheckResult, 'name' | 'duration_ms'> {
+/** What a run found, before the fields derived from the status are added. */
+interface Verdict {
+  status: CheckStatus;
+  detail: string;
+  fix: string | null;
+}
+
+function normalizeOutcome(name: string, outcome: unknown): Verdict {
   if (typeof outcome !== 'object' || outcome === null || typeof (outcome as CheckOutcome).ok !== 'boolean') {
     return {
-      ok: false,
+      status: 'failed',
       detail: 'the check returned something that is not a CheckOutcome',
       fix: bugFix(name, 'return { ok, detail, fix? } from run()'),
-      skipped: false,
     };
   }
   const { ok, detail, fix, skipped } = outcome as CheckOutcome;
   const text = typeof detail === 'string' ? detail : String(detail);
-  if (ok) return { ok: true, detail: text, fix: null, skipped: skipped === true };
+  if (ok) return { status: skipped === true ? 'skipped' : 'passed', detail: text, fix: null };
   const hasFix = typeof fix === 'string' && fix.trim() !== '';
-  return {
-    ok: false,
-    detail: text,
-    fix: hasFix ? fix : bugFix(name, 'every failure must say how to fix it'),
-    skipped: false,
-  };
+  return { status: 'failed', detail: text, fix: hasFix ? fix : bugFix(name, 'every failure must say how to fix it') };
 }
 
-function fromThrown(name: string, error: unknown): Omit<CheckResult, 'name' | 'duration_ms'> {
+function fromThrown(name: string, error: unknown): Verdict {
   const message = error instanceof Error ? error.message : String(error);
   // A check may attach a `fix` to what it throws when it knows the remedy.
   const carried = (error as { fix?: unknown } | null)?.fix;
   return {
-    ok: false,
+    status: 'failed',
     detail: `check threw: ${message}`,
     fix: typeof carried === 'string' && carried.trim() !== '' ? carried : bugFix(name, 'a check should return a failed outcome instead of throwing'),
-    skipped: false,
   };
 }
 

@@ -37,6 +37,7 @@ describe('runDoctorCli', () => {
     assert.equal(await runDoctorCli(registry(), [], io), DOCTOR_EXIT.ok);
     assert.ok(io.out().includes(`${ESC}32m✔`), io.out());
     assert.match(io.out(), /2 passed, 0 failed, 1 skipped/);
+    assert.match(io.out(), /-.* beta +skipped: n\/a\n/);
     assert.equal(io.err(), '');
   });
 
@@ -52,11 +53,12 @@ describe('runDoctorCli', () => {
     assert.equal(io.out().includes(ESC), false);
     const report = JSON.parse(io.out()) as DoctorJson;
     assert.equal(report.ok, false);
-    assert.deepEqual(report.checks.map((c) => [c.name, c.ok, c.fix]), [
-      ['alpha', true, null],
-      ['beta', true, null],
-      ['gamma', false, 'restart gamma'],
+    assert.deepEqual(report.checks.map((c) => [c.name, c.status, c.ok, c.fix]), [
+      ['alpha', 'passed', true, null],
+      ['beta', 'skipped', null, null],
+      ['gamma', 'failed', false, 'restart gamma'],
     ]);
+    assert.deepEqual(report.summary, { passed: 1, failed: 1, skipped: 1 });
   });
 
   it('runs only the named checks, positionally or with --only / --only=', async () => {

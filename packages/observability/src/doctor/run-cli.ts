@@ -1,5 +1,5 @@
 import type { DoctorRegistry } from './registry.js';
-import { doctorJson, formatDoctorTable } from './report.js';
+import { doctorJson, doctorPassed, formatDoctorTable } from './report.js';
 
 /** Anything text can be written to: `process.stdout`, a test buffer... */
 export interface DoctorTextSink {
@@ -23,7 +23,7 @@ export interface DoctorCliIo {
 
 /** Exit statuses of {@link runDoctorCli}. */
 export const DOCTOR_EXIT = Object.freeze({
-  /** Every check ok (skipped counts as ok). */
+  /** No check failed (each passed or was skipped). */
   ok: 0,
   /** At least one check failed. */
   failed: 1,
@@ -73,7 +73,7 @@ export async function runDoctorCli(registry: DoctorRegistry, argv: readonly stri
     const color = args.color && io.isTTY && !io.env['NO_COLOR'];
     io.stdout.write(formatDoctorTable(results, { color }));
   }
-  return results.every((r) => r.ok) ? DOCTOR_EXIT.ok : DOCTOR_EXIT.failed;
+  return doctorPassed(results) ? DOCTOR_EXIT.ok : DOCTOR_EXIT.failed;
 }
 
 function parseArgs(argv: readonly string[]): ParsedArgs {

@@ -37,6 +37,9 @@ export interface DoctorCheck {
   run(ctx: DoctorContext): Promise<CheckOutcome> | CheckOutcome;
 }
 
+/** A check's verdict: it ran and passed, it ran and failed, or it did not apply. */
+export type CheckStatus = 'passed' | 'failed' | 'skipped';
+
 /**
  * One row of a doctor report, as printed by `--json`. Field names are snake_case because
  * this is a machine contract shared with non-TypeScript tooling.
@@ -44,15 +47,20 @@ export interface DoctorCheck {
 export interface CheckResult {
   /** The check's name. */
   name: string;
-  /** False only for real failures; skipped checks are ok. */
-  ok: boolean;
+  /** The verdict; what people and scripts should read. */
+  status: CheckStatus;
+  /**
+   * True when the check passed, false when it failed, null when it was skipped: a check that
+   * did not run says nothing about health, so it never reads as ok (nor as a failure).
+   */
+  ok: boolean | null;
   /** What the check found. */
   detail: string;
   /** How to fix a failure; always a non-empty string when `ok` is false, null otherwise. */
   fix: string | null;
   /** Wall-clock time the check took, in whole milliseconds. */
   duration_ms: number;
-  /** True when the check did not apply. */
+  /** True when the check did not apply (`status` is `skipped`). */
   skipped: boolean;
 }
 

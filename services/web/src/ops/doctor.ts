@@ -1,10 +1,11 @@
 import { buildDoctorRegistry } from '@samosachaat/cli/doctor-registry';
 import type { CheckResult } from '@samosachaat/observability';
 
-/** A row of the console's doctor table. */
+/** A row of the console's doctor table (`ok` is null for a skipped check: it did not run). */
 export interface DoctorRow {
   name: string;
-  ok: boolean;
+  status: CheckResult['status'];
+  ok: boolean | null;
   skipped: boolean;
   detail: string;
   fix: string | null;
@@ -22,7 +23,8 @@ export type DoctorRunner = () => Promise<CheckResult[]>;
 export function platformDoctor(env: Readonly<Record<string, string | undefined>>, cwd: string, timeoutMs: number): DoctorRunner {
   let running: Promise<CheckResult[]> | undefined;
   return () => {
-    running ??= buildDoctorRegistry(env, cwd)
+    // A service's own LOG_DIR says whether it writes files: no DATA_DIR/logs default here.
+    running ??= buildDoctorRegistry(env, cwd, { runner: 'service' })
       .run({ timeoutMs })
       .finally(() => (running = undefined));
     return running;
@@ -31,5 +33,5 @@ export function platformDoctor(env: Readonly<Record<string, string | undefined>>
 
 /** The rows as the console shows them. */
 export function doctorRows(results: readonly CheckResult[]): DoctorRow[] {
-  return results.map((r) => ({ name: r.name, ok: r.ok, skipped: r.skipped, detail: r.detail, fix: r.fix, duration_ms: r.duration_ms }));
+  return results.map((r) => ({ name: r.name, status: r.status, ok: r.ok, skipped: r.skipped, detail: r.detail, fix: r.fix, duration_ms: r.duration_ms }));
 }

@@ -1,3 +1,4 @@
+import { isHousekeepingRoute } from '@samosachaat/observability';
 import { addBucket, bucketDelta, histogramQuantile, type Buckets } from './histogram.js';
 import type { Sample } from './prom-text.js';
 
@@ -42,11 +43,9 @@ export interface Figures {
   chat: { active_streams: number | null };
 }
 
-// Requests of the platform looking at itself (probes, scrapes, the console's polling).
-const HOUSEKEEPING_ROUTES = new Set(['/metrics', '/health', '/ready', '/api/health', '/debug/traces', '/debug/traces/:traceId']);
-
+// Requests of the platform looking at itself (probes, scrapes, the console's polling) are not counted.
 function counted(route: string | undefined): boolean {
-  return route !== undefined && !HOUSEKEEPING_ROUTES.has(route) && !route.startsWith('/ops/api/');
+  return route !== undefined && !isHousekeepingRoute(route);
 }
 
 function le(labels: Record<string, string>): number {

@@ -1,11 +1,11 @@
 import { LogDirMissingError, readLogFiles } from '@samosachaat/cli/log-files';
-import { LOG_LEVELS, type LogLevel } from '@samosachaat/observability';
+import { isHousekeepingTrace, LOG_LEVELS, type LogLevel } from '@samosachaat/observability';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { webError } from '../errors.js';
 import { doctorRows, type DoctorRunner } from './doctor.js';
 import type { MetricsScraper } from './metrics-scraper.js';
 import { booleanParam, choiceParam, integerParam, onlyKnown, stringParam, traceIdParam } from './query.js';
-import { generationOf, isHousekeeping, mergeTraces, summarize } from './trace-merge.js';
+import { generationOf, mergeTraces, summarize } from './trace-merge.js';
 import { gather, type TraceSource } from './trace-sources.js';
 
 /** What the console's API is built from. */
@@ -42,11 +42,12 @@ export async function registerOpsApi(app: FastifyInstance, options: OpsRoutesOpt
         const limit = integerParam(query, 'limit', 50, 1, 500);
         const errorsOnly = booleanParam(query, 'errors', false);
         const all = booleanParam(query, 'all', false);
-        // Ask for more than shown: probes and scrapes are filtered out after merging.
+        // Ask for more than shown: probes, scrapes and the console's own calls are filtered out
+        // after merging (the same filter as `samosachaat traces`).
         const ask = all ? limit : Math.min(1000, limit * 4 + 100);
         const { results, unreachable } = await gather(traceSources, (s) => s.recent(ask, errorsOnly));
         const merged = mergeTraces(results.flatMap((r) => r.value))
-          .filter((t) => all || !isHousekeeping(t))
+          .filter((t) => all || !isHousekeepingTrace(t))
           .sort((a, b) => b.start_time.localeCompare(a.start_time))
           .slice(0, limit);
         return { traces: merged.map(summarize), unreachable };

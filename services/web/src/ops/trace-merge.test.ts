@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SpanRecord, TraceRecord } from '@samosachaat/observability';
-import { generationOf, isHousekeeping, mergeTraces, summarize } from './trace-merge.js';
+import { generationOf, mergeTraces, summarize } from './trace-merge.js';
 
 const ID = '1'.repeat(32);
 
@@ -45,12 +45,5 @@ describe('generationOf', () => {
     assert.deepEqual(generationOf([chatGen, infGen]), { time_to_first_token_ms: 42, input_tokens: null, output_tokens: 3, model: 'demo-1' });
     assert.deepEqual(generationOf([chatGen]), { time_to_first_token_ms: null, input_tokens: null, output_tokens: null, model: 'proxy' });
     assert.equal(generationOf([span('web', 'h', null, '2026-01-01T00:00:00.000Z', 1)]), null);
-  });
-});
-
-describe('isHousekeeping', () => {
-  it('recognises probes, scrapes and the console polling itself', () => {
-    for (const name of ['GET /metrics', 'GET /health', 'GET /ready', 'GET /debug/traces', 'GET /ops/api/traces']) assert.equal(isHousekeeping({ root_name: name }), true, name);
-    for (const name of ['POST /api/*', 'GET /', 'POST /api/conversations/:id/messages']) assert.equal(isHousekeeping({ root_name: name }), false, name);
   });
 });

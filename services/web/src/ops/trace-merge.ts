@@ -97,11 +97,3 @@ export function generationOf(spans: readonly SpanRecord[]): GenerationSummary | 
     model: typeof model === 'string' ? model : null,
   };
 }
-
-// Root spans of the platform looking at itself: probes, scrapes and the console's own calls.
-const HOUSEKEEPING = new Set(['GET /metrics', 'GET /health', 'GET /ready', 'GET /api/health', 'GET /debug/traces', 'GET /debug/traces/:traceId', 'HEAD /health']);
-
-/** True for traces of probes, scrapes and console polling, hidden from the list unless asked for. */
-export function isHousekeeping(trace: Pick<MergedTrace, 'root_name'>): boolean {
-  return HOUSEKEEPING.has(trace.root_name) || trace.root_name.startsWith('GET /ops/api/');
-}

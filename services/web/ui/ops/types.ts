@@ -65,10 +65,11 @@ export interface MetricsAnswer {
   history: Array<Record<string, unknown>>;
 }
 
-/** One doctor check result. */
+/** One doctor check result: `status` is the verdict (`ok` is null for a skipped check). */
 export interface DoctorResult {
   name: string;
-  ok: boolean;
+  status: 'passed' | 'failed' | 'skipped';
+  ok: boolean | null;
   detail: string;
   fix?: string | null;
 }
