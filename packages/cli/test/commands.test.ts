@@ -25,7 +25,7 @@ after(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-describe('keys, migrate, token', { timeout: scaled(120_000) }, () => {
+describe('keys, migrate, token', { timeout: scaled(240_000) }, () => {
   it('keys writes a 0600 pair and refuses to overwrite it without --force', async () => {
     const first = await cli(['keys'], env);
     assert.equal(first.status, 0, first.stderr);
