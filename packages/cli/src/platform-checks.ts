@@ -83,8 +83,12 @@ export function modelLoadedCheck(inference: ServiceTarget): DoctorCheck {
     run: async (ctx) => {
       try {
         const res = await get(`${inference.url}/health`, ctx.signal);
-        const body = JSON.parse(res.text) as { ready?: boolean; current_model?: string | null };
-        if (body.ready && body.current_model) return { ok: true, detail: `model ${body.current_model} loaded` };
+        const body = JSON.parse(res.text) as { ready?: boolean; current_model?: string | null; dependencies?: Record<string, { ok: boolean | null; detail: string }> };
+        // An upstream model server (ENGINE=openai) must also be reachable, accept the key and
+        // list the model: inference's background probe says which of the three failed.
+        const upstream = body.dependencies?.['upstream'];
+        if (upstream?.ok === false) return { ok: false, detail: `model ${body.current_model ?? '(none)'}: upstream ${upstream.detail}`, fix: 'fix the upstream model server or the variable named above (OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL), then wait up to 15 s for the next probe' };
+        if (body.ready && body.current_model) return { ok: true, detail: `model ${body.current_model} loaded${upstream?.ok ? ` (${upstream.detail})` : ''}` };
         return { ok: false, detail: `no model loaded (${res.text.slice(0, 200)})`, fix: 'check inference logs for model_load_failed; ENGINE and the engine variables must name a model it can load' };
       } catch (err) {
         return unreachable(inference, err);

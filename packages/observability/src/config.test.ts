@@ -7,7 +7,7 @@ describe('observabilityConfigFromEnv', () => {
     const c = observabilityConfigFromEnv('auth', {});
     assert.deepEqual(
       { ...c },
-      { service: 'auth', version: undefined, environment: undefined, logLevel: 'info', logFormat: 'json', logDir: undefined, logRetentionDays: 14, metricsEnabled: true, otlpEndpoint: undefined, traceBufferSize: 10_000 },
+      { service: 'auth', version: undefined, environment: undefined, logLevel: 'info', logFormat: 'json', logDir: undefined, logRetentionDays: 14, metricsEnabled: true, otlpEndpoint: undefined, traceBufferSize: 10_000, dependencyProbeIntervalMs: 15_000 },
     );
     assert.ok(Object.isFrozen(c));
   });

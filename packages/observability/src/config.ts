@@ -13,6 +13,8 @@ export interface ObservabilityConfig {
   readonly metricsEnabled: boolean;
   readonly otlpEndpoint: string | undefined;
   readonly traceBufferSize: number;
+  /** DEPENDENCY_PROBE_INTERVAL_MS: how often what lies behind the service is probed (/health). */
+  readonly dependencyProbeIntervalMs: number;
 }
 
 /** A configuration problem, naming the variable at fault. */
@@ -120,5 +122,6 @@ export function observabilityConfigFromEnv(service: string, env: Env = process.e
     metricsEnabled: envBoolean(env, 'METRICS_ENABLED', true),
     otlpEndpoint: otlp,
     traceBufferSize: envInteger(env, 'TRACE_BUFFER_SIZE', 10_000, 0, 1_000_000),
+    dependencyProbeIntervalMs: envInteger(env, 'DEPENDENCY_PROBE_INTERVAL_MS', 15_000, 100, 3_600_000),
   });
 }

@@ -57,6 +57,8 @@ export { markFirstByte } from './fastify/request-lifecycle.js';
 export { AppError, defineErrors, describeError, errorEnvelope } from './fastify/errors.js';
 export type { ErrorDefinition, ErrorEnvelope, ErrorFactories } from './fastify/errors.js';
 export { ReadinessRegistry } from './fastify/readiness.js';
+export { DependencyWatch } from './fastify/dependencies.js';
+export type { DependencyState } from './fastify/dependencies.js';
 export type { ReadinessCheck, ReadinessResult } from './fastify/readiness.js';
 export { keysMatch } from './fastify/internal-key.js';
 export { stopOnSignals } from './fastify/stop-on-signals.js';

@@ -65,8 +65,11 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
     await db.ping();
     return db.description;
   });
-  app.readiness.add('auth', probe('auth', `${config.authUrl}/health`));
-  app.readiness.add('inference', probe('inference', `${config.inferenceUrl}/health`));
+  // Only the database gates /ready: the token cache serves through an auth outage, and
+  // conversation lists and history need no inference. What lies behind is watched instead
+  // (/health `dependencies`, the dependency_up gauge, the console, the doctor).
+  app.dependencies.add('auth', probe('auth', `${config.authUrl}/health`));
+  app.dependencies.add('inference', probe('inference', `${config.inferenceUrl}/health`));
 
   const ownDispatcher = deps.inferenceDispatcher ? undefined : new Agent({ connect: { timeout: 5000 }, keepAliveTimeout: 10_000 });
   const dispatcher = deps.inferenceDispatcher ?? (ownDispatcher as Agent);

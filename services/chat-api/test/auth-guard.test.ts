@@ -151,10 +151,14 @@ describe('auth guard', () => {
     assert.equal((await h.call('GET', '/api/conversations', { user: newcomer })).status, 200, 'recovers with auth');
   });
 
-  it('is ready when database, auth and inference answer', async () => {
+  it('is ready on its database alone, and reports auth and inference as dependencies', async () => {
     const ready = await h.app.inject({ url: '/ready' });
     assert.equal(ready.statusCode, 200);
-    assert.deepEqual(ready.json().checks.map((c: { name: string; ok: boolean }) => [c.name, c.ok]), [['database', true], ['auth', true], ['inference', true]]);
+    assert.deepEqual(ready.json().checks.map((c: { name: string; ok: boolean }) => [c.name, c.ok]), [['database', true]]);
+    await h.app.dependencies.probeNow();
+    const deps = (await h.app.inject({ url: '/health' })).json().dependencies;
+    assert.deepEqual([deps.auth.ok, deps.inference.ok], [true, true]);
+    assert.equal(await h.metric('dependency_up{dependency="auth",service="chat-api"}'), 1);
   });
 });
 
@@ -167,7 +171,7 @@ describe('auth guard: auth unreachable', () => {
     await h?.close();
   });
 
-  it('answers 503 CHAT_AUTH_UNAVAILABLE with Retry-After, counts a connect failure, and is not ready', async () => {
+  it('answers 503 CHAT_AUTH_UNAVAILABLE with Retry-After, counts a connect failure, and stays ready', async () => {
     const res = await h.call('GET', '/api/conversations');
     assert.equal(res.status, 503);
     assert.equal(res.json.error.code, 'CHAT_AUTH_UNAVAILABLE');
@@ -177,10 +181,14 @@ describe('auth guard: auth unreachable', () => {
     const line = h.logs.find('upstream_failed')[0];
     assert.equal(line?.upstream, 'auth');
     assert.equal(line?.reason, 'connect');
+    // Still ready (conversations of users whose tokens are cached keep working); auth's state
+    // is in /health and the gauge.
     const ready = await h.app.inject({ url: '/ready' });
-    assert.equal(ready.statusCode, 503);
-    const auth = ready.json().checks.find((c: { name: string }) => c.name === 'auth');
+    assert.equal(ready.statusCode, 200);
+    await h.app.dependencies.probeNow();
+    const auth = (await h.app.inject({ url: '/health' })).json().dependencies.auth;
     assert.equal(auth.ok, false);
     assert.match(auth.detail, /fetch failed|ECONNREFUSED/);
+    assert.equal(await h.metric('dependency_up{dependency="auth",service="chat-api"}'), 0);
   });
 });

@@ -41,6 +41,10 @@ export async function buildApp(config: InferenceConfig, deps: AppDeps): Promise<
   extendHealthRoute(app, runtime);
   await app.register(observabilityPlugin, { obs, localMode: config.localMode, internalApiKey: config.internalApiKey });
   app.readiness.add('model', () => runtime.models.readinessCheck());
+  // The upstream model server (ENGINE=openai) is watched, not a readiness gate: inference is
+  // ready with its engine; an upstream outage shows in /health, the gauge and the doctor.
+  const engine = runtime.engine;
+  if (engine.probe) app.dependencies.add('upstream', () => engine.probe!());
 
   registerGenerateRoute(app, runtime);
   registerModelRoutes(app, runtime);

@@ -112,6 +112,52 @@ describe('ENGINE=openai on a real process, against a fake upstream', { timeout: 
   });
 });
 
+describe('ENGINE=openai: the upstream watched as a dependency', { timeout: scaled(60_000) }, () => {
+  type Health = { dependencies: Record<string, { ok: boolean | null; detail: string }> };
+  const upstreamState = async (url: string, ok: boolean) => {
+    let health: Health | undefined;
+    await eventually(async () => {
+      health = (await (await fetch(`${url}/health`)).json()) as Health;
+      return health.dependencies['upstream']?.ok === ok;
+    });
+    return health!.dependencies['upstream']!;
+  };
+
+  it('reports reachable, key accepted and model listed, then a refused key, naming OPENAI_API_KEY; /ready stays 200', async () => {
+    const fake = await startFakeOpenAi();
+    const key = `sk-${randomBytes(12).toString('hex')}`;
+    fake.requiredKey = key;
+    const svc = await startInference({ ENGINE: 'openai', OPENAI_BASE_URL: fake.baseUrl, OPENAI_MODEL: 'llama-test', OPENAI_API_KEY: key, DEPENDENCY_PROBE_INTERVAL_MS: '200' });
+    try {
+      await waitReady(svc.url);
+      const good = await upstreamState(svc.url, true);
+      assert.equal(good.detail, `${fake.baseUrl} reachable, key accepted, serves llama-test`);
+      fake.requiredKey = 'sk-rotated';
+      const refused = await upstreamState(svc.url, false);
+      assert.equal(refused.detail, `key refused: ${fake.baseUrl} answered 401 to the configured API key; check OPENAI_API_KEY`);
+      assert.ok(!JSON.stringify(refused).includes(key), 'the key never appears');
+      assert.equal((await fetch(`${svc.url}/ready`)).status, 200, 'inference is ready with its engine; the upstream is a dependency');
+      const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+      assert.match(metrics, /^dependency_up\{dependency="upstream",service="inference"\} 0$/m);
+    } finally {
+      await svc.stop();
+      await fake.close();
+    }
+  });
+
+  it('says so when the upstream does not list the configured model', async () => {
+    const fake = await startFakeOpenAi();
+    const svc = await startInference({ ENGINE: 'openai', OPENAI_BASE_URL: fake.baseUrl, OPENAI_MODEL: 'mistral-large', DEPENDENCY_PROBE_INTERVAL_MS: '200' });
+    try {
+      const missing = await upstreamState(svc.url, false);
+      assert.equal(missing.detail, `model not listed: ${fake.baseUrl} does not serve "mistral-large" (it serves: llama-test, qwen-test); check OPENAI_MODEL`);
+    } finally {
+      await svc.stop();
+      await fake.close();
+    }
+  });
+});
+
 describe('ENGINE=openai with the upstream down', { timeout: scaled(60_000) }, () => {
   it('starts, reports the model, and answers each generation with a clear error then done', async () => {
     const svc = await startInference({ ENGINE: 'openai', OPENAI_BASE_URL: await closedPortUrl(), OPENAI_MODEL: 'llama-test' });
@@ -120,6 +166,8 @@ describe('ENGINE=openai with the upstream down', { timeout: scaled(60_000) }, ()
       const { text } = await generate(svc);
       assert.match(text, /^data: \{"error":"cannot reach the upstream at http:\/\/127\.0\.0\.1:\d+\/v1: connection refused"\}\n\ndata: \{"done":true\}\n\n$/);
       await eventually(() => svc.lines.some((l) => l.message === 'upstream_models_unavailable' && l.level === 'warning'));
+      const health = (await (await fetch(`${svc.url}/health`)).json()) as { dependencies: Record<string, { ok: boolean | null; detail: string }> };
+      if (health.dependencies['upstream']?.ok !== null) assert.match(health.dependencies['upstream']!.detail, /^unreachable: cannot reach the upstream at .*; check OPENAI_BASE_URL/);
     } finally {
       await svc.stop();
     }

@@ -53,8 +53,10 @@ export async function buildApp(config: WebConfig, deps: WebDeps): Promise<Fastif
     if (!res.ok) throw new Error(`${name} answered HTTP ${res.status} at ${url}`);
     return `${name} reachable`;
   };
-  app.readiness.add('chat-api', probe('chat-api', `${config.chatApiUrl}/health`));
-  app.readiness.add('auth', probe('auth', `${config.authUrl}/health`));
+  // web serves the pages and the console whatever lies behind it (a failed API call is shown
+  // in the page), so nothing gates its /ready; chat-api and auth are watched as dependencies.
+  app.dependencies.add('chat-api', probe('chat-api', `${config.chatApiUrl}/health`));
+  app.dependencies.add('auth', probe('auth', `${config.authUrl}/health`));
 
   const ownDispatcher = deps.dispatcher ? undefined : new Agent({ connect: { timeout: 5000 }, keepAliveTimeout: 10_000 });
   const dispatcher = deps.dispatcher ?? (ownDispatcher as Agent);

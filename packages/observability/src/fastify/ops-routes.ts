@@ -2,12 +2,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Observability } from '../observability.js';
 import { AppError } from './errors.js';
 import { keysMatch } from './internal-key.js';
+import type { DependencyWatch } from './dependencies.js';
 import type { ReadinessRegistry } from './readiness.js';
 
 /** What the ops routes need. */
 export interface OpsRoutesOptions {
   obs: Observability;
   readiness: ReadinessRegistry;
+  dependencies: DependencyWatch;
   localMode: boolean;
   internalApiKey: string | undefined;
 }
@@ -24,11 +26,13 @@ export function registerOpsRoutes(app: FastifyInstance, options: OpsRoutesOption
     return reply.type(rendered.contentType).send(rendered.body);
   });
 
+  // Liveness stays cheap: the dependencies' state is the background probes' cached result.
   app.get('/health', async () => ({
     status: 'ok',
     service: obs.config.service,
     version: obs.config.version ?? null,
     uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
+    dependencies: options.dependencies.snapshot(),
   }));
 
   app.get('/ready', async (_request, reply) => {

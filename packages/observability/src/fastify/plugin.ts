@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Observability } from '../observability.js';
 import { describeError, errorEnvelope } from './errors.js';
+import { DependencyWatch } from './dependencies.js';
 import { ReadinessRegistry } from './readiness.js';
 import { createRequestLifecycle, requestState } from './request-lifecycle.js';
 import { registerOpsRoutes } from './ops-routes.js';
@@ -23,14 +24,18 @@ export interface ObservabilityPluginOptions {
   quietRoutes?: string[];
   /** Per-check readiness timeout. Default 2000 ms. */
   readinessTimeoutMs?: number;
+  /** How often the dependencies behind the service are probed. Default: the config's DEPENDENCY_PROBE_INTERVAL_MS. */
+  dependencyProbeIntervalMs?: number;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The service's observability (logger, tracer, metrics). */
     obs: Observability;
-    /** Readiness checks behind GET /ready. */
+    /** Readiness checks behind GET /ready: only what the service itself needs to serve. */
     readiness: ReadinessRegistry;
+    /** What lies behind the service: probed in the background, shown in /health, never gating /ready. */
+    dependencies: DependencyWatch;
   }
 }
 
@@ -45,8 +50,20 @@ const plugin: FastifyPluginAsync<ObservabilityPluginOptions> = async (app: Fasti
   const lifecycle = createRequestLifecycle(obs, { quietRoutes: new Set(options.quietRoutes ?? DEFAULT_QUIET) });
   const errorsLog = obs.getLogger('http');
   const readiness = new ReadinessRegistry(options.readinessTimeoutMs);
+  const dependencies = new DependencyWatch(options.readinessTimeoutMs, options.dependencyProbeIntervalMs ?? obs.config.dependencyProbeIntervalMs);
   app.decorate('obs', obs);
   app.decorate('readiness', readiness);
+  app.decorate('dependencies', dependencies);
+  obs.metrics.gauge<'dependency'>({
+    name: 'dependency_up',
+    help: 'Whether the last background probe of a dependency behind this service succeeded (1) or failed (0); absent before the first probe. Dependencies never gate /ready.',
+    labelNames: ['dependency'],
+    collect() {
+      this.reset();
+      for (const [name, state] of Object.entries(dependencies.snapshot())) if (state.ok !== null) this.set({ dependency: name }, state.ok ? 1 : 0);
+    },
+  });
+  app.addHook('onReady', async () => dependencies.start());
 
   app.addHook('onRequest', (request, reply, done) => {
     let state;
@@ -82,6 +99,7 @@ const plugin: FastifyPluginAsync<ObservabilityPluginOptions> = async (app: Fasti
 
   app.addHook('onClose', async () => {
     sweep.stop();
+    dependencies.stop();
     await obs.tracing.forceFlush().catch((err: Error) => lifecycle.reportTelemetryFailure(err));
   });
 
@@ -102,7 +120,7 @@ const plugin: FastifyPluginAsync<ObservabilityPluginOptions> = async (app: Fasti
     return reply.code(404).send(errorEnvelope('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`, traceId));
   });
 
-  if (options.opsRoutes ?? true) registerOpsRoutes(app, { obs, readiness, localMode: options.localMode ?? false, internalApiKey: options.internalApiKey });
+  if (options.opsRoutes ?? true) registerOpsRoutes(app, { obs, readiness, dependencies, localMode: options.localMode ?? false, internalApiKey: options.internalApiKey });
 };
 
 /**

@@ -56,6 +56,12 @@ export interface Engine {
   unload(): Promise<void>;
   /** Streams one generation with the loaded model; aborting `signal` stops it promptly. */
   stream(request: GenerationRequest, signal: AbortSignal): EngineStream;
+  /**
+   * Checks what the engine depends on outside this process (an upstream model server), for
+   * the `upstream` dependency in `/health`: resolves with what it found, or throws an error
+   * that names the problem and its fix. Engines that depend on nothing leave it out.
+   */
+  probe?(): Promise<string>;
 }
 
 /**

@@ -51,6 +51,35 @@ export class OpenAiEngine implements Engine {
     return body.data.map((m) => m.id).filter((id): id is string => typeof id === 'string' && id.length > 0);
   }
 
+  /**
+   * Reachable, key accepted, model listed: `GET {base}/models` with the configured key, told
+   * apart so the doctor and the console can say which of the three failed.
+   */
+  async probe(): Promise<string> {
+    const url = `${this.config.baseUrl}/models`;
+    let res;
+    try {
+      res = await request(url, { method: 'GET', headers: this.headers({ accept: 'application/json' }), headersTimeout: MODELS_TIMEOUT_MS, bodyTimeout: MODELS_TIMEOUT_MS, signal: AbortSignal.timeout(MODELS_TIMEOUT_MS) });
+    } catch (err) {
+      throw new UpstreamError(`unreachable: ${describeUpstreamFailure(err, this.displayUrl, MODELS_TIMEOUT_MS)}; check OPENAI_BASE_URL and that the model server runs`, { cause: err });
+    }
+    if (res.statusCode === 401 || res.statusCode === 403) {
+      await res.body.dump();
+      throw new UpstreamError(`key refused: ${this.displayUrl} answered ${res.statusCode} to the configured API key; check OPENAI_API_KEY`);
+    }
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      await res.body.dump();
+      throw new UpstreamError(`unhealthy: GET ${this.displayUrl}/models answered ${res.statusCode}`);
+    }
+    const body = (await res.body.json().catch(() => undefined)) as { data?: Array<{ id?: unknown }> } | undefined;
+    const served = Array.isArray(body?.data) ? body.data.map((m) => m.id).filter((id): id is string => typeof id === 'string') : undefined;
+    const model = this.loaded ?? this.config.model;
+    if (served && served.length > 0 && model && !served.includes(model)) {
+      throw new UpstreamError(`model not listed: ${this.displayUrl} does not serve "${model}" (it serves: ${served.slice(0, 10).join(', ')}); check OPENAI_MODEL`);
+    }
+    return `${this.displayUrl} reachable, key accepted${model ? `, serves ${model}` : ''}`;
+  }
+
   async listModels(): Promise<EngineModel[]> {
     let ids: string[];
     try {

@@ -30,6 +30,8 @@ export interface FakeUpstream {
   tokens: string[];
   /** Completion requests whose client went away before the answer ended. */
   abandoned: number;
+  /** When set, every request without `Authorization: Bearer <requiredKey>` gets a 401. */
+  requiredKey?: string;
   close(): Promise<void>;
 }
 
@@ -63,6 +65,10 @@ export async function startFakeOpenAi(): Promise<FakeUpstream> {
     req.on('end', () => {
       const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : undefined;
       fake.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+      if (fake.requiredKey !== undefined && req.headers.authorization !== `Bearer ${fake.requiredKey}`) {
+        res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}');
+        return;
+      }
       if (req.method === 'GET' && req.url === '/v1/models') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: MODELS.map((id) => ({ id, object: 'model' })) }));
         return;

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { testKey } from './in-process.js';
+import { scaled } from '../../../../test/support/timeouts.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const MAIN = 'services/inference/src/main.ts';
@@ -74,7 +75,7 @@ export function startInference(env: Record<string, string> = {}, timeoutMs = 20_
 
 /** Polls until `check` returns a truthy value or the deadline passes. */
 export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + scaled(timeoutMs);
   for (;;) {
     const value = await check();
     if (value) return value;
