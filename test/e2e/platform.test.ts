@@ -245,7 +245,7 @@ describe(`npm start: the whole platform (${backend === 'pglite' ? 'embedded PGli
   });
 
   it('samosachaat doctor passes every platform check against the running platform, found with the *_PORT variables it was started with', async () => {
-    const checks = ['configuration', 'jwt-keys', 'database', 'services-ready', 'model-loaded', 'ports-free', 'log-dir-writable', 'metrics-valid', 'trace-error-rate'];
+    const checks = ['configuration', 'jwt-keys', 'database', 'services-ready', 'model-loaded', 'answer', 'ports-free', 'log-dir-writable', 'metrics-valid', 'trace-error-rate'];
     const port = (url: string) => new URL(url).port;
     // What `npm start` was given, and nothing else: no *_URL, no LOG_DIR.
     const startedWith = {
@@ -263,6 +263,7 @@ describe(`npm start: the whole platform (${backend === 'pglite' ? 'embedded PGli
     assert.equal(status, 0);
     assert.match(report.checks.find((c) => c.name === 'database')?.detail ?? '', /migrations applied, none pending/);
     assert.match(report.checks.find((c) => c.name === 'services-ready')?.detail ?? '', /auth: ready\nchat-api: ready\ninference: ready\nweb: ready/);
+    assert.match(report.checks.find((c) => c.name === 'answer')?.detail ?? '', /^answered through chat-api and inference: first token after \d+ ms, [1-8] tokens in \d+ ms$/);
     assert.match(report.checks.find((c) => c.name === 'ports-free')?.detail ?? '', new RegExp(`port ${startedWith.AUTH_PORT} \\(auth\\): held by our own auth`));
     assert.equal(report.checks.find((c) => c.name === 'log-dir-writable')?.detail, `${p.dataDir}/logs is writable (DATA_DIR/logs, where \`npm start\` writes while LOG_DIR is unset)`);
 

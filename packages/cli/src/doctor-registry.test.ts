@@ -25,6 +25,7 @@ describe('buildDoctorRegistry', () => {
       'database',
       'services-ready',
       'model-loaded',
+      'answer',
       'ports-free',
       'disk-space',
       'log-dir-writable',

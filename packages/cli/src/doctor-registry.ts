@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { configFromEnv as authConfig, jwtKeysDoctorCheck, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE } from '@samosachaat/auth';
+import { configFromEnv as authConfig, jwtKeysDoctorCheck, loadJwtKeys, mintDevelopmentToken, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE } from '@samosachaat/auth';
 import { configFromEnv as chatConfig } from '@samosachaat/chat-api';
 import { configFromEnv as inferenceConfig } from '@samosachaat/inference';
 import {
@@ -12,6 +12,7 @@ import {
   type DoctorCheck,
 } from '@samosachaat/observability';
 import { explainDatabaseFailure, migrationLabel } from '@samosachaat/db';
+import { answerCheck, type DoctorToken } from './answer-check.js';
 import { openPlatformDatabase } from './commands.js';
 import {
   configurationCheck,
@@ -106,6 +107,23 @@ export function buildDoctorRegistry(env: Env, cwd: string, options: DoctorRegist
   // A *_PORT that is not a number is the configuration check's finding; the others still run.
   const usable = { ...env, ...Object.fromEntries(portVariableProblems(env).map((p) => [p.variable, undefined])) };
   const targets = serviceTargets(usable);
+  const keyPaths = {
+    privateKeyPath: env['JWT_PRIVATE_KEY_PATH']?.trim() || resolve(keyDir, PRIVATE_KEY_FILE),
+    publicKeyPath: env['JWT_PUBLIC_KEY_PATH']?.trim() || resolve(keyDir, PUBLIC_KEY_FILE),
+  };
+  // The answer check signs in as a development user with the platform's own key; where the
+  // doctor has no private key (the console's doctor in a cluster), it is skipped, not failed.
+  const signIn = async (): Promise<DoctorToken> => {
+    if (!existsSync(keyPaths.privateKeyPath)) return { skipped: `no JWT private key at ${keyPaths.privateKeyPath} (JWT_PRIVATE_KEY_PATH) to sign in as doctor@samosachaat.local` };
+    const keys = await loadJwtKeys(keyPaths);
+    const db = await openPlatformDatabase({ env, cwd });
+    try {
+      const minted = await mintDevelopmentToken({ db, keys, email: 'doctor@samosachaat.local', name: 'samosaChaat doctor', ttlSeconds: 300 });
+      return { token: minted.access_token };
+    } finally {
+      await db.close();
+    }
+  };
   return new DoctorRegistry()
     .register(configurationCheck({ auth: authConfig, 'chat-api': chatConfig, inference: inferenceConfig } as Record<string, (e: Env) => unknown>, { ...env, DATA_DIR: dataDir }))
     .register(
@@ -117,6 +135,7 @@ export function buildDoctorRegistry(env: Env, cwd: string, options: DoctorRegist
     .register(databaseCheck(env, cwd))
     .register(servicesReadyCheck(targets))
     .register(modelLoadedCheck(targets.find((t) => t.name === 'inference')!))
+    .register(answerCheck(targets.find((t) => t.name === 'chat-api')!, signIn))
     .register(portsFreeCheck({ ports: configuredServicePorts(env) }))
     .register(diskSpaceCheck({ path: nearestExistingDir(dataDir) }))
     .register(logDirWritableCheck(logDirOf(env, cwd, dataDir, options.runner ?? 'cli')))

@@ -38,6 +38,7 @@ const ALL_CHECKS = [
   'database',
   'services-ready',
   'model-loaded',
+  'answer',
   'ports-free',
   'disk-space',
   'log-dir-writable',
