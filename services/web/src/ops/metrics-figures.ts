@@ -17,6 +17,14 @@ export interface ServiceSnapshot {
   activeGenerations: number | undefined;
   queueDepth: number | undefined;
   activeStreams: number | undefined;
+  /** chat_answers_total by outcome (chat-api only). */
+  answers: Map<string, number>;
+  /** chat_answers_total of the bad outcomes, by reason. */
+  answerFailures: Map<string, number>;
+  /** chat_answer_time_to_first_token_seconds buckets (chat-api only). */
+  answerTtft: Buckets;
+  /** dependency_up by dependency: what lies behind this service, as its last probe saw it. */
+  dependencies: Map<string, boolean>;
 }
 
 /** One scrape round: every service, `undefined` for those that did not answer. */
@@ -34,6 +42,24 @@ export interface ServiceFigures {
   error_rate: number | null;
   /** 95th percentile latency in ms (time to first byte for streams); null with no requests. */
   p95_ms: number | null;
+  /** What lies behind the service: dependency → up (its dependency_up gauge). */
+  dependencies: Record<string, boolean>;
+}
+
+/** The answer SLIs over the interval, from chat-api's chat_answers_total and TTFT histogram. */
+export interface AnswerFigures {
+  /** Answers ended per second (stopped ones included). */
+  rate: number | null;
+  /** Good answers of those the user did not stop (0..1); null with none. */
+  success_ratio: number | null;
+  /** How fast the 1 % error budget of the answer-success SLO burns right now (1 = on budget). */
+  burn_rate: number | null;
+  /** The commonest reason of the bad answers, with its share of them. */
+  top_failure: string | null;
+  /** p95 of user-perceived time to first token, ms. */
+  ttft_p95_ms: number | null;
+  /** Share of answers whose first token came within the SLO's 2.5 s (0..1). */
+  ttft_within_slo: number | null;
 }
 
 /** Everything the console shows for one interval. */
@@ -41,7 +67,15 @@ export interface Figures {
   services: Record<string, ServiceFigures>;
   inference: { ttft_p95_ms: number | null; tokens_per_s: number | null; active_generations: number | null; queue_depth: number | null };
   chat: { active_streams: number | null };
+  answers: AnswerFigures;
 }
+
+/** Outcomes that spend the answer-success budget (docs/slos.md); `stopped` is neither good nor bad. */
+const BAD_OUTCOMES = new Set(['error', 'incomplete', 'not_saved', 'refused']);
+/** The answer-ttft SLO's threshold in seconds, one of the histogram's bucket bounds. */
+const TTFT_SLO_SECONDS = 2.5;
+/** The answer-success SLO's error budget. */
+const SUCCESS_BUDGET = 0.01;
 
 // Requests of the platform looking at itself (probes, scrapes, the console's polling) are not counted.
 function counted(route: string | undefined): boolean {
@@ -54,7 +88,10 @@ function le(labels: Record<string, string>): number {
 
 /** Reduces a parsed /metrics answer to a snapshot. */
 export function snapshotOf(samples: readonly Sample[]): ServiceSnapshot {
-  const snap: ServiceSnapshot = { requests: 0, errors: 0, latency: new Map(), ttft: new Map(), tokens: 0, activeGenerations: undefined, queueDepth: undefined, activeStreams: undefined };
+  const snap: ServiceSnapshot = {
+    requests: 0, errors: 0, latency: new Map(), ttft: new Map(), tokens: 0, activeGenerations: undefined, queueDepth: undefined, activeStreams: undefined,
+    answers: new Map(), answerFailures: new Map(), answerTtft: new Map(), dependencies: new Map(),
+  };
   for (const { name, labels, value } of samples) {
     switch (name) {
       case 'http_requests_total':
@@ -79,6 +116,21 @@ export function snapshotOf(samples: readonly Sample[]): ServiceSnapshot {
         break;
       case 'chat_active_streams':
         snap.activeStreams = value;
+        break;
+      case 'chat_answers_total': {
+        const outcome = labels.outcome ?? 'unknown';
+        snap.answers.set(outcome, (snap.answers.get(outcome) ?? 0) + value);
+        if (BAD_OUTCOMES.has(outcome)) {
+          const reason = `${outcome}: ${labels.reason || 'unspecified'}`;
+          snap.answerFailures.set(reason, (snap.answerFailures.get(reason) ?? 0) + value);
+        }
+        break;
+      }
+      case 'chat_answer_time_to_first_token_seconds_bucket':
+        addBucket(snap.answerTtft, le(labels), value);
+        break;
+      case 'dependency_up':
+        if (labels.dependency) snap.dependencies.set(labels.dependency, value === 1);
         break;
     }
   }
@@ -110,8 +162,9 @@ export function figuresBetween(earlier: Scrape | undefined, later: Scrape, servi
   for (const name of serviceNames) {
     const now = later.services[name];
     const before = earlier?.services[name];
+    const dependencies = Object.fromEntries(now?.dependencies ?? []);
     if (!now || !before || seconds <= 0) {
-      services[name] = { up: now !== undefined, request_rate: null, error_rate: null, p95_ms: null };
+      services[name] = { up: now !== undefined, request_rate: null, error_rate: null, p95_ms: null, dependencies };
       continue;
     }
     const requests = increase(before.requests, now.requests);
@@ -121,6 +174,7 @@ export function figuresBetween(earlier: Scrape | undefined, later: Scrape, servi
       request_rate: round(requests / seconds),
       error_rate: requests > 0 ? round(Math.min(1, errors / requests), 4) : null,
       p95_ms: ms(histogramQuantile(0.95, bucketDelta(before.latency, now.latency))),
+      dependencies,
     };
   }
   const inf = later.services['inference'];
@@ -135,6 +189,40 @@ export function figuresBetween(earlier: Scrape | undefined, later: Scrape, servi
       queue_depth: inf?.queueDepth ?? null,
     },
     chat: { active_streams: later.services['chat-api']?.activeStreams ?? null },
+    answers: answerFigures(earlier?.services['chat-api'], later.services['chat-api'], seconds),
+  };
+}
+
+function deltas(before: Map<string, number>, now: Map<string, number>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [key, value] of now) out.set(key, increase(before.get(key) ?? 0, value));
+  return out;
+}
+
+/** The answer SLIs between two scrapes of chat-api (docs/slos.md). */
+export function answerFigures(before: ServiceSnapshot | undefined, now: ServiceSnapshot | undefined, seconds: number): AnswerFigures {
+  const none: AnswerFigures = { rate: null, success_ratio: null, burn_rate: null, top_failure: null, ttft_p95_ms: null, ttft_within_slo: null };
+  if (!before || !now || seconds <= 0) return none;
+  const outcomes = deltas(before.answers, now.answers);
+  let ended = 0;
+  let bad = 0;
+  for (const [outcome, n] of outcomes) {
+    ended += n;
+    if (BAD_OUTCOMES.has(outcome)) bad += n;
+  }
+  const counted = ended - (outcomes.get('stopped') ?? 0);
+  let top: [string, number] | undefined;
+  for (const entry of deltas(before.answerFailures, now.answerFailures)) if (entry[1] > 0 && (!top || entry[1] > top[1])) top = entry;
+  const ttft = bucketDelta(before.answerTtft, now.answerTtft);
+  const ttftCount = ttft.get(Number.POSITIVE_INFINITY) ?? 0;
+  const ttftGood = ttft.get(TTFT_SLO_SECONDS);
+  return {
+    rate: round(ended / seconds),
+    success_ratio: counted > 0 ? round(1 - bad / counted, 4) : null,
+    burn_rate: counted > 0 ? round(bad / counted / SUCCESS_BUDGET, 2) : null,
+    top_failure: top && bad > 0 ? `${top[0]} (${Math.round((top[1] / bad) * 100)} %)` : null,
+    ttft_p95_ms: ttftCount > 0 ? ms(histogramQuantile(0.95, ttft)) : null,
+    ttft_within_slo: ttftCount > 0 && ttftGood !== undefined ? round(ttftGood / ttftCount, 4) : null,
   };
 }
 
@@ -145,9 +233,10 @@ export type HistoryPoint = { at: string } & Record<string, number | boolean | nu
 export function flatten(at: number, figures: Figures): HistoryPoint {
   const point: HistoryPoint = { at: new Date(at).toISOString() };
   for (const [service, f] of Object.entries(figures.services)) {
-    for (const [key, value] of Object.entries(f)) point[`${service}.${key}`] = value;
+    for (const [key, value] of Object.entries(f)) if (key !== 'dependencies') point[`${service}.${key}`] = value as number | boolean | null;
   }
   for (const [key, value] of Object.entries(figures.inference)) point[`inference.${key}`] = value;
   point['chat.active_streams'] = figures.chat.active_streams;
+  for (const [key, value] of Object.entries(figures.answers)) point[`answers.${key}`] = value;
   return point;
 }

@@ -51,6 +51,8 @@ export interface ServiceFigures {
   request_rate: number | null;
   error_rate: number | null;
   p95_ms: number | null;
+  /** dependency → up, from the service's dependency_up gauge. */
+  dependencies?: Record<string, boolean>;
 }
 
 /** /ops/api/metrics. */
@@ -62,6 +64,8 @@ export interface MetricsAnswer {
   services: Record<string, ServiceFigures>;
   inference: { ttft_p95_ms: number | null; tokens_per_s: number | null; active_generations: number | null; queue_depth: number | null };
   chat: { active_streams: number | null };
+  /** The answer SLIs (docs/slos.md) over the window. */
+  answers: { rate: number | null; success_ratio: number | null; burn_rate: number | null; top_failure: string | null; ttft_p95_ms: number | null; ttft_within_slo: number | null };
   history: Array<Record<string, unknown>>;
 }
 
