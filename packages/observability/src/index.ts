@@ -56,6 +56,8 @@ export { ReadinessRegistry } from './fastify/readiness.js';
 export type { ReadinessCheck, ReadinessResult } from './fastify/readiness.js';
 export { keysMatch } from './fastify/internal-key.js';
 export { stopOnSignals } from './fastify/stop-on-signals.js';
+export { connectionsCheckingIntervalMs, SERVER_TIMEOUT_DEFAULTS, serverTimeoutOptions, serverTimeoutsFromEnv } from './fastify/server-timeouts.js';
+export type { ServerTimeouts } from './fastify/server-timeouts.js';
 export type { StopOnSignalsOptions } from './fastify/stop-on-signals.js';
 
 // Doctor

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { ConfigError, envBoolean, envInteger, envInternalApiKey, envText } from '@samosachaat/observability';
+import { ConfigError, envBoolean, envInteger, envInternalApiKey, envText, serverTimeoutsFromEnv, type ServerTimeouts } from '@samosachaat/observability';
 import { parseAdminEmails } from './admin-emails.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -60,6 +60,8 @@ export interface AuthConfig {
   readonly loginRateLimit: { readonly max: number; readonly windowSeconds: number };
   /** Time budget of each call to an OAuth provider. */
   readonly providerTimeoutMs: number;
+  /** HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS, HTTP_KEEP_ALIVE_TIMEOUT_MS. */
+  readonly serverTimeouts: ServerTimeouts;
   readonly notices: readonly ConfigNotice[];
 }
 
@@ -170,6 +172,7 @@ export function configFromEnv(env: Env = process.env): AuthConfig {
       windowSeconds: envInteger(env, 'LOGIN_RATE_WINDOW_SECONDS', 60, 1, 86_400),
     }),
     providerTimeoutMs: envInteger(env, 'OAUTH_TIMEOUT_MS', 10_000, 100, 120_000),
+    serverTimeouts: serverTimeoutsFromEnv(env),
     notices: Object.freeze(notices),
   });
 }
