@@ -14,6 +14,7 @@ import { DASHBOARDS_DIR, renderDashboards } from './dashboards/generator.js';
 import { repoPath } from './repo.js';
 import { loadRuleGroups, type RuleGroup } from './rules.js';
 import { kubernetesValuesFiles } from './kubernetes-values.js';
+import { ingressManifestPath, renderIngress } from './kubernetes-ingress.js';
 
 /** Repo-relative path of the generated PrometheusRule. */
 export const prometheusRuleManifestPath = 'deploy/kubernetes/base/generated/prometheus-rule.yaml';
@@ -137,5 +138,6 @@ export const kubernetesGenerator: Generator = {
     [prometheusRuleManifestPath]: renderPrometheusRule(await loadRuleGroups()),
     [dashboardsManifestPath]: renderDashboardConfigMaps(await collectDashboards()),
     ...(await kubernetesValuesFiles()),
+    [ingressManifestPath]: renderIngress(),
   }),
 };

@@ -4,10 +4,10 @@
  */
 
 // Configuration and the per-service bundle
-export { ConfigError, envBaseUrl, envBoolean, envInteger, envInternalApiKey, envText, INTERNAL_API_KEY_MIN_LENGTH, observabilityConfigFromEnv } from './config.js';
+export { ConfigError, envBaseUrl, envBoolean, envInteger, envInternalApiKey, envText, envTrustProxy, INTERNAL_API_KEY_MIN_LENGTH, observabilityConfigFromEnv } from './config.js';
 export { describeNetworkError, networkFailure } from './net/network-errors.js';
 export type { NetworkFailure } from './net/network-errors.js';
-export type { ObservabilityConfig } from './config.js';
+export type { ObservabilityConfig, TrustProxy } from './config.js';
 export { createObservability } from './observability.js';
 export type { Observability, ObservabilityOverrides } from './observability.js';
 
