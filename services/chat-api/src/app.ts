@@ -89,11 +89,12 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
     await ownDispatcher?.close();
   });
 
+  const authCache = deps.authCache ?? new AuthCache(config.authCacheSize, config.authCacheTtlSeconds * 1000);
   const validate = createTokenValidator({
     authUrl: config.authUrl,
     internalApiKey: config.internalApiKey,
     timeoutMs: config.authTimeoutMs,
-    cache: deps.authCache ?? new AuthCache(config.authCacheSize, config.authCacheTtlSeconds * 1000),
+    cache: authCache,
     obs,
     metrics,
   });
@@ -102,7 +103,7 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
     async (api) => {
       api.get('/health', async () => ({ status: 'ok', service: 'chat-api' }));
       await api.register(async (guarded) => {
-        registerAuthGuard(guarded, validate);
+        registerAuthGuard(guarded, validate, (token) => authCache.delete(token));
         registerConversationRoutes(guarded, db, historyCache);
         registerMessageRoutes(guarded, {
           db,

@@ -1,7 +1,8 @@
 import type { Database } from '@samosachaat/db';
 import { AppError } from '@samosachaat/observability';
 import type { FastifyInstance } from 'fastify';
-import { authenticatedUser } from '../auth/auth-guard.js';
+import { isForeignKeyViolation } from '@samosachaat/db';
+import { authenticatedUser, userGoneError } from '../auth/auth-guard.js';
 import { chatError } from '../errors.js';
 import { createConversation, deleteConversation, findConversation, listConversations, listMessages, updateConversation, type ConversationChanges } from './conversation-store.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -13,6 +14,16 @@ export const MAX_PAGE_SIZE = 100;
 // A title has to say something: at least one non-space character.
 const title = { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' } as const;
 const modelTag = { anyOf: [{ type: 'string', minLength: 1, maxLength: 100 }, { type: 'null' }] } as const;
+
+/**
+ * PostgreSQL text cannot hold U+0000 (JSON can): refuse it with a 400 naming the field rather
+ * than let the insert fail as a 500.
+ */
+function refuseNul(fields: Record<string, unknown>): void {
+  for (const [name, value] of Object.entries(fields)) {
+    if (typeof value === 'string' && value.includes('\u0000')) throw new AppError('VALIDATION_FAILED', `body/${name} must not contain the NUL character (U+0000)`, 400);
+  }
+}
 
 interface IdParams {
   id: string;
@@ -47,7 +58,15 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database, h
     async (request, reply) => {
       const user = authenticatedUser(request);
       const body = request.body ?? {};
-      const conversation = await createConversation(db, user.id, { title: body.title?.trim(), model_tag: body.model_tag });
+      refuseNul({ title: body.title, model_tag: body.model_tag });
+      let conversation;
+      try {
+        conversation = await createConversation(db, user.id, { title: body.title?.trim(), model_tag: body.model_tag });
+      } catch (err) {
+        // The user was deleted after auth vouched for the token (chat-api caches that answer).
+        if (isForeignKeyViolation(err)) throw userGoneError(request);
+        throw err;
+      }
       historyCache.set(conversation.id, { userId: user.id, modelTag: conversation.model_tag, version: '0', recent: [] });
       return reply.code(201).send(conversation);
     },
@@ -66,6 +85,7 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database, h
     async (request) => {
       const user = authenticatedUser(request);
       const { title: newTitle, favorited, model_tag } = request.body;
+      refuseNul({ title: newTitle, model_tag });
       if (newTitle === undefined && favorited === undefined && model_tag === undefined) {
         throw new AppError('VALIDATION_FAILED', 'body must set at least one of title, favorited, model_tag', 400);
       }
