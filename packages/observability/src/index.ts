@@ -58,6 +58,7 @@ export { keysMatch } from './fastify/internal-key.js';
 export { stopOnSignals } from './fastify/stop-on-signals.js';
 export { connectionsCheckingIntervalMs, SERVER_TIMEOUT_DEFAULTS, serverTimeoutOptions, serverTimeoutsFromEnv } from './fastify/server-timeouts.js';
 export type { ServerTimeouts } from './fastify/server-timeouts.js';
+export { createClientErrorHandler, describeClientError, httpServerOptions } from './fastify/client-errors.js';
 export type { StopOnSignalsOptions } from './fastify/stop-on-signals.js';
 
 // Doctor

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { connectionsCheckingIntervalMs, createObservability, observabilityConfigFromEnv, observabilityPlugin, serverTimeoutOptions, serverTimeoutsFromEnv, type ServerTimeouts } from '../src/index.js';
+import { connectionsCheckingIntervalMs, createObservability, httpServerOptions, observabilityConfigFromEnv, observabilityPlugin, serverTimeoutsFromEnv, type ServerTimeouts } from '../src/index.js';
 import { LogCapture } from './support/log-capture.js';
 import { silentConnection, slowBody } from '../../../test/support/slow-client.js';
 import { scaled } from '../../../test/support/timeouts.js';
@@ -12,7 +12,7 @@ const TIMEOUTS = serverTimeoutsFromEnv({ HTTP_HEADERS_TIMEOUT_MS: '600', HTTP_RE
 
 async function start(timeouts: ServerTimeouts, routes: (app: FastifyInstance) => void): Promise<{ url: string; close(): Promise<void> }> {
   const obs = createObservability(observabilityConfigFromEnv('timeouts-test', { LOG_LEVEL: 'debug' }), { logDestination: new LogCapture(), registerGlobalTracer: false, runtimeMetrics: false });
-  const app = Fastify({ logger: false, ...serverTimeoutOptions(timeouts) });
+  const app = Fastify({ logger: false, ...httpServerOptions(obs, timeouts) });
   await app.register(observabilityPlugin, { obs, localMode: true });
   routes(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -34,6 +34,7 @@ describe('server timeouts', { timeout: scaled(60_000) }, () => {
     try {
       const closed = await slowBody(server.url, { head: 'POST /echo HTTP/1.1\r\nhost: x\r\ncontent-type: application/json', bodyBytes: 10_000, trickleMs: 100, giveUpMs: scaled(20_000) });
       assert.equal(closed.status, 408, closed.received);
+      assert.match(closed.received, /"code":"REQUEST_TIMEOUT","message":"the request was not received in time; send it again, faster","trace_id":"[0-9a-f]{32}"/);
       assert.ok(closed.elapsedMs >= TIMEOUTS.requestTimeoutMs - 50, `closed after ${closed.elapsedMs} ms, before the ${TIMEOUTS.requestTimeoutMs} ms bound`);
       assert.ok(closed.elapsedMs <= late(TIMEOUTS.requestTimeoutMs), `closed after ${closed.elapsedMs} ms; the bound is ${TIMEOUTS.requestTimeoutMs} ms`);
     } finally {

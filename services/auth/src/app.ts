@@ -1,6 +1,6 @@
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { observabilityPlugin, serverTimeoutOptions, type Observability } from '@samosachaat/observability';
+import { httpServerOptions, observabilityPlugin, type Observability } from '@samosachaat/observability';
 import type { AuthConfig } from './config.js';
 import { registerWebOriginCors } from './cors.js';
 import type { AuthDatabase } from './database.js';
@@ -42,7 +42,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps): Promise<Fast
     bodyLimit: BODY_LIMIT,
     trustProxy: typeof config.trustProxy === 'object' ? [...config.trustProxy] : config.trustProxy,
     return503OnClosing: true,
-    ...serverTimeoutOptions(config.serverTimeouts),
+    ...httpServerOptions(obs, config.serverTimeouts),
     // Refuse unknown fields with a 400 instead of dropping them silently: a client sending
     // `is_admin` or `email` to PUT /auth/me must learn it has no effect.
     // No type coercion: {"name": 5} is a 400 naming the field, not a user called "5".

@@ -124,6 +124,14 @@ for (const { backend, skip } of await backendsUnderTest()) {
       }
     });
 
+    it('deletes with content-type: application/json and no body (clients that set the header on every request)', async () => {
+      const id = (await h.call('POST', '/api/conversations', { body: {} })).json.id as string;
+      // What web forwards for such a request: the header and an empty body (content-length: 0).
+      const res = await h.app.inject({ method: 'DELETE', url: `/api/conversations/${id}`, headers: { authorization: `Bearer ${h.alice.token}`, 'content-type': 'application/json', 'content-length': '0' } });
+      assert.equal(res.statusCode, 204, res.body);
+      assert.equal((await h.call('GET', `/api/conversations/${id}`)).status, 404);
+    });
+
     it('refuses a NUL character in title or model_tag with a 400 naming the field, storing nothing', async () => {
       const before = await h.db.query<{ n: string }>('SELECT count(*) AS n FROM conversations');
       const id = (await h.call('POST', '/api/conversations', { body: { title: 'clean' } })).json.id as string;

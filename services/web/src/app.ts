@@ -1,4 +1,4 @@
-import { observabilityPlugin, serverTimeoutOptions, type Observability } from '@samosachaat/observability';
+import { httpServerOptions, observabilityPlugin, type Observability } from '@samosachaat/observability';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Agent, type Dispatcher } from 'undici';
 import type { WebConfig } from './config.js';
@@ -43,7 +43,7 @@ export async function buildApp(config: WebConfig, deps: WebDeps): Promise<Fastif
     logger: false,
     bodyLimit: config.bodyLimitBytes,
     trustProxy: typeof config.trustProxy === 'object' ? [...config.trustProxy] : config.trustProxy,
-    ...serverTimeoutOptions(config.serverTimeouts),
+    ...httpServerOptions(obs, config.serverTimeouts),
   });
   await app.register(observabilityPlugin, {
     obs,

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Observability } from '../observability.js';
 import { describeError, errorEnvelope } from './errors.js';
+import { registerJsonBodyParser } from './json-body.js';
 import { ReadinessRegistry } from './readiness.js';
 import { createRequestLifecycle, requestState } from './request-lifecycle.js';
 import { registerOpsRoutes } from './ops-routes.js';
@@ -47,6 +48,7 @@ const plugin: FastifyPluginAsync<ObservabilityPluginOptions> = async (app: Fasti
   const readiness = new ReadinessRegistry(options.readinessTimeoutMs);
   app.decorate('obs', obs);
   app.decorate('readiness', readiness);
+  registerJsonBodyParser(app);
 
   app.addHook('onRequest', (request, reply, done) => {
     let state;
