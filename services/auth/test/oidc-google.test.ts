@@ -49,8 +49,8 @@ describeOnDatabases('Google sign-in against a real OpenID Connect provider', (ha
   before(async () => {
     op = await LocalOidcProvider.start({ redirectUri: `${PUBLIC_URL}/auth/callback/google`, account: ACCOUNT });
     discovery = await op.discover();
-    // The default LOGIN_RATE_LIMIT (10 a minute) is kept: the rate-limit test relies on it.
-    h = await startHarness(handle.db, { ...(await op.env()), AUTH_PUBLIC_URL: PUBLIC_URL, WEB_URL });
+    // LOGIN_RATE_LIMIT at its default (10 a minute): the rate-limit test relies on it.
+    h = await startHarness(handle.db, { ...(await op.env()), AUTH_PUBLIC_URL: PUBLIC_URL, WEB_URL, LOGIN_RATE_LIMIT: '10' });
   });
   after(async () => {
     await h?.close();

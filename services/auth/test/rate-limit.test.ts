@@ -12,8 +12,8 @@ describeOnDatabases('login rate limit', (handle) => {
   let now = Date.now();
   before(async () => {
     fake = await FakeOAuthServer.start();
-    h = await startHarness(handle.db, { SAMOSACHAAT_LOCAL: 'true', ...fake.env() }, { now: () => now });
-    proxied = await startHarness(handle.db, { SAMOSACHAAT_LOCAL: 'true', TRUST_PROXY: 'true' });
+    h = await startHarness(handle.db, { SAMOSACHAAT_LOCAL: 'true', LOGIN_RATE_LIMIT: '10', ...fake.env() }, { now: () => now });
+    proxied = await startHarness(handle.db, { SAMOSACHAAT_LOCAL: 'true', LOGIN_RATE_LIMIT: '10', TRUST_PROXY: 'true' });
   });
   after(async () => {
     await h.close();
