@@ -152,6 +152,28 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.equal((await h.call('GET', `/api/conversations/${id}`)).json.title, 'clean');
     });
 
+    it('refuses bodies that are not UTF-8 or hold a lone surrogate with 400 INVALID_UTF8, storing no U+FFFD', async () => {
+      const before = await h.db.query<{ n: string }>('SELECT count(*) AS n FROM conversations');
+      const auth = { authorization: `Bearer ${h.alice.token}`, 'content-type': 'application/json' };
+      const latin1 = Buffer.concat([Buffer.from('{"title":"caf'), Buffer.from([0xe9]), Buffer.from('"}')]);
+      const bad = await h.app.inject({ method: 'POST', url: '/api/conversations', headers: auth, payload: latin1 });
+      assert.equal(bad.statusCode, 400, bad.body);
+      assert.equal(bad.json().error.code, 'INVALID_UTF8');
+      assert.equal(bad.json().error.message, 'request body is not valid UTF-8 (byte 13 of 16)');
+      assert.equal(bad.json().error.trace_id, bad.headers['x-trace-id']);
+      const lone = await h.app.inject({ method: 'POST', url: '/api/conversations', headers: auth, payload: '{"title":"half a pair \\ud83d"}' });
+      assert.equal(lone.statusCode, 400, lone.body);
+      assert.equal(lone.json().error.code, 'INVALID_UTF8');
+      assert.equal(lone.json().error.message, 'body/title holds a lone surrogate (U+D83D), which is not valid Unicode text');
+      const pair = await h.app.inject({ method: 'POST', url: '/api/conversations', headers: auth, payload: '{"title":"a whole pair \\ud83d\\ude00"}' });
+      assert.equal(pair.statusCode, 201, pair.body);
+      assert.equal(pair.json().title, 'a whole pair \u{1F600}');
+      const after = await h.db.query<{ n: string }>('SELECT count(*) AS n FROM conversations');
+      assert.equal(Number(after.rows[0]?.n), Number(before.rows[0]?.n) + 1, 'only the well-formed title was stored');
+      const replaced = await h.db.query<{ n: string }>("SELECT count(*) AS n FROM conversations WHERE title LIKE '%' || U&'\\FFFD' || '%'");
+      assert.equal(Number(replaced.rows[0]?.n), 0, 'nothing stored as U+FFFD');
+    });
+
     it('refuses a well-formed cursor whose date cannot exist with 400 CHAT_INVALID_CURSOR', async () => {
       const id = '5e1f6a3e-8a44-4f5b-9d5e-2b7f3f0c9a11';
       for (const u of ['2026-13-45T10:00:00.000000', '0000-01-01T00:00:00.000000', '2026-02-29T00:00:00.000000', '2026-04-31T00:00:00.000000', '2026-01-01T24:00:00.000000', '2026-01-01T23:60:00.000000']) {

@@ -1,13 +1,52 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from './errors.js';
 
 // Methods whose requests carry no body by nature: many clients set `content-type:
 // application/json` on every request, so an empty body with that header is no error here.
 const BODYLESS = new Set(['DELETE', 'OPTIONS', 'GET', 'HEAD']);
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+// Valid UTF-8 holds no surrogate code points, so a lone surrogate can only come from a
+// `\uD800`–`\uDFFF` escape: bodies without one (nearly all) skip the walk below.
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/** The first string (key or value) of `value` that is not well-formed UTF-16, with its path. */
+export function findLoneSurrogate(value: unknown, path = 'body'): { path: string; codeUnit: string } | undefined {
+  if (typeof value === 'string') {
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < value.length && (value.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        i++;
+        continue;
+      }
+      if (c >= 0xd800 && c <= 0xdfff) return { path, codeUnit: `U+${c.toString(16).toUpperCase()}` };
+    }
+    return undefined;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findLoneSurrogate(value[i], `${path}/${i}`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) {
+      const keyProblem = findLoneSurrogate(key, `${path} (a key)`);
+      if (keyProblem) return keyProblem;
+      const found = findLoneSurrogate(inner, `${path}/${key.slice(0, 64)}`);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 /**
- * Replaces Fastify's `application/json` parser on `app` (and every scope registered after):
- * an empty body on a body-less method is no body at all; anything else goes through Fastify's
- * own parser (prototype-poisoning checks as configured).
+ * Replaces Fastify's `application/json` parser on `app` (and every scope registered after).
+ * Bytes that are not UTF-8 and strings holding a lone surrogate (`"\uD800"`) are refused with
+ * `400 INVALID_UTF8` naming where, instead of being stored as U+FFFD; an empty body on a
+ * body-less method is no body at all; parsing is Fastify's own (prototype poisoning checks
+ * as configured).
  */
 export function registerJsonBodyParser(app: FastifyInstance): void {
   const { onProtoPoisoning, onConstructorPoisoning } = app.initialConfig as { onProtoPoisoning?: 'error' | 'remove' | 'ignore'; onConstructorPoisoning?: 'error' | 'remove' | 'ignore' };
@@ -18,6 +57,45 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
       done(null, undefined);
       return;
     }
-    parseJson(request, body as unknown as string, done);
+    let text: string;
+    try {
+      text = strictUtf8.decode(body);
+    } catch {
+      const at = firstInvalidUtf8Byte(body);
+      done(new AppError('INVALID_UTF8', `request body is not valid UTF-8 (byte ${at} of ${body.length})`, 400), undefined);
+      return;
+    }
+    parseJson(request, text, (err, parsed) => {
+      if (err) return done(err, undefined);
+      const lone = SURROGATE_ESCAPE.test(text) ? findLoneSurrogate(parsed) : undefined;
+      if (lone) return done(new AppError('INVALID_UTF8', `${lone.path} holds a lone surrogate (${lone.codeUnit}), which is not valid Unicode text`, 400), undefined);
+      done(null, parsed);
+    });
   });
+}
+
+/** 0-based offset of the first byte of the first character that is not valid UTF-8. */
+export function firstInvalidUtf8Byte(bytes: Uint8Array): number {
+  let lo = 0;
+  let hi = bytes.length;
+  // The longest valid prefix, by bisection (a prefix of a valid prefix is valid).
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (validPrefix(bytes, mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  // The prefix may end inside the broken character: point at that character's first byte.
+  let start = lo;
+  while (start > 0 && lo - start < 3 && ((bytes[start - 1] as number) & 0xc0) === 0x80) start--;
+  return start > 0 && (bytes[start - 1] as number) >= 0xc0 ? start - 1 : lo;
+}
+
+function validPrefix(bytes: Uint8Array, length: number): boolean {
+  // A prefix may end inside a character that is fine in full: stream mode allows that.
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, length), { stream: true });
+    return true;
+  } catch {
+    return false;
+  }
 }
