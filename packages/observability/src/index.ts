@@ -22,7 +22,7 @@ export type { LogLevel } from './logging/levels.js';
 export { createRateLimitedLogger } from './logging/rate-limited.js';
 export type { RateLimitedLogger, RateLimitOptions } from './logging/rate-limited.js';
 export { REDACTED, redactFields, redactSecretShapes } from './logging/redact.js';
-export { sanitizeHeaderValue } from './logging/sanitize.js';
+export { redactedExcerpt, sanitizeHeaderValue } from './logging/sanitize.js';
 export { createDailyFileStream } from './logging/daily-file-stream.js';
 export type { DailyFileStream, DailyFileStreamOptions } from './logging/daily-file-stream.js';
 

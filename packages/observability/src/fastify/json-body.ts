@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { redactedExcerpt } from '../logging/sanitize.js';
 import { AppError } from './errors.js';
 
 // Methods whose requests carry no body by nature: many clients set `content-type:
@@ -34,7 +35,7 @@ export function findLoneSurrogate(value: unknown, path = 'body'): { path: string
     for (const [key, inner] of Object.entries(value)) {
       const keyProblem = findLoneSurrogate(key, `${path} (a key)`);
       if (keyProblem) return keyProblem;
-      const found = findLoneSurrogate(inner, `${path}/${key.slice(0, 64)}`);
+      const found = findLoneSurrogate(inner, `${path}/${redactedExcerpt(key, 64)}`);
       if (found) return found;
     }
   }

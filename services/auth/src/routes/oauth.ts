@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { bindContext, keysMatch } from '@samosachaat/observability';
+import { bindContext, keysMatch, redactedExcerpt } from '@samosachaat/observability';
 import { isAdminEmail } from '../admin-emails.js';
 import { OAUTH_PROVIDERS, type OAuthProviderName } from '../config.js';
 import { authErrors } from '../errors.js';
@@ -46,7 +46,7 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: RouteContext): vo
   const redirectUri = (provider: string) => `${config.publicUrl}/auth/callback/${provider}`;
   function clientFor(name: string): OAuthProvider {
     const known = (OAUTH_PROVIDERS as readonly string[]).includes(name);
-    if (!known) throw authErrors.AUTH_PROVIDER_UNKNOWN(`unknown login provider "${name.slice(0, 32)}"; known: ${OAUTH_PROVIDERS.join(', ')}`);
+    if (!known) throw authErrors.AUTH_PROVIDER_UNKNOWN(`unknown login provider "${redactedExcerpt(name, 32)}"; known: ${OAUTH_PROVIDERS.join(', ')}`);
     const client = clients.get(name);
     if (!client) throw authErrors.AUTH_PROVIDER_NOT_CONFIGURED(`${name} login is not configured on this server: set ${PROVIDER_VARS[name as OAuthProviderName]}`);
     return client;
