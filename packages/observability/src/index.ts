@@ -29,7 +29,8 @@ export type { DailyFileStream, DailyFileStreamOptions } from './logging/daily-fi
 // Tracing
 export { setupTracing } from './tracing/setup.js';
 export type { TracingHandle, TracingOptions } from './tracing/setup.js';
-export { formatTraceparent, normaliseTraceId, readInboundTrace } from './tracing/inbound.js';
+export { formatTraceparent, normaliseTraceId, readInboundTrace, TRACE_FLAG_RANDOM } from './tracing/inbound.js';
+export { MAX_TRACESTATE_LENGTH, MAX_TRACESTATE_MEMBERS, W3cTraceState } from './tracing/trace-state.js';
 export type { InboundTrace, TraceSource } from './tracing/inbound.js';
 export { createTracedFetch, traceHeaders } from './tracing/outbound.js';
 export type { TracedFetch, TracedFetchOptions } from './tracing/outbound.js';

@@ -51,7 +51,7 @@ describe('client errors and body-less requests', { timeout: scaled(60_000) }, ()
     assert.equal(answer.json.error.message, 'the request headers are too large');
     assert.match(String(answer.json.error.trace_id), HEX32);
     assert.equal(answer.headers['x-trace-id'], answer.json.error.trace_id);
-    assert.match(answer.headers.traceparent ?? '', new RegExp(`^00-${answer.json.error.trace_id}-[0-9a-f]{16}-0[01]$`));
+    assert.match(answer.headers.traceparent ?? '', new RegExp(`^00-${answer.json.error.trace_id}-[0-9a-f]{16}-0[23]$`), "a new trace with a random id: the random flag is set");
     assert.equal(answer.headers['content-type'], 'application/json; charset=utf-8');
     const line = logs.find('http_client_error').find((l) => l.trace_id === answer.json.error.trace_id);
     assert.equal(line?.status_code, 431);

@@ -62,7 +62,7 @@ export function createClientErrorHandler(obs: Observability): (err: Error & { co
       span.end();
       const sc = span.spanContext();
       traceId = sc.traceId;
-      head = `x-trace-id: ${sc.traceId}\r\ntraceparent: ${formatTraceparent(sc)}\r\n`;
+      head = `x-trace-id: ${sc.traceId}\r\ntraceparent: ${formatTraceparent(sc, true)}\r\n`;
       obs.http.start('OTHER', UNMATCHED_ROUTE);
       obs.http.finish('OTHER', UNMATCHED_ROUTE, answer.status, 0);
       log.warning('http_client_error', { status_code: answer.status, error_code: answer.code, parser_code: err.code, trace_id: sc.traceId });
