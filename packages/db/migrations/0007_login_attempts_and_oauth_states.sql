@@ -14,3 +14,12 @@ CREATE TABLE login_attempts (
 );
 -- The sweep deletes rows whose last attempt left the window.
 CREATE INDEX login_attempts_last_seen ON login_attempts (last_seen_ms);
+
+-- oauth_states_used: the OAuth `state` values already brought back to /auth/callback, so a
+-- sign-in URL and its flow cookie work once, on any replica, not for their 10 minutes. Only a
+-- SHA-256 of the state is kept; a row outlives the flow cookie it matches and is swept after.
+CREATE TABLE oauth_states_used (
+  state_hash    text   PRIMARY KEY,
+  expires_at_ms bigint NOT NULL
+);
+CREATE INDEX oauth_states_used_expiry ON oauth_states_used (expires_at_ms);

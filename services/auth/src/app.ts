@@ -6,6 +6,7 @@ import { registerWebOriginCors } from './cors.js';
 import type { AuthDatabase } from './database.js';
 import type { JwtKeys } from './keys.js';
 import { purgeLoginAttempts } from './login-attempts.js';
+import { purgeUsedOAuthStates } from './oauth/used-states.js';
 import { createLoginLimit } from './login-limit.js';
 import { createAuthMetrics } from './metrics.js';
 import { purgeExpiredRefreshTokens } from './refresh-tokens.js';
@@ -92,7 +93,9 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps): Promise<Fast
     const attemptsLog = obs.rateLimited('login-attempts-purge');
     const now = deps.now ?? Date.now;
     every(Math.max(windowMs, 60_000), () =>
-      purgeLoginAttempts(db, windowMs, now()).catch((err: Error) => attemptsLog.warning('login_attempts_purge_failed', { error: err.message, error_type: err.name })),
+      Promise.all([purgeLoginAttempts(db, windowMs, now()), purgeUsedOAuthStates(db, Date.now())]).catch((err: Error) =>
+        attemptsLog.warning('login_state_purge_failed', { error: err.message, error_type: err.name }),
+      ),
     );
   }
   return app;
