@@ -15,6 +15,7 @@ import {
   renderDashboardConfigMaps,
   renderPrometheusRule,
 } from './kubernetes.js';
+import { ingressManifestPath } from './kubernetes-ingress.js';
 import type { RuleGroup } from './rules.js';
 
 const groups: RuleGroup[] = [
@@ -107,13 +108,14 @@ describe('collectDashboards', () => {
 });
 
 describe('kubernetesGenerator', () => {
-  it('generates the PrometheusRule, the dashboard ConfigMaps, the chart values and the in-cluster Alertmanager config', async () => {
+  it('generates the PrometheusRule, the dashboard ConfigMaps, the chart values, the in-cluster Alertmanager config and the prod Ingress', async () => {
     const files = await kubernetesGenerator.files();
     assert.deepEqual(Object.keys(files).sort(), [
       'deploy/kubernetes/alertmanager/alertmanager.yaml',
       dashboardsManifestPath,
       prometheusRuleManifestPath,
       'deploy/kubernetes/values/kube-prometheus-stack.yaml',
+      ingressManifestPath,
     ].sort());
     assert.match(files[prometheusRuleManifestPath]!, /alert: InferenceServiceDown/);
     assert.match(files[dashboardsManifestPath]!, /samosachaat-dashboard-inference/);
