@@ -138,6 +138,7 @@ const chatRows: Row[] = (
   { name: 'no Authorization header', method: 'POST', path: '/api/conversations/:conv/messages', headers: noAuth, json: { content: 'hi' }, status: 401, code: 'CHAT_UNAUTHENTICATED', message: /Authorization/ },
   { name: 'malformed JSON', method: 'POST', path: '/api/conversations/:conv/messages', raw: '{"content":"hi"', status: 400, code: 'INVALID_JSON', message: /JSON/ },
   { name: 'empty body', method: 'POST', path: '/api/conversations/:conv/messages', raw: '', status: 400, code: 'EMPTY_BODY', message: /empty/i },
+  { name: 'NUL in the content', method: 'POST', path: '/api/conversations/:conv/messages', json: { content: 'a\u0000b' }, status: 400, code: 'VALIDATION_FAILED', message: /body\/content must not contain the NUL character/ },
   { name: 'a lone surrogate in the content', method: 'POST', path: '/api/conversations/:conv/messages', raw: '{"content":"hi \\udc00"}', status: 400, code: 'INVALID_UTF8', message: /body\/content holds a lone surrogate/ },
   { name: 'content missing', method: 'POST', path: '/api/conversations/:conv/messages', json: {}, status: 400, code: 'VALIDATION_FAILED', message: /content/ },
   { name: 'content empty', method: 'POST', path: '/api/conversations/:conv/messages', json: { content: '' }, status: 400, code: 'VALIDATION_FAILED', message: /content/ },

@@ -1,14 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findLoneSurrogate, firstInvalidUtf8Byte } from './json-body.js';
+import { findUnacceptableText, firstInvalidUtf8Byte } from './json-body.js';
 
 describe('JSON body checks', () => {
   it('finds a lone surrogate in values and keys, with its path; pairs are fine', () => {
-    assert.equal(findLoneSurrogate({ title: 'samosa 🥟', tags: ['a', '\u{1F600}'] }), undefined);
-    assert.deepEqual(findLoneSurrogate({ title: 'ok\uD800' }), { path: 'body/title', codeUnit: 'U+D800' });
-    assert.deepEqual(findLoneSurrogate({ messages: [{ content: 'x' }, { content: '\uDC00y' }] }), { path: 'body/messages/1/content', codeUnit: 'U+DC00' });
-    assert.deepEqual(findLoneSurrogate({ ['k\uDBFF']: 1 }), { path: 'body (a key)', codeUnit: 'U+DBFF' });
-    assert.deepEqual(findLoneSurrogate('\uD83D\uD83D\uDE00'), { path: 'body', codeUnit: 'U+D83D' }, 'a high surrogate followed by a pair');
+    const lone = (path: string, codeUnit: string) => ({ path, problem: 'lone_surrogate', codeUnit });
+    assert.equal(findUnacceptableText({ title: 'samosa 🥟', tags: ['a', '\u{1F600}'] }), undefined);
+    assert.deepEqual(findUnacceptableText({ title: 'ok\uD800' }), lone('body/title', 'U+D800'));
+    assert.deepEqual(findUnacceptableText({ messages: [{ content: 'x' }, { content: '\uDC00y' }] }), lone('body/messages/1/content', 'U+DC00'));
+    assert.deepEqual(findUnacceptableText({ ['k\uDBFF']: 1 }), lone('body (a key)', 'U+DBFF'));
+    assert.deepEqual(findUnacceptableText('\uD83D\uD83D\uDE00'), lone('body', 'U+D83D'), 'a high surrogate followed by a pair');
+  });
+
+  it('finds U+0000, which PostgreSQL text cannot store', () => {
+    assert.deepEqual(findUnacceptableText({ messages: [{ role: 'user', content: 'a\u0000b' }] }), { path: 'body/messages/0/content', problem: 'nul', codeUnit: 'U+0000' });
+    assert.equal(findUnacceptableText({ n: 0, t: 'zero is fine: 0' }), undefined);
   });
 
   it('points at the first byte that breaks UTF-8', () => {

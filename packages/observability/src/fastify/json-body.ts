@@ -7,45 +7,69 @@ import { AppError } from './errors.js';
 const BODYLESS = new Set(['DELETE', 'OPTIONS', 'GET', 'HEAD']);
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-// Valid UTF-8 holds no surrogate code points, so a lone surrogate can only come from a
-// `\uD800`–`\uDFFF` escape: bodies without one (nearly all) skip the walk below.
-const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+// Valid UTF-8 holds no surrogate code points and valid JSON no raw control characters, so a
+// lone surrogate or a NUL can only come from a `\uD800`–`\uDFFF` or `\u0000` escape: bodies
+// without one (nearly all) skip the walk below.
+const SUSPECT_ESCAPE = /\\u(?:[dD][89a-fA-F]|0000)/;
 
-/** The first string (key or value) of `value` that is not well-formed UTF-16, with its path. */
-export function findLoneSurrogate(value: unknown, path = 'body'): { path: string; codeUnit: string } | undefined {
-  if (typeof value === 'string') {
-    for (let i = 0; i < value.length; i++) {
-      const c = value.charCodeAt(i);
-      if (c >= 0xd800 && c <= 0xdbff && i + 1 < value.length && (value.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-        i++;
-        continue;
-      }
-      if (c >= 0xd800 && c <= 0xdfff) return { path, codeUnit: `U+${c.toString(16).toUpperCase()}` };
+/** A string of a JSON body that no service accepts: a lone surrogate, or U+0000. */
+export interface UnacceptableText {
+  /** Where: `body/messages/0/content`, `body (a key)`. */
+  path: string;
+  problem: 'lone_surrogate' | 'nul';
+  /** The code unit at fault, `U+D83D` or `U+0000`. */
+  codeUnit: string;
+}
+
+function checkString(value: string, path: string): UnacceptableText | undefined {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0) return { path, problem: 'nul', codeUnit: 'U+0000' };
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c <= 0xdbff && i + 1 < value.length && (value.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      i++;
+      continue;
     }
-    return undefined;
+    return { path, problem: 'lone_surrogate', codeUnit: `U+${c.toString(16).toUpperCase()}` };
   }
+  return undefined;
+}
+
+/**
+ * The first string (key or value) of a parsed body holding a lone surrogate (not valid
+ * Unicode text) or U+0000 (which PostgreSQL text cannot store), with its path.
+ */
+export function findUnacceptableText(value: unknown, path = 'body'): UnacceptableText | undefined {
+  if (typeof value === 'string') return checkString(value, path);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findLoneSurrogate(value[i], `${path}/${i}`);
+      const found = findUnacceptableText(value[i], `${path}/${i}`);
       if (found) return found;
     }
     return undefined;
   }
   if (value !== null && typeof value === 'object') {
     for (const [key, inner] of Object.entries(value)) {
-      const keyProblem = findLoneSurrogate(key, `${path} (a key)`);
+      const keyProblem = checkString(key, `${path} (a key)`);
       if (keyProblem) return keyProblem;
-      const found = findLoneSurrogate(inner, `${path}/${redactedExcerpt(key, 64)}`);
+      const found = findUnacceptableText(inner, `${path}/${redactedExcerpt(key, 64)}`);
       if (found) return found;
     }
   }
   return undefined;
 }
 
+function unacceptableTextError(found: UnacceptableText): AppError {
+  return found.problem === 'nul'
+    ? new AppError('VALIDATION_FAILED', `${found.path} must not contain the NUL character (U+0000)`, 400)
+    : new AppError('INVALID_UTF8', `${found.path} holds a lone surrogate (${found.codeUnit}), which is not valid Unicode text`, 400);
+}
+
 /**
  * Replaces Fastify's `application/json` parser on `app` (and every scope registered after).
  * Bytes that are not UTF-8 and strings holding a lone surrogate (`"\uD800"`) are refused with
- * `400 INVALID_UTF8` naming where, instead of being stored as U+FFFD; an empty body on a
+ * `400 INVALID_UTF8` naming where, instead of being stored as U+FFFD; a string holding U+0000
+ * is `400 VALIDATION_FAILED` naming the field (no service stores or forwards it); an empty body on a
  * body-less method is no body at all; parsing is Fastify's own (prototype poisoning checks
  * as configured).
  */
@@ -68,8 +92,8 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
     }
     parseJson(request, text, (err, parsed) => {
       if (err) return done(err, undefined);
-      const lone = SURROGATE_ESCAPE.test(text) ? findLoneSurrogate(parsed) : undefined;
-      if (lone) return done(new AppError('INVALID_UTF8', `${lone.path} holds a lone surrogate (${lone.codeUnit}), which is not valid Unicode text`, 400), undefined);
+      const found = SUSPECT_ESCAPE.test(text) ? findUnacceptableText(parsed) : undefined;
+      if (found) return done(unacceptableTextError(found), undefined);
       done(null, parsed);
     });
   });

@@ -15,16 +15,6 @@ export const MAX_PAGE_SIZE = 100;
 const title = { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' } as const;
 const modelTag = { anyOf: [{ type: 'string', minLength: 1, maxLength: 100 }, { type: 'null' }] } as const;
 
-/**
- * PostgreSQL text cannot hold U+0000 (JSON can): refuse it with a 400 naming the field rather
- * than let the insert fail as a 500.
- */
-function refuseNul(fields: Record<string, unknown>): void {
-  for (const [name, value] of Object.entries(fields)) {
-    if (typeof value === 'string' && value.includes('\u0000')) throw new AppError('VALIDATION_FAILED', `body/${name} must not contain the NUL character (U+0000)`, 400);
-  }
-}
-
 interface IdParams {
   id: string;
 }
@@ -58,7 +48,6 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database, h
     async (request, reply) => {
       const user = authenticatedUser(request);
       const body = request.body ?? {};
-      refuseNul({ title: body.title, model_tag: body.model_tag });
       let conversation;
       try {
         conversation = await createConversation(db, user.id, { title: body.title?.trim(), model_tag: body.model_tag });
@@ -85,7 +74,6 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database, h
     async (request) => {
       const user = authenticatedUser(request);
       const { title: newTitle, favorited, model_tag } = request.body;
-      refuseNul({ title: newTitle, model_tag });
       if (newTitle === undefined && favorited === undefined && model_tag === undefined) {
         throw new AppError('VALIDATION_FAILED', 'body must set at least one of title, favorited, model_tag', 400);
       }
