@@ -1,5 +1,4 @@
 import { diag, DiagLogLevel, propagation, trace, type Tracer, type DiagLogger } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -16,6 +15,7 @@ import { ensureContextManager } from '../context/request-context.js';
 import { PooledIdGenerator } from './id-generator.js';
 import { RequestSpanFactory } from './request-span.js';
 import { RingBufferSpanExporter } from './ring-buffer-exporter.js';
+import { TraceContextPropagator } from './propagator.js';
 
 /** Options of {@link setupTracing}. */
 export interface TracingOptions {
@@ -94,7 +94,7 @@ export function setupTracing(options: TracingOptions): TracingHandle {
     trace.setGlobalTracerProvider(provider);
     // For third-party instrumentation; this package's own outbound helper writes the
     // headers itself so it never depends on which copy of the API won the global slot.
-    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    propagation.setGlobalPropagator(new TraceContextPropagator());
   }
   const scope = { name: '@samosachaat/observability' };
   return {
