@@ -203,6 +203,26 @@ describe('the web UI in Chromium', { timeout: scaled(600_000) }, () => {
     await page.locator('li.message.assistant').first().waitFor();
   });
 
+  it('treats a crafted /c/ link as not found: no request leaves /api/conversations/<uuid>, the session stays', async (t) => {
+    if (!ready(t)) return;
+    const requested: string[] = [];
+    const record = (r: { url(): string; method(): string }) => requested.push(`${r.method()} ${new URL(r.url()).pathname}`);
+    page.on('request', record);
+    try {
+      // From the security review: the id decodes to x/../../auth/logout#, which used to make
+      // the page POST /auth/logout when a message was sent.
+      await page.goto(`${web}/c/x%2F..%2F..%2Fauth%2Flogout%23`);
+      await page.locator('#thread-title', { hasText: 'Conversation not found' }).waitFor();
+      assert.match((await page.locator('#banner').textContent()) ?? '', /does not name a conversation/);
+      assert.deepEqual(requested.filter((r) => r.includes('/auth/logout') || /\/api\/conversations\/(?![0-9a-f-]{36}(\/|$))[^?]/.test(r)), [], requested.join('\n'));
+    } finally {
+      page.off('request', record);
+    }
+    await page.goto(`${web}/c/${firstId}`);
+    await page.locator('li.message.assistant').first().waitFor();
+    assert.equal(await page.locator('#user-email').textContent(), 'browser@samosachaat.local', 'still signed in');
+  });
+
   it('renames a conversation inline (Escape cancels, Enter saves)', async (t) => {
     if (!ready(t)) return;
     const row = page.locator(`#conversation-list li[data-id="${firstId}"]`);

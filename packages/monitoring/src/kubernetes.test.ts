@@ -15,6 +15,7 @@ import {
   renderDashboardConfigMaps,
   renderPrometheusRule,
 } from './kubernetes.js';
+import { ingressManifestPath } from './kubernetes-ingress.js';
 import type { RuleGroup } from './rules.js';
 
 const groups: RuleGroup[] = [
@@ -107,7 +108,7 @@ describe('collectDashboards', () => {
 });
 
 describe('kubernetesGenerator', () => {
-  it('generates the PrometheusRule, the dashboard ConfigMaps, the chart values (kube-prometheus-stack, Alloy) and the in-cluster Alertmanager config', async () => {
+  it('generates the PrometheusRule, the dashboard ConfigMaps, the chart values (kube-prometheus-stack, Alloy), the in-cluster Alertmanager config and the prod Ingress', async () => {
     const files = await kubernetesGenerator.files();
     assert.deepEqual(Object.keys(files).sort(), [
       'deploy/kubernetes/alertmanager/alertmanager.yaml',
@@ -115,6 +116,7 @@ describe('kubernetesGenerator', () => {
       prometheusRuleManifestPath,
       'deploy/kubernetes/values/kube-prometheus-stack.yaml',
       'deploy/kubernetes/values/alloy.yaml',
+      ingressManifestPath,
     ].sort());
     assert.match(files['deploy/kubernetes/values/alloy.yaml']!, /loki\.source\.file "samosachaat_pods"/);
     assert.match(files[prometheusRuleManifestPath]!, /alert: InferenceServiceDown/);

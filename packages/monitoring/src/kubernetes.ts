@@ -15,6 +15,7 @@ import { repoPath } from './repo.js';
 import { loadRuleGroups, type RuleGroup } from './rules.js';
 import { kubernetesValuesFiles } from './kubernetes-values.js';
 import { alloyValuesPath, renderAlloyValues } from './kubernetes-alloy-values.js';
+import { ingressManifestPath, renderIngress } from './kubernetes-ingress.js';
 
 /** Repo-relative path of the generated PrometheusRule. */
 export const prometheusRuleManifestPath = 'deploy/kubernetes/base/generated/prometheus-rule.yaml';
@@ -140,5 +141,6 @@ export const kubernetesGenerator: Generator = {
     [dashboardsManifestPath]: renderDashboardConfigMaps(await collectDashboards()),
     ...(await kubernetesValuesFiles()),
     [alloyValuesPath]: renderAlloyValues(),
+    [ingressManifestPath]: renderIngress(),
   }),
 };

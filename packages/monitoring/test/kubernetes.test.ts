@@ -11,6 +11,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { parse } from 'yaml';
+import { envTrustProxy } from '@samosachaat/observability';
+import { configFromEnv as webConfigFromEnv } from '@samosachaat/web';
 import { requireBinary } from '../../../test/support/binaries.js';
 import { kubernetesGenerator, partOfLabel } from '../src/kubernetes.js';
 import { repoPath } from '../src/repo.js';
@@ -204,6 +206,27 @@ describe('network policies', () => {
     }
     assert.equal(ingressAllowed(policies, pod('web'), { pod: migrate, namespace: ns('samosachaat') }, 'http'), false, 'the migration Job accepts nothing');
     assert.equal(ingressAllowed([], stranger, pod('auth'), 'http'), true, 'no policy: not isolated');
+  });
+
+  it('prod: the Ingress leads to web, which believes the controller about the client, and auth believes web', (t) => {
+    const all = objects(t, 'prod');
+    if (!all) return;
+    const ingress = named(all, 'Ingress', 'web');
+    const spec = ingress.spec as { rules: Array<{ http: { paths: Array<{ backend: { service: { name: string; port: { name: string } } } }> } }> };
+    const backend = spec.rules[0]?.http.paths[0]?.backend.service;
+    assert.deepEqual(backend, { name: 'web', port: { name: 'http' } });
+    const annotations = ingress.metadata.annotations ?? {};
+    const web = webConfigFromEnv({ INTERNAL_API_KEY: 'k'.repeat(32) });
+    assert.equal(annotations['nginx.ingress.kubernetes.io/proxy-buffering'], 'off', 'SSE events pass as they come');
+    assert.ok(Number(annotations['nginx.ingress.kubernetes.io/proxy-read-timeout']) * 1000 >= web.proxyIdleTimeoutMs, 'a quiet stream lives as long as web lets it');
+    assert.ok(parseInt(annotations['nginx.ingress.kubernetes.io/proxy-body-size'] ?? '0', 10) * 1024 >= web.bodyLimitBytes, 'bodies web accepts pass');
+    // A pod address of the cluster (the controller's, web's) must be believed; nothing else set.
+    const env = (name: string) => Object.fromEntries((podSpec(named(all, 'Deployment', name)).containers[0]?.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]));
+    for (const service of ['web', 'auth']) {
+      const trust = envTrustProxy(env(service), 'TRUST_PROXY', false);
+      assert.ok(Array.isArray(trust) && trust.includes('uniquelocal'), `${service}: TRUST_PROXY=${String(trust)} must cover the cluster's private pod addresses`);
+    }
+    assert.deepEqual(webConfigFromEnv({ INTERNAL_API_KEY: 'k'.repeat(32), ...env('web') }).trustProxy, ['uniquelocal'], 'web accepts the value');
   });
 });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, envBaseUrl, envInternalApiKey, observabilityConfigFromEnv } from './config.js';
+import { ConfigError, envBaseUrl, envInternalApiKey, envTrustProxy, observabilityConfigFromEnv } from './config.js';
 
 describe('observabilityConfigFromEnv', () => {
   it('has safe defaults', () => {
@@ -77,5 +77,27 @@ describe('envInternalApiKey', () => {
       () => envInternalApiKey({ INTERNAL_API_KEY: short }, 'x'),
       (err: unknown) => err instanceof ConfigError && /must be at least 32 characters, got 16$/.test(err.message) && !err.message.includes(short),
     );
+  });
+});
+
+describe('envTrustProxy', () => {
+  it('reads true, false and lists of proxy addresses and ranges', () => {
+    assert.equal(envTrustProxy({}, 'TRUST_PROXY', false), false);
+    assert.deepEqual(envTrustProxy({}, 'TRUST_PROXY', ['loopback']), ['loopback']);
+    assert.equal(envTrustProxy({ TRUST_PROXY: 'TRUE' }, 'TRUST_PROXY', false), true);
+    assert.equal(envTrustProxy({ TRUST_PROXY: 'off' }, 'TRUST_PROXY', ['loopback']), false);
+    assert.deepEqual(envTrustProxy({ TRUST_PROXY: ' 10.0.0.0/8, 192.168.1.7 ,fd00::/8,uniquelocal,::1' }, 'TRUST_PROXY', false), ['10.0.0.0/8', '192.168.1.7', 'fd00::/8', 'uniquelocal', '::1']);
+  });
+
+  it('refuses a hop count and anything that is not an address or range, naming the entry', () => {
+    for (const [raw, shown] of [
+      ['1', '"1"'],
+      ['10.0.0.0/33', '"10.0.0.0/33"'],
+      ['10.0.0.1, ingress-nginx', '"ingress-nginx"'],
+      ['sometimes', '"sometimes"'],
+      [',', '","'],
+    ] as const) {
+      assert.throws(() => envTrustProxy({ TRUST_PROXY: raw }, 'TRUST_PROXY', false), (err: unknown) => err instanceof ConfigError && err.variable === 'TRUST_PROXY' && err.message.includes(`got ${shown}`), raw);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from './logging/levels.js';
 
@@ -52,6 +53,45 @@ export function envBoolean(env: Env, name: string, fallback: boolean): boolean {
   if (['true', '1', 'yes', 'on'].includes(raw)) return true;
   if (['false', '0', 'no', 'off'].includes(raw)) return false;
   throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
+}
+
+/**
+ * Which peers may tell a service the client's address (X-Forwarded-For): false (none: the
+ * socket address is the client), true (any peer: only where nothing else can reach the
+ * service), or the addresses/CIDR ranges of the trusted proxies. Not a hop count: Fastify
+ * ignores one (it cannot tell a proxy from a client that adds enough entries itself).
+ */
+export type TrustProxy = boolean | readonly string[];
+
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isAddressOrRange(entry: string): boolean {
+  if (NAMED_RANGES.has(entry)) return true;
+  const slash = entry.lastIndexOf('/');
+  if (slash === -1) return isIP(entry) !== 0;
+  const family = isIP(entry.slice(0, slash));
+  const bits = entry.slice(slash + 1);
+  return family !== 0 && /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * TRUST_PROXY and the like: `false`, `true`, or comma-separated addresses, CIDR ranges and the
+ * names loopback, linklocal (169.254.0.0/16, fe80::/10), uniquelocal (10.0.0.0/8,
+ * 172.16.0.0/12, 192.168.0.0/16, fc00::/7). `fallback` when unset; a ConfigError naming
+ * `name` otherwise.
+ */
+export function envTrustProxy(env: Env, name: string, fallback: TrustProxy): TrustProxy {
+  const raw = envText(env, name);
+  if (raw === undefined) return fallback;
+  const lower = raw.toLowerCase();
+  if (['true', 'yes', 'on'].includes(lower)) return true;
+  if (['false', 'no', 'off'].includes(lower)) return false;
+  const entries = raw.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const bad = entries.find((e) => !isAddressOrRange(e));
+  if (bad !== undefined || entries.length === 0) {
+    throw new ConfigError(name, `must be true, false, or comma-separated addresses/CIDR ranges of the proxies (or loopback, linklocal, uniquelocal), got "${bad ?? raw}"`);
+  }
+  return Object.freeze(entries);
 }
 
 /** An http(s) base URL without query or fragment, trailing slashes removed; `fallback` when unset. */

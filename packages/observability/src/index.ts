@@ -4,10 +4,10 @@
  */
 
 // Configuration and the per-service bundle
-export { ConfigError, envBaseUrl, envBoolean, envInteger, envInternalApiKey, envText, INTERNAL_API_KEY_MIN_LENGTH, observabilityConfigFromEnv } from './config.js';
+export { ConfigError, envBaseUrl, envBoolean, envInteger, envInternalApiKey, envText, envTrustProxy, INTERNAL_API_KEY_MIN_LENGTH, observabilityConfigFromEnv } from './config.js';
 export { describeNetworkError, networkFailure } from './net/network-errors.js';
 export type { NetworkFailure } from './net/network-errors.js';
-export type { ObservabilityConfig } from './config.js';
+export type { ObservabilityConfig, TrustProxy } from './config.js';
 export { createObservability } from './observability.js';
 export type { Observability, ObservabilityOverrides } from './observability.js';
 
@@ -22,14 +22,15 @@ export type { LogLevel } from './logging/levels.js';
 export { createRateLimitedLogger } from './logging/rate-limited.js';
 export type { RateLimitedLogger, RateLimitOptions } from './logging/rate-limited.js';
 export { REDACTED, redactFields, redactSecretShapes } from './logging/redact.js';
-export { sanitizeHeaderValue } from './logging/sanitize.js';
+export { redactedExcerpt, sanitizeHeaderValue } from './logging/sanitize.js';
 export { createDailyFileStream } from './logging/daily-file-stream.js';
 export type { DailyFileStream, DailyFileStreamOptions } from './logging/daily-file-stream.js';
 
 // Tracing
 export { setupTracing } from './tracing/setup.js';
 export type { TracingHandle, TracingOptions } from './tracing/setup.js';
-export { formatTraceparent, normaliseTraceId, readInboundTrace } from './tracing/inbound.js';
+export { formatTraceparent, normaliseTraceId, readInboundTrace, TRACE_FLAG_RANDOM } from './tracing/inbound.js';
+export { MAX_TRACESTATE_LENGTH, MAX_TRACESTATE_MEMBERS, W3cTraceState } from './tracing/trace-state.js';
 export type { InboundTrace, TraceSource } from './tracing/inbound.js';
 export { createTracedFetch, traceHeaders } from './tracing/outbound.js';
 export type { TracedFetch, TracedFetchOptions } from './tracing/outbound.js';
@@ -62,6 +63,9 @@ export type { DependencyState } from './fastify/dependencies.js';
 export type { ReadinessCheck, ReadinessResult } from './fastify/readiness.js';
 export { keysMatch } from './fastify/internal-key.js';
 export { stopOnSignals } from './fastify/stop-on-signals.js';
+export { connectionsCheckingIntervalMs, SERVER_TIMEOUT_DEFAULTS, serverTimeoutOptions, serverTimeoutsFromEnv } from './fastify/server-timeouts.js';
+export type { ServerTimeouts } from './fastify/server-timeouts.js';
+export { createClientErrorHandler, describeClientError, httpServerOptions } from './fastify/client-errors.js';
 export type { StopOnSignalsOptions } from './fastify/stop-on-signals.js';
 
 // Doctor

@@ -125,3 +125,24 @@ describe('hostile headers', () => {
     await t.close();
   });
 });
+
+describe('redaction happens before truncation', () => {
+  it('keeps a JWT in a long User-Agent or path out of the access line, whatever the cut', async () => {
+    const jwt = makeJwt();
+    const [, payload = ''] = jwt.split('.');
+    const t = await buildTestApp((app) => {
+      app.get('/p/*', async () => ({ ok: true }));
+    });
+    for (const pad of [0, 120, 200, 240]) {
+      await t.app.inject({ url: `/p/${'d'.repeat(pad)}${jwt}`, headers: { 'user-agent': `${'u'.repeat(pad)}${jwt}` } });
+    }
+    const lines = t.logs.find('http_request_completed');
+    assert.equal(lines.length, 4);
+    for (const line of lines) {
+      const text = JSON.stringify(line);
+      assert.ok(!text.includes(payload.slice(0, 16)), `a piece of the token's payload reached the log: ${text.slice(0, 300)}`);
+      assert.match(String(line.user_agent), /\[REDACTED\]/);
+    }
+    await t.close();
+  });
+});

@@ -1,10 +1,12 @@
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { observabilityPlugin, type Observability } from '@samosachaat/observability';
+import { httpServerOptions, observabilityPlugin, type Observability } from '@samosachaat/observability';
 import type { AuthConfig } from './config.js';
 import { registerWebOriginCors } from './cors.js';
 import type { AuthDatabase } from './database.js';
 import type { JwtKeys } from './keys.js';
+import { purgeLoginAttempts } from './login-attempts.js';
+import { purgeUsedOAuthStates } from './oauth/used-states.js';
 import { createLoginLimit } from './login-limit.js';
 import { createAuthMetrics } from './metrics.js';
 import { purgeExpiredRefreshTokens } from './refresh-tokens.js';
@@ -39,8 +41,9 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps): Promise<Fast
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT,
-    trustProxy: config.trustProxy,
+    trustProxy: typeof config.trustProxy === 'object' ? [...config.trustProxy] : config.trustProxy,
     return503OnClosing: true,
+    ...httpServerOptions(obs, config.serverTimeouts),
     // Refuse unknown fields with a 400 instead of dropping them silently: a client sending
     // `is_admin` or `email` to PUT /auth/me must learn it has no effect.
     // No type coercion: {"name": 5} is a 400 naming the field, not a user called "5".
@@ -63,7 +66,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps): Promise<Fast
     keys,
     obs,
     metrics,
-    loginLimit: createLoginLimit({ ...config.loginRateLimit, metrics, log: obs.rateLimited('login-limit'), now: deps.now }),
+    loginLimit: createLoginLimit({ db, ...config.loginRateLimit, metrics, log: obs.rateLimited('login-limit'), now: deps.now }),
   };
 
   registerWebOriginCors(app, config.webUrl);
@@ -84,11 +87,24 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps): Promise<Fast
         },
         (err: Error) => purgeLog.warning('refresh_token_purge_failed', { error: err.message, error_type: err.name }),
       );
+    every(purgeEvery, purge);
+    // Login attempts that left their window: each replica sweeps, any one of them suffices.
+    const windowMs = config.loginRateLimit.windowSeconds * 1000;
+    const attemptsLog = obs.rateLimited('login-attempts-purge');
+    const now = deps.now ?? Date.now;
+    every(Math.max(windowMs, 60_000), () =>
+      Promise.all([purgeLoginAttempts(db, windowMs, now()), purgeUsedOAuthStates(db, Date.now())]).catch((err: Error) =>
+        attemptsLog.warning('login_state_purge_failed', { error: err.message, error_type: err.name }),
+      ),
+    );
+  }
+  return app;
+
+  function every(ms: number, task: () => Promise<unknown>): void {
     let timer: NodeJS.Timeout | undefined;
     app.addHook('onReady', async () => {
-      timer = setInterval(purge, purgeEvery).unref();
+      timer = setInterval(task, ms).unref();
     });
     app.addHook('onClose', async () => clearInterval(timer));
   }
-  return app;
 }

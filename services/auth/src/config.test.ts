@@ -31,6 +31,7 @@ describe('configFromEnv', () => {
     assert.equal(config.secureCookies, true);
     assert.equal(config.devLogin, false);
     assert.equal(config.trustProxy, false);
+    assert.deepEqual(configFromEnv({ INTERNAL_API_KEY: KEY, SAMOSACHAAT_LOCAL: 'true' }).trustProxy, ['loopback'], 'local mode trusts web on the same machine');
     assert.deepEqual(config.loginRateLimit, { max: 10, windowSeconds: 60 });
     assert.deepEqual(config.providers, {});
     assert.equal(config.cookieSecret, KEY, 'the cookie key is derived from INTERNAL_API_KEY by default');

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { ConfigError, envBoolean, envInteger, envInternalApiKey, envText } from '@samosachaat/observability';
+import { ConfigError, envBoolean, envInteger, envInternalApiKey, envText, envTrustProxy, serverTimeoutsFromEnv, type ServerTimeouts, type TrustProxy } from '@samosachaat/observability';
 import { parseAdminEmails } from './admin-emails.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -55,11 +55,17 @@ export interface AuthConfig {
   readonly providers: Readonly<Partial<Record<OAuthProviderName, OAuthProviderConfig>>>;
   /** `POST /auth/dev-login`; only ever true in local mode. */
   readonly devLogin: boolean;
-  /** Honour X-Forwarded-For for the client IP (behind a reverse proxy). */
-  readonly trustProxy: boolean;
+  /**
+   * Who may name the client's address in X-Forwarded-For: web, and only web (the login limits
+   * key on it). Local mode trusts loopback, where `npm start` runs web; a cluster sets the
+   * hop count (its network policy lets only web and chat-api reach auth).
+   */
+  readonly trustProxy: TrustProxy;
   readonly loginRateLimit: { readonly max: number; readonly windowSeconds: number };
   /** Time budget of each call to an OAuth provider. */
   readonly providerTimeoutMs: number;
+  /** HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS, HTTP_KEEP_ALIVE_TIMEOUT_MS. */
+  readonly serverTimeouts: ServerTimeouts;
   readonly notices: readonly ConfigNotice[];
 }
 
@@ -164,12 +170,13 @@ export function configFromEnv(env: Env = process.env): AuthConfig {
     adminEmails,
     providers: Object.freeze(providers),
     devLogin: localMode && devLoginWanted,
-    trustProxy: envBoolean(env, 'TRUST_PROXY', false),
+    trustProxy: envTrustProxy(env, 'TRUST_PROXY', localMode ? Object.freeze(['loopback']) : false),
     loginRateLimit: Object.freeze({
       max: envInteger(env, 'LOGIN_RATE_LIMIT', 10, 1, 10_000),
       windowSeconds: envInteger(env, 'LOGIN_RATE_WINDOW_SECONDS', 60, 1, 86_400),
     }),
     providerTimeoutMs: envInteger(env, 'OAUTH_TIMEOUT_MS', 10_000, 100, 120_000),
+    serverTimeouts: serverTimeoutsFromEnv(env),
     notices: Object.freeze(notices),
   });
 }

@@ -166,6 +166,41 @@ describeOnDatabases('OAuth sign-in', (handle) => {
     assert.equal(failed?.level, 'warning');
   });
 
+  it('takes a state once: replaying a completed callback with its cookie is refused before the provider is asked', async () => {
+    const flow = await beginLogin(h, 'github');
+    const first = await deliverCallback(h, flow.callbackUrl, flow.flowCookie);
+    assert.equal(first.headers.location, `${WEB_URL}/auth/complete`, first.body);
+    const exchanges = fake.tokenRequests.length;
+    const sessions = await handle.db.query<{ n: string }>('SELECT count(*) AS n FROM refresh_tokens');
+
+    const replay = await deliverCallback(h, flow.callbackUrl, flow.flowCookie);
+    assert.equal(replay.statusCode, 302);
+    assert.equal(replay.headers.location, `${WEB_URL}/auth/error?reason=invalid_state`);
+    assert.equal(cookieOf(replay, REFRESH_COOKIE), undefined, 'no second session');
+    const json = await deliverCallback(h, flow.callbackUrl, flow.flowCookie, { accept: 'application/json' });
+    assert.equal(json.statusCode, 400);
+    assert.equal(json.json().error.code, 'AUTH_OAUTH_STATE_INVALID');
+    assert.equal(fake.tokenRequests.length, exchanges, 'the code was not sent to the provider again');
+    const after = await handle.db.query<{ n: string }>('SELECT count(*) AS n FROM refresh_tokens');
+    assert.equal(after.rows[0]?.n, sessions.rows[0]?.n);
+    assert.equal(h.logs.find('login_failed').at(-1)?.state_check, 'state_reused');
+    const stored = await handle.db.query<{ state_hash: string }>('SELECT state_hash FROM oauth_states_used');
+    const state = flow.callbackUrl.searchParams.get('state') as string;
+    assert.ok(stored.rows.length > 0 && stored.rows.every((r) => /^[0-9a-f]{64}$/.test(r.state_hash) && r.state_hash !== state), 'only hashes of states are stored');
+  });
+
+  it('refuses the replay on another replica sharing the database', async () => {
+    const other = await startHarness(handle.db, { ...fake.env(), AUTH_PUBLIC_URL: PUBLIC_URL, WEB_URL, INTERNAL_API_KEY: h.internalApiKey });
+    try {
+      const flow = await beginLogin(h, 'github');
+      assert.equal((await deliverCallback(h, flow.callbackUrl, flow.flowCookie)).headers.location, `${WEB_URL}/auth/complete`);
+      const replay = await deliverCallback(other, flow.callbackUrl, flow.flowCookie, { accept: 'application/json' });
+      assert.equal(replay.json().error.code, 'AUTH_OAUTH_STATE_INVALID', replay.body);
+    } finally {
+      await other.close();
+    }
+  });
+
   for (const provider of ['github', 'google'] as const) {
     it(`${provider}: a code injected into another flow fails PKCE at the provider, with a clear error`, async () => {
       // The attacker's code (flow a) delivered with the victim's state and cookie (flow b):

@@ -49,8 +49,8 @@ describeOnDatabases('Google sign-in against a real OpenID Connect provider', (ha
   before(async () => {
     op = await LocalOidcProvider.start({ redirectUri: `${PUBLIC_URL}/auth/callback/google`, account: ACCOUNT });
     discovery = await op.discover();
-    // The default LOGIN_RATE_LIMIT (10 a minute) is kept: the rate-limit test relies on it.
-    h = await startHarness(handle.db, { ...(await op.env()), AUTH_PUBLIC_URL: PUBLIC_URL, WEB_URL });
+    // LOGIN_RATE_LIMIT at its default (10 a minute): the rate-limit test relies on it.
+    h = await startHarness(handle.db, { ...(await op.env()), AUTH_PUBLIC_URL: PUBLIC_URL, WEB_URL, LOGIN_RATE_LIMIT: '10' });
   });
   after(async () => {
     await h?.close();
@@ -136,7 +136,11 @@ describeOnDatabases('Google sign-in against a real OpenID Connect provider', (ha
     assert.equal(failed?.provider_error, 'invalid_grant');
     assert.equal(failed?.provider_status, 400);
 
-    const browser = await deliverOidcCallback(h, injected, b.flowCookie, { remoteAddress: ip });
+    // A state is taken once (b's is spent): the browser variant injects a's code into a new flow c.
+    const c = await walkToCallback(h, { publicUrl: PUBLIC_URL, remoteAddress: ip });
+    const injectedIntoC = new URL(a.callbackUrl);
+    injectedIntoC.searchParams.set('state', c.callbackUrl.searchParams.get('state') as string);
+    const browser = await deliverOidcCallback(h, injectedIntoC, c.flowCookie, { remoteAddress: ip });
     assert.equal(browser.statusCode, 302);
     assert.equal(browser.headers.location, `${WEB_URL}/auth/error?reason=token_exchange_failed`);
     assert.equal(op.grants.at(-1)?.cause, 'code_verifier does not match code_challenge');
@@ -147,12 +151,13 @@ describeOnDatabases('Google sign-in against a real OpenID Connect provider', (ha
     assert.ok(cookieOf(own, REFRESH_COOKIE)?.value);
     assert.equal(op.grants.at(-1)?.outcome, 'issued');
 
-    // Replaying it (browser back button, or a stolen callback URL) is refused by the provider.
+    // Replaying it (browser back button, or a stolen callback URL) is refused here, its state
+    // already taken, before the provider is asked (which would refuse the spent code too).
+    const grantsBeforeReplay = op.grants.length;
     const replay = await deliverOidcCallback(h, a.callbackUrl, a.flowCookie, { remoteAddress: ip, headers: { accept: 'application/json' } });
     assert.equal(replay.statusCode, 400, replay.body);
-    assert.equal(replay.json().error.code, 'AUTH_OAUTH_TOKEN_EXCHANGE_FAILED');
-    assert.equal(op.grants.at(-1)?.outcome, 'refused');
-    assert.equal(op.grants.at(-1)?.error, 'invalid_grant');
+    assert.equal(replay.json().error.code, 'AUTH_OAUTH_STATE_INVALID');
+    assert.equal(op.grants.length, grantsBeforeReplay, 'the provider was not asked');
     assert.equal((await googleUsers()).length, 1, 'still one user for the one Google account');
   });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
+import { purgeLoginAttempts } from '../src/login-attempts.js';
 import { describeOnDatabases } from './support/databases.js';
 import { FakeOAuthServer } from './support/fake-oauth.js';
 import { startHarness, type Harness } from './support/harness.js';
@@ -11,8 +12,8 @@ describeOnDatabases('login rate limit', (handle) => {
   let now = Date.now();
   before(async () => {
     fake = await FakeOAuthServer.start();
-    h = await startHarness(handle.db, { SAMOSACHAAT_LOCAL: 'true', ...fake.env() }, { now: () => now });
-    proxied = await startHarness(handle.db, { SAMOSACHAAT_LOCAL: 'true', TRUST_PROXY: 'true' });
+    h = await startHarness(handle.db, { SAMOSACHAAT_LOCAL: 'true', LOGIN_RATE_LIMIT: '10', ...fake.env() }, { now: () => now });
+    proxied = await startHarness(handle.db, { SAMOSACHAAT_LOCAL: 'true', LOGIN_RATE_LIMIT: '10', TRUST_PROXY: 'true' });
   });
   after(async () => {
     await h.close();
@@ -58,6 +59,29 @@ describeOnDatabases('login rate limit', (handle) => {
     const refused = await h.app.inject({ url: '/auth/callback/github?code=x&state=y', remoteAddress: '192.0.2.60' });
     assert.equal(refused.statusCode, 429);
     assert.equal(await h.metric('auth_rate_limited_total{endpoint="callback"}'), 1);
+  });
+
+  it('lets exactly the budget through when attempts of one address arrive at once', async () => {
+    const results = await Promise.all(Array.from({ length: 25 }, () => devLogin(proxied, '10.0.0.1', { 'x-forwarded-for': '203.0.113.77' })));
+    assert.equal(results.filter((r) => r.statusCode === 200).length, 10);
+    assert.equal(results.filter((r) => r.statusCode === 429).length, 15);
+  });
+
+  it('believes X-Forwarded-For only from the proxies TRUST_PROXY names (local mode: loopback, where web runs)', async () => {
+    // h is in local mode: loopback (web) is trusted, nobody else is.
+    for (let i = 0; i < 10; i++) assert.equal((await devLogin(h, '127.0.0.1', { 'x-forwarded-for': '198.51.100.150' })).statusCode, 200);
+    assert.equal((await devLogin(h, '127.0.0.1', { 'x-forwarded-for': '198.51.100.150' })).statusCode, 429, 'the client web named is limited');
+    assert.equal((await devLogin(h, '127.0.0.1', { 'x-forwarded-for': '198.51.100.151' })).statusCode, 200, 'not the next client behind web');
+    for (let i = 0; i < 10; i++) await devLogin(h, '192.0.2.99', { 'x-forwarded-for': `198.51.100.${i}` });
+    assert.equal((await devLogin(h, '192.0.2.99', { 'x-forwarded-for': '198.51.100.200' })).statusCode, 429, 'a caller that is not web cannot pick its address');
+  });
+
+  it('sweeps the rows of addresses whose attempts left the window', async () => {
+    const before = await handle.db.query<{ n: string }>('SELECT count(*) AS n FROM login_attempts');
+    assert.ok(Number(before.rows[0]?.n) > 0);
+    assert.equal(await purgeLoginAttempts(handle.db, 60_000, now + 3_600_000), Number(before.rows[0]?.n));
+    const after = await handle.db.query<{ n: string }>('SELECT count(*) AS n FROM login_attempts');
+    assert.equal(Number(after.rows[0]?.n), 0);
   });
 
   it('counts the forwarded client address when TRUST_PROXY=true', async () => {

@@ -1,5 +1,5 @@
 import type { Database } from '@samosachaat/db';
-import { observabilityPlugin, type Observability } from '@samosachaat/observability';
+import { httpServerOptions, observabilityPlugin, type Observability } from '@samosachaat/observability';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Agent, type Dispatcher } from 'undici';
@@ -42,7 +42,7 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
   const metrics = createChatMetrics(obs.metrics, { bufferedBytes: () => openStreams.bufferedBytes() });
   // Room for a maximal message even if every character were JSON-escaped (\uXXXX).
   const bodyLimit = Math.max(1024 * 1024, config.maxMessageChars * 6 + 64 * 1024);
-  const app = Fastify({ logger: false, bodyLimit });
+  const app = Fastify({ logger: false, bodyLimit, ...httpServerOptions(obs, config.serverTimeouts) });
   // Bodies are JSON and must already have the right types ({"title": 5} is a 400, not "5");
   // query strings are text by nature, so `?limit=20` is still read as the number 20.
   const strictBody = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: true, allErrors: false });
@@ -92,11 +92,12 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
     await ownDispatcher?.close();
   });
 
+  const authCache = deps.authCache ?? new AuthCache(config.authCacheSize, config.authCacheTtlSeconds * 1000);
   const validate = createTokenValidator({
     authUrl: config.authUrl,
     internalApiKey: config.internalApiKey,
     timeoutMs: config.authTimeoutMs,
-    cache: deps.authCache ?? new AuthCache(config.authCacheSize, config.authCacheTtlSeconds * 1000),
+    cache: authCache,
     obs,
     metrics,
   });
@@ -105,7 +106,7 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
     async (api) => {
       api.get('/health', async () => ({ status: 'ok', service: 'chat-api' }));
       await api.register(async (guarded) => {
-        registerAuthGuard(guarded, validate);
+        registerAuthGuard(guarded, validate, (token) => authCache.delete(token));
         registerConversationRoutes(guarded, db, historyCache);
         registerMessageRoutes(guarded, {
           db,

@@ -1,5 +1,5 @@
 import { databaseConfigFromEnv } from '@samosachaat/db';
-import { envBaseUrl, envBoolean, envInteger, envInternalApiKey } from '@samosachaat/observability';
+import { envBaseUrl, envBoolean, envInteger, envInternalApiKey, serverTimeoutsFromEnv, type ServerTimeouts } from '@samosachaat/observability';
 
 type Env = Record<string, string | undefined>;
 
@@ -50,6 +50,8 @@ export interface ChatConfig {
    * without reading the database first (0 = off: one round trip before every answer).
    */
   readonly historyCacheChars: number;
+  /** HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS, HTTP_KEEP_ALIVE_TIMEOUT_MS (answer streams are never cut by them). */
+  readonly serverTimeouts: ServerTimeouts;
   readonly database: ChatDatabaseConfig;
 }
 
@@ -98,6 +100,7 @@ export function configFromEnv(env: Env = process.env): ChatConfig {
     inferenceIdleTimeoutMs: envInteger(env, 'INFERENCE_IDLE_TIMEOUT_MS', d.inferenceIdleTimeoutMs, 100, 3_600_000),
     answerFlushChars: envInteger(env, 'ANSWER_FLUSH_CHARS', d.answerFlushChars, 1024, 16_777_216),
     historyCacheChars: envInteger(env, 'HISTORY_CACHE_CHARS', d.historyCacheChars, 0, 1_073_741_824),
+    serverTimeouts: serverTimeoutsFromEnv(env),
     database: Object.freeze({ ...database }),
   });
 }

@@ -124,6 +124,85 @@ for (const { backend, skip } of await backendsUnderTest()) {
       }
     });
 
+    it('deletes with content-type: application/json and no body (clients that set the header on every request)', async () => {
+      const id = (await h.call('POST', '/api/conversations', { body: {} })).json.id as string;
+      // What web forwards for such a request: the header and an empty body (content-length: 0).
+      const res = await h.app.inject({ method: 'DELETE', url: `/api/conversations/${id}`, headers: { authorization: `Bearer ${h.alice.token}`, 'content-type': 'application/json', 'content-length': '0' } });
+      assert.equal(res.statusCode, 204, res.body);
+      assert.equal((await h.call('GET', `/api/conversations/${id}`)).status, 404);
+    });
+
+    it('refuses a NUL character in title or model_tag with a 400 naming the field, storing nothing', async () => {
+      const before = await h.db.query<{ n: string }>('SELECT count(*) AS n FROM conversations');
+      const id = (await h.call('POST', '/api/conversations', { body: { title: 'clean' } })).json.id as string;
+      for (const [method, path, body, field] of [
+        ['POST', '/api/conversations', { title: 'a\u0000b' }, 'title'],
+        ['POST', '/api/conversations', { model_tag: 'demo\u0000' }, 'model_tag'],
+        ['PUT', `/api/conversations/${id}`, { title: '\u0000' }, 'title'],
+        ['PUT', `/api/conversations/${id}`, { model_tag: 'x\u0000y' }, 'model_tag'],
+      ] as const) {
+        const res = await h.call(method, path, { body });
+        assert.equal(res.status, 400, `${method} ${JSON.stringify(body)}: ${res.text}`);
+        assert.equal(res.json.error.code, 'VALIDATION_FAILED');
+        assert.equal(res.json.error.message, `body/${field} must not contain the NUL character (U+0000)`);
+        assert.equal(res.json.error.trace_id, res.headers.get('x-trace-id'));
+      }
+      const after = await h.db.query<{ n: string }>('SELECT count(*) AS n FROM conversations');
+      assert.equal(Number(after.rows[0]?.n), Number(before.rows[0]?.n) + 1, 'only the clean conversation was stored');
+      assert.equal((await h.call('GET', `/api/conversations/${id}`)).json.title, 'clean');
+    });
+
+    it('refuses bodies that are not UTF-8 or hold a lone surrogate with 400 INVALID_UTF8, storing no U+FFFD', async () => {
+      const before = await h.db.query<{ n: string }>('SELECT count(*) AS n FROM conversations');
+      const auth = { authorization: `Bearer ${h.alice.token}`, 'content-type': 'application/json' };
+      const latin1 = Buffer.concat([Buffer.from('{"title":"caf'), Buffer.from([0xe9]), Buffer.from('"}')]);
+      const bad = await h.app.inject({ method: 'POST', url: '/api/conversations', headers: auth, payload: latin1 });
+      assert.equal(bad.statusCode, 400, bad.body);
+      assert.equal(bad.json().error.code, 'INVALID_UTF8');
+      assert.equal(bad.json().error.message, 'request body is not valid UTF-8 (byte 13 of 16)');
+      assert.equal(bad.json().error.trace_id, bad.headers['x-trace-id']);
+      const lone = await h.app.inject({ method: 'POST', url: '/api/conversations', headers: auth, payload: '{"title":"half a pair \\ud83d"}' });
+      assert.equal(lone.statusCode, 400, lone.body);
+      assert.equal(lone.json().error.code, 'INVALID_UTF8');
+      assert.equal(lone.json().error.message, 'body/title holds a lone surrogate (U+D83D), which is not valid Unicode text');
+      const pair = await h.app.inject({ method: 'POST', url: '/api/conversations', headers: auth, payload: '{"title":"a whole pair \\ud83d\\ude00"}' });
+      assert.equal(pair.statusCode, 201, pair.body);
+      assert.equal(pair.json().title, 'a whole pair \u{1F600}');
+      const after = await h.db.query<{ n: string }>('SELECT count(*) AS n FROM conversations');
+      assert.equal(Number(after.rows[0]?.n), Number(before.rows[0]?.n) + 1, 'only the well-formed title was stored');
+      const replaced = await h.db.query<{ n: string }>("SELECT count(*) AS n FROM conversations WHERE title LIKE '%' || U&'\\FFFD' || '%'");
+      assert.equal(Number(replaced.rows[0]?.n), 0, 'nothing stored as U+FFFD');
+    });
+
+    it('refuses a well-formed cursor whose date cannot exist with 400 CHAT_INVALID_CURSOR', async () => {
+      const id = '5e1f6a3e-8a44-4f5b-9d5e-2b7f3f0c9a11';
+      for (const u of ['2026-13-45T10:00:00.000000', '0000-01-01T00:00:00.000000', '2026-02-29T00:00:00.000000', '2026-04-31T00:00:00.000000', '2026-01-01T24:00:00.000000', '2026-01-01T23:60:00.000000']) {
+        const cursor = Buffer.from(JSON.stringify({ u, i: id })).toString('base64url');
+        const res = await h.call('GET', `/api/conversations?cursor=${cursor}`);
+        assert.equal(res.status, 400, `${u}: ${res.text}`);
+        assert.equal(res.json.error.code, 'CHAT_INVALID_CURSOR');
+        assert.equal(res.json.error.trace_id, res.headers.get('x-trace-id'));
+      }
+      const leapDay = Buffer.from(JSON.stringify({ u: '2028-02-29T23:59:59.999999', i: id })).toString('base64url');
+      assert.equal((await h.call('GET', `/api/conversations?cursor=${leapDay}`)).status, 200, 'a real date still pages');
+    });
+
+    it('answers 401 to a cached token whose user was deleted, and asks auth again next time', async () => {
+      const gone = await h.addUser('soon-gone');
+      assert.equal((await h.call('GET', '/api/conversations', { user: gone })).status, 200, 'the token is validated and cached');
+      await h.db.query('DELETE FROM users WHERE id = $1', [gone.id]);
+      const asked = h.auth.calls.length;
+      const res = await h.call('POST', '/api/conversations', { user: gone, body: { title: 'orphan' } });
+      assert.equal(h.auth.calls.length, asked, 'answered from the cache');
+      assert.equal(res.status, 401, res.text);
+      assert.equal(res.json.error.code, 'CHAT_INVALID_TOKEN');
+      assert.match(res.json.error.message, /no longer exists/);
+      assert.equal(res.json.error.trace_id, res.headers.get('x-trace-id'));
+      assert.equal(h.logs.find('request_failed').length, 0, 'not logged as a server failure');
+      await h.call('GET', '/api/conversations', { user: gone });
+      assert.equal(h.auth.calls.length, asked + 1, 'the token was forgotten: auth is asked again');
+    });
+
     it("answers 404 CHAT_CONVERSATION_NOT_FOUND for another user's, a missing or a malformed id on every verb", async () => {
       const bobs = (await h.call('POST', '/api/conversations', { user: h.bob, body: { title: 'bob private' } })).json.id as string;
       await h.call('POST', `/api/conversations/${bobs}/messages`, { user: h.bob, body: { content: 'secret plans' } });

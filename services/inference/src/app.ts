@@ -1,4 +1,4 @@
-import { observabilityPlugin, type Observability } from '@samosachaat/observability';
+import { httpServerOptions, observabilityPlugin, type Observability } from '@samosachaat/observability';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { InferenceConfig } from './config.js';
 import type { Engine } from './engines/engine.js';
@@ -35,6 +35,7 @@ export async function buildApp(config: InferenceConfig, deps: AppDeps): Promise<
     bodyLimit: config.bodyLimitBytes,
     // Strict types: a string is never silently turned into a number (or the reverse).
     ajv: { customOptions: { coerceTypes: false, allowUnionTypes: true } },
+    ...httpServerOptions(obs, config.serverTimeouts),
   });
   const runtime = createRuntime(config, obs, deps.engine);
   app.decorate('inference', runtime);

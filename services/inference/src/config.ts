@@ -1,4 +1,4 @@
-import { ConfigError, envBaseUrl, envBoolean, envInteger, envInternalApiKey, envText } from '@samosachaat/observability';
+import { ConfigError, envBaseUrl, envBoolean, envInteger, envInternalApiKey, envText, serverTimeoutsFromEnv, type ServerTimeouts } from '@samosachaat/observability';
 
 /** Which engine answers generations. */
 export type EngineKind = 'demo' | 'openai';
@@ -46,6 +46,8 @@ export interface InferenceConfig {
   readonly bodyLimitBytes: number;
   readonly demo: DemoEngineConfig;
   readonly openai: OpenAiEngineConfig | undefined;
+  /** HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS, HTTP_KEEP_ALIVE_TIMEOUT_MS (generation streams are never cut by them). */
+  readonly serverTimeouts: ServerTimeouts;
 }
 
 type Env = Record<string, string | undefined>;
@@ -110,5 +112,6 @@ export function configFromEnv(env: Env = process.env): InferenceConfig {
     bodyLimitBytes: envInteger(env, 'BODY_LIMIT_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     demo: demoConfig(env),
     openai: engine === 'openai' ? openAiConfig(env) : undefined,
+    serverTimeouts: serverTimeoutsFromEnv(env),
   });
 }

@@ -1,4 +1,4 @@
-import { observabilityPlugin, type Observability } from '@samosachaat/observability';
+import { httpServerOptions, observabilityPlugin, type Observability } from '@samosachaat/observability';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Agent, type Dispatcher } from 'undici';
 import type { WebConfig } from './config.js';
@@ -39,7 +39,12 @@ const READINESS_PROBE_TIMEOUT_MS = 1500;
 export async function buildApp(config: WebConfig, deps: WebDeps): Promise<FastifyInstance> {
   const { obs } = deps;
   const ui = deps.ui ?? (await loadUiAssets(config.uiDir, config.localMode));
-  const app = Fastify({ logger: false, bodyLimit: config.bodyLimitBytes });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: typeof config.trustProxy === 'object' ? [...config.trustProxy] : config.trustProxy,
+    ...httpServerOptions(obs, config.serverTimeouts),
+  });
   await app.register(observabilityPlugin, {
     obs,
     localMode: config.localMode,

@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, envBaseUrl, envBoolean, envInteger, envInternalApiKey, envText } from '@samosachaat/observability';
+import { ConfigError, envBaseUrl, envBoolean, envInteger, envInternalApiKey, envText, envTrustProxy, serverTimeoutsFromEnv, type ServerTimeouts, type TrustProxy } from '@samosachaat/observability';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -31,6 +31,13 @@ export interface WebConfig {
   readonly opsConsole: boolean;
   /** Per-check time budget of the console's doctor run. */
   readonly doctorTimeoutMs: number;
+  /**
+   * TRUST_PROXY: the proxies in front of web (an Ingress controller, a load balancer) whose
+   * X-Forwarded-For names the client. The address found is the one web forwards to auth.
+   */
+  readonly trustProxy: TrustProxy;
+  /** HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS, HTTP_KEEP_ALIVE_TIMEOUT_MS. */
+  readonly serverTimeouts: ServerTimeouts;
   /** Folder holding chat.html, ops.html, chat.ts, ops.ts and styles.css. */
   readonly uiDir: string;
 }
@@ -78,6 +85,8 @@ export function configFromEnv(env: Env = process.env): WebConfig {
     metricsScrapeIntervalMs: metricsInterval(env),
     opsConsole: envBoolean(env, 'OPS_CONSOLE', true),
     doctorTimeoutMs: envInteger(env, 'WEB_DOCTOR_TIMEOUT_MS', d.doctorTimeoutMs, 500, 120_000),
+    trustProxy: envTrustProxy(env, 'TRUST_PROXY', false),
+    serverTimeouts: serverTimeoutsFromEnv(env),
     uiDir: uiDir === undefined ? DEFAULT_UI_DIR : resolve(uiDir),
   });
 }

@@ -5,6 +5,7 @@
  */
 import { ApiError, apiJson } from './lib/api.js';
 import { byId, icon, ICONS } from './lib/dom.js';
+import { conversationApiPath, conversationIdFromPath, conversationPagePath } from './lib/ids.js';
 import { Session } from './lib/session.js';
 import { newTraceId } from './lib/trace.js';
 import { Answers } from './chat/answers.js';
@@ -72,7 +73,7 @@ function confirmDialog(text: string): Promise<boolean> {
 const list = new ConversationList({
   auth: session,
   currentId: () => currentId,
-  open: (id) => navigate(id ? `/c/${id}` : '/'),
+  open: (id) => navigate(id ? conversationPagePath(id) : '/'),
   changed: (c) => showTitle(c.title),
   fail,
   confirm: confirmDialog,
@@ -145,8 +146,10 @@ async function route(): Promise<void> {
   ui.workspace.hidden = false;
   ui.signOut.hidden = false;
   ui.email.textContent = session.user()?.email ?? '';
-  const match = /^\/c\/([^/]+)$/.exec(location.pathname);
-  const nextId = match?.[1] ? decodeURIComponent(match[1]) : null;
+  // Only a UUID is ever put into an API path; anything else under /c/ is "not found".
+  const named = conversationIdFromPath(location.pathname);
+  const invalidLink = named === 'invalid';
+  const nextId = invalidLink ? null : named;
   // Leaving a conversation mid-answer: stop reading it (chat-api still saves the answer).
   if (answers.streaming && nextId !== currentId) answers.stop();
   currentId = nextId;
@@ -156,11 +159,18 @@ async function route(): Promise<void> {
       await list.reload(traceId);
       listLoaded = true;
     } else list.render();
-    await showConversation(traceId);
+    if (invalidLink) showInvalidLink();
+    else await showConversation(traceId);
   } catch (err) {
     fail(err);
   }
   updateButtons();
+}
+
+function showInvalidLink(): void {
+  thread.show([]);
+  ui.title.textContent = 'Conversation not found';
+  fail(new Error('This link does not name a conversation.'));
 }
 
 async function showConversation(traceId: string): Promise<void> {
@@ -172,7 +182,7 @@ async function showConversation(traceId: string): Promise<void> {
   }
   const id = currentId;
   try {
-    const c = await apiJson<ConversationWithMessages>(`/api/conversations/${encodeURIComponent(id)}`, { traceId }, session);
+    const c = await apiJson<ConversationWithMessages>(conversationApiPath(id), { traceId }, session);
     // Another conversation was opened while this one loaded: it wins.
     if (currentId !== id) return;
     showTitle(c.title);
@@ -200,7 +210,7 @@ async function submit(): Promise<void> {
       id = created.id;
       currentId = id;
       list.upsert(created);
-      history.pushState(null, '', `/c/${id}`);
+      history.pushState(null, '', conversationPagePath(id));
     }
   } catch (err) {
     ui.input.value = content;

@@ -12,6 +12,11 @@ export interface ContextBag {
 }
 
 const BAG_KEY = createContextKey('samosachaat.context-bag');
+/**
+ * The id of the request's trace when its `random` trace flag (0x02) is set. OpenTelemetry's
+ * SDK starts child spans with the sampled flag only, so outgoing headers read the flag here.
+ */
+export const RANDOM_TRACE_ID_KEY = createContextKey('samosachaat.random-trace-id');
 let managerInstalled = false;
 
 /**
@@ -50,6 +55,7 @@ class RequestContext implements Context {
   getValue(key: symbol): unknown {
     if (key === SPAN_KEY) return this.span;
     if (key === BAG_KEY) return this.bag;
+    if (key === RANDOM_TRACE_ID_KEY) return randomTraceId(this.span);
     return this.parent.getValue(key);
   }
   setValue(key: symbol, value: unknown): Context {
@@ -59,8 +65,13 @@ class RequestContext implements Context {
     return this.materialise().deleteValue(key);
   }
   private materialise(): Context {
-    return trace.setSpan(this.parent, this.span).setValue(BAG_KEY, this.bag);
+    return trace.setSpan(this.parent, this.span).setValue(BAG_KEY, this.bag).setValue(RANDOM_TRACE_ID_KEY, randomTraceId(this.span));
   }
+}
+
+function randomTraceId(span: Span): string | undefined {
+  const sc = span.spanContext();
+  return (sc.traceFlags & 0x02) !== 0 ? sc.traceId : undefined;
 }
 
 let fastPathChecked: boolean | undefined;
@@ -68,7 +79,7 @@ let fastPathChecked: boolean | undefined;
 /** The context a request runs in: `span` active, an empty bag for `bindContext`. */
 export function requestContext(parent: Context, span: Span): Context {
   if (fastPathChecked === undefined) fastPathChecked = trace.getSpan(new RequestContext(parent, span)) === span;
-  return fastPathChecked ? new RequestContext(parent, span) : contextWithFields({}, trace.setSpan(parent, span));
+  return fastPathChecked ? new RequestContext(parent, span) : contextWithFields({}, trace.setSpan(parent, span).setValue(RANDOM_TRACE_ID_KEY, randomTraceId(span)));
 }
 
 /**

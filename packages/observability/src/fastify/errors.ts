@@ -1,3 +1,5 @@
+import { redactedExcerpt } from '../logging/sanitize.js';
+
 /**
  * An error a service raises on purpose: a stable code (`CHAT_CONVERSATION_NOT_FOUND`), an
  * HTTP status and a message safe to show the caller. The error handler turns it into the
@@ -76,6 +78,6 @@ export function describeError(err: unknown): { status: number; code: string; mes
   let message = typeof e?.message === 'string' ? e.message : 'bad request';
   // Ajv says "must NOT have additional properties" without saying which: name it.
   const extra = (err as { validation?: Array<{ keyword?: string; params?: { additionalProperty?: unknown } }> }).validation?.find((v) => v.keyword === 'additionalProperties')?.params?.additionalProperty;
-  if (typeof extra === 'string' && message.includes('must NOT have additional properties')) message = message.replace('must NOT have additional properties', `must NOT have additional properties (unknown field "${extra.slice(0, 64)}")`);
+  if (typeof extra === 'string' && message.includes('must NOT have additional properties')) message = message.replace('must NOT have additional properties', `must NOT have additional properties (unknown field "${redactedExcerpt(extra, 64)}")`);
   return { status, code: fastifyCode ?? 'BAD_REQUEST', message, internal: false };
 }

@@ -4,6 +4,7 @@ import fp from 'fastify-plugin';
 import type { Observability } from '../observability.js';
 import { describeError, errorEnvelope } from './errors.js';
 import { DependencyWatch } from './dependencies.js';
+import { registerJsonBodyParser } from './json-body.js';
 import { ReadinessRegistry } from './readiness.js';
 import { createRequestLifecycle, requestState } from './request-lifecycle.js';
 import { registerOpsRoutes } from './ops-routes.js';
@@ -64,6 +65,7 @@ const plugin: FastifyPluginAsync<ObservabilityPluginOptions> = async (app: Fasti
     },
   });
   app.addHook('onReady', async () => dependencies.start());
+  registerJsonBodyParser(app);
 
   app.addHook('onRequest', (request, reply, done) => {
     let state;

@@ -1,7 +1,6 @@
 import { ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requestContext } from '../context/request-context.js';
-import { redactSecretShapes } from '../logging/redact.js';
 import { sanitizeHeaderValue } from '../logging/sanitize.js';
 import { methodLabel, UNMATCHED_ROUTE } from '../metrics/http-metrics.js';
 import type { Observability } from '../observability.js';
@@ -109,12 +108,12 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
       const level = options.quietRoutes.has(state.route) && status < 400 ? 'debug' : 'info';
       if (!access.isLevelEnabled(level)) return;
       // Encoded by hand: the fields and their types are known, so the line skips pino's walk.
-      // Header- and URL-derived strings are sanitised and scrubbed of secret shapes.
-      let body = `,"method":"${state.method}","route":${JSON.stringify(state.route)},"path":${JSON.stringify(redactSecretShapes(sanitizeHeaderValue(pathOf(request.url), MAX_PATH_LOGGED) as string))},"status_code":${status},"duration_ms":${Math.round(durationMs * 1000) / 1000}`;
+      // Header- and URL-derived strings are scrubbed of secret shapes, then sanitised and cut.
+      let body = `,"method":"${state.method}","route":${JSON.stringify(state.route)},"path":${JSON.stringify(sanitizeHeaderValue(pathOf(request.url), MAX_PATH_LOGGED) as string)},"status_code":${status},"duration_ms":${Math.round(durationMs * 1000) / 1000}`;
       if (streamed) body += `,"ttfb_ms":${Math.round(((state.firstByteAt as number) - state.startedAt) * 1000) / 1000}`;
       if (aborted) body += ',"client_disconnected":true';
       const ua = request.headers['user-agent'];
-      if (ua !== undefined) body += `,"user_agent":${JSON.stringify(redactSecretShapes(sanitizeHeaderValue(ua) as string))}`;
+      if (ua !== undefined) body += `,"user_agent":${JSON.stringify(sanitizeHeaderValue(ua) as string)}`;
       body += `,"remote_addr":${JSON.stringify(request.ip ?? null)}`;
       writeAccess(level, state.ctx, body, 'http_request_completed');
     } catch (err) {

@@ -87,7 +87,8 @@ export function redactFields<T>(obj: T, depth = 0): T {
 
 // One cheap test decides whether the slower replacements run at all.
 const SHAPE_PROBE = /eyJ[A-Za-z0-9_-]{4,}\.|\b(?:Bearer|Basic)\s|\b(?:sk|pk|rk|sc)[-_][A-Za-z0-9_-]{12,}|(?:api[_-]?key|access[_-]?token|token|password|secret|signature)=/i;
-const JWT_SHAPE = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
+// The signature part is optional: a token cut after its payload still carries the claims.
+const JWT_SHAPE = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?/g;
 const AUTH_SCHEME_SHAPE = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 const API_KEY_SHAPE = /\b(?:sk|pk|rk|sc)[-_][A-Za-z0-9_-]{12,}/g;
 // Values stop at characters that would end a JSON string or a query parameter, so the

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { SpanContext } from '@opentelemetry/api';
 import { formatTraceparent, normaliseTraceId, readInboundTrace } from './inbound.js';
 
 const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -28,6 +29,23 @@ describe('readInboundTrace', () => {
     const t = readInboundTrace({ traceparent: TP, tracestate: 'vendor=abc' });
     assert.equal(t.parent?.traceState?.get('vendor'), 'abc');
   });
+
+  it('drops an invalid tracestate as a whole and still uses the traceparent', () => {
+    const t = readInboundTrace({ traceparent: TP, tracestate: 'good=1,Bad=2' });
+    assert.equal(t.source, 'traceparent');
+    assert.equal(t.parent?.traceState, undefined);
+    const many = Array.from({ length: 33 }, (_, i) => `k${i}=v`).join(',');
+    assert.equal(readInboundTrace({ traceparent: TP, tracestate: many }).parent?.traceState, undefined);
+  });
+
+  it('joins several tracestate fields in order', () => {
+    const t = readInboundTrace({ traceparent: TP, tracestate: ['rojo=00f067aa0ba902b7', 'congo=t61rcWkgMzE'] });
+    assert.equal(t.parent?.traceState?.serialize(), 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE');
+  });
+
+  it('never reads a tracestate without a valid traceparent', () => {
+    assert.deepEqual(readInboundTrace({ tracestate: 'vendor=abc', 'x-trace-id': 'a'.repeat(32) }), { source: 'x-trace-id', traceId: 'a'.repeat(32) });
+  });
 });
 
 describe('normaliseTraceId', () => {
@@ -45,5 +63,14 @@ describe('formatTraceparent', () => {
     const parent = readInboundTrace({ traceparent: TP }).parent;
     assert.ok(parent);
     assert.equal(formatTraceparent(parent), TP);
+  });
+
+  it('keeps the sampled (0x01) and random (0x02) flags, and sends every other flag as zero', () => {
+    const with_ = (flags: string) => readInboundTrace({ traceparent: TP.replace(/-01$/, `-${flags}`) }).parent as SpanContext;
+    assert.equal(formatTraceparent(with_('03')).slice(-2), '03');
+    assert.equal(formatTraceparent(with_('02')).slice(-2), '02');
+    assert.equal(formatTraceparent(with_('00')).slice(-2), '00');
+    assert.equal(formatTraceparent(with_('ff')).slice(-2), '03', 'undefined flags go out as zero');
+    assert.equal(formatTraceparent(with_('01'), true).slice(-2), '03', 'a trace id known to be random');
   });
 });

@@ -1,5 +1,15 @@
 import { TraceFlags, type SpanContext } from '@opentelemetry/api';
-import { TraceState, parseTraceParent } from '@opentelemetry/core';
+import { parseTraceParent } from '@opentelemetry/core';
+import { W3cTraceState } from './trace-state.js';
+
+/**
+ * The `random-trace-id` trace flag of W3C Trace Context Level 2: at least the right-most 7
+ * bytes of the trace id are random. Kept as received on everything propagated with the same
+ * trace id; set on the traces this service starts (its ids are random).
+ */
+export const TRACE_FLAG_RANDOM = 0x02;
+// The flags this version of the specification defines; the others go out as zero.
+const KNOWN_FLAGS = TraceFlags.SAMPLED | TRACE_FLAG_RANDOM;
 
 /** Where the trace of an inbound request came from. */
 export type TraceSource = 'traceparent' | 'x-trace-id' | 'x-request-id' | 'new';
@@ -19,6 +29,9 @@ type Headers = Record<string, HeaderValue>;
 const HEX32 = /^[0-9a-f]{32}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ZERO_TRACE = '00000000000000000000000000000000';
+// 32 members of 256-character keys and values, their separators and some whitespace: longer
+// cannot be valid, and is not worth splitting.
+const MAX_TRACESTATE_HEADER = 32 * 514 + 31 * 3;
 
 function single(value: HeaderValue): string | undefined {
   // A repeated header is ambiguous; ambiguity is treated as absence, never guessed at.
@@ -47,8 +60,14 @@ export function readInboundTrace(headers: Headers): InboundTrace {
     const parent = parseTraceParent(traceparent.trim());
     if (parent) {
       parent.isRemote = true;
-      const state = single(headers.tracestate);
-      if (state && state.length <= 512) parent.traceState = new TraceState(state);
+      // Several tracestate fields arrive joined with commas (Node joins them); an invalid
+      // header is dropped as a whole, and never stops the traceparent from being used.
+      const state = headers.tracestate;
+      const text = Array.isArray(state) ? state.join(',') : state;
+      if (text !== undefined && text.length <= MAX_TRACESTATE_HEADER) {
+        const parsed = W3cTraceState.parse(text);
+        if (parsed && parsed.size > 0) parent.traceState = parsed;
+      }
       return { source: 'traceparent', parent };
     }
   }
@@ -59,8 +78,12 @@ export function readInboundTrace(headers: Headers): InboundTrace {
   return { source: 'new' };
 }
 
-/** Formats a W3C `traceparent` header for a span context. */
-export function formatTraceparent(sc: SpanContext): string {
-  const flags = (sc.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? '01' : '00';
-  return `00-${sc.traceId}-${sc.spanId}-${flags}`;
+/**
+ * Formats a W3C `traceparent` header for a span context: the `sampled` and `random` flags as
+ * they are (or `random` forced on when the caller knows the trace id is random), every flag
+ * this version does not define as zero.
+ */
+export function formatTraceparent(sc: SpanContext, randomTraceId = false): string {
+  const flags = (sc.traceFlags & KNOWN_FLAGS) | (randomTraceId ? TRACE_FLAG_RANDOM : 0);
+  return `00-${sc.traceId}-${sc.spanId}-0${flags.toString(16)}`;
 }

@@ -1,4 +1,5 @@
 import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import { RANDOM_TRACE_ID_KEY } from '../context/request-context.js';
 import { formatTraceparent } from './inbound.js';
 
 /**
@@ -7,9 +8,12 @@ import { formatTraceparent } from './inbound.js';
  * no valid span is active.
  */
 export function traceHeaders(): Record<string, string> {
-  const sc = trace.getSpan(context.active())?.spanContext();
+  const ctx = context.active();
+  const sc = trace.getSpan(ctx)?.spanContext();
   if (!sc || !trace.isSpanContextValid(sc)) return {};
-  const headers: Record<string, string> = { traceparent: formatTraceparent(sc), 'x-trace-id': sc.traceId };
+  // The request's `random` flag reaches every call made with its trace id, child spans included.
+  const random = ctx.getValue(RANDOM_TRACE_ID_KEY) === sc.traceId;
+  const headers: Record<string, string> = { traceparent: formatTraceparent(sc, random), 'x-trace-id': sc.traceId };
   const state = sc.traceState?.serialize();
   if (state) headers.tracestate = state;
   return headers;

@@ -57,7 +57,8 @@ describe('request spans', () => {
     assert.ok(hrTimeToMilliseconds(done!.duration) >= 0);
     assert.ok(Math.abs(hrTimeToMilliseconds(done!.endTime) - startMs - hrTimeToMilliseconds(done!.duration)) < 0.01);
     assert.match(done!.spanContext().spanId, /^[0-9a-f]{16}$/);
-    assert.equal(done!.spanContext().traceFlags, TraceFlags.SAMPLED);
+    // A trace this process starts has a random id: sampled and random (0x02) flags.
+    assert.equal(done!.spanContext().traceFlags, TraceFlags.SAMPLED | 0x02);
   });
 
   it('continue a remote parent, or a trace id handed over without one', () => {
@@ -70,6 +71,11 @@ describe('request spans', () => {
     assert.equal(child?.parentSpanContext?.spanId, parent.spanId);
     assert.equal(seeded?.spanContext().traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
     assert.equal(seeded?.parentSpanContext, undefined);
+    // The random flag follows the caller's (unset here); an id from x-trace-id is not known random.
+    assert.equal(child?.spanContext().traceFlags, TraceFlags.SAMPLED);
+    assert.equal(seeded?.spanContext().traceFlags, TraceFlags.SAMPLED);
+    spans.start({ ...start(), context: trace.setSpanContext(ROOT_CONTEXT, { ...parent, traceFlags: 0x03 }), parent: { ...parent, traceFlags: 0x03 } }).end();
+    assert.equal(exporter.getFinishedSpans()[2]?.spanContext().traceFlags, 0x03, "the caller's random flag is kept");
   });
 
   it('are parents of spans the SDK tracer starts inside them', () => {
@@ -89,7 +95,7 @@ describe('request spans', () => {
     const span = spans.start(start());
     assert.equal(span.isRecording(), false);
     assert.ok(trace.isSpanContextValid(span.spanContext()));
-    assert.equal(span.spanContext().traceFlags, TraceFlags.NONE);
+    assert.equal(span.spanContext().traceFlags, 0x02, 'not sampled, but still a random trace id');
     span.end();
     assert.equal(exporter.getFinishedSpans().length, 0);
   });

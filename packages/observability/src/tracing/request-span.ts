@@ -19,6 +19,7 @@ import { isAttributeValue, millisToHrTime, type InstrumentationScope } from '@op
 import type { Resource } from '@opentelemetry/resources';
 import { SamplingDecision, type ReadableSpan, type Sampler, type SpanProcessor, type TimedEvent } from '@opentelemetry/sdk-trace-base';
 import type { PooledIdGenerator } from './id-generator.js';
+import { TRACE_FLAG_RANDOM } from './inbound.js';
 
 /**
  * The span of one inbound HTTP request, built for the request path.
@@ -274,7 +275,10 @@ export class RequestSpanFactory {
     const traceId = parent ? parent.traceId : (options.traceId ?? this.ids.generateTraceId());
     const spanId = this.ids.generateSpanId();
     const sampling = this.sampler.shouldSample(options.context, traceId, options.name, SpanKind.SERVER, options.attributes, NO_LINKS);
-    const traceFlags = sampling.decision === SamplingDecision.RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : TraceFlags.NONE;
+    // W3C Level 2 `random` flag: as the caller sent it for its trace id; set on a trace id this
+    // process generated (random); unset on one taken from x-trace-id/x-request-id (unknown).
+    const random = parent ? parent.traceFlags & TRACE_FLAG_RANDOM : options.traceId === undefined ? TRACE_FLAG_RANDOM : 0;
+    const traceFlags = (sampling.decision === SamplingDecision.RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : TraceFlags.NONE) | random;
     const traceState = sampling.traceState ?? parent?.traceState;
     const spanContext: SpanContext = { traceId, spanId, traceFlags, traceState };
     if (sampling.decision === SamplingDecision.NOT_RECORD) return trace.wrapSpanContext(traceState ? spanContext : { traceId, spanId, traceFlags });

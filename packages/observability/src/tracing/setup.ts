@@ -1,5 +1,4 @@
 import { diag, DiagLogLevel, propagation, trace, type Tracer, type DiagLogger } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -17,6 +16,7 @@ import { PooledIdGenerator } from './id-generator.js';
 import { RequestSpanFactory } from './request-span.js';
 import { RingBufferSpanExporter } from './ring-buffer-exporter.js';
 import { LossCountingExporter, queueDropMeterProvider, type SpanLossListener } from './span-loss.js';
+import { TraceContextPropagator } from './propagator.js';
 
 /** Options of {@link setupTracing}. */
 export interface TracingOptions {
@@ -106,7 +106,7 @@ export function setupTracing(options: TracingOptions): TracingHandle {
     trace.setGlobalTracerProvider(provider);
     // For third-party instrumentation; this package's own outbound helper writes the
     // headers itself so it never depends on which copy of the API won the global slot.
-    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    propagation.setGlobalPropagator(new TraceContextPropagator());
   }
   const scope = { name: '@samosachaat/observability' };
   return {

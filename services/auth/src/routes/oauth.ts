@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { bindContext, keysMatch } from '@samosachaat/observability';
+import { bindContext, keysMatch, redactedExcerpt } from '@samosachaat/observability';
 import { isAdminEmail } from '../admin-emails.js';
 import { OAUTH_PROVIDERS, type OAuthProviderName } from '../config.js';
 import { authErrors } from '../errors.js';
@@ -7,6 +7,7 @@ import { FAILURE_CODES, OAuthFailure } from '../oauth/failure.js';
 import { createPkcePair, createOAuthState } from '../oauth/pkce.js';
 import { createOAuthProvider, type OAuthProvider } from '../oauth/provider.js';
 import { deriveCookieKey, OAUTH_COOKIE_TTL_SECONDS, openFlowState, sealFlowState } from '../oauth/sealed-cookie.js';
+import { consumeOAuthState } from '../oauth/used-states.js';
 import { startSession } from '../session.js';
 import { EmailInUseError, upsertProviderUser } from '../users.js';
 import type { RouteContext } from './context.js';
@@ -46,7 +47,7 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: RouteContext): vo
   const redirectUri = (provider: string) => `${config.publicUrl}/auth/callback/${provider}`;
   function clientFor(name: string): OAuthProvider {
     const known = (OAUTH_PROVIDERS as readonly string[]).includes(name);
-    if (!known) throw authErrors.AUTH_PROVIDER_UNKNOWN(`unknown login provider "${name.slice(0, 32)}"; known: ${OAUTH_PROVIDERS.join(', ')}`);
+    if (!known) throw authErrors.AUTH_PROVIDER_UNKNOWN(`unknown login provider "${redactedExcerpt(name, 32)}"; known: ${OAUTH_PROVIDERS.join(', ')}`);
     const client = clients.get(name);
     if (!client) throw authErrors.AUTH_PROVIDER_NOT_CONFIGURED(`${name} login is not configured on this server: set ${PROVIDER_VARS[name as OAuthProviderName]}`);
     return client;
@@ -81,6 +82,11 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: RouteContext): vo
     if (flow.provider !== client.name) throw new OAuthFailure('invalid_state', 'the sign-in cookie belongs to another provider', { state_check: 'provider_mismatch' });
     if (!state || !keysMatch(state, flow.state)) throw new OAuthFailure('invalid_state', 'the state parameter does not match the sign-in cookie', { state_check: 'state_mismatch' });
     if (!code) throw new OAuthFailure('missing_code', `${client.name} sent no authorization code`);
+    // One use, server-side: a captured callback URL and cookie replayed within the cookie's
+    // lifetime (on any replica) is refused before the code is exchanged.
+    if (!(await consumeOAuthState(db, flow.state, Date.now() + OAUTH_COOKIE_TTL_SECONDS * 1000))) {
+      throw new OAuthFailure('invalid_state', 'this sign-in was already completed; start a new one', { state_check: 'state_reused' });
+    }
 
     const accessToken = await client.exchangeCode({ code, redirectUri: redirectUri(client.name), codeVerifier: flow.verifier });
     const profile = await client.fetchProfile(accessToken);

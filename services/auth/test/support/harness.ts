@@ -27,7 +27,10 @@ export interface Harness {
 export async function startHarness(db: AuthDatabase, env: Record<string, string> = {}, options: { now?: () => number } = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'auth-harness-'));
   const internalApiKey = `ik-${randomBytes(24).toString('hex')}`;
-  const config = configFromEnv({ INTERNAL_API_KEY: internalApiKey, DATA_DIR: dir, ...env });
+  // Login limits are counted in the database the suites share, per address, and every inject
+  // comes from 127.0.0.1: suites that are not about the limit get a budget they cannot exhaust
+  // (test/rate-limit.test.ts sets its own).
+  const config = configFromEnv({ INTERNAL_API_KEY: internalApiKey, DATA_DIR: dir, LOGIN_RATE_LIMIT: '10000', ...env });
   const keys = await loadJwtKeys(await generateJwtKeys(join(dir, 'keys')));
   const logs = new LogCapture();
   const obs = createObservability(observabilityConfigFromEnv('auth', { LOG_LEVEL: 'debug' }), { logDestination: logs, registerGlobalTracer: false, runtimeMetrics: false });

@@ -62,6 +62,11 @@ export class AuthCache {
     }
   }
 
+  /** Forgets `token` (its user no longer exists, say); true when it was cached. */
+  delete(token: string): boolean {
+    return this.entries.delete(tokenKey(token));
+  }
+
   get size(): number {
     return this.entries.size;
   }

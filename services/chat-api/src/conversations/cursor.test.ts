@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeCursor, encodeCursor, isUuid } from './cursor.js';
+import { decodeCursor, encodeCursor, isRealTimestamp, isUuid } from './cursor.js';
 
 describe('list cursor', () => {
   it('round-trips a position exactly, microseconds included', () => {
@@ -21,9 +21,17 @@ describe('list cursor', () => {
       b64({ u: '2026-11-25T20:02:32.613', i: '5e1f6a3e-8a44-4f5b-9d5e-2b7f3f0c9a11' }),
       b64({ u: '2026-11-25T20:02:32.613512', i: 'nope' }),
       b64({ u: 1, i: 2 }),
+      b64({ u: '2026-13-45T10:00:00.000000', i: '5e1f6a3e-8a44-4f5b-9d5e-2b7f3f0c9a11' }),
+      b64({ u: '0000-06-01T10:00:00.000000', i: '5e1f6a3e-8a44-4f5b-9d5e-2b7f3f0c9a11' }),
+      b64({ u: '2100-02-29T10:00:00.000000', i: '5e1f6a3e-8a44-4f5b-9d5e-2b7f3f0c9a11' }),
     ]) {
       assert.throws(() => decodeCursor(cursor), { code: 'CHAT_INVALID_CURSOR', statusCode: 400 }, cursor.slice(0, 30));
     }
+  });
+
+  it('accepts real dates only', () => {
+    for (const ok of ['2000-02-29T00:00:00.000000', '2026-12-31T23:59:59.999999', '0001-01-01T00:00:00.000000']) assert.ok(isRealTimestamp(ok), ok);
+    for (const bad of ['1900-02-29T00:00:00.000000', '2026-06-31T00:00:00.000000', '2026-00-10T00:00:00.000000', '2026-01-00T00:00:00.000000', '2026-01-01T00:00:60.000000']) assert.ok(!isRealTimestamp(bad), bad);
   });
 
   it('recognises UUIDs of any version and nothing else', () => {

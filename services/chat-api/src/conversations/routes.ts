@@ -1,7 +1,8 @@
 import type { Database } from '@samosachaat/db';
 import { AppError } from '@samosachaat/observability';
 import type { FastifyInstance } from 'fastify';
-import { authenticatedUser } from '../auth/auth-guard.js';
+import { isForeignKeyViolation } from '@samosachaat/db';
+import { authenticatedUser, userGoneError } from '../auth/auth-guard.js';
 import { chatError } from '../errors.js';
 import { createConversation, deleteConversation, findConversation, listConversations, listMessages, updateConversation, type ConversationChanges } from './conversation-store.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -47,7 +48,14 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database, h
     async (request, reply) => {
       const user = authenticatedUser(request);
       const body = request.body ?? {};
-      const conversation = await createConversation(db, user.id, { title: body.title?.trim(), model_tag: body.model_tag });
+      let conversation;
+      try {
+        conversation = await createConversation(db, user.id, { title: body.title?.trim(), model_tag: body.model_tag });
+      } catch (err) {
+        // The user was deleted after auth vouched for the token (chat-api caches that answer).
+        if (isForeignKeyViolation(err)) throw userGoneError(request);
+        throw err;
+      }
       historyCache.set(conversation.id, { userId: user.id, modelTag: conversation.model_tag, version: '0', recent: [] });
       return reply.code(201).send(conversation);
     },

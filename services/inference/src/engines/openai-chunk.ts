@@ -1,3 +1,4 @@
+import { redactedExcerpt } from '@samosachaat/observability';
 import { UpstreamError, type FinishReason } from './engine.js';
 
 /** What one `chat.completion.chunk` of an upstream stream carries. */
@@ -25,7 +26,7 @@ function count(value: unknown): number | undefined {
 function upstreamErrorMessage(error: unknown): string {
   if (typeof error === 'string') return error;
   const message = (error as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : JSON.stringify(error).slice(0, EXCERPT);
+  return typeof message === 'string' ? message : redactedExcerpt(JSON.stringify(error), EXCERPT);
 }
 
 /**
@@ -38,10 +39,10 @@ export function parseStreamChunk(data: string): ParsedChunk {
   try {
     raw = JSON.parse(data) as RawChunk;
   } catch {
-    throw new UpstreamError(`upstream sent a malformed stream chunk: ${JSON.stringify(data.slice(0, EXCERPT))}`);
+    throw new UpstreamError(`upstream sent a malformed stream chunk: ${JSON.stringify(redactedExcerpt(data, EXCERPT))}`);
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new UpstreamError(`upstream sent a malformed stream chunk: ${JSON.stringify(data.slice(0, EXCERPT))}`);
+    throw new UpstreamError(`upstream sent a malformed stream chunk: ${JSON.stringify(redactedExcerpt(data, EXCERPT))}`);
   }
   if (raw.error !== undefined && raw.error !== null) throw new UpstreamError(`upstream reported an error mid-stream: ${upstreamErrorMessage(raw.error)}`);
   const out: ParsedChunk = {};

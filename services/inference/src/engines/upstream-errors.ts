@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { redactedExcerpt } from '@samosachaat/observability';
 
 const EXCERPT_CHARS = 300;
 
@@ -15,7 +16,8 @@ export async function readExcerpt(body: Readable, maxChars = EXCERPT_CHARS): Pro
   }
   const oneLine = text.replace(/\s+/g, ' ').trim();
   if (oneLine === '') return '(empty body)';
-  return oneLine.length > maxChars ? `${oneLine.slice(0, maxChars)}…` : oneLine;
+  // Redacted before the cut: an upstream echoing a credential must not leak half of it.
+  return redactedExcerpt(oneLine, maxChars);
 }
 
 /**

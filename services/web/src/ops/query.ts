@@ -1,3 +1,4 @@
+import { redactedExcerpt } from '@samosachaat/observability';
 import { webError } from '../errors.js';
 
 type Query = Record<string, unknown>;
@@ -7,7 +8,7 @@ const TRACE_ID = /^[0-9a-f]{32}$/;
 /** Rejects parameters the route does not know, naming them (a typo must not be ignored). */
 export function onlyKnown(query: Query, known: readonly string[]): void {
   const unknown = Object.keys(query).filter((k) => !known.includes(k));
-  if (unknown.length) throw webError('WEB_INVALID_QUERY', { message: `unknown query parameter ${unknown.map((u) => `"${u.slice(0, 40)}"`).join(', ')} (known: ${known.join(', ')})` });
+  if (unknown.length) throw webError('WEB_INVALID_QUERY', { message: `unknown query parameter ${unknown.map((u) => `"${redactedExcerpt(u, 40)}"`).join(', ')} (known: ${known.join(', ')})` });
 }
 
 function single(query: Query, name: string): string | undefined {
@@ -22,7 +23,7 @@ export function integerParam(query: Query, name: string, fallback: number, min: 
   const raw = single(query, name);
   if (raw === undefined) return fallback;
   const n = /^[0-9]{1,7}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isInteger(n) || n < min || n > max) throw webError('WEB_INVALID_QUERY', { message: `${name} must be a whole number from ${min} to ${max}, got "${raw.slice(0, 40)}"` });
+  if (!Number.isInteger(n) || n < min || n > max) throw webError('WEB_INVALID_QUERY', { message: `${name} must be a whole number from ${min} to ${max}, got "${redactedExcerpt(raw, 40)}"` });
   return n;
 }
 
@@ -32,7 +33,7 @@ export function booleanParam(query: Query, name: string, fallback: boolean): boo
   if (raw === undefined) return fallback;
   if (raw === 'true') return true;
   if (raw === 'false') return false;
-  throw webError('WEB_INVALID_QUERY', { message: `${name} must be true or false, got "${raw.slice(0, 40)}"` });
+  throw webError('WEB_INVALID_QUERY', { message: `${name} must be true or false, got "${redactedExcerpt(raw, 40)}"` });
 }
 
 /** A W3C trace id (32 hex; upper case accepted and lowered). */
@@ -47,7 +48,7 @@ export function traceIdParam(raw: string | undefined, name: string): string | un
 export function choiceParam<T extends string>(query: Query, name: string, allowed: readonly T[]): T | undefined {
   const raw = single(query, name);
   if (raw === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(raw)) throw webError('WEB_INVALID_QUERY', { message: `${name} must be one of ${allowed.join(', ')}, got "${raw.slice(0, 40)}"` });
+  if (!(allowed as readonly string[]).includes(raw)) throw webError('WEB_INVALID_QUERY', { message: `${name} must be one of ${allowed.join(', ')}, got "${redactedExcerpt(raw, 40)}"` });
   return raw as T;
 }
 

@@ -51,8 +51,9 @@ function forwardHeaders(request: FastifyRequest): Record<string, string> {
     const value = request.headers[name];
     if (typeof value === 'string') out[name] = value;
   }
-  // The address web saw, not one the browser claims: a client-sent X-Forwarded-For is dropped,
-  // so auth (TRUST_PROXY=true behind web) rate-limits real addresses, not spoofed ones.
+  // The client's address as web established it (the socket's, or what a proxy TRUST_PROXY names
+  // put in X-Forwarded-For), never what the browser claims: a client-sent X-Forwarded-For is
+  // replaced, so auth (which trusts web) rate-limits real addresses, not spoofed ones.
   out['x-forwarded-for'] = request.ip;
   out['x-forwarded-proto'] = request.protocol;
   if (request.headers.host) out['x-forwarded-host'] = request.headers.host;

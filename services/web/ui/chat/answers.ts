@@ -4,6 +4,7 @@
  * aborts the fetch; chat-api keeps reading inference and saves the whole answer anyway.
  */
 import { ApiError, apiFetch, type TokenSource } from '../lib/api.js';
+import { conversationApiPath } from '../lib/ids.js';
 import { readAnswerStream } from '../lib/sse.js';
 import { newTraceId } from '../lib/trace.js';
 import { AnswerView, userMessage, type Thread } from './thread.js';
@@ -44,7 +45,7 @@ export class Answers {
   async send(conversationId: string, content: string): Promise<SendResult> {
     const question = userMessage(content);
     this.host.thread.add(question);
-    const result = await this.stream(conversationId, `/api/conversations/${conversationId}/messages`, { content }, question, undefined);
+    const result = await this.stream(conversationId, conversationApiPath(conversationId, '/messages'), { content }, question, undefined);
     if (result === 'not-sent') question.remove();
     this.host.thread.refreshWelcome();
     return result;
@@ -55,7 +56,7 @@ export class Answers {
     const previous = this.host.thread.lastAnswer();
     const question = this.host.thread.lastUser();
     previous?.remove();
-    const result = await this.stream(conversationId, `/api/conversations/${conversationId}/regenerate`, {}, question, question?.dataset['id']);
+    const result = await this.stream(conversationId, conversationApiPath(conversationId, '/regenerate'), {}, question, question?.dataset['id']);
     if (result === 'not-sent' && previous) this.host.thread.add(previous);
   }
 

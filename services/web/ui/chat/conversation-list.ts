@@ -4,6 +4,7 @@
  */
 import { apiJson, type TokenSource } from '../lib/api.js';
 import { ago, byId, clear, h, icon, ICONS } from '../lib/dom.js';
+import { conversationApiPath, conversationPagePath } from '../lib/ids.js';
 import { newTraceId } from '../lib/trace.js';
 import type { Conversation, ConversationPage } from './types.js';
 
@@ -87,7 +88,7 @@ export class ConversationList {
 
   private row(c: Conversation, active: boolean): HTMLLIElement {
     const title = c.title ?? 'New chat';
-    const link = h('a', { href: `/c/${c.id}`, class: 'conversation-link', 'aria-current': active ? 'page' : null, title },
+    const link = h('a', { href: conversationPagePath(c.id), class: 'conversation-link', 'aria-current': active ? 'page' : null, title },
       h('span', { class: 'conversation-title' }, title),
       h('span', { class: 'conversation-time' }, ago(c.updated_at)));
     link.addEventListener('click', (ev) => {
@@ -133,7 +134,7 @@ export class ConversationList {
 
   private async update(c: Conversation, change: { title?: string; favorited?: boolean }): Promise<void> {
     try {
-      const updated = await apiJson<Conversation>(`/api/conversations/${c.id}`, { method: 'PUT', body: change }, this.host.auth);
+      const updated = await apiJson<Conversation>(conversationApiPath(c.id), { method: 'PUT', body: change }, this.host.auth);
       this.items = this.items.map((x) => (x.id === c.id ? updated : x));
       this.render();
       if (c.id === this.host.currentId()) this.host.changed(updated);
@@ -147,7 +148,7 @@ export class ConversationList {
   private async remove(c: Conversation): Promise<void> {
     if (!(await this.host.confirm(`“${c.title ?? 'New chat'}” and all its messages will be deleted.`))) return;
     try {
-      await apiJson<void>(`/api/conversations/${c.id}`, { method: 'DELETE' }, this.host.auth);
+      await apiJson<void>(conversationApiPath(c.id), { method: 'DELETE' }, this.host.auth);
       this.items = this.items.filter((x) => x.id !== c.id);
       this.render();
       if (c.id === this.host.currentId()) this.host.open(null);

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { ApiError, apiFetch, errorFrom } from './api.js';
+import { conversationApiPath, conversationIdFromPath, conversationPagePath, isConversationId } from './ids.js';
 import { readAnswerStream, SseParser, toAnswerEvent, type AnswerEvent } from './sse.js';
 import { isTraceId, newTraceId, traceHref } from './trace.js';
 
@@ -109,5 +110,33 @@ describe('API errors', () => {
     const ok = await apiFetch('/api/x', {}, auth);
     assert.equal(ok.res.status, 200);
     assert.match(ok.traceId, /^[0-9a-f]{32}$/);
+  });
+});
+
+describe('conversation ids in URLs', () => {
+  const ID = '5e1f6a3e-8a44-4f5b-9d5e-2b7f3f0c9a11';
+
+  it('reads a conversation id from /c/<uuid> only; anything else under /c/ is invalid, never a path', () => {
+    assert.equal(conversationIdFromPath(`/c/${ID}`), ID);
+    assert.equal(conversationIdFromPath(`/c/${ID.toUpperCase()}`), ID);
+    assert.equal(conversationIdFromPath('/'), null);
+    assert.equal(conversationIdFromPath('/login'), null);
+    // The link from the security review: it decoded to x/../../auth/logout#.
+    assert.equal(conversationIdFromPath('/c/x%2F..%2F..%2Fauth%2Flogout%23'), 'invalid');
+    assert.equal(conversationIdFromPath(`/c/${ID}%3Fx%3D1`), 'invalid');
+    assert.equal(conversationIdFromPath('/c/%E0%A4%A'), 'invalid', 'a broken escape');
+    assert.equal(conversationIdFromPath(`/c/${ID}/extra`), 'invalid');
+  });
+
+  it('builds API paths from UUIDs only, encoded, and refuses the rest before any request', () => {
+    assert.equal(conversationApiPath(ID), `/api/conversations/${ID}`);
+    assert.equal(conversationApiPath(ID, '/messages'), `/api/conversations/${ID}/messages`);
+    assert.equal(conversationApiPath(ID, '/regenerate'), `/api/conversations/${ID}/regenerate`);
+    for (const bad of ['x/../../auth/logout#', '../../auth/logout', `${ID}?`, '', `${ID}/`]) {
+      assert.throws(() => conversationApiPath(bad, '/messages'), /not a conversation id/, bad);
+      assert.equal(isConversationId(bad), false, bad);
+    }
+    // Whatever the API hands back is encoded in links, too.
+    assert.equal(conversationPagePath('a/b?c#d'), '/c/a%2Fb%3Fc%23d');
   });
 });
