@@ -10,7 +10,7 @@ import type { ChatConfig } from './config.js';
 import { registerConversationRoutes } from './conversations/routes.js';
 import { createChatMetrics } from './metrics.js';
 import { HistoryCache } from './messages/history-cache.js';
-import { MessageWriter } from './messages/message-store.js';
+import { MessageWriter } from './messages/message-writer.js';
 import { OpenStreams } from './messages/open-streams.js';
 import { registerMessageRoutes } from './messages/routes.js';
 import { StreamLimiter } from './messages/stream-limiter.js';

@@ -5,10 +5,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { chatError } from '../errors.js';
 import type { ChatMetrics, MessageStatus, StreamOutcome, UpstreamFailure } from '../metrics.js';
 import { describeNetworkError, failureReason } from '../upstream-errors.js';
-import { discard, startGeneration, type GenerateParams, type InferenceClientOptions } from './inference-client.js';
+import { discard, startGeneration, type GenerateParams, type GenerateStart, type InferenceClientOptions } from './inference-client.js';
 import type { HistoryCache } from './history-cache.js';
-import { flushAnswerPart, persistAssistantMessage, type AnswerContext, type FlushedAnswer, type MessageWriter } from './message-store.js';
+import { flushAnswerPart, persistAssistantMessage, type FlushedAnswer } from './answer-persistence.js';
+import type { MessageWriter } from './message-writer.js';
 import type { OpenStreams } from './open-streams.js';
+import type { AnswerContext } from './send-preparation.js';
 import { SseClient } from './sse-client.js';
 import { SseEventTooLargeError, SseParser } from './sse-parser.js';
 import { readUpstreamEvent, sseEvent } from './upstream-events.js';
@@ -118,6 +120,30 @@ function drainAfterDone(body: Readable, chunks: AsyncIterator<Buffer>): void {
 }
 
 /**
+ * The states of an answer, and the only transitions between them (see the chat-api README's
+ * state diagram). Every step of {@link AnswerStream} moves through {@link AnswerStream.to},
+ * which refuses any other move.
+ *
+ * - `starting`: inference is asked; the user message (if not saved yet) is being saved.
+ * - `refused`: nothing was streamed — the save failed or inference was over capacity before
+ *   any byte (the request ends with an error response).
+ * - `streaming`: inference's events are forwarded to the client while tokens accumulate.
+ * - `finishing`: inference's stream ended (done, error or cut); chat-api's own closing events.
+ * - `persisting`: the answer is written to the database.
+ * - `ended`: the response is closed and the stream's resources released.
+ */
+export type AnswerState = 'starting' | 'refused' | 'streaming' | 'finishing' | 'persisting' | 'ended';
+
+export const ANSWER_TRANSITIONS: Readonly<Record<AnswerState, readonly AnswerState[]>> = Object.freeze({
+  starting: ['streaming', 'refused'],
+  refused: [],
+  streaming: ['finishing', 'ended'],
+  finishing: ['persisting', 'ended'],
+  persisting: ['ended'],
+  ended: [],
+});
+
+/**
  * Streams one answer: calls inference, forwards its events to the client unchanged and in
  * order (honouring the client's backpressure), accumulates the tokens and persists the
  * answer. A client that leaves stops being written to while the answer is still read to
@@ -126,111 +152,163 @@ function drainAfterDone(body: Readable, chunks: AsyncIterator<Buffer>): void {
  * Inference over capacity before any byte is a 503 (the user message stays saved).
  */
 export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, reply: FastifyReply, job: AnswerJob): Promise<void> {
-  const { obs, metrics } = deps;
-  const log = obs.getLogger('messages');
-  const conversationId = job.context.conversation.id;
-  let model = job.model ?? job.context.conversation.model_tag ?? undefined;
-  const startedAt = performance.now();
-  const acc = new Accumulator();
-  const client = new SseClient(request, reply, deps.clientStallTimeoutMs, () => {
-    metrics.clientDisconnects.inc();
-    log.info({ conversation_id: conversationId, tokens_forwarded: acc.tokenCount }, 'stream_client_disconnected');
-  });
-  const gen = obs.startGeneration({
-    model: model ?? 'default',
-    provider: 'samosachaat-inference',
-    kind: SPAN_KIND_CLIENT,
-    inputTokens: job.context.estimatedTokens,
-    temperature: job.temperature,
-    maxTokens: job.maxTokens,
-  });
-  const params: GenerateParams = { messages: job.context.history };
-  if (model !== undefined) params.model = model;
-  if (job.temperature !== undefined) params.temperature = job.temperature;
-  if (job.maxTokens !== undefined) params.max_tokens = job.maxTokens;
+  await new AnswerStream(deps, request, reply, job).run();
+}
 
-  // Inference is asked first; the user message (when it is not saved already: a send whose
-  // history was cached) is saved once inference has answered with its headers — or after
-  // SAVE_WITHIN_MS at the latest, so a queueing inference never keeps the message unsaved — so
-  // the save overlaps the wait for the first token instead of competing with inference's start
-  // for the CPU (on the 2-core benchmark machine that competition cost ~0.6 ms of time to
-  // first token). Nothing reaches the client before the save is committed, and a failed save
-  // ends the answer before it began.
-  const starting = gen.run(() => startGeneration(deps.inference, params, traceHeaders()));
-  let saveTimer: NodeJS.Timeout | undefined;
-  const saveDeadline = new Promise<void>((resolve) => (saveTimer = setTimeout(resolve, SAVE_WITHIN_MS)));
-  const committing = Promise.race([starting.then(noop, noop), saveDeadline]).then(() => {
-    clearTimeout(saveTimer);
-    return job.context.commit();
-  });
-  // Awaited below; this only keeps a failed save from counting as unhandled meanwhile.
-  committing.catch(noop);
-  let started = await starting;
-  let userMessageId: string;
-  try {
-    const committed = await committing;
-    userMessageId = committed.userMessageId;
-    if (committed.restartWith) {
-      // The cached history was stale (another writer changed the conversation): nothing of
-      // that generation reached anyone; start over on what the database holds.
-      if (started.ok) discard(started.body);
-      const fresh = committed.restartWith;
-      log.info({ conversation_id: conversationId, history_messages: fresh.history.length }, 'history_cache_stale');
-      model = job.model ?? fresh.conversation.model_tag ?? undefined;
-      gen.span.setAttributes({ 'gen_ai.request.model': model ?? 'default', 'gen_ai.usage.input_tokens': fresh.estimatedTokens });
-      params.messages = fresh.history;
-      if (model === undefined) delete params.model;
-      else params.model = model;
-      started = await gen.run(() => startGeneration(deps.inference, params, traceHeaders()));
-    }
-  } catch (err) {
-    if (started.ok) discard(started.body);
-    client.abandon();
-    gen.end({ outcome: 'upstream_error', error: err as Error });
-    throw err;
-  }
-  if (!started.ok && started.reason === 'over_capacity') {
-    reportFailure(started);
-    client.abandon();
-    gen.end({ outcome: 'upstream_error', error: new Error(started.message) });
-    reply.header('x-user-message-id', userMessageId);
-    throw chatError('CHAT_INFERENCE_OVER_CAPACITY', {
-      message: `inference is over capacity; your message was saved: retry with POST /api/conversations/${conversationId}/regenerate`,
-      retryAfterSeconds: started.retryAfterSeconds,
+/** One answer's life, as a state machine ({@link ANSWER_TRANSITIONS}). */
+export class AnswerStream {
+  private stateNow: AnswerState = 'starting';
+  private readonly log;
+  private readonly conversationId: string;
+  private model: string | undefined;
+  private readonly startedAt = performance.now();
+  private readonly acc = new Accumulator();
+  private readonly client: SseClient;
+  private readonly gen;
+  private readonly params: GenerateParams;
+  private readonly parser = new SseParser();
+  private userMessageId = '';
+  private failure: Failure | undefined;
+
+  constructor(
+    private readonly deps: AnswerDeps,
+    request: FastifyRequest,
+    private readonly reply: FastifyReply,
+    private readonly job: AnswerJob,
+  ) {
+    const { obs, metrics } = deps;
+    this.log = obs.getLogger('messages');
+    this.conversationId = job.context.conversation.id;
+    this.model = job.model ?? job.context.conversation.model_tag ?? undefined;
+    this.client = new SseClient(request, reply, deps.clientStallTimeoutMs, () => {
+      metrics.clientDisconnects.inc();
+      this.log.info({ conversation_id: this.conversationId, tokens_forwarded: this.acc.tokenCount }, 'stream_client_disconnected');
     });
+    this.gen = obs.startGeneration({
+      model: this.model ?? 'default',
+      provider: 'samosachaat-inference',
+      kind: SPAN_KIND_CLIENT,
+      inputTokens: job.context.estimatedTokens,
+      temperature: job.temperature,
+      maxTokens: job.maxTokens,
+    });
+    this.params = { messages: job.context.history };
+    if (this.model !== undefined) this.params.model = this.model;
+    if (job.temperature !== undefined) this.params.temperature = job.temperature;
+    if (job.maxTokens !== undefined) this.params.max_tokens = job.maxTokens;
   }
 
-  client.open({ 'x-user-message-id': userMessageId });
-  metrics.activeStreams.inc();
-  const parser = new SseParser();
-  const unregister = deps.openStreams.add({
-    get bufferedBytes() {
-      return client.bufferedBytes + parser.bufferedBytes;
-    },
-  });
-  let failure: Failure | undefined;
-  let inferenceTimeMs = 0;
-  try {
-    failure = started.ok ? await relay(started.body) : started;
-    // Not including the time the last bytes waited for a slow client.
-    inferenceTimeMs = Math.round((acc.endedAt ?? performance.now()) - startedAt);
-    if (failure) reportFailure(failure);
-    endGeneration(failure);
-    await finishStream(failure);
-    await persist(inferenceTimeMs);
-  } finally {
-    client.end();
-    unregister();
-    metrics.activeStreams.dec();
-    const outcome: StreamOutcome = client.disconnected ? 'client_disconnected' : acc.status;
-    metrics.streamDuration.observe({ outcome }, (performance.now() - startedAt) / 1000);
-    endGeneration(failure);
+  /** The answer's current state. */
+  get state(): AnswerState {
+    return this.stateNow;
+  }
+
+  /** Moves to `next`; a move the table does not allow is a bug, not a runtime condition. */
+  private to(next: AnswerState): void {
+    if (!ANSWER_TRANSITIONS[this.stateNow].includes(next)) throw new Error(`answer stream: no transition ${this.stateNow} -> ${next}`);
+    this.stateNow = next;
+  }
+
+  /** The whole life: start, stream, finish, persist, end. */
+  async run(): Promise<void> {
+    const started = await this.start();
+    const { metrics } = this.deps;
+    this.client.open({ 'x-user-message-id': this.userMessageId });
+    metrics.activeStreams.inc();
+    const { client, parser } = this;
+    const unregister = this.deps.openStreams.add({
+      get bufferedBytes() {
+        return client.bufferedBytes + parser.bufferedBytes;
+      },
+    });
+    try {
+      this.failure = started.ok ? await this.relay(started.body) : started;
+      // Not including the time the last bytes waited for a slow client.
+      const inferenceTimeMs = Math.round((this.acc.endedAt ?? performance.now()) - this.startedAt);
+      this.to('finishing');
+      if (this.failure) this.reportFailure(this.failure);
+      this.endGeneration();
+      await this.finishStream();
+      this.to('persisting');
+      await this.persist(inferenceTimeMs);
+    } finally {
+      this.to('ended');
+      this.client.end();
+      unregister();
+      metrics.activeStreams.dec();
+      const outcome: StreamOutcome = this.client.disconnected ? 'client_disconnected' : this.acc.status;
+      metrics.streamDuration.observe({ outcome }, (performance.now() - this.startedAt) / 1000);
+      this.endGeneration();
+    }
+  }
+
+  /**
+   * `starting`: inference is asked first; the user message (when it is not saved already: a
+   * send whose history was cached) is saved once inference has answered with its headers — or
+   * after SAVE_WITHIN_MS at the latest, so a queueing inference never keeps the message unsaved
+   * — so the save overlaps the wait for the first token instead of competing with inference's
+   * start for the CPU (on the 2-core benchmark machine that competition cost ~0.6 ms of time to
+   * first token). Nothing reaches the client before the save is committed; a failed save, or
+   * inference over capacity, ends the answer before it began (`refused`, thrown).
+   */
+  private async start(): Promise<GenerateStart> {
+    const { job, gen, params, deps } = this;
+    const starting = gen.run(() => startGeneration(deps.inference, params, traceHeaders()));
+    let saveTimer: NodeJS.Timeout | undefined;
+    const saveDeadline = new Promise<void>((resolve) => (saveTimer = setTimeout(resolve, SAVE_WITHIN_MS)));
+    const committing = Promise.race([starting.then(noop, noop), saveDeadline]).then(() => {
+      clearTimeout(saveTimer);
+      return job.context.commit();
+    });
+    // Awaited below; this only keeps a failed save from counting as unhandled meanwhile.
+    committing.catch(noop);
+    let started = await starting;
+    try {
+      const committed = await committing;
+      this.userMessageId = committed.userMessageId;
+      if (committed.restartWith) {
+        // The cached history was stale (another writer changed the conversation): nothing of
+        // that generation reached anyone; start over on what the database holds.
+        if (started.ok) discard(started.body);
+        const fresh = committed.restartWith;
+        this.log.info({ conversation_id: this.conversationId, history_messages: fresh.history.length }, 'history_cache_stale');
+        this.model = job.model ?? fresh.conversation.model_tag ?? undefined;
+        gen.span.setAttributes({ 'gen_ai.request.model': this.model ?? 'default', 'gen_ai.usage.input_tokens': fresh.estimatedTokens });
+        params.messages = fresh.history;
+        if (this.model === undefined) delete params.model;
+        else params.model = this.model;
+        started = await gen.run(() => startGeneration(deps.inference, params, traceHeaders()));
+      }
+    } catch (err) {
+      if (started.ok) discard(started.body);
+      this.refuse();
+      gen.end({ outcome: 'upstream_error', error: err as Error });
+      throw err;
+    }
+    if (!started.ok && started.reason === 'over_capacity') {
+      this.reportFailure(started);
+      this.refuse();
+      gen.end({ outcome: 'upstream_error', error: new Error(started.message) });
+      this.reply.header('x-user-message-id', this.userMessageId);
+      throw chatError('CHAT_INFERENCE_OVER_CAPACITY', {
+        message: `inference is over capacity; your message was saved: retry with POST /api/conversations/${this.conversationId}/regenerate`,
+        retryAfterSeconds: started.retryAfterSeconds,
+      });
+    }
+    this.to('streaming');
+    return started;
+  }
+
+  private refuse(): void {
+    this.to('refused');
+    this.client.abandon();
   }
 
   /** Ends the generation span (once; later calls are ignored by the span). */
-  function endGeneration(cut: Failure | undefined): void {
-    const outcome: GenerationOutcome = cut || acc.upstreamError !== undefined ? 'upstream_error' : client.disconnected ? 'client_disconnected' : 'completed';
-    gen.end({
+  private endGeneration(): void {
+    const { acc, failure: cut } = this;
+    const outcome: GenerationOutcome = cut || acc.upstreamError !== undefined ? 'upstream_error' : this.client.disconnected ? 'client_disconnected' : 'completed';
+    this.gen.end({
       outcome,
       outputTokens: acc.outputTokens ?? acc.tokenCount,
       responseModel: acc.model,
@@ -238,8 +316,9 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
     });
   }
 
-  /** Reads inference to the end; returns the failure that cut it short, if any. */
-  async function relay(body: Readable): Promise<Failure | undefined> {
+  /** `streaming`: reads inference to the end; returns the failure that cut it short, if any. */
+  private async relay(body: Readable): Promise<Failure | undefined> {
+    const { acc, parser, client, gen } = this;
     // Errors surface through the iterator below; once it is left, a late abort must not become
     // an uncaught 'error' event.
     body.on('error', () => undefined);
@@ -268,10 +347,11 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
             break;
           }
         }
+        // Most writes are taken at once: no promise is made for them (see SseClient.write).
         const draining = forward.length > 0 ? client.write(forward.length === 1 ? (forward[0] as Buffer) : Buffer.concat(forward)) : undefined;
         if (draining) await draining;
         if (acc.done) break;
-        if (acc.pendingChars >= deps.answerFlushChars) await flushPart();
+        if (acc.pendingChars >= this.deps.answerFlushChars) await this.flushPart();
       }
     } catch (err) {
       acc.endedAt = performance.now();
@@ -287,16 +367,17 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
     return undefined;
   }
 
-  /** Ends the event stream: error then done when inference did not send them itself. */
-  async function finishStream(cut: Failure | undefined): Promise<void> {
+  /** `finishing`: error then done when inference did not send them itself. */
+  private async finishStream(): Promise<void> {
+    const { acc, failure: cut } = this;
     if (acc.upstreamError !== undefined && !cut) {
       // inference sent its own error and done, already forwarded: count it, add nothing.
-      reportFailure({ reason: 'stream_error', message: 'inference reported an error', detail: acc.upstreamError });
+      this.reportFailure({ reason: 'stream_error', message: 'inference reported an error', detail: acc.upstreamError });
       return;
     }
     if (!cut) return;
     const tail = acc.upstreamError === undefined ? sseEvent({ error: cut.message }) + sseEvent({ done: true }) : sseEvent({ done: true });
-    await client.write(tail);
+    await this.client.write(tail);
   }
 
   /**
@@ -304,36 +385,39 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
    * bounded however long the answer (or however slow its reader). A failed write keeps the
    * text in memory and the final persist tries again: nothing is lost.
    */
-  async function flushPart(): Promise<void> {
+  private async flushPart(): Promise<void> {
+    const { acc } = this;
     const text = acc.take();
     try {
-      const flushed = await flushAnswerPart(deps.db, conversationId, acc.flushed, text, acc.model ?? model ?? null);
+      const flushed = await flushAnswerPart(this.deps.db, this.conversationId, acc.flushed, text, acc.model ?? this.model ?? null);
       // Undefined: the conversation was deleted meanwhile, nothing more to keep for it.
       if (flushed !== undefined) acc.flushed = flushed;
     } catch (err) {
       acc.pending.unshift(text);
       acc.pendingChars += text.length;
-      obs.rateLimited('answer-flush').warning('answer_flush_failed', { err, conversation_id: conversationId, pending_chars: acc.pendingChars });
+      this.deps.obs.rateLimited('answer-flush').warning('answer_flush_failed', { err, conversation_id: this.conversationId, pending_chars: acc.pendingChars });
     }
   }
 
-  async function persist(timeMs: number): Promise<void> {
+  /** `persisting`: the answer is written (one grouped statement in the common case). */
+  private async persist(timeMs: number): Promise<void> {
+    const { acc, deps, conversationId, log } = this;
     const status = acc.status;
     const tokenCount = acc.outputTokens ?? acc.tokenCount;
-    const modelTag = acc.model ?? model ?? null;
+    const modelTag = acc.model ?? this.model ?? null;
     const flushedTo = acc.flushed;
     const content = acc.take();
     try {
       const saved = await persistAssistantMessage(deps.writer, {
         conversationId,
-        answersMessageId: userMessageId,
+        answersMessageId: this.userMessageId,
         flushed: flushedTo,
         content,
         tokenCount,
         modelTag,
         inferenceTimeMs: timeMs,
         status,
-        replacePrevious: job.replacePrevious,
+        replacePrevious: this.job.replacePrevious,
       });
       if (!saved) {
         deps.historyCache.delete(conversationId);
@@ -344,7 +428,7 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
       // history); a flushed or replacing answer changed more than that: forget the entry.
       if (saved.version === undefined) deps.historyCache.delete(conversationId);
       else deps.historyCache.advance(conversationId, saved.version, status === 'error' ? undefined : { role: 'assistant', content, token_count: tokenCount });
-      metrics.messagesPersisted.inc({ role: 'assistant', outcome: status });
+      deps.metrics.messagesPersisted.inc({ role: 'assistant', outcome: status });
       log.info(
         { conversation_id: conversationId, message_id: saved.id, role: 'assistant', token_count: tokenCount, status, model_tag: modelTag, inference_time_ms: timeMs, replaced_messages: saved.replaced },
         'message_persisted',
@@ -355,11 +439,11 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
     }
   }
 
-  function reportFailure(f: Failure): void {
-    metrics.upstreamErrors.inc({ upstream: 'inference', reason: f.reason });
-    const fields: Record<string, unknown> = { upstream: 'inference', reason: f.reason, conversation_id: conversationId, tokens_received: acc.tokenCount };
+  private reportFailure(f: Failure): void {
+    this.deps.metrics.upstreamErrors.inc({ upstream: 'inference', reason: f.reason });
+    const fields: Record<string, unknown> = { upstream: 'inference', reason: f.reason, conversation_id: this.conversationId, tokens_received: this.acc.tokenCount };
     if (f.status !== undefined) fields.status_code = f.status;
     fields.error = f.detail ?? f.message;
-    log.error(fields, 'upstream_failed');
+    this.log.error(fields, 'upstream_failed');
   }
 }

@@ -5,7 +5,7 @@ import { chatError } from '../errors.js';
 import type { ChatMetrics } from '../metrics.js';
 import { streamAnswer, type AnswerDeps } from './answer-stream.js';
 import type { HistoryLimits } from './history.js';
-import { prepareRegeneration, prepareSend } from './message-store.js';
+import { prepareRegeneration, prepareSend } from './send-preparation.js';
 import type { StreamLimiter } from './stream-limiter.js';
 
 /** What the message routes need. */

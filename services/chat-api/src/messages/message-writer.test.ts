@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { saveAnswers, saveUserMessages, titleFromMessage } from './message-store.js';
+import { saveAnswers, saveUserMessages } from './message-writer.js';
+import { titleFromMessage } from './send-preparation.js';
 
 describe('titleFromMessage', () => {
   it('takes the first 80 characters with whitespace collapsed', () => {
