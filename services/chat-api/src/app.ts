@@ -120,6 +120,7 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
             answerFlushChars: config.answerFlushChars,
             historyCache,
             writer,
+            saveDeadlineMs: config.answerSaveDeadlineMs,
             inference: {
               inferenceUrl: config.inferenceUrl,
               internalApiKey: config.internalApiKey,

@@ -50,6 +50,11 @@ export interface ChatConfig {
    * without reading the database first (0 = off: one round trip before every answer).
    */
   readonly historyCacheChars: number;
+  /**
+   * How long the save of a finished answer is retried while the database is unavailable,
+   * the stream kept open, before the client is told `answer_not_saved`.
+   */
+  readonly answerSaveDeadlineMs: number;
   readonly database: ChatDatabaseConfig;
 }
 
@@ -70,6 +75,7 @@ export const CHAT_DEFAULTS = Object.freeze({
   inferenceIdleTimeoutMs: 60_000,
   answerFlushChars: 65_536,
   historyCacheChars: 16_777_216,
+  answerSaveDeadlineMs: 30_000,
 });
 
 
@@ -98,6 +104,7 @@ export function configFromEnv(env: Env = process.env): ChatConfig {
     inferenceIdleTimeoutMs: envInteger(env, 'INFERENCE_IDLE_TIMEOUT_MS', d.inferenceIdleTimeoutMs, 100, 3_600_000),
     answerFlushChars: envInteger(env, 'ANSWER_FLUSH_CHARS', d.answerFlushChars, 1024, 16_777_216),
     historyCacheChars: envInteger(env, 'HISTORY_CACHE_CHARS', d.historyCacheChars, 0, 1_073_741_824),
+    answerSaveDeadlineMs: envInteger(env, 'ANSWER_SAVE_DEADLINE_MS', d.answerSaveDeadlineMs, 0, 600_000),
     database: Object.freeze({ ...database }),
   });
 }

@@ -50,6 +50,10 @@ export function createChatMetrics(metrics: Metrics, sources: ChatMetricSources =
       help: 'Messages written to the database, by role and status (complete, incomplete, error).',
       labelNames: ['role', 'outcome'],
     }),
+    answersNotSaved: metrics.counter({
+      name: 'chat_answers_not_saved_total',
+      help: 'Answers that could not be stored: the database stayed unavailable past ANSWER_SAVE_DEADLINE_MS (or refused the write); the client was told answer_not_saved and saved:false.',
+    }),
     authCacheRequests: metrics.counter<'result'>({
       name: 'chat_auth_cache_requests_total',
       help: 'Token validations answered from the in-process cache (hit) or by asking auth (miss).',

@@ -79,13 +79,13 @@ describe('backpressure: a client that stops reading', () => {
     const ended = new Promise<void>((resolve) => socket!.on('end', resolve));
     socket.on('data', (chunk: Buffer) => {
       received += chunk.length;
-      tail = (tail + chunk.toString('latin1')).slice(-64);
+      tail = (tail + chunk.toString('latin1')).slice(-128);
     });
     socket.resume();
     await ended;
     assert.ok(received > TOTAL_BYTES, `client received ${received} bytes`);
     // The last event, then the end of the chunked body.
-    assert.match(tail, /data: \{"done":true\}\n\n\r\n0\r\n\r\n$/);
+    assert.match(tail, /data: \{"done":true,"message_id":"[0-9a-f-]{36}"\}\n\n\r\n0\r\n\r\n$/);
     const { rows } = await h.db.query<{ length: number; status: string; token_count: number }>(
       `SELECT length(content) AS length, status, token_count FROM messages WHERE conversation_id = $1 AND role = 'assistant'`,
       [id],

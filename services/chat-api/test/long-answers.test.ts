@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { backendsUnderTest } from './support/databases.js';
 import { startHarness, type Harness } from './support/harness.js';
-import { eventually, stream } from './support/sse.js';
+import { DONE_STORED, eventually, storedEvents, stream } from './support/sse.js';
 
 const FLUSH_CHARS = 4096;
 
@@ -107,7 +107,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       await h.inference.script({ tokens, dropAfter: 250 });
       const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'q' });
       assert.equal(res.status, 200);
-      assert.deepEqual(res.events.slice(-2), [{ error: 'inference connection dropped mid-answer' }, { done: true }]);
+      assert.deepEqual(storedEvents(res.events).slice(-2), [{ error: 'inference connection dropped mid-answer' }, DONE_STORED]);
       const rows = await rowsOf(id);
       assert.equal(rows.length, 2);
       assert.equal(rows[1]?.status, 'incomplete');

@@ -6,9 +6,10 @@ import { requireBinary } from './support/binaries.js';
 import { backendsUnderTest } from './support/databases.js';
 import type { GenerateCall } from './support/fake-inference.js';
 import { startHarness, type Harness, type TestUser } from './support/harness.js';
-import { eventually, parseEvents, stream } from './support/sse.js';
+import { beforeDone, DONE_STORED, eventually, parseEvents, storedEvents, storedId, stream } from './support/sse.js';
 
 interface StoredMessage {
+  id: string;
   role: string;
   content: string;
   token_count: number | null;
@@ -50,8 +51,11 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
       const call = await lastCall();
-      assert.equal(res.text, call.sent, 'every byte inference sent, unchanged');
-      assert.deepEqual(res.events, [...tokens.map((token) => ({ token })), { done: true, model: 'demo-7b' }]);
+      // Every byte of inference's token events, unchanged; its done is replaced by chat-api's own.
+      const doneAt = call.sent.lastIndexOf('data: {"done"');
+      assert.ok(doneAt > 0);
+      assert.equal(res.text.slice(0, doneAt), call.sent.slice(0, doneAt), 'every token byte inference sent, unchanged');
+      assert.deepEqual(storedEvents(res.events), [...tokens.map((token) => ({ token })), DONE_STORED]);
       assert.equal(call.keyOk, true);
       assert.equal(call.traceparent?.split('-')[1], res.headers.get('x-trace-id'), 'inference got the trace');
       assert.deepEqual(call.body, { messages: [{ role: 'user', content: question }], model: 'demo', temperature: 0.5, max_tokens: 64 });
@@ -69,6 +73,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.equal(answer?.content, tokens.join(''));
       assert.equal(answer?.token_count, tokens.length);
       assert.equal(answer?.status, 'complete');
+      assert.equal(storedId(res.events), answer?.id, 'done names the stored answer');
       assert.equal(answer?.model_tag, 'demo-7b');
       assert.equal(typeof answer?.inference_time_ms, 'number');
       assert.ok((answer?.inference_time_ms ?? 0) >= 25, `inference_time_ms ${answer?.inference_time_ms}`);
@@ -89,8 +94,8 @@ for (const { backend, skip } of await backendsUnderTest()) {
       const id = await newConversation(h.alice, { title: 'Mine' });
       await h.inference.script({ tokens: ['a', 'b', 'c'], lineEnding: '\r\n', doneExtra: { usage: { completion_tokens: 42 } } });
       const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'hello there' });
-      assert.equal(res.text, (await lastCall()).sent);
-      assert.match(res.text, /\r\n\r\n$/);
+      assert.equal(beforeDone(res.text), beforeDone((await lastCall()).sent));
+      assert.match(beforeDone(res.text), /\r\n\r\n$/, "inference's CRLF events are forwarded as they came");
       const conversation = (await h.call('GET', `/api/conversations/${id}`)).json;
       assert.equal(conversation.title, 'Mine');
       assert.equal(conversation.messages[1].token_count, 42);
@@ -181,13 +186,13 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.equal(await series('chat_active_streams', ''), 0);
     });
 
-    it('forwards an inference error event and its done once, and keeps the partial answer as incomplete', async () => {
+    it("forwards an inference error event once, ends with chat-api's own done, and keeps the partial answer as incomplete", async () => {
       const id = await newConversation();
       await h.inference.script({ tokens: ['par', 'tial', 'never'], errorAfter: 2, errorMessage: 'engine overheated' });
       const before = (await series('chat_upstream_errors_total', 'upstream="inference",reason="stream_error"')) ?? 0;
       const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'hi' });
-      assert.equal(res.text, (await lastCall()).sent);
-      assert.deepEqual(res.events, [{ token: 'par' }, { token: 'tial' }, { error: 'engine overheated' }, { done: true }]);
+      assert.equal(beforeDone(res.text), beforeDone((await lastCall()).sent));
+      assert.deepEqual(storedEvents(res.events), [{ token: 'par' }, { token: 'tial' }, { error: 'engine overheated' }, DONE_STORED]);
       const [user, answer] = await messagesOf(id);
       assert.equal(user?.content, 'hi');
       assert.equal(answer?.status, 'incomplete');
@@ -198,7 +203,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       const id2 = await newConversation();
       await h.inference.script({ errorAfter: 0 });
       const res2 = await stream(h.url, `/api/conversations/${id2}/messages`, h.alice, { content: 'hi again' });
-      assert.deepEqual(res2.events, [{ error: 'engine exploded' }, { done: true }]);
+      assert.deepEqual(storedEvents(res2.events), [{ error: 'engine exploded' }, DONE_STORED]);
       const answer2 = (await messagesOf(id2))[1];
       assert.equal(answer2?.status, 'error');
       assert.equal(answer2?.content, '');
@@ -210,7 +215,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       await h.inference.script({ tokens: ['one ', 'two ', 'three'], dropAfter: 2 });
       const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'count' });
       assert.equal(res.status, 200);
-      assert.deepEqual(res.events, [{ token: 'one ' }, { token: 'two ' }, { error: 'inference connection dropped mid-answer' }, { done: true }]);
+      assert.deepEqual(storedEvents(res.events), [{ token: 'one ' }, { token: 'two ' }, { error: 'inference connection dropped mid-answer' }, DONE_STORED]);
       const answer = (await messagesOf(id))[1];
       assert.equal(answer?.status, 'incomplete');
       assert.equal(answer?.content, 'one two ');
@@ -218,7 +223,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       const id2 = await newConversation();
       await h.inference.script({ tokens: ['x'], errorThenDropAfter: 1, errorMessage: 'worker died' });
       const res2 = await stream(h.url, `/api/conversations/${id2}/messages`, h.alice, { content: 'again' });
-      assert.deepEqual(res2.events, [{ token: 'x' }, { error: 'worker died' }, { done: true }]);
+      assert.deepEqual(storedEvents(res2.events), [{ token: 'x' }, { error: 'worker died' }, DONE_STORED]);
     });
 
     it('turns an inference 5xx or 4xx answer into error then done, persisting an error row and keeping the user message', async () => {
@@ -226,14 +231,14 @@ for (const { backend, skip } of await backendsUnderTest()) {
       await h.inference.script({ status: 500 });
       const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'anyone there?' });
       assert.equal(res.status, 200);
-      assert.deepEqual(res.events, [{ error: 'inference failed (HTTP 500)' }, { done: true }]);
+      assert.deepEqual(storedEvents(res.events), [{ error: 'inference failed (HTTP 500)' }, DONE_STORED]);
       const stored = await messagesOf(id);
       assert.deepEqual(stored.map((m) => [m.role, m.status, m.content]), [['user', 'complete', 'anyone there?'], ['assistant', 'error', '']]);
       assert.ok(((await series('chat_upstream_errors_total', 'upstream="inference",reason="status_5xx"')) ?? 0) >= 1);
 
       await h.inference.script({ status: 400 });
       const bad = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'second try' });
-      assert.deepEqual(bad.events, [{ error: 'inference rejected the request (HTTP 400): fake failure 400' }, { done: true }]);
+      assert.deepEqual(storedEvents(bad.events), [{ error: 'inference rejected the request (HTTP 400): fake failure 400' }, DONE_STORED]);
       assert.ok(((await series('chat_upstream_errors_total', 'upstream="inference",reason="status_4xx"')) ?? 0) >= 1);
       const failed = h.logs.find('upstream_failed').filter((l) => l.upstream === 'inference' && l.status_code === 500);
       assert.equal(failed[0]?.reason, 'status_5xx');
@@ -246,7 +251,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.equal((huge.events[0]?.error as string).length, 'inference rejected the request (HTTP 400): '.length + 500, 'the upstream message is cut short');
       await h.inference.script({ wrongContentType: 'application/json' });
       const notStream = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'fifth' });
-      assert.deepEqual(notStream.events, [{ error: 'inference answered without an event stream' }, { done: true }]);
+      assert.deepEqual(storedEvents(notStream.events), [{ error: 'inference answered without an event stream' }, DONE_STORED]);
       assert.deepEqual((await messagesOf(id)).map((m) => m.status), ['complete', 'error', 'complete', 'error', 'complete', 'error', 'complete', 'error', 'complete', 'error']);
     });
 
@@ -266,7 +271,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       await h.inference.script({ tokens: ['free', ' now'] });
       const again = await stream(h.url, `/api/conversations/${id}/regenerate`, h.alice);
       assert.equal(again.status, 200);
-      assert.deepEqual(again.events, [{ token: 'free' }, { token: ' now' }, { done: true }]);
+      assert.deepEqual(storedEvents(again.events), [{ token: 'free' }, { token: ' now' }, DONE_STORED]);
       assert.deepEqual((await lastCall()).body.messages, [{ role: 'user', content: 'busy?' }]);
       const after = await messagesOf(id);
       assert.deepEqual(after.map((m) => [m.role, m.content, m.status]), [['user', 'busy?', 'complete'], ['assistant', 'free now', 'complete']]);
@@ -281,7 +286,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       await h.inference.script({ tokens: ['better', ' answer'] });
       const res = await stream(h.url, `/api/conversations/${id}/regenerate`, h.alice, { temperature: 1.2 });
       assert.equal(res.status, 200);
-      assert.deepEqual(res.events, [{ token: 'better' }, { token: ' answer' }, { done: true }]);
+      assert.deepEqual(storedEvents(res.events), [{ token: 'better' }, { token: ' answer' }, DONE_STORED]);
       const call = await lastCall();
       assert.deepEqual(call.body.messages, [
         { role: 'user', content: 'q1' },
@@ -313,7 +318,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.deepEqual(await messagesOf(ids[3] as string), [], 'a refused message is not saved');
       const bobStream = await stream(h.url, `/api/conversations/${bobs}/messages`, h.bob, { content: 'me too' });
       assert.equal(bobStream.status, 200);
-      for (const done of await Promise.all(running)) assert.deepEqual(done.events.at(-1), { done: true });
+      for (const done of await Promise.all(running)) assert.deepEqual(storedEvents(done.events).at(-1), DONE_STORED);
       await h.inference.script({ tokens: ['ok'] });
       assert.equal((await stream(h.url, `/api/conversations/${ids[3]}/messages`, h.alice, { content: 'now?' })).status, 200);
     });
@@ -325,7 +330,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       await sleep(80);
       assert.equal((await h.call('DELETE', `/api/conversations/${id}`)).status, 204);
       const res = await pending;
-      assert.deepEqual(res.events.at(-1), { done: true });
+      assert.deepEqual(res.events.at(-1), { done: true, saved: false }, 'nothing stored: done says so');
       await eventually(() => h.logs.find('message_discarded_conversation_deleted').some((l) => l.conversation_id === id));
       const { rows } = await h.db.query('SELECT 1 FROM messages WHERE conversation_id = $1', [id]);
       assert.equal(rows.length, 0);

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Database } from '@samosachaat/db';
+import { DatabaseUnavailableError, isDatabaseUnavailable, type Database } from '@samosachaat/db';
 import { traceHeaders, type GenerationOutcome, type GenerationStart, type Observability } from '@samosachaat/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { chatError } from '../errors.js';
@@ -31,6 +31,11 @@ export interface AnswerDeps {
   historyCache: HistoryCache;
   /** Where answers are inserted (grouped with other answers ending at the same time). */
   writer: MessageWriter;
+  /**
+   * How long a failed answer save is retried (with backoff, the stream kept open by comment
+   * heartbeats) before the answer is reported `answer_not_saved`.
+   */
+  saveDeadlineMs: number;
 }
 
 /** One answer to stream. */
@@ -95,6 +100,7 @@ class Accumulator {
 // the user message anyway.
 const SAVE_WITHIN_MS = 5;
 const noop = (): void => undefined;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 // How long inference may take to end its response after `done` before it is cut.
 const DRAIN_AFTER_DONE_MS = 2000;
@@ -127,21 +133,36 @@ function drainAfterDone(body: Readable, chunks: AsyncIterator<Buffer>): void {
  * - `starting`: inference is asked; the user message (if not saved yet) is being saved.
  * - `refused`: nothing was streamed — the save failed or inference was over capacity before
  *   any byte (the request ends with an error response).
- * - `streaming`: inference's events are forwarded to the client while tokens accumulate.
- * - `finishing`: inference's stream ended (done, error or cut); chat-api's own closing events.
- * - `persisting`: the answer is written to the database.
+ * - `streaming`: inference's token events are forwarded to the client while tokens
+ *   accumulate; inference's own `done` is held back.
+ * - `finishing`: inference's stream ended (done, error or cut); an `error` event when it was
+ *   cut and inference did not send one itself.
+ * - `persisting`: the answer is written to the database, retried with backoff while the
+ *   stream is kept open by comment heartbeats, up to the save deadline.
+ * - `acknowledging`: chat-api's own terminal events: `done` with the stored `message_id`, or
+ *   `answer_not_saved` then `done` with `saved: false`.
  * - `ended`: the response is closed and the stream's resources released.
  */
-export type AnswerState = 'starting' | 'refused' | 'streaming' | 'finishing' | 'persisting' | 'ended';
+export type AnswerState = 'starting' | 'refused' | 'streaming' | 'finishing' | 'persisting' | 'acknowledging' | 'ended';
 
 export const ANSWER_TRANSITIONS: Readonly<Record<AnswerState, readonly AnswerState[]>> = Object.freeze({
   starting: ['streaming', 'refused'],
   refused: [],
   streaming: ['finishing', 'ended'],
   finishing: ['persisting', 'ended'],
-  persisting: ['ended'],
+  persisting: ['acknowledging', 'ended'],
+  acknowledging: ['ended'],
   ended: [],
 });
+
+/** How a persisted answer ended up. */
+type SaveResult = { saved: true; id: string } | { saved: false; reason: 'conversation_deleted' | 'answer_not_saved' };
+
+// Backoff between attempts to save an answer while the database is unavailable.
+const SAVE_RETRY_FIRST_MS = 100;
+const SAVE_RETRY_MAX_MS = 2000;
+// An SSE comment this often while a save is retried, so proxies and clients see a live stream.
+const SAVE_HEARTBEAT_MS = 1000;
 
 /**
  * Streams one answer: calls inference, forwards its events to the client unchanged and in
@@ -230,7 +251,9 @@ export class AnswerStream {
       this.endGeneration();
       await this.finishStream();
       this.to('persisting');
-      await this.persist(inferenceTimeMs);
+      const saved = await this.persist(inferenceTimeMs);
+      this.to('acknowledging');
+      await this.acknowledge(saved);
     } finally {
       this.to('ended');
       this.client.end();
@@ -332,8 +355,9 @@ export class AnswerStream {
         const events = parser.push(chunk);
         const forward: Buffer[] = [];
         for (const event of events) {
-          forward.push(event.raw);
           const seen = readUpstreamEvent(event.data);
+          // inference's done is held back: chat-api sends its own once the answer is stored.
+          if (!seen.done) forward.push(event.raw);
           if (seen.token !== undefined) {
             acc.add(seen.token);
             gen.tokens();
@@ -367,17 +391,26 @@ export class AnswerStream {
     return undefined;
   }
 
-  /** `finishing`: error then done when inference did not send them itself. */
+  /** `finishing`: an error event when inference was cut short and did not send one itself. */
   private async finishStream(): Promise<void> {
     const { acc, failure: cut } = this;
     if (acc.upstreamError !== undefined && !cut) {
-      // inference sent its own error and done, already forwarded: count it, add nothing.
+      // inference sent its own error, already forwarded: count it, add nothing.
       this.reportFailure({ reason: 'stream_error', message: 'inference reported an error', detail: acc.upstreamError });
       return;
     }
-    if (!cut) return;
-    const tail = acc.upstreamError === undefined ? sseEvent({ error: cut.message }) + sseEvent({ done: true }) : sseEvent({ done: true });
-    await this.client.write(tail);
+    if (!cut || acc.upstreamError !== undefined) return;
+    await this.client.write(sseEvent({ error: cut.message }));
+  }
+
+  /** `acknowledging`: chat-api's own terminal events, once the answer's fate is known. */
+  private async acknowledge(result: SaveResult): Promise<void> {
+    if (result.saved) {
+      await this.client.write(sseEvent({ done: true, message_id: result.id }));
+      return;
+    }
+    const tail = result.reason === 'answer_not_saved' ? sseEvent({ error: 'the answer could not be saved: the database is unavailable', code: 'answer_not_saved' }) : '';
+    await this.client.write(tail + sseEvent({ done: true, saved: false }));
   }
 
   /**
@@ -399,43 +432,72 @@ export class AnswerStream {
     }
   }
 
-  /** `persisting`: the answer is written (one grouped statement in the common case). */
-  private async persist(timeMs: number): Promise<void> {
+  /**
+   * `persisting`: the answer is written (one grouped statement in the common case). A save
+   * the database could not serve (unavailable, timed out) is tried again with backoff until
+   * the save deadline, a comment heartbeat keeping the stream open meanwhile; whether the
+   * client is still there changes nothing. Past the deadline, or on an error a retry cannot
+   * fix, the answer is lost: counted (`chat_answers_not_saved_total`) and logged once.
+   */
+  private async persist(timeMs: number): Promise<SaveResult> {
     const { acc, deps, conversationId, log } = this;
     const status = acc.status;
     const tokenCount = acc.outputTokens ?? acc.tokenCount;
     const modelTag = acc.model ?? this.model ?? null;
     const flushedTo = acc.flushed;
     const content = acc.take();
+    const record = {
+      conversationId,
+      answersMessageId: this.userMessageId,
+      flushed: flushedTo,
+      content,
+      tokenCount,
+      modelTag,
+      inferenceTimeMs: timeMs,
+      status,
+      replacePrevious: this.job.replacePrevious,
+    };
+    const deadline = performance.now() + deps.saveDeadlineMs;
+    let attempts = 0;
+    let delay = SAVE_RETRY_FIRST_MS;
+    let heartbeat: NodeJS.Timeout | undefined;
     try {
-      const saved = await persistAssistantMessage(deps.writer, {
-        conversationId,
-        answersMessageId: this.userMessageId,
-        flushed: flushedTo,
-        content,
-        tokenCount,
-        modelTag,
-        inferenceTimeMs: timeMs,
-        status,
-        replacePrevious: this.job.replacePrevious,
-      });
-      if (!saved) {
-        deps.historyCache.delete(conversationId);
-        log.warning({ conversation_id: conversationId, role: 'assistant', status }, 'message_discarded_conversation_deleted');
-        return;
+      for (;;) {
+        attempts++;
+        try {
+          const saved = await persistAssistantMessage(deps.writer, record);
+          if (!saved) {
+            deps.historyCache.delete(conversationId);
+            log.warning({ conversation_id: conversationId, role: 'assistant', status }, 'message_discarded_conversation_deleted');
+            return { saved: false, reason: 'conversation_deleted' };
+          }
+          // The answer is now the conversation's newest message (failed answers are never
+          // history); a flushed or replacing answer changed more than that: forget the entry.
+          if (saved.version === undefined || attempts > 1) deps.historyCache.delete(conversationId);
+          else deps.historyCache.advance(conversationId, saved.version, status === 'error' ? undefined : { role: 'assistant', content, token_count: tokenCount });
+          deps.metrics.messagesPersisted.inc({ role: 'assistant', outcome: status });
+          log.info(
+            { conversation_id: conversationId, message_id: saved.id, role: 'assistant', token_count: tokenCount, status, model_tag: modelTag, inference_time_ms: timeMs, replaced_messages: saved.replaced, save_attempts: attempts },
+            'message_persisted',
+          );
+          return { saved: true, id: saved.id };
+        } catch (err) {
+          deps.historyCache.delete(conversationId);
+          const retryable = err instanceof DatabaseUnavailableError || isDatabaseUnavailable(err);
+          const left = deadline - performance.now();
+          if (!retryable || left <= 0) {
+            deps.metrics.answersNotSaved.inc();
+            log.error({ err, conversation_id: conversationId, role: 'assistant', status, save_attempts: attempts, retryable }, 'answer_not_saved');
+            return { saved: false, reason: 'answer_not_saved' };
+          }
+          deps.obs.rateLimited('answer-save-retry').warning('answer_save_retrying', { err, conversation_id: conversationId, save_attempts: attempts });
+          heartbeat ??= setInterval(() => void this.client.write(': saving\n\n'), SAVE_HEARTBEAT_MS);
+          await sleep(Math.min(delay, left));
+          delay = Math.min(delay * 2, SAVE_RETRY_MAX_MS);
+        }
       }
-      // The answer is now the conversation's newest message (failed answers are never
-      // history); a flushed or replacing answer changed more than that: forget the entry.
-      if (saved.version === undefined) deps.historyCache.delete(conversationId);
-      else deps.historyCache.advance(conversationId, saved.version, status === 'error' ? undefined : { role: 'assistant', content, token_count: tokenCount });
-      deps.metrics.messagesPersisted.inc({ role: 'assistant', outcome: status });
-      log.info(
-        { conversation_id: conversationId, message_id: saved.id, role: 'assistant', token_count: tokenCount, status, model_tag: modelTag, inference_time_ms: timeMs, replaced_messages: saved.replaced },
-        'message_persisted',
-      );
-    } catch (err) {
-      deps.historyCache.delete(conversationId);
-      log.error({ err, conversation_id: conversationId, role: 'assistant', status }, 'message_persist_failed');
+    } finally {
+      clearInterval(heartbeat);
     }
   }
 
