@@ -14,6 +14,7 @@ import { MessageWriter } from './messages/message-writer.js';
 import { OpenStreams } from './messages/open-streams.js';
 import { registerMessageRoutes } from './messages/routes.js';
 import { StreamLimiter } from './messages/stream-limiter.js';
+import { ModelCatalog } from './models/model-catalog.js';
 import { registerModelRoutes } from './models/routes.js';
 
 /** What the chat-api is built from, besides its configuration. */
@@ -110,6 +111,7 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
           limiter: new StreamLimiter(config.maxStreamsPerUser),
           history: { maxMessages: config.maxConversationHistory, maxTokens: config.maxTokenBudget },
           maxMessageChars: config.maxMessageChars,
+          models: new ModelCatalog({ obs, metrics, inferenceUrl: config.inferenceUrl, internalApiKey: config.internalApiKey }),
           track,
           answer: {
             db,

@@ -11,6 +11,7 @@ export const CHAT_ERRORS = {
   CHAT_FORBIDDEN: { status: 403, message: 'this action needs an administrator' },
   CHAT_CONVERSATION_NOT_FOUND: { status: 404, message: 'conversation not found' },
   CHAT_INVALID_CURSOR: { status: 400, message: 'cursor is not one this API returned; start again without it' },
+  CHAT_UNKNOWN_MODEL: { status: 400, message: 'the model is not one inference serves; GET /api/models lists them' },
   CHAT_NOTHING_TO_REGENERATE: { status: 409, message: 'the conversation has no user message to answer' },
   CHAT_TOO_MANY_STREAMS: { status: 429, message: 'too many answers streaming at once for this user; wait for one to finish' },
   CHAT_AUTH_UNAVAILABLE: { status: 503, message: 'the auth service is unavailable; retry shortly' },

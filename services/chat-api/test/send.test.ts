@@ -154,6 +154,25 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.deepEqual(await messagesOf(id), []);
     });
 
+    it('refuses a model inference does not serve with 400 naming it and the available ones, before saving or generating anything', async () => {
+      const id = await newConversation();
+      const callsBefore = (await h.inference.calls()).length;
+      const res = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'hi', model: 'gpt-imaginary' } });
+      assert.equal(res.status, 400);
+      assert.equal(res.json.error.code, 'CHAT_UNKNOWN_MODEL');
+      assert.equal(res.json.error.message, 'model "gpt-imaginary" is not available; available models: demo, tiny');
+      const regen = await h.call('POST', `/api/conversations/${id}/regenerate`, { body: { model: 'nope' } });
+      assert.equal(regen.status, 400);
+      assert.equal(regen.json.error.code, 'CHAT_UNKNOWN_MODEL');
+      assert.deepEqual(await messagesOf(id), [], 'nothing stored');
+      assert.equal((await h.inference.calls()).length, callsBefore, 'inference was not asked to generate');
+      // A model it serves goes through.
+      await h.inference.script({ tokens: ['fine'] });
+      const ok = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'hi', model: 'tiny' });
+      assert.equal(ok.status, 200);
+      assert.equal((await lastCall()).body.model, 'tiny');
+    });
+
     it('keeps reading and persists the whole answer (complete) when the client leaves after the first tokens', async () => {
       const id = await newConversation();
       const tokens = Array.from({ length: 12 }, (_, i) => `t${i} `);

@@ -6,6 +6,7 @@ import type { ChatMetrics } from '../metrics.js';
 import { streamAnswer, type AnswerDeps } from './answer-stream.js';
 import type { HistoryLimits } from './history.js';
 import { prepareRegeneration, prepareSend } from './send-preparation.js';
+import type { ModelCatalog } from '../models/model-catalog.js';
 import type { StreamLimiter } from './stream-limiter.js';
 
 /** What the message routes need. */
@@ -16,6 +17,8 @@ export interface MessageRoutesDeps {
   limiter: StreamLimiter;
   history: HistoryLimits;
   maxMessageChars: number;
+  /** Checks a `model` a send or regenerate names, before anything is stored. */
+  models: ModelCatalog;
   /** Registers a running answer so shutdown can wait for it to be persisted. */
   track<T>(work: Promise<T>): Promise<T>;
 }
@@ -58,6 +61,7 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
     },
     async (request, reply) => {
       const user = authenticatedUser(request);
+      if (request.body.model !== undefined) await deps.models.assertKnown(request.body.model);
       const release = acquireStream(user.id);
       try {
         await deps.track(
@@ -86,6 +90,7 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
     { schema: { body: { type: ['object', 'null'], properties: generationProperties } } },
     async (request, reply) => {
       const user = authenticatedUser(request);
+      if (request.body?.model !== undefined) await deps.models.assertKnown(request.body.model);
       const release = acquireStream(user.id);
       try {
         await deps.track(
