@@ -18,7 +18,7 @@ after(() => {
 });
 
 describe('migration files', () => {
-  it('ships 0001_initial with every table of the schema, then 0002_message_sequence, 0003_message_parts and 0004_history_version', () => {
+  it('ships 0001_initial with every table of the schema, then 0002_message_sequence, 0003_message_parts, 0004_history_version and 0005_answer_lifecycle', () => {
     const files = loadMigrations();
     assert.equal(MIGRATIONS_DIR.endsWith(join('packages', 'db', 'migrations')), true);
     assert.deepEqual(
@@ -28,6 +28,7 @@ describe('migration files', () => {
         [2, 'message_sequence'],
         [3, 'message_parts'],
         [4, 'history_version'],
+        [5, 'answer_lifecycle'],
       ],
     );
     const sql = (files[0] as { sql: string }).sql;

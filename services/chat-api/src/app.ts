@@ -10,6 +10,7 @@ import type { ChatConfig } from './config.js';
 import { registerConversationRoutes } from './conversations/routes.js';
 import { createChatMetrics } from './metrics.js';
 import { HistoryCache } from './messages/history-cache.js';
+import { InstanceLease } from './messages/answer-leases.js';
 import { MessageWriter } from './messages/message-writer.js';
 import { OpenStreams } from './messages/open-streams.js';
 import { registerMessageRoutes } from './messages/routes.js';
@@ -28,6 +29,8 @@ export interface ChatDeps {
   clientStallTimeoutMs?: number;
   /** HTTP client for inference streams; default a keep-alive Agent closed with the app. */
   inferenceDispatcher?: Dispatcher;
+  /** This instance's lease id (default a random UUID per process). */
+  instanceId?: string;
 }
 
 const READINESS_PROBE_TIMEOUT_MS = 1500;
@@ -73,7 +76,11 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
   const dispatcher = deps.inferenceDispatcher ?? (ownDispatcher as Agent);
   // The new message takes one place of the history window; the cache keeps the rest.
   const historyCache = new HistoryCache(config.historyCacheChars, config.maxConversationHistory - 1);
-  const writer = new MessageWriter(db, { onBatch: (operation, size) => metrics.writeBatchSize.observe({ operation }, size) });
+  // This instance's answers in flight, and its lease: their liveness for the other instances.
+  const liveAnswers = new Set<string>();
+  const lease = new InstanceLease({ db, obs, leaseMs: config.answerLeaseMs, liveAnswers, instanceId: deps.instanceId, onMarked: (n) => metrics.answersInterrupted.inc(n) });
+  await lease.start();
+  const writer = new MessageWriter(db, { instanceId: lease.id, onBatch: (operation, size) => metrics.writeBatchSize.observe({ operation }, size) });
   const running = new Set<Promise<unknown>>();
   const track = async <T>(work: Promise<T>): Promise<T> => {
     running.add(work);
@@ -87,6 +94,7 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
   // and persisted; wait for them before the caller closes the database.
   app.addHook('onClose', async () => {
     await Promise.allSettled([...running]);
+    await lease.stop();
     await ownDispatcher?.close();
   });
 
@@ -120,6 +128,8 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
             openStreams,
             clientStallTimeoutMs: deps.clientStallTimeoutMs ?? DEFAULT_CLIENT_STALL_TIMEOUT_MS,
             answerFlushChars: config.answerFlushChars,
+            answerFlushIntervalMs: config.answerFlushIntervalMs,
+            liveAnswers,
             historyCache,
             writer,
             saveDeadlineMs: config.answerSaveDeadlineMs,

@@ -55,6 +55,13 @@ export interface ChatConfig {
    * the stream kept open, before the client is told `answer_not_saved`.
    */
   readonly answerSaveDeadlineMs: number;
+  /** The longest a streamed token waits before it is written to the database as a part. */
+  readonly answerFlushIntervalMs: number;
+  /**
+   * How long this instance's lease lives without a heartbeat: past it, any instance marks the
+   * answers it was streaming `incomplete` with reason `interrupted`.
+   */
+  readonly answerLeaseMs: number;
   readonly database: ChatDatabaseConfig;
 }
 
@@ -76,6 +83,8 @@ export const CHAT_DEFAULTS = Object.freeze({
   answerFlushChars: 65_536,
   historyCacheChars: 16_777_216,
   answerSaveDeadlineMs: 30_000,
+  answerFlushIntervalMs: 1000,
+  answerLeaseMs: 30_000,
 });
 
 
@@ -105,6 +114,8 @@ export function configFromEnv(env: Env = process.env): ChatConfig {
     answerFlushChars: envInteger(env, 'ANSWER_FLUSH_CHARS', d.answerFlushChars, 1024, 16_777_216),
     historyCacheChars: envInteger(env, 'HISTORY_CACHE_CHARS', d.historyCacheChars, 0, 1_073_741_824),
     answerSaveDeadlineMs: envInteger(env, 'ANSWER_SAVE_DEADLINE_MS', d.answerSaveDeadlineMs, 0, 600_000),
+    answerFlushIntervalMs: envInteger(env, 'ANSWER_FLUSH_INTERVAL_MS', d.answerFlushIntervalMs, 50, 60_000),
+    answerLeaseMs: envInteger(env, 'ANSWER_LEASE_MS', d.answerLeaseMs, 300, 600_000),
     database: Object.freeze({ ...database }),
   });
 }

@@ -70,7 +70,7 @@ describe('backpressure: a client that stops reading', () => {
          FROM messages m WHERE m.conversation_id = $1 AND m.role = 'assistant'`,
       [id],
     );
-    assert.equal(partial[0]?.status, 'incomplete');
+    assert.equal(partial[0]?.status, 'streaming');
     assert.ok((partial[0]?.flushed ?? 0) > 0, 'part of the answer was flushed while the client was paused');
 
     // The client reads again: everything arrives, in order, and the answer is persisted whole.

@@ -30,7 +30,7 @@ describe('done means stored (throw-away PostgreSQL cluster)', { skip: process.en
     const env = { MAX_STREAMS_PER_USER: String(STREAMS), ANSWER_SAVE_DEADLINE_MS: String(scaled(20_000)) };
     h = await startHarness({ databaseUrl: cluster.url, env });
     // The same database, with a save deadline an outage outlasts.
-    short = await startHarness({ databaseUrl: cluster.url, env: { ...env, ANSWER_SAVE_DEADLINE_MS: '1500' } });
+    short = await startHarness({ databaseUrl: cluster.url, env: { ...env, ANSWER_SAVE_DEADLINE_MS: '1500', ANSWER_LEASE_MS: '1000' } });
     users.push(h.alice);
   });
   after(async () => {
@@ -118,14 +118,18 @@ describe('done means stored (throw-away PostgreSQL cluster)', { skip: process.en
     assert.equal(lost.length, STREAMS, 'logged once per answer');
     assert.deepEqual(new Set(lost.map((l) => l.conversation_id)), new Set(ids));
     assert.ok(lost.every((l) => l.level === 'error'));
-    // The user messages were committed before anything streamed; the answers are honestly absent.
+    // The user messages were committed before anything streamed; each answer's row, once the
+    // database is back, is marked by the instance's own sweep: not saved, never complete.
     await eventually(async () => {
       try {
-        const { rows } = await short.db.query<{ n: number }>("SELECT count(*)::int AS n FROM messages WHERE conversation_id = ANY($1::uuid[]) AND role = 'assistant'", [ids]);
-        return rows[0]?.n === 0;
+        const { rows } = await short.db.query<{ status: string; failure_code: string | null }>(
+          "SELECT status, failure_code FROM messages WHERE conversation_id = ANY($1::uuid[]) AND role = 'assistant'",
+          [ids],
+        );
+        return rows.length === STREAMS && rows.every((r) => r.status !== 'streaming' && r.status !== 'complete' && ['answer_not_saved', 'interrupted'].includes(r.failure_code ?? ''));
       } catch {
         return false;
       }
-    }, scaled(20_000), 'the database back');
+    }, scaled(20_000), 'the unsaved answers marked');
   });
 });

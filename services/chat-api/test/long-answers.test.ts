@@ -39,11 +39,13 @@ for (const { backend, skip } of await backendsUnderTest()) {
       await h.inference.script({ tokens, delayMs: 2 });
       const pending = stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'a long one, please' });
 
-      await eventually(async () => (await rowsOf(id)).some((r) => r.role === 'assistant'), 15_000, 'a flushed part');
-      // Readers see the answer so far (its parts joined), marked incomplete.
-      const seen = (await h.call('GET', `/api/conversations/${id}`)).json.messages as Row[];
-      const partial = seen.find((m) => m.role === 'assistant') as Row;
-      assert.equal(partial.status, 'incomplete');
+      // The answer's row exists from the start, marked streaming; readers see its parts so far.
+      const partial = await eventually(
+        async () => ((await h.call('GET', `/api/conversations/${id}`)).json.messages as Row[]).find((m) => m.role === 'assistant' && m.content.length >= FLUSH_CHARS),
+        15_000,
+        'a flushed part',
+      );
+      assert.equal(partial.status, 'streaming');
       assert.ok(partial.content.length >= FLUSH_CHARS && partial.content.length < tokens.join('').length, `flushed ${partial.content.length} characters`);
       assert.ok(tokens.join('').startsWith(partial.content), 'the flushed parts are the beginning of the answer, in order');
 

@@ -3,11 +3,11 @@ import { DatabaseUnavailableError, isDatabaseUnavailable, type Database } from '
 import { traceHeaders, type GenerationOutcome, type GenerationStart, type Observability } from '@samosachaat/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { chatError } from '../errors.js';
-import type { ChatMetrics, MessageStatus, StreamOutcome, UpstreamFailure } from '../metrics.js';
+import type { ChatMetrics, StreamOutcome, UpstreamFailure } from '../metrics.js';
 import { describeNetworkError, failureReason } from '../upstream-errors.js';
 import { discard, startGeneration, type GenerateParams, type GenerateStart, type InferenceClientOptions } from './inference-client.js';
 import type { HistoryCache } from './history-cache.js';
-import { flushAnswerPart, persistAssistantMessage, type FlushedAnswer } from './answer-persistence.js';
+import { dropAnswerRow, persistAssistantMessage } from './answer-persistence.js';
 import type { MessageWriter } from './message-writer.js';
 import type { OpenStreams } from './open-streams.js';
 import type { AnswerContext } from './send-preparation.js';
@@ -27,6 +27,10 @@ export interface AnswerDeps {
   openStreams: OpenStreams;
   /** Answer characters held in memory before they are written to the database. */
   answerFlushChars: number;
+  /** The longest a streamed token waits before it is written to the database (as a part). */
+  answerFlushIntervalMs: number;
+  /** This instance's answers in flight, so its sweep never marks one that is alive. */
+  liveAnswers: Set<string>;
   /** Recent history of conversations, kept in step with the answers stored here. */
   historyCache: HistoryCache;
   /** Where answers are inserted (grouped with other answers ending at the same time). */
@@ -66,8 +70,18 @@ class Accumulator {
   pendingChars = 0;
   /** Tokens received in all. */
   tokenCount = 0;
-  /** Where the answer's first parts were flushed to (long answers only). */
-  flushed: FlushedAnswer | undefined;
+  /** Parts written to the database so far. */
+  parts = 0;
+  /** The part being written, if any (one at a time, so parts stay in order). */
+  flushing: Promise<void> | undefined;
+  /** When the last part was handed to the database (or the stream began). */
+  flushedAt = performance.now();
+  /**
+   * A copy of the parts written, while they are short (up to the flush size), so the history
+   * cache can still learn the whole answer; undefined once the answer outgrew it.
+   */
+  written: string[] | undefined = [];
+  writtenChars = 0;
   outputTokens: number | undefined;
   model: string | undefined;
   /** The error event inference sent, if any (already forwarded). */
@@ -76,7 +90,7 @@ class Accumulator {
   /** When inference's stream ended (done, error or cut): the end of `inference_time_ms`. */
   endedAt: number | undefined;
 
-  get status(): MessageStatus {
+  get status(): 'complete' | 'incomplete' | 'error' {
     if (this.done && this.upstreamError === undefined) return 'complete';
     return this.tokenCount > 0 ? 'incomplete' : 'error';
   }
@@ -189,6 +203,7 @@ export class AnswerStream {
   private readonly params: GenerateParams;
   private readonly parser = new SseParser();
   private userMessageId = '';
+  private answerId = '';
   private failure: Failure | undefined;
 
   constructor(
@@ -256,6 +271,7 @@ export class AnswerStream {
       await this.acknowledge(saved);
     } finally {
       this.to('ended');
+      this.deps.liveAnswers.delete(this.answerId);
       this.client.end();
       unregister();
       metrics.activeStreams.dec();
@@ -289,6 +305,8 @@ export class AnswerStream {
     try {
       const committed = await committing;
       this.userMessageId = committed.userMessageId;
+      this.answerId = committed.answerId;
+      this.deps.liveAnswers.add(committed.answerId);
       if (committed.restartWith) {
         // The cached history was stale (another writer changed the conversation): nothing of
         // that generation reached anyone; start over on what the database holds.
@@ -311,6 +329,9 @@ export class AnswerStream {
     if (!started.ok && started.reason === 'over_capacity') {
       this.reportFailure(started);
       this.refuse();
+      // No answer was begun: its row goes (a delete of a streaming row is not a history change).
+      await dropAnswerRow(deps.db, this.answerId).catch((err: unknown) => this.log.warning({ err, conversation_id: this.conversationId }, 'answer_row_drop_failed'));
+      deps.liveAnswers.delete(this.answerId);
       gen.end({ outcome: 'upstream_error', error: new Error(started.message) });
       this.reply.header('x-user-message-id', this.userMessageId);
       throw chatError('CHAT_INFERENCE_OVER_CAPACITY', {
@@ -375,7 +396,15 @@ export class AnswerStream {
         const draining = forward.length > 0 ? client.write(forward.length === 1 ? (forward[0] as Buffer) : Buffer.concat(forward)) : undefined;
         if (draining) await draining;
         if (acc.done) break;
-        if (acc.pendingChars >= this.deps.answerFlushChars) await this.flushPart();
+        if (acc.pendingChars >= this.deps.answerFlushChars) {
+          // Memory stays bounded: wait for the write before reading more.
+          this.flushPart();
+          await acc.flushing;
+        } else if (acc.pendingChars > 0 && acc.flushing === undefined && performance.now() - acc.flushedAt >= this.deps.answerFlushIntervalMs) {
+          // About once a second the text so far goes to the database (grouped with the other
+          // answers' parts), so a crash loses at most that much; the stream does not wait.
+          this.flushPart();
+        }
       }
     } catch (err) {
       acc.endedAt = performance.now();
@@ -414,22 +443,35 @@ export class AnswerStream {
   }
 
   /**
-   * Writes the pending part of a long answer to the database, so memory per stream stays
-   * bounded however long the answer (or however slow its reader). A failed write keeps the
-   * text in memory and the final persist tries again: nothing is lost.
+   * Hands the pending text to the database as the answer's next part (grouped with other
+   * answers' parts: one statement per batch), so a crash loses at most the last second and
+   * memory per stream stays bounded however long the answer. One part is written at a time; a
+   * failed write puts its text back in front of the pending text and the next flush (or the
+   * final save) tries again: nothing is lost.
    */
-  private async flushPart(): Promise<void> {
+  private flushPart(): void {
     const { acc } = this;
+    if (acc.flushing !== undefined || acc.pendingChars === 0) return;
     const text = acc.take();
-    try {
-      const flushed = await flushAnswerPart(this.deps.db, this.conversationId, acc.flushed, text, acc.model ?? this.model ?? null);
-      // Undefined: the conversation was deleted meanwhile, nothing more to keep for it.
-      if (flushed !== undefined) acc.flushed = flushed;
-    } catch (err) {
-      acc.pending.unshift(text);
-      acc.pendingChars += text.length;
-      this.deps.obs.rateLimited('answer-flush').warning('answer_flush_failed', { err, conversation_id: this.conversationId, pending_chars: acc.pendingChars });
-    }
+    acc.flushedAt = performance.now();
+    acc.flushing = this.deps.writer
+      .savePart({ messageId: this.answerId, part: acc.parts, content: text })
+      .then(
+        // False: the answer was deleted meanwhile; the final save will say so.
+        (written) => {
+          if (!written) return;
+          acc.parts++;
+          acc.writtenChars += text.length;
+          if (acc.writtenChars <= this.deps.answerFlushChars) acc.written?.push(text);
+          else acc.written = undefined;
+        },
+        (err: unknown) => {
+          acc.pending.unshift(text);
+          acc.pendingChars += text.length;
+          this.deps.obs.rateLimited('answer-flush').warning('answer_flush_failed', { err, conversation_id: this.conversationId, pending_chars: acc.pendingChars });
+        },
+      )
+      .finally(() => (acc.flushing = undefined));
   }
 
   /**
@@ -444,12 +486,15 @@ export class AnswerStream {
     const status = acc.status;
     const tokenCount = acc.outputTokens ?? acc.tokenCount;
     const modelTag = acc.model ?? this.model ?? null;
-    const flushedTo = acc.flushed;
+    // A part still being written goes first: the rest is joined after it.
+    await acc.flushing;
     const content = acc.take();
     const record = {
       conversationId,
+      answerId: this.answerId,
       answersMessageId: this.userMessageId,
-      flushed: flushedTo,
+      failureCode: status === 'complete' ? null : (this.failure?.reason ?? (acc.upstreamError !== undefined ? 'inference_error' : null)),
+      failureMessage: status === 'complete' ? null : (this.failure?.message ?? acc.upstreamError ?? null),
       content,
       tokenCount,
       modelTag,
@@ -472,9 +517,11 @@ export class AnswerStream {
             return { saved: false, reason: 'conversation_deleted' };
           }
           // The answer is now the conversation's newest message (failed answers are never
-          // history); a flushed or replacing answer changed more than that: forget the entry.
-          if (saved.version === undefined || attempts > 1) deps.historyCache.delete(conversationId);
-          else deps.historyCache.advance(conversationId, saved.version, status === 'error' ? undefined : { role: 'assistant', content, token_count: tokenCount });
+          // history); a replacing answer, or one too long to have been kept whole, changed more
+          // than the cache can follow: forget the entry.
+          const whole = acc.written === undefined ? undefined : acc.written.join('') + content;
+          if (saved.version === undefined || attempts > 1 || whole === undefined) deps.historyCache.delete(conversationId);
+          else deps.historyCache.advance(conversationId, saved.version, status === 'error' ? undefined : { role: 'assistant', content: whole, token_count: tokenCount });
           deps.metrics.messagesPersisted.inc({ role: 'assistant', outcome: status });
           log.info(
             { conversation_id: conversationId, message_id: saved.id, role: 'assistant', token_count: tokenCount, status, model_tag: modelTag, inference_time_ms: timeMs, replaced_messages: saved.replaced, save_attempts: attempts },

@@ -7,9 +7,12 @@ import type { SavedUserMessage } from './message-writer.js';
 // History queries: what the database holds of a conversation that inference is sent.
 
 // Failed answers (status 'error') are empty: they are shown to the user but never sent back
-// to the model. `$2` is the message being answered; nothing after it is history.
+// to the model. Answers still streaming are not history yet (a second send while one streams
+// is answered without it). Partials — stopped by the user ('stopped'), cut by a failure or
+// interrupted by a crash ('incomplete') — are sent as they are: the model sees what the user
+// saw. `$2` is the message being answered; nothing after it is history.
 const HISTORY_SQL = `SELECT role, ${MESSAGE_CONTENT} AS content, token_count FROM messages
-  WHERE conversation_id = $1 AND status <> 'error'
+  WHERE conversation_id = $1 AND status NOT IN ('error', 'streaming')
     AND seq <= (SELECT seq FROM messages WHERE id = $2)
   ORDER BY seq DESC LIMIT $3`;
 
@@ -24,7 +27,7 @@ const CONVERSATION_HISTORY_SQL = `SELECT c.model_tag, c.history_version::text AS
          h.id AS h_id, h.role AS h_role, h.content AS h_content, h.token_count AS h_token_count
     FROM conversations c LEFT JOIN LATERAL (
       SELECT messages.id, messages.role, ${MESSAGE_CONTENT} AS content, messages.token_count, messages.seq FROM messages
-       WHERE messages.conversation_id = c.id AND messages.status <> 'error'
+       WHERE messages.conversation_id = c.id AND messages.status NOT IN ('error', 'streaming')
        ORDER BY messages.seq DESC LIMIT $3) h ON true
    WHERE c.id = $1 AND c.user_id = $2
    ORDER BY h.seq DESC`;

@@ -14,9 +14,11 @@ export interface UserMessageRequest {
   title: string | null;
 }
 
-/** A user message just committed. */
+/** A user message just committed, with the row of its answer (status `streaming`). */
 export interface SavedUserMessage {
   messageId: string;
+  /** The assistant row the answer streams into, inserted by the same statement. */
+  answerId: string;
   conversation: AnswerConversation;
   /** The history_version the save found (locked): the history before the message is that version's. */
   version: string;
@@ -24,9 +26,11 @@ export interface SavedUserMessage {
 
 // One statement for a batch of sends (group commit), one per conversation: lock each
 // conversation that is the sender's (in id order, so two batches never deadlock), insert the
-// messages, title untitled conversations. The database's trigger then bumps each
-// conversation's history_version and updated_at. The version returned is the locked row's:
-// after a wait for another writer's lock, the row as that writer left it.
+// messages and, after each (it reads the message's row, so its seq is larger), the answer's row
+// as `streaming`, owned by this instance ($5), title untitled conversations. The database's
+// trigger then bumps each conversation's history_version and updated_at once (a streaming row
+// is not history yet). The version returned is the locked row's: after a wait for another
+// writer's lock, the row as that writer left it.
 const SAVE_USER_MESSAGES_SQL = `WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS i(conversation_id, user_id, content, title)
   ), conv AS (
@@ -35,25 +39,30 @@ const SAVE_USER_MESSAGES_SQL = `WITH input AS (
   ), saved AS (
     INSERT INTO messages (conversation_id, role, content, status)
     SELECT conv.id, 'user', input.content, 'complete' FROM conv JOIN input ON input.conversation_id = conv.id RETURNING id, conversation_id
+  ), answer AS (
+    INSERT INTO messages (conversation_id, role, content, model_tag, status, owner_instance)
+    SELECT saved.conversation_id, 'assistant', '', conv.model_tag, 'streaming', $5 FROM saved JOIN conv ON conv.id = saved.conversation_id
+    RETURNING id, conversation_id
   ), titled AS (
     UPDATE conversations c SET title = input.title FROM conv JOIN input ON input.conversation_id = conv.id
      WHERE c.id = conv.id AND c.title IS NULL AND input.title IS NOT NULL RETURNING c.id
   )
-  SELECT saved.conversation_id::text AS conversation_id, saved.id AS message_id, conv.model_tag, conv.history_version::text AS version
-    FROM saved JOIN conv ON conv.id = saved.conversation_id`;
+  SELECT saved.conversation_id::text AS conversation_id, saved.id AS message_id, answer.id AS answer_id, conv.model_tag, conv.history_version::text AS version
+    FROM saved JOIN conv ON conv.id = saved.conversation_id JOIN answer ON answer.conversation_id = saved.conversation_id`;
 
 /**
- * Saves user messages, one per conversation, in one statement; per request the saved message,
- * or undefined when the conversation is not that user's (or is gone).
+ * Saves user messages, one per conversation, in one statement, each with its answer's
+ * `streaming` row owned by `instanceId`; per request the saved message, or undefined when the
+ * conversation is not that user's (or is gone).
  */
-export async function saveUserMessages(db: Queryable, requests: readonly UserMessageRequest[]): Promise<(SavedUserMessage | undefined)[]> {
+export async function saveUserMessages(db: Queryable, requests: readonly UserMessageRequest[], instanceId = ''): Promise<(SavedUserMessage | undefined)[]> {
   assertOnePerConversation(requests);
-  const { rows } = await db.query<{ conversation_id: string; message_id: string; model_tag: string | null; version: string }>(
+  const { rows } = await db.query<{ conversation_id: string; message_id: string; answer_id: string; model_tag: string | null; version: string }>(
     SAVE_USER_MESSAGES_SQL,
-    [requests.map((r) => r.conversationId), requests.map((r) => r.userId), requests.map((r) => r.content), requests.map((r) => r.title)],
+    [requests.map((r) => r.conversationId), requests.map((r) => r.userId), requests.map((r) => r.content), requests.map((r) => r.title), instanceId],
     { operation: 'messages.save_user' },
   );
-  return perWrite(requests, rows, (row) => ({ messageId: row.message_id, conversation: { id: row.conversation_id, model_tag: row.model_tag }, version: row.version }));
+  return perWrite(requests, rows, (row) => ({ messageId: row.message_id, answerId: row.answer_id, conversation: { id: row.conversation_id, model_tag: row.model_tag }, version: row.version }));
 }
 
 /** A batch statement joins its input to conversations by id: one write per conversation. */
@@ -70,91 +79,150 @@ function perWrite<R extends { conversation_id: string }, O>(writes: readonly { c
   });
 }
 
-/** An answer to insert (the common case: not flushed in parts, replacing nothing). */
-export interface AnswerInsert {
+/** How an answer ended, to store over its `streaming` row (the common case: replacing nothing). */
+export interface AnswerFinal {
   conversationId: string;
+  /** The answer's row. */
+  id: string;
+  /** The text not yet in the database (its flushed parts are joined before it). */
   content: string;
   tokenCount: number | null;
   modelTag: string | null;
   inferenceTimeMs: number;
   status: MessageStatus;
+  failureCode: string | null;
+  failureMessage: string | null;
 }
 
-/** An answer just inserted. */
+/** An answer just stored. */
 export interface InsertedAnswer {
   id: string;
-  /** The history_version the insert found (locked). */
-  version: string;
+  /** The history_version the write found (locked); undefined when the answer had been stored already. */
+  version?: string;
 }
 
-const SAVE_ANSWERS_SQL = `WITH input AS (
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::integer[], $4::text[], $5::integer[], $6::text[])
-      AS i(conversation_id, content, token_count, model_tag, inference_time_ms, status)
+// Ends answers, one per conversation, in one statement: lock the conversations, write each
+// answer's parts and remaining text into its row with its final status, delete the parts. A row
+// already ended (a retry after a commit whose answer was lost) is left as it is and reported;
+// one the sweep marked interrupted while its instance could not reach the database is completed.
+const FINISH_ANSWERS_SQL = `WITH input AS (
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::integer[], $5::text[], $6::integer[], $7::text[], $8::text[], $9::text[])
+      AS i(conversation_id, id, content, token_count, model_tag, inference_time_ms, status, failure_code, failure_message)
   ), conv AS (
     SELECT c.id, c.history_version FROM conversations c JOIN input ON c.id = input.conversation_id ORDER BY c.id FOR UPDATE OF c
-  ), saved AS (
-    INSERT INTO messages (conversation_id, role, content, token_count, model_tag, inference_time_ms, status)
-    SELECT conv.id, 'assistant', input.content, input.token_count, input.model_tag, input.inference_time_ms, input.status
-      FROM conv JOIN input ON input.conversation_id = conv.id RETURNING id, conversation_id
+  ), ended AS (
+    UPDATE messages m SET
+        content = m.content || COALESCE((SELECT string_agg(p.content, '' ORDER BY p.part) FROM message_parts p WHERE p.message_id = m.id), '') || input.content,
+        token_count = input.token_count, model_tag = input.model_tag, inference_time_ms = input.inference_time_ms,
+        status = input.status, failure_code = input.failure_code, failure_message = input.failure_message
+      FROM input JOIN conv ON conv.id = input.conversation_id
+     WHERE m.id = input.id AND (m.status = 'streaming' OR m.failure_code = 'interrupted')
+    RETURNING m.id, m.conversation_id
+  ), parts AS (
+    DELETE FROM message_parts p USING ended WHERE p.message_id = ended.id
   )
-  SELECT saved.conversation_id::text AS conversation_id, saved.id, conv.history_version::text AS version
-    FROM saved JOIN conv ON conv.id = saved.conversation_id`;
+  SELECT input.conversation_id::text AS conversation_id, m.id, (ended.id IS NOT NULL) AS ended, conv.history_version::text AS version
+    FROM input JOIN conv ON conv.id = input.conversation_id JOIN messages m ON m.id = input.id LEFT JOIN ended ON ended.id = m.id`;
 
-/** Inserts answers, one per conversation, in one statement; undefined for a conversation deleted meanwhile. */
-export async function saveAnswers(db: Queryable, answers: readonly AnswerInsert[]): Promise<(InsertedAnswer | undefined)[]> {
+/** Ends answers, one per conversation, in one statement; undefined for an answer deleted meanwhile (its conversation too). */
+export async function finishAnswers(db: Queryable, answers: readonly AnswerFinal[]): Promise<(InsertedAnswer | undefined)[]> {
   assertOnePerConversation(answers);
-  const { rows } = await db.query<{ conversation_id: string; id: string; version: string }>(
-    SAVE_ANSWERS_SQL,
+  const { rows } = await db.query<{ conversation_id: string; id: string; ended: boolean; version: string }>(
+    FINISH_ANSWERS_SQL,
     [
       answers.map((a) => a.conversationId),
+      answers.map((a) => a.id),
       answers.map((a) => a.content),
       answers.map((a) => a.tokenCount),
       answers.map((a) => a.modelTag),
       answers.map((a) => a.inferenceTimeMs),
       answers.map((a) => a.status),
+      answers.map((a) => a.failureCode),
+      answers.map((a) => a.failureMessage),
     ],
     { operation: 'messages.save_answer' },
   );
-  return perWrite(answers, rows, (row) => ({ id: row.id, version: row.version }));
+  return perWrite(answers, rows, (row) => (row.ended ? { id: row.id, version: row.version } : { id: row.id }));
+}
+
+/** A part of a streaming answer. */
+export interface AnswerPart {
+  messageId: string;
+  part: number;
+  content: string;
+}
+
+/** Appends parts of streaming answers (one per answer) in one statement; false for an answer deleted meanwhile. */
+export async function saveParts(db: Queryable, parts: readonly AnswerPart[]): Promise<boolean[]> {
+  const { rows } = await db.query<{ message_id: string }>(
+    `INSERT INTO message_parts (message_id, part, content)
+     SELECT i.message_id, i.part, i.content FROM unnest($1::uuid[], $2::integer[], $3::text[]) AS i(message_id, part, content)
+       JOIN messages m ON m.id = i.message_id
+     RETURNING message_id`,
+    [parts.map((p) => p.messageId), parts.map((p) => p.part), parts.map((p) => p.content)],
+    { operation: 'messages.append_part' },
+  );
+  const written = new Set(rows.map((r) => r.message_id));
+  return parts.map((p) => written.has(p.messageId.toLowerCase()));
 }
 
 /** How {@link MessageWriter} groups writes. */
 export interface MessageWriterOptions {
+  /** This chat-api instance: the owner of the answers it streams (see answer-leases.ts). */
+  instanceId?: string;
   /** Writes per statement at most. Default 100. */
   maxBatch?: number;
-  /** Statements in flight per kind of write at most. Default 4 (two kinds: 8, below the pool's 10). */
+  /** Statements in flight per kind of write at most. Default 3 (three kinds: 9, below the pool's 10). */
   maxInFlight?: number;
   /** Told the size of every batch sent. */
-  onBatch?(operation: 'save_user' | 'save_answer', size: number): void;
+  onBatch?(operation: 'save_user' | 'save_answer' | 'save_part', size: number): void;
 }
 
 /**
- * The writes every send makes — its user message, then its answer — grouped into one statement
- * per batch ({@link GroupCommit}): alone when the database is idle, together under load.
+ * The writes every send makes — its user message with its answer's `streaming` row, the
+ * answer's parts while it streams, then the answer's end — grouped into one statement per batch
+ * ({@link GroupCommit}): alone when the database is idle, together under load.
  */
 export class MessageWriter {
+  readonly instanceId: string;
   private readonly users: GroupCommit<UserMessageRequest, SavedUserMessage | undefined>;
-  private readonly answers: GroupCommit<AnswerInsert, InsertedAnswer | undefined>;
+  private readonly answers: GroupCommit<AnswerFinal, InsertedAnswer | undefined>;
+  private readonly parts: GroupCommit<AnswerPart, boolean>;
 
   constructor(
     readonly db: Database,
     options: MessageWriterOptions = {},
   ) {
+    this.instanceId = options.instanceId ?? '';
     const maxBatch = options.maxBatch ?? 100;
-    const maxInFlight = options.maxInFlight ?? 4;
+    const maxInFlight = options.maxInFlight ?? 3;
     const key = (w: { conversationId: string }) => w.conversationId.toLowerCase();
     // Database down: every write would fail alone too; a refused value fails alone.
     const splitOnFailure = (err: unknown) => !(err instanceof DatabaseUnavailableError || isDatabaseUnavailable(err));
     const shared = { key, maxBatch, maxInFlight, splitOnFailure };
-    this.users = new GroupCommit<UserMessageRequest, SavedUserMessage | undefined>({ ...shared, run: (items) => saveUserMessages(db, items), onBatch: (n) => options.onBatch?.('save_user', n) });
-    this.answers = new GroupCommit<AnswerInsert, InsertedAnswer | undefined>({ ...shared, run: (items) => saveAnswers(db, items), onBatch: (n) => options.onBatch?.('save_answer', n) });
+    this.users = new GroupCommit<UserMessageRequest, SavedUserMessage | undefined>({
+      ...shared,
+      run: (items) => saveUserMessages(db, items, this.instanceId),
+      onBatch: (n) => options.onBatch?.('save_user', n),
+    });
+    this.answers = new GroupCommit<AnswerFinal, InsertedAnswer | undefined>({ ...shared, run: (items) => finishAnswers(db, items), onBatch: (n) => options.onBatch?.('save_answer', n) });
+    this.parts = new GroupCommit<AnswerPart, boolean>({
+      ...shared,
+      key: (p) => p.messageId.toLowerCase(),
+      run: (items) => saveParts(db, items),
+      onBatch: (n) => options.onBatch?.('save_part', n),
+    });
   }
 
   saveUserMessage(request: UserMessageRequest): Promise<SavedUserMessage | undefined> {
     return this.users.submit(request);
   }
 
-  saveAnswer(answer: AnswerInsert): Promise<InsertedAnswer | undefined> {
+  finishAnswer(answer: AnswerFinal): Promise<InsertedAnswer | undefined> {
     return this.answers.submit(answer);
+  }
+
+  savePart(part: AnswerPart): Promise<boolean> {
+    return this.parts.submit(part);
   }
 }

@@ -95,7 +95,7 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
       try {
         await deps.track(
           (async () => {
-            const context = await prepareRegeneration(deps.db, user.id, request.params.id, deps.history);
+            const context = await prepareRegeneration(deps.db, deps.answer.writer, user.id, request.params.id, deps.history);
             const { model, temperature, max_tokens: maxTokens } = request.body ?? {};
             await streamAnswer(deps.answer, request, reply, { context, model, temperature, maxTokens, replacePrevious: true });
           })(),

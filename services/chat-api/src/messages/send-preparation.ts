@@ -5,6 +5,7 @@ import { chatError } from '../errors.js';
 import { nextVersion, type HistoryCache } from './history-cache.js';
 import { historyBefore, loadHistory, readConversation } from './history-queries.js';
 import { selectHistory, type ChatTurn, type HistoryCandidate, type HistoryLimits } from './history.js';
+import { startAnswerRow } from './answer-persistence.js';
 import type { MessageWriter } from './message-writer.js';
 
 // Send preparation: what an answer is generated from, before anything streams.
@@ -33,6 +34,8 @@ export interface AnswerPrompt {
 /** The user message being answered, once it is committed. */
 export interface CommittedMessage {
   userMessageId: string;
+  /** The answer's row, `streaming` until the answer ends. */
+  answerId: string;
   /**
    * Set when the prompt inference was started on was a cached guess that the database
    * contradicted (another writer changed the conversation): the prompt to start over with.
@@ -107,24 +110,24 @@ export async function prepareSend(db: Database, writer: MessageWriter, userId: s
         cache.set(conversationId, { ...guess, version: nextVersion(saved.version), recent: [message, ...guess.recent] });
         options.onCacheResult?.(found);
         options.onCommitted?.(saved.messageId, guessed.history.length);
-        return { userMessageId: saved.messageId };
+        return { userMessageId: saved.messageId, answerId: saved.answerId };
       }
       // Another writer changed the conversation since the guess: start over on what the
       // database holds up to the new message.
       options.onCacheResult?.('stale');
       const restartWith = promptFor(saved.conversation, [message, ...(await historyBefore(db, cache, userId, saved))], limits);
       options.onCommitted?.(saved.messageId, restartWith.history.length);
-      return { userMessageId: saved.messageId, restartWith };
+      return { userMessageId: saved.messageId, answerId: saved.answerId, restartWith };
     })());
   return { ...guessed, commit };
 }
 
 /**
  * Prepares a regeneration: the last user message and the history up to it (the answer being
- * replaced is left out). Nothing is deleted here: the old answer is swapped for the new one
+ * replaced is left out); `commit()` inserts the new answer's `streaming` row. Nothing is deleted here: the old answer is swapped for the new one
  * in one transaction when the new one is persisted. 409 when there is no user message.
  */
-export async function prepareRegeneration(db: Database, userId: string, conversationId: string, limits: HistoryLimits): Promise<AnswerContext> {
+export async function prepareRegeneration(db: Database, writer: MessageWriter, userId: string, conversationId: string, limits: HistoryLimits): Promise<AnswerContext> {
   if (!isUuid(conversationId)) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
   const { rows } = await db.query<ConversationRow & { last_user_id: string | null }>(
     `SELECT ${COLUMNS},
@@ -138,6 +141,13 @@ export async function prepareRegeneration(db: Database, userId: string, conversa
   if (row.last_user_id === null) throw chatError('CHAT_NOTHING_TO_REGENERATE');
   const conversation = toConversation(row);
   const { turns, estimatedTokens } = await loadHistory(db, conversation.id, row.last_user_id, limits);
-  const committed = Promise.resolve({ userMessageId: row.last_user_id });
-  return { conversation, history: turns, estimatedTokens, commit: () => committed };
+  const userMessageId = row.last_user_id;
+  let committed: Promise<CommittedMessage> | undefined;
+  // The new answer's `streaming` row; the previous answer is replaced when the new one ends.
+  const commit = () =>
+    (committed ??= startAnswerRow(db, conversation.id, writer.instanceId, conversation.model_tag).then((answerId) => {
+      if (answerId === undefined) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+      return { userMessageId, answerId };
+    }));
+  return { conversation, history: turns, estimatedTokens, commit };
 }
