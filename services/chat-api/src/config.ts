@@ -8,6 +8,8 @@ export interface ChatDatabaseConfig {
   readonly url?: string;
   readonly dataDir: string;
   readonly migrateOnStart: boolean;
+  /** DATABASE_QUERY_TIMEOUT_MS: the client-side deadline of every database call (default 5000). */
+  readonly queryTimeoutMs?: number;
 }
 
 /** The chat-api's settings, validated once at start and frozen. */

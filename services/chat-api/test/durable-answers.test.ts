@@ -7,12 +7,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { DatabaseUnavailableError, openDatabase } from '@samosachaat/db';
 import { scaled } from '../../../test/support/timeouts.js';
 import { startHarness, type Harness, type TestUser } from './support/harness.js';
 import { PgCluster } from './support/pg-cluster.js';
 import { eventually, stream, type StreamResult } from './support/sse.js';
 
 const STREAMS = 10;
+// The client-side deadline of every database call in these tests (DATABASE_QUERY_TIMEOUT_MS).
+const QUERY_TIMEOUT_MS = 1500;
 const TOKENS = Array.from({ length: 12 }, (_, i) => `w${i} `);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -28,9 +31,9 @@ describe('done means stored (throw-away PostgreSQL cluster)', { skip: process.en
   before(async () => {
     cluster = await PgCluster.create();
     const env = { MAX_STREAMS_PER_USER: String(STREAMS), ANSWER_SAVE_DEADLINE_MS: String(scaled(20_000)) };
-    h = await startHarness({ databaseUrl: cluster.url, env });
+    h = await startHarness({ databaseUrl: cluster.url, env, queryTimeoutMs: QUERY_TIMEOUT_MS });
     // The same database, with a save deadline an outage outlasts.
-    short = await startHarness({ databaseUrl: cluster.url, env: { ...env, ANSWER_SAVE_DEADLINE_MS: '1500', ANSWER_LEASE_MS: '1000' } });
+    short = await startHarness({ databaseUrl: cluster.url, env: { ...env, ANSWER_SAVE_DEADLINE_MS: '1500', ANSWER_LEASE_MS: '1000' }, queryTimeoutMs: QUERY_TIMEOUT_MS });
     users.push(h.alice);
   });
   after(async () => {
@@ -131,5 +134,53 @@ describe('done means stored (throw-away PostgreSQL cluster)', { skip: process.en
         return false;
       }
     }, scaled(20_000), 'the unsaved answers marked');
+  });
+
+  it('no hangs: with the server frozen or stopped while idle, reads answer 503 DATABASE_UNAVAILABLE with Retry-After within the deadline', async () => {
+    const id = (await h.call('POST', '/api/conversations', { body: {} })).json.id as string;
+    // With slack for a loaded machine: the bound is the deadline, not a fixed time.
+    const bound = QUERY_TIMEOUT_MS + scaled(1000);
+    for (const fault of ['freeze', 'stop'] as const) {
+      if (fault === 'freeze') cluster.freeze();
+      else cluster.stopImmediate();
+      try {
+        for (const path of [`/api/conversations/${id}`, '/api/conversations']) {
+          const started = performance.now();
+          const res = await h.call('GET', path);
+          const took = performance.now() - started;
+          assert.equal(res.status, 503, `${fault} ${path}: ${res.text}`);
+          assert.equal(res.json.error.code, 'DATABASE_UNAVAILABLE');
+          assert.match(res.headers.get('retry-after') ?? '', /^\d+$/);
+          assert.ok(took <= bound, `${fault} ${path}: answered in ${Math.round(took)} ms, bound ${bound} ms`);
+        }
+      } finally {
+        if (fault === 'freeze') cluster.thaw();
+        else cluster.start();
+      }
+    }
+    await eventually(async () => (await h.call('GET', `/api/conversations/${id}`)).status === 200, scaled(10_000), 'reads work again');
+  });
+
+  it('a pool connection whose call timed out is discarded, not reused', async () => {
+    const db = await openDatabase({ url: cluster.url, poolSize: 1, queryTimeoutMs: QUERY_TIMEOUT_MS });
+    try {
+      const pid = async () => (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+      const first = await pid();
+      assert.equal(await pid(), first, 'one pooled connection, reused while healthy');
+      cluster.freeze();
+      try {
+        const started = performance.now();
+        await assert.rejects(db.query('SELECT 1'), DatabaseUnavailableError);
+        assert.ok(performance.now() - started <= QUERY_TIMEOUT_MS + scaled(1000));
+        // A transaction is bounded too.
+        await assert.rejects(db.transaction((tx) => tx.query('SELECT 1')), DatabaseUnavailableError);
+      } finally {
+        cluster.thaw();
+      }
+      const next = await eventually(async () => pid().catch(() => undefined), scaled(10_000), 'a fresh connection');
+      assert.notEqual(next, first, 'the timed-out connection was thrown away');
+    } finally {
+      await db.close();
+    }
   });
 });

@@ -74,6 +74,12 @@ class Accumulator {
   parts = 0;
   /** The part being written, if any (one at a time, so parts stay in order). */
   flushing: Promise<void> | undefined;
+  /**
+   * A part whose write failed: it may have landed all the same (a commit whose answer was
+   * lost), so it is written again exactly as it was — same number, same text — before anything
+   * else; writing a part twice changes nothing.
+   */
+  unconfirmed: { part: number; text: string } | undefined;
   /** When the last part was handed to the database (or the stream began). */
   flushedAt = performance.now();
   /**
@@ -451,27 +457,28 @@ export class AnswerStream {
    */
   private flushPart(): void {
     const { acc } = this;
-    if (acc.flushing !== undefined || acc.pendingChars === 0) return;
-    const text = acc.take();
+    if (acc.flushing !== undefined || (acc.pendingChars === 0 && acc.unconfirmed === undefined)) return;
     acc.flushedAt = performance.now();
-    acc.flushing = this.deps.writer
-      .savePart({ messageId: this.answerId, part: acc.parts, content: text })
-      .then(
-        // False: the answer was deleted meanwhile; the final save will say so.
-        (written) => {
-          if (!written) return;
-          acc.parts++;
-          acc.writtenChars += text.length;
-          if (acc.writtenChars <= this.deps.answerFlushChars) acc.written?.push(text);
-          else acc.written = undefined;
-        },
-        (err: unknown) => {
-          acc.pending.unshift(text);
-          acc.pendingChars += text.length;
-          this.deps.obs.rateLimited('answer-flush').warning('answer_flush_failed', { err, conversation_id: this.conversationId, pending_chars: acc.pendingChars });
-        },
-      )
+    acc.flushing = this.writePart()
+      .catch((err: unknown) => {
+        this.deps.obs.rateLimited('answer-flush').warning('answer_flush_failed', { err, conversation_id: this.conversationId, pending_chars: acc.pendingChars });
+      })
       .finally(() => (acc.flushing = undefined));
+  }
+
+  /** Writes the unconfirmed part if there is one, else the pending text as the next part; throws when the write fails. */
+  private async writePart(): Promise<void> {
+    const { acc } = this;
+    const { part, text } = acc.unconfirmed ?? { part: acc.parts, text: acc.take() };
+    acc.unconfirmed = { part, text };
+    // False: the answer was deleted meanwhile; the final save will say so.
+    const written = await this.deps.writer.savePart({ messageId: this.answerId, part, content: text });
+    acc.unconfirmed = undefined;
+    if (!written) return;
+    acc.parts = part + 1;
+    acc.writtenChars += text.length;
+    if (acc.writtenChars <= this.deps.answerFlushChars) acc.written?.push(text);
+    else acc.written = undefined;
   }
 
   /**
@@ -510,6 +517,8 @@ export class AnswerStream {
       for (;;) {
         attempts++;
         try {
+          // A part whose write may or may not have landed is settled first (idempotently).
+          if (acc.unconfirmed !== undefined) await this.writePart();
           const saved = await persistAssistantMessage(deps.writer, record);
           if (!saved) {
             deps.historyCache.delete(conversationId);

@@ -152,13 +152,21 @@ export interface AnswerPart {
   content: string;
 }
 
-/** Appends parts of streaming answers (one per answer) in one statement; false for an answer deleted meanwhile. */
+/**
+ * Appends parts of streaming answers (one per answer) in one statement; false for an answer
+ * deleted meanwhile. Idempotent: a part written again (a retry after a commit whose answer was
+ * lost, say to a client-side deadline) is already there and changes nothing.
+ */
 export async function saveParts(db: Queryable, parts: readonly AnswerPart[]): Promise<boolean[]> {
   const { rows } = await db.query<{ message_id: string }>(
-    `INSERT INTO message_parts (message_id, part, content)
-     SELECT i.message_id, i.part, i.content FROM unnest($1::uuid[], $2::integer[], $3::text[]) AS i(message_id, part, content)
-       JOIN messages m ON m.id = i.message_id
-     RETURNING message_id`,
+    `WITH input AS (
+       SELECT * FROM unnest($1::uuid[], $2::integer[], $3::text[]) AS i(message_id, part, content)
+     ), written AS (
+       INSERT INTO message_parts (message_id, part, content)
+       SELECT input.message_id, input.part, input.content FROM input JOIN messages m ON m.id = input.message_id
+       ON CONFLICT (message_id, part) DO NOTHING
+     )
+     SELECT input.message_id::text AS message_id FROM input JOIN messages m ON m.id = input.message_id`,
     [parts.map((p) => p.messageId), parts.map((p) => p.part), parts.map((p) => p.content)],
     { operation: 'messages.append_part' },
   );

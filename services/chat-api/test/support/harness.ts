@@ -57,6 +57,8 @@ export interface HarnessOptions {
   clientStallTimeoutMs?: number;
   /** A PostgreSQL database of the test's own (a throw-away cluster) instead of `backend`; migrated here, not dropped. */
   databaseUrl?: string;
+  /** The client-side deadline of database calls (openDatabase's queryTimeoutMs). */
+  queryTimeoutMs?: number;
 }
 
 /** A fresh service key per run: never a constant in the code. */
@@ -82,7 +84,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   let app: FastifyInstance | undefined;
   try {
     if (options.databaseUrl !== undefined) {
-      const db = await openDatabase({ url: options.databaseUrl, obs });
+      const db = await openDatabase({ url: options.databaseUrl, obs, queryTimeoutMs: options.queryTimeoutMs });
       await db.migrate();
       database = { db, close: () => db.close() };
     } else database = await openTestDatabase(options.backend ?? 'pglite', obs);
