@@ -18,7 +18,7 @@ after(() => {
 });
 
 describe('migration files', () => {
-  it('ships 0001_initial with every table of the schema, then 0002_message_sequence, 0003_message_parts, 0004_history_version and 0005_answer_lifecycle', () => {
+  it('ships 0001_initial with every table of the schema, then 0002_message_sequence, 0003_message_parts, 0004_history_version, 0005_answer_lifecycle and 0006_client_message_id', () => {
     const files = loadMigrations();
     assert.equal(MIGRATIONS_DIR.endsWith(join('packages', 'db', 'migrations')), true);
     assert.deepEqual(
@@ -29,6 +29,7 @@ describe('migration files', () => {
         [3, 'message_parts'],
         [4, 'history_version'],
         [5, 'answer_lifecycle'],
+        [6, 'client_message_id'],
       ],
     );
     const sql = (files[0] as { sql: string }).sql;

@@ -75,7 +75,7 @@ describe('auth as a real process (src/main.ts)', () => {
     const all = loadMigrations();
     // Every migration the code ships, in order, named the one way (NNNN_name).
     const names = all.map((m) => `${String(m.version).padStart(4, '0')}_${m.name}`).join(', ');
-    assert.ok(names.startsWith('0001_initial, 0002_message_sequence, 0003_message_parts, 0004_history_version, 0005_answer_lifecycle'));
+    assert.ok(names.startsWith('0001_initial, 0002_message_sequence, 0003_message_parts, 0004_history_version, 0005_answer_lifecycle, 0006_client_message_id'));
     assert.equal(result.stderr, `auth: the database is missing ${all.length} migrations (${names}): run \`samosachaat migrate\` or set MIGRATE_ON_START=true\n`);
   });
 

@@ -54,6 +54,10 @@ export function createChatMetrics(metrics: Metrics, sources: ChatMetricSources =
       name: 'chat_answers_not_saved_total',
       help: 'Answers that could not be stored: the database stayed unavailable past ANSWER_SAVE_DEADLINE_MS (or refused the write); the client was told answer_not_saved and saved:false.',
     }),
+    duplicateSends: metrics.counter({
+      name: 'chat_duplicate_sends_total',
+      help: 'Sends whose client message id (Idempotency-Key) was stored already: answered with the stored message, nothing stored twice.',
+    }),
     answersInterrupted: metrics.counter({
       name: 'chat_answers_interrupted_total',
       help: 'Streaming answers this instance marked incomplete because the instance streaming them stopped (its lease expired) or gave up saving them.',

@@ -173,6 +173,47 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.equal((await lastCall()).body.model, 'tiny');
     });
 
+    it('a retried send with the same client message id (Idempotency-Key or client_message_id) stores one message and answers with it', async () => {
+      const id = await newConversation();
+      await h.inference.script({ tokens: ['only', ' once'] });
+      const key = `ui-${Date.now()}-a`;
+      const headers = { authorization: `Bearer ${h.alice.token}`, 'content-type': 'application/json', 'idempotency-key': key };
+      const first = await fetch(`${h.url}/api/conversations/${id}/messages`, { method: 'POST', headers, body: JSON.stringify({ content: 'say it once' }) });
+      assert.equal(first.status, 200);
+      const firstEvents = parseEvents(await first.text());
+      const userId = first.headers.get('x-user-message-id');
+      // The retry (say the client never saw the answer): the stored message and its answer, nothing stored twice.
+      const retry = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'say it once', client_message_id: key } });
+      assert.equal(retry.status, 200);
+      assert.match(retry.headers.get('content-type') ?? '', /^application\/json/);
+      assert.equal(retry.headers.get('x-user-message-id'), userId);
+      assert.equal(retry.json.duplicate, true);
+      assert.deepEqual([retry.json.message.id, retry.json.message.role, retry.json.message.content], [userId, 'user', 'say it once']);
+      assert.deepEqual([retry.json.answer.id, retry.json.answer.content, retry.json.answer.status], [storedId(firstEvents), 'only once', 'complete']);
+      const stored = await messagesOf(id);
+      assert.deepEqual(
+        stored.map((m) => [m.role, m.content]),
+        [
+          ['user', 'say it once'],
+          ['assistant', 'only once'],
+        ],
+      );
+      assert.ok(h.logs.find('send_duplicate').some((l) => l.message_id === userId));
+      // The id is per conversation; a new id is a new message.
+      const other = await newConversation();
+      assert.equal((await stream(h.url, `/api/conversations/${other}/messages`, h.alice, { content: 'same key elsewhere', client_message_id: key })).status, 200);
+      assert.equal((await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'again, on purpose', client_message_id: `${key}-2` })).status, 200);
+      assert.equal((await messagesOf(id)).length, 4);
+      // Malformed or contradictory ids are refused before anything is stored.
+      const bad = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'x', client_message_id: 'has spaces' } });
+      assert.equal(bad.status, 400);
+      assert.match(bad.json.error.message, /client_message_id/);
+      const clash = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'x', client_message_id: 'a1' }, headers: { 'idempotency-key': 'b2' } });
+      assert.equal(clash.status, 400);
+      assert.match(clash.json.error.message, /Idempotency-Key header and client_message_id differ/);
+      assert.equal((await messagesOf(id)).length, 4);
+    });
+
     it('keeps reading and persists the whole answer (complete) when the client leaves after the first tokens', async () => {
       const id = await newConversation();
       const tokens = Array.from({ length: 12 }, (_, i) => `t${i} `);

@@ -66,7 +66,7 @@ export const COLUMNS = 'id, title, model_tag, favorited, created_at, updated_at'
 export const MESSAGE_CONTENT = `CASE WHEN messages.status IN ('incomplete', 'streaming')
     THEN messages.content || COALESCE((SELECT string_agg(p.content, '' ORDER BY p.part) FROM message_parts p WHERE p.message_id = messages.id), '')
     ELSE messages.content END`;
-const MESSAGE_COLUMNS = `id, role, ${MESSAGE_CONTENT} AS content, token_count, model_tag, inference_time_ms, status, failure_code, failure_message, created_at`;
+export const MESSAGE_COLUMNS = `id, role, ${MESSAGE_CONTENT} AS content, token_count, model_tag, inference_time_ms, status, failure_code, failure_message, created_at`;
 // The exact sort key, in UTC with microseconds, for the next page's cursor.
 const POSITION = `to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS position`;
 

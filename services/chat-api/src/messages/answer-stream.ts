@@ -10,7 +10,7 @@ import type { HistoryCache } from './history-cache.js';
 import { dropAnswerRow, persistAssistantMessage } from './answer-persistence.js';
 import type { MessageWriter } from './message-writer.js';
 import type { OpenStreams } from './open-streams.js';
-import type { AnswerContext } from './send-preparation.js';
+import { DuplicateSendError, type AnswerContext } from './send-preparation.js';
 import { SseClient } from './sse-client.js';
 import { SseEventTooLargeError, SseParser } from './sse-parser.js';
 import { readUpstreamEvent, sseEvent } from './upstream-events.js';
@@ -329,7 +329,9 @@ export class AnswerStream {
     } catch (err) {
       if (started.ok) discard(started.body);
       this.refuse();
-      gen.end({ outcome: 'upstream_error', error: err as Error });
+      // A duplicate send is no failure: the generation started for it is simply not needed.
+      if (err instanceof DuplicateSendError) gen.end({ outcome: 'client_disconnected' });
+      else gen.end({ outcome: 'upstream_error', error: err as Error });
       throw err;
     }
     if (!started.ok && started.reason === 'over_capacity') {

@@ -12,6 +12,8 @@ export interface UserMessageRequest {
   content: string;
   /** The title an untitled conversation gets. */
   title: string | null;
+  /** The client's id for this message (Idempotency-Key): a retry finds the first one. */
+  clientMessageId?: string | null;
 }
 
 /** A user message just committed, with the row of its answer (status `streaming`). */
@@ -22,6 +24,11 @@ export interface SavedUserMessage {
   conversation: AnswerConversation;
   /** The history_version the save found (locked): the history before the message is that version's. */
   version: string;
+  /**
+   * Set when a message with this client message id was stored already (a retried send): then
+   * `messageId` is that message's, nothing was written and `answerId` is empty.
+   */
+  duplicate?: true;
 }
 
 // One statement for a batch of sends (group commit), one per conversation: lock each
@@ -32,23 +39,28 @@ export interface SavedUserMessage {
 // is not history yet). The version returned is the locked row's: after a wait for another
 // writer's lock, the row as that writer left it.
 const SAVE_USER_MESSAGES_SQL = `WITH input AS (
-    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS i(conversation_id, user_id, content, title)
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $6::text[]) AS i(conversation_id, user_id, content, title, client_id)
   ), conv AS (
     SELECT c.id, c.model_tag, c.history_version FROM conversations c JOIN input ON c.id = input.conversation_id AND c.user_id = input.user_id
      ORDER BY c.id FOR UPDATE OF c
+  ), prior AS (
+    SELECT m.conversation_id, m.id FROM messages m JOIN input ON m.conversation_id = input.conversation_id AND m.client_message_id = input.client_id
   ), saved AS (
-    INSERT INTO messages (conversation_id, role, content, status)
-    SELECT conv.id, 'user', input.content, 'complete' FROM conv JOIN input ON input.conversation_id = conv.id RETURNING id, conversation_id
+    INSERT INTO messages (conversation_id, role, content, status, client_message_id)
+    SELECT conv.id, 'user', input.content, 'complete', input.client_id FROM conv JOIN input ON input.conversation_id = conv.id
+     WHERE NOT EXISTS (SELECT 1 FROM prior WHERE prior.conversation_id = conv.id)
+    ON CONFLICT (conversation_id, client_message_id) WHERE client_message_id IS NOT NULL DO NOTHING
+    RETURNING id, conversation_id
   ), answer AS (
     INSERT INTO messages (conversation_id, role, content, model_tag, status, owner_instance)
     SELECT saved.conversation_id, 'assistant', '', conv.model_tag, 'streaming', $5 FROM saved JOIN conv ON conv.id = saved.conversation_id
     RETURNING id, conversation_id
   ), titled AS (
-    UPDATE conversations c SET title = input.title FROM conv JOIN input ON input.conversation_id = conv.id
+    UPDATE conversations c SET title = input.title FROM conv JOIN input ON input.conversation_id = conv.id JOIN saved ON saved.conversation_id = conv.id
      WHERE c.id = conv.id AND c.title IS NULL AND input.title IS NOT NULL RETURNING c.id
   )
-  SELECT saved.conversation_id::text AS conversation_id, saved.id AS message_id, answer.id AS answer_id, conv.model_tag, conv.history_version::text AS version
-    FROM saved JOIN conv ON conv.id = saved.conversation_id JOIN answer ON answer.conversation_id = saved.conversation_id`;
+  SELECT conv.id::text AS conversation_id, saved.id AS message_id, answer.id AS answer_id, prior.id AS prior_id, conv.model_tag, conv.history_version::text AS version
+    FROM conv LEFT JOIN saved ON saved.conversation_id = conv.id LEFT JOIN answer ON answer.conversation_id = conv.id LEFT JOIN prior ON prior.conversation_id = conv.id`;
 
 /**
  * Saves user messages, one per conversation, in one statement, each with its answer's
@@ -57,12 +69,18 @@ const SAVE_USER_MESSAGES_SQL = `WITH input AS (
  */
 export async function saveUserMessages(db: Queryable, requests: readonly UserMessageRequest[], instanceId = ''): Promise<(SavedUserMessage | undefined)[]> {
   assertOnePerConversation(requests);
-  const { rows } = await db.query<{ conversation_id: string; message_id: string; answer_id: string; model_tag: string | null; version: string }>(
+  const { rows } = await db.query<{ conversation_id: string; message_id: string | null; answer_id: string | null; prior_id: string | null; model_tag: string | null; version: string }>(
     SAVE_USER_MESSAGES_SQL,
-    [requests.map((r) => r.conversationId), requests.map((r) => r.userId), requests.map((r) => r.content), requests.map((r) => r.title), instanceId],
+    [requests.map((r) => r.conversationId), requests.map((r) => r.userId), requests.map((r) => r.content), requests.map((r) => r.title), instanceId, requests.map((r) => r.clientMessageId ?? null)],
     { operation: 'messages.save_user' },
   );
-  return perWrite(requests, rows, (row) => ({ messageId: row.message_id, answerId: row.answer_id, conversation: { id: row.conversation_id, model_tag: row.model_tag }, version: row.version }));
+  return perWrite(requests, rows, (row): SavedUserMessage => {
+    const conversation = { id: row.conversation_id, model_tag: row.model_tag };
+    if (row.message_id !== null && row.answer_id !== null) return { messageId: row.message_id, answerId: row.answer_id, conversation, version: row.version };
+    // Stored already: found before the insert (prior), or by a retry racing this one (the
+    // unique index refused the insert; its id is read again by the caller).
+    return { messageId: row.prior_id ?? '', answerId: '', conversation, version: row.version, duplicate: true };
+  });
 }
 
 /** A batch statement joins its input to conversations by id: one write per conversation. */

@@ -1,11 +1,12 @@
 import type { Database } from '@samosachaat/db';
 import type { FastifyInstance } from 'fastify';
 import { authenticatedUser } from '../auth/auth-guard.js';
+import { AppError } from '@samosachaat/observability';
 import { chatError } from '../errors.js';
 import type { ChatMetrics } from '../metrics.js';
 import { streamAnswer, type AnswerDeps } from './answer-stream.js';
 import type { HistoryLimits } from './history.js';
-import { prepareRegeneration, prepareSend } from './send-preparation.js';
+import { DuplicateSendError, prepareRegeneration, prepareSend, storedExchange } from './send-preparation.js';
 import type { ModelCatalog } from '../models/model-catalog.js';
 import type { StreamLimiter } from './stream-limiter.js';
 
@@ -37,6 +38,9 @@ const generationProperties = {
 
 const STREAM_RETRY_AFTER_SECONDS = 5;
 
+// A client's id for a message: an Idempotency-Key (a UUID in the web UI), 1–100 safe characters.
+const CLIENT_MESSAGE_ID = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._:-]+$' } as const;
+
 /** POST /api/conversations/:id/messages (send) and /regenerate: both stream an answer as SSE. */
 export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesDeps): void {
   const log = deps.answer.obs.getLogger('messages');
@@ -47,7 +51,7 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
     return release;
   }
 
-  app.post<{ Params: { id: string }; Body: GenerationOptions & { content: string } }>(
+  app.post<{ Params: { id: string }; Body: GenerationOptions & { content: string; client_message_id?: string } }>(
     '/conversations/:id/messages',
     {
       schema: {
@@ -55,18 +59,29 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
           type: 'object',
           required: ['content'],
           // PostgreSQL text cannot hold NUL: refused here with a 400, not by the database.
-          properties: { content: { type: 'string', minLength: 1, maxLength: deps.maxMessageChars, pattern: '^[^\\u0000]*$' }, ...generationProperties },
+          properties: {
+            content: { type: 'string', minLength: 1, maxLength: deps.maxMessageChars, pattern: '^[^\\u0000]*$' },
+            client_message_id: CLIENT_MESSAGE_ID,
+            ...generationProperties,
+          },
         },
+        headers: { type: 'object', properties: { 'idempotency-key': CLIENT_MESSAGE_ID } },
       },
     },
     async (request, reply) => {
       const user = authenticatedUser(request);
+      const header = request.headers['idempotency-key'];
+      const clientMessageId = request.body.client_message_id ?? (typeof header === 'string' ? header : undefined);
+      if (request.body.client_message_id !== undefined && typeof header === 'string' && header !== request.body.client_message_id) {
+        throw new AppError('VALIDATION_FAILED', 'the Idempotency-Key header and client_message_id differ: send one id for the message', 400, true);
+      }
       if (request.body.model !== undefined) await deps.models.assertKnown(request.body.model);
       const release = acquireStream(user.id);
       try {
         await deps.track(
           (async () => {
             const context = await prepareSend(deps.db, deps.answer.writer, user.id, request.params.id, request.body.content, {
+              clientMessageId,
               limits: deps.history,
               cache: deps.answer.historyCache,
               onCacheResult: (result) => deps.metrics.historyCache.inc({ result }),
@@ -79,6 +94,13 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
             await streamAnswer(deps.answer, request, reply, { context, model, temperature, maxTokens, replacePrevious: false });
           })(),
         );
+      } catch (err) {
+        if (!(err instanceof DuplicateSendError)) throw err;
+        // A retry of a send whose message is stored: that message (and its answer so far), not a second copy.
+        deps.metrics.duplicateSends.inc();
+        log.info({ conversation_id: err.conversationId, message_id: err.userMessageId }, 'send_duplicate');
+        const exchange = await storedExchange(deps.db, err.conversationId, err.userMessageId);
+        return reply.header('x-user-message-id', err.userMessageId).code(200).send({ duplicate: true, ...exchange });
       } finally {
         release();
       }

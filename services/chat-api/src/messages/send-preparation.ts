@@ -1,5 +1,5 @@
 import type { Database } from '@samosachaat/db';
-import { COLUMNS, toConversation, type Conversation, type ConversationRow } from '../conversations/conversation-store.js';
+import { COLUMNS, MESSAGE_COLUMNS, toConversation, toMessage, type Conversation, type ConversationRow, type Message } from '../conversations/conversation-store.js';
 import { isUuid } from '../conversations/cursor.js';
 import { chatError } from '../errors.js';
 import { nextVersion, type HistoryCache } from './history-cache.js';
@@ -57,8 +57,38 @@ export interface AnswerContext extends AnswerPrompt {
 /** How a send found its history (`chat_history_cache_requests_total{result}`). */
 export type HistoryCacheResult = 'hit' | 'miss' | 'stale';
 
+/**
+ * A send whose client message id was stored already (a retry after a timeout or a 503 whose
+ * commit had in fact landed): nothing was stored again, no answer is generated.
+ */
+export class DuplicateSendError extends Error {
+  constructor(
+    readonly conversationId: string,
+    readonly userMessageId: string,
+  ) {
+    super('this message was stored already (same client message id)');
+    this.name = 'DuplicateSendError';
+  }
+}
+
+/** The stored message a duplicate send names, and the answer after it (null when there is none). */
+export async function storedExchange(db: Database, conversationId: string, userMessageId: string): Promise<{ message: Message; answer: Message | null }> {
+  const { rows } = await db.query<Parameters<typeof toMessage>[0]>(
+    `SELECT ${MESSAGE_COLUMNS} FROM messages
+      WHERE conversation_id = $1 AND seq >= (SELECT seq FROM messages WHERE id = $2)
+      ORDER BY seq LIMIT 2`,
+    [conversationId, userMessageId],
+    { operation: 'messages.exchange' },
+  );
+  const [message, next] = rows.map(toMessage);
+  if (!message) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+  return { message, answer: next?.role === 'assistant' ? next : null };
+}
+
 /** What {@link prepareSend} uses besides the database. */
 export interface SendOptions {
+  /** The client's id for the message (Idempotency-Key header or client_message_id). */
+  clientMessageId?: string;
   limits: HistoryLimits;
   cache: HistoryCache;
   onCacheResult?(result: HistoryCacheResult): void;
@@ -99,12 +129,22 @@ export async function prepareSend(db: Database, writer: MessageWriter, userId: s
   let committed: Promise<CommittedMessage> | undefined;
   const commit = () =>
     (committed ??= (async (): Promise<CommittedMessage> => {
-      const saved = await writer.saveUserMessage({ conversationId, userId, content, title: titleFromMessage(content) });
+      const saved = await writer.saveUserMessage({ conversationId, userId, content, title: titleFromMessage(content), clientMessageId: options.clientMessageId ?? null });
       if (!saved) {
         // This user's entry was wrong (the conversation is gone). An entry of someone else's
         // is never served here, so a stranger's 404 cannot evict it.
         cache.delete(conversationId);
         throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+      }
+      if (saved.duplicate) {
+        let id = saved.messageId;
+        if (id === '') {
+          const { rows } = await db.query<{ id: string }>('SELECT id FROM messages WHERE conversation_id = $1 AND client_message_id = $2', [conversationId, options.clientMessageId], {
+            operation: 'messages.by_client_id',
+          });
+          id = rows[0]?.id ?? '';
+        }
+        throw new DuplicateSendError(conversationId, id);
       }
       if (saved.version === guess.version && saved.conversation.model_tag === guess.modelTag) {
         cache.set(conversationId, { ...guess, version: nextVersion(saved.version), recent: [message, ...guess.recent] });

@@ -44,7 +44,9 @@ export class Answers {
   async send(conversationId: string, content: string): Promise<SendResult> {
     const question = userMessage(content);
     this.host.thread.add(question);
-    const result = await this.stream(conversationId, `/api/conversations/${conversationId}/messages`, { content }, question, undefined);
+    // Every send carries its own id, so a retried request can never store the message twice.
+    const clientMessageId = typeof crypto.randomUUID === 'function' ? crypto.randomUUID() : newTraceId();
+    const result = await this.stream(conversationId, `/api/conversations/${conversationId}/messages`, { content, client_message_id: clientMessageId }, question, undefined);
     if (result === 'not-sent') question.remove();
     this.host.thread.refreshWelcome();
     return result;
@@ -78,6 +80,13 @@ export class Answers {
         rememberTrace(questionId, answerTrace);
       }
       view.linkTrace(answerTrace);
+      if ((res.headers.get('content-type') ?? '').startsWith('application/json')) {
+        // This message was stored already (same client message id): show the stored answer.
+        const stored = (await res.json()) as { answer: { content: string; status: string } | null };
+        if (stored.answer) view.append(stored.answer.content);
+        view.finish(stored.answer?.status ?? 'streaming');
+        return 'streamed';
+      }
       let failure: string | null = null;
       await readAnswerStream(res.body!, (event) => {
         if (event.kind === 'token') {
