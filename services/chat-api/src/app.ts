@@ -12,6 +12,7 @@ import { createChatMetrics } from './metrics.js';
 import { HistoryCache } from './messages/history-cache.js';
 import { InstanceLease } from './messages/answer-leases.js';
 import { MessageWriter } from './messages/message-writer.js';
+import { StopWatcher } from './messages/stop-watcher.js';
 import { OpenStreams } from './messages/open-streams.js';
 import { registerMessageRoutes } from './messages/routes.js';
 import { StreamLimiter } from './messages/stream-limiter.js';
@@ -80,6 +81,7 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
   const liveAnswers = new Set<string>();
   const lease = new InstanceLease({ db, obs, leaseMs: config.answerLeaseMs, liveAnswers, instanceId: deps.instanceId, onMarked: (n) => metrics.answersInterrupted.inc(n) });
   await lease.start();
+  const stops = new StopWatcher(db, obs, config.answerStopPollMs);
   const writer = new MessageWriter(db, { instanceId: lease.id, onBatch: (operation, size) => metrics.writeBatchSize.observe({ operation }, size) });
   const running = new Set<Promise<unknown>>();
   const track = async <T>(work: Promise<T>): Promise<T> => {
@@ -130,6 +132,7 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
             answerFlushChars: config.answerFlushChars,
             answerFlushIntervalMs: config.answerFlushIntervalMs,
             liveAnswers,
+            stops,
             historyCache,
             writer,
             saveDeadlineMs: config.answerSaveDeadlineMs,

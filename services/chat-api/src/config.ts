@@ -64,6 +64,8 @@ export interface ChatConfig {
    * answers it was streaming `incomplete` with reason `interrupted`.
    */
   readonly answerLeaseMs: number;
+  /** How often this instance looks for stop requests (from any replica) for its answers in flight. */
+  readonly answerStopPollMs: number;
   readonly database: ChatDatabaseConfig;
 }
 
@@ -87,6 +89,7 @@ export const CHAT_DEFAULTS = Object.freeze({
   answerSaveDeadlineMs: 30_000,
   answerFlushIntervalMs: 1000,
   answerLeaseMs: 30_000,
+  answerStopPollMs: 500,
 });
 
 
@@ -118,6 +121,7 @@ export function configFromEnv(env: Env = process.env): ChatConfig {
     answerSaveDeadlineMs: envInteger(env, 'ANSWER_SAVE_DEADLINE_MS', d.answerSaveDeadlineMs, 0, 600_000),
     answerFlushIntervalMs: envInteger(env, 'ANSWER_FLUSH_INTERVAL_MS', d.answerFlushIntervalMs, 50, 60_000),
     answerLeaseMs: envInteger(env, 'ANSWER_LEASE_MS', d.answerLeaseMs, 300, 600_000),
+    answerStopPollMs: envInteger(env, 'ANSWER_STOP_POLL_MS', d.answerStopPollMs, 20, 10_000),
     database: Object.freeze({ ...database }),
   });
 }

@@ -10,6 +10,7 @@ export const CHAT_ERRORS = {
   CHAT_INVALID_TOKEN: { status: 401, message: 'the access token is invalid or expired' },
   CHAT_FORBIDDEN: { status: 403, message: 'this action needs an administrator' },
   CHAT_CONVERSATION_NOT_FOUND: { status: 404, message: 'conversation not found' },
+  CHAT_MESSAGE_NOT_FOUND: { status: 404, message: 'message not found: no answer with this id in this conversation' },
   CHAT_INVALID_CURSOR: { status: 400, message: 'cursor is not one this API returned; start again without it' },
   CHAT_UNKNOWN_MODEL: { status: 400, message: 'the model is not one inference serves; GET /api/models lists them' },
   CHAT_NOTHING_TO_REGENERATE: { status: 409, message: 'the conversation has no user message to answer' },

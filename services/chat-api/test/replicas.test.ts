@@ -19,6 +19,8 @@ import { eventually, parseEvents } from './support/sse.js';
 const postgres = (await backendsUnderTest()).find((b) => b.backend === 'postgres');
 const TOKENS = Array.from({ length: 60 }, (_, i) => `tok${i} `);
 const LEASE_MS = 1000;
+const STOP_POLL_MS = 200;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describe('two chat-api instances: killing one marks only its answers', { skip: postgres?.skip ?? false }, () => {
   const key = newInternalKey();
@@ -54,6 +56,7 @@ describe('two chat-api instances: killing one marks only its answers', { skip: p
       MAX_STREAMS_PER_USER: '20',
       ANSWER_LEASE_MS: String(LEASE_MS),
       ANSWER_FLUSH_INTERVAL_MS: '200',
+      ANSWER_STOP_POLL_MS: String(STOP_POLL_MS),
     });
     processes.push(p);
     const started = await p.started;
@@ -128,5 +131,52 @@ describe('two chat-api instances: killing one marks only its answers', { skip: p
       [all],
     );
     assert.equal(parts[0]?.n, 0, 'parts are joined into the text and removed');
+  });
+
+  it('Stop through the other replica stops the answer within the poll bound and stores it as stopped; a disconnect does not stop', async () => {
+    await inference.control().script({ tokens: TOKENS, delayMs: 60 });
+    const a = await instance();
+    const b = await instance();
+    const conversationId = ((await (await fetch(`${a.url}/api/conversations`, { method: 'POST', headers: headers(), body: '{}' })).json()) as { id: string }).id;
+    const res = await fetch(`${a.url}/api/conversations/${conversationId}/messages`, { method: 'POST', headers: headers(), body: JSON.stringify({ content: 'stop me' }) });
+    assert.equal(res.status, 200);
+    const answerId = res.headers.get('x-answer-message-id') as string;
+    assert.match(answerId, /^[0-9a-f-]{36}$/);
+    const text = res.text();
+    await sleep(400);
+    // Asked on B; A streams it.
+    const asked = performance.now();
+    const stop = await fetch(`${b.url}/api/conversations/${conversationId}/messages/${answerId}/stop`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(stop.status, 202);
+    assert.deepEqual(await stop.json(), { id: answerId, status: 'stopping' });
+    const events = parseEvents(await text);
+    const took = performance.now() - asked;
+    assert.ok(took <= STOP_POLL_MS + scaled(1500), `stopped ${Math.round(took)} ms after the request (poll every ${STOP_POLL_MS} ms)`);
+    assert.deepEqual(events.at(-1), { done: true, message_id: answerId, stopped: true });
+    const tokens = events.filter((e) => typeof e.token === 'string').length;
+    assert.ok(tokens > 0 && tokens < TOKENS.length, `stopped after ${tokens} of ${TOKENS.length} tokens`);
+    const { rows } = await database.db.query<{ status: string; failure_code: string; content: string }>('SELECT status, failure_code, content FROM messages WHERE id = $1', [answerId]);
+    assert.equal(rows[0]?.status, 'stopped');
+    assert.equal(rows[0]?.failure_code, 'stopped');
+    assert.equal(rows[0]?.content, TOKENS.slice(0, tokens).join(''), 'the text the user saw is kept');
+    await eventually(() => a.p.lines.some((l) => l.message === 'answer_stopped' && l.message_id === answerId), scaled(5000), 'answer_stopped logged by the instance streaming it');
+    // Idempotent: asked again (on either replica), the stored answer is left as it is.
+    const again = await fetch(`${a.url}/api/conversations/${conversationId}/messages/${answerId}/stop`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(again.status, 200);
+    assert.deepEqual(await again.json(), { id: answerId, status: 'stopped' });
+    // Someone else's, or no such answer: 404.
+    const missing = await fetch(`${b.url}/api/conversations/${conversationId}/messages/${conversationId}/stop`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(missing.status, 404);
+
+    // A navigation (the client just leaves) is not a stop: the answer is generated and stored in full.
+    const left = await fetch(`${a.url}/api/conversations/${conversationId}/messages`, { method: 'POST', headers: headers(), body: JSON.stringify({ content: 'then I leave' }) });
+    const leftId = left.headers.get('x-answer-message-id') as string;
+    await left.body?.cancel();
+    const whole = await eventually(
+      async () => (await database.db.query<{ status: string; content: string }>('SELECT status, content FROM messages WHERE id = $1', [leftId])).rows.find((r) => r.status !== 'streaming'),
+      scaled(15_000),
+      'the left answer stored',
+    );
+    assert.deepEqual([whole.status, whole.content], ['complete', TOKENS.join('')]);
   });
 });

@@ -10,6 +10,7 @@ import type { HistoryCache } from './history-cache.js';
 import { dropAnswerRow, persistAssistantMessage } from './answer-persistence.js';
 import type { MessageWriter } from './message-writer.js';
 import type { OpenStreams } from './open-streams.js';
+import type { StopWatcher } from './stop-watcher.js';
 import { DuplicateSendError, type AnswerContext } from './send-preparation.js';
 import { SseClient } from './sse-client.js';
 import { SseEventTooLargeError, SseParser } from './sse-parser.js';
@@ -31,6 +32,8 @@ export interface AnswerDeps {
   answerFlushIntervalMs: number;
   /** This instance's answers in flight, so its sweep never marks one that is alive. */
   liveAnswers: Set<string>;
+  /** Where stop requests (from any replica) reach the answers streaming here. */
+  stops: StopWatcher;
   /** Recent history of conversations, kept in step with the answers stored here. */
   historyCache: HistoryCache;
   /** Where answers are inserted (grouped with other answers ending at the same time). */
@@ -95,8 +98,11 @@ class Accumulator {
   done = false;
   /** When inference's stream ended (done, error or cut): the end of `inference_time_ms`. */
   endedAt: number | undefined;
+  /** The user stopped the answer (POST …/stop): what was generated is kept as `stopped`. */
+  stopped = false;
 
-  get status(): 'complete' | 'incomplete' | 'error' {
+  get status(): 'complete' | 'incomplete' | 'error' | 'stopped' {
+    if (this.stopped) return 'stopped';
     if (this.done && this.upstreamError === undefined) return 'complete';
     return this.tokenCount > 0 ? 'incomplete' : 'error';
   }
@@ -210,6 +216,8 @@ export class AnswerStream {
   private readonly parser = new SseParser();
   private userMessageId = '';
   private answerId = '';
+  /** Inference's response while it is read (destroyed by a stop). */
+  private body: Readable | undefined;
   private failure: Failure | undefined;
 
   constructor(
@@ -255,7 +263,7 @@ export class AnswerStream {
   async run(): Promise<void> {
     const started = await this.start();
     const { metrics } = this.deps;
-    this.client.open({ 'x-user-message-id': this.userMessageId });
+    this.client.open({ 'x-user-message-id': this.userMessageId, 'x-answer-message-id': this.answerId });
     metrics.activeStreams.inc();
     const { client, parser } = this;
     const unregister = this.deps.openStreams.add({
@@ -278,6 +286,7 @@ export class AnswerStream {
     } finally {
       this.to('ended');
       this.deps.liveAnswers.delete(this.answerId);
+      this.deps.stops.delete(this.answerId);
       this.client.end();
       unregister();
       metrics.activeStreams.dec();
@@ -313,6 +322,7 @@ export class AnswerStream {
       this.userMessageId = committed.userMessageId;
       this.answerId = committed.answerId;
       this.deps.liveAnswers.add(committed.answerId);
+      this.deps.stops.add(committed.answerId, this);
       if (committed.restartWith) {
         // The cached history was stale (another writer changed the conversation): nothing of
         // that generation reached anyone; start over on what the database holds.
@@ -340,6 +350,7 @@ export class AnswerStream {
       // No answer was begun: its row goes (a delete of a streaming row is not a history change).
       await dropAnswerRow(deps.db, this.answerId).catch((err: unknown) => this.log.warning({ err, conversation_id: this.conversationId }, 'answer_row_drop_failed'));
       deps.liveAnswers.delete(this.answerId);
+      deps.stops.delete(this.answerId);
       gen.end({ outcome: 'upstream_error', error: new Error(started.message) });
       this.reply.header('x-user-message-id', this.userMessageId);
       throw chatError('CHAT_INFERENCE_OVER_CAPACITY', {
@@ -351,6 +362,18 @@ export class AnswerStream {
     return started;
   }
 
+  /**
+   * Stops the answer (the user asked, on this replica or another): inference's response is
+   * destroyed, which cancels the generation upstream (inference frees its worker); what was
+   * generated is stored as `stopped`. Only while streaming; later, the answer ends anyway.
+   */
+  stop(): void {
+    if (this.acc.stopped || (this.stateNow !== 'starting' && this.stateNow !== 'streaming')) return;
+    this.acc.stopped = true;
+    this.log.info({ conversation_id: this.conversationId, message_id: this.answerId, tokens_received: this.acc.tokenCount }, 'answer_stopped');
+    this.body?.destroy();
+  }
+
   private refuse(): void {
     this.to('refused');
     this.client.abandon();
@@ -359,7 +382,7 @@ export class AnswerStream {
   /** Ends the generation span (once; later calls are ignored by the span). */
   private endGeneration(): void {
     const { acc, failure: cut } = this;
-    const outcome: GenerationOutcome = cut || acc.upstreamError !== undefined ? 'upstream_error' : this.client.disconnected ? 'client_disconnected' : 'completed';
+    const outcome: GenerationOutcome = cut || acc.upstreamError !== undefined ? 'upstream_error' : this.client.disconnected || acc.stopped ? 'client_disconnected' : 'completed';
     this.gen.end({
       outcome,
       outputTokens: acc.outputTokens ?? acc.tokenCount,
@@ -378,6 +401,9 @@ export class AnswerStream {
     // undici has not read to its end closes the connection, so the next answer would pay for a
     // new one. After `done` the rest is read in the background instead (see drainAfterDone).
     const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    this.body = body;
+    // Stopped while inference was being asked: nothing more to read.
+    if (acc.stopped) body.destroy();
     try {
       for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
         const chunk = next.value;
@@ -416,6 +442,7 @@ export class AnswerStream {
       }
     } catch (err) {
       acc.endedAt = performance.now();
+      if (acc.stopped) return undefined;
       if (err instanceof SseEventTooLargeError) return { reason: 'stream_error', message: 'inference sent a malformed stream', detail: err.message };
       const reason = failureReason(err);
       return { reason, message: reason === 'timeout' ? 'inference stopped answering (timed out)' : 'inference connection dropped mid-answer', detail: describeNetworkError(err) };
@@ -424,7 +451,7 @@ export class AnswerStream {
       else body.destroy();
     }
     acc.endedAt ??= performance.now();
-    if (!acc.done) return { reason: 'stream_error', message: 'inference stream ended before it was done' };
+    if (!acc.done && !acc.stopped) return { reason: 'stream_error', message: 'inference stream ended before it was done' };
     return undefined;
   }
 
@@ -443,7 +470,7 @@ export class AnswerStream {
   /** `acknowledging`: chat-api's own terminal events, once the answer's fate is known. */
   private async acknowledge(result: SaveResult): Promise<void> {
     if (result.saved) {
-      await this.client.write(sseEvent({ done: true, message_id: result.id }));
+      await this.client.write(sseEvent(this.acc.stopped ? { done: true, message_id: result.id, stopped: true } : { done: true, message_id: result.id }));
       return;
     }
     const tail = result.reason === 'answer_not_saved' ? sseEvent({ error: 'the answer could not be saved: the database is unavailable', code: 'answer_not_saved' }) : '';
@@ -502,8 +529,8 @@ export class AnswerStream {
       conversationId,
       answerId: this.answerId,
       answersMessageId: this.userMessageId,
-      failureCode: status === 'complete' ? null : (this.failure?.reason ?? (acc.upstreamError !== undefined ? 'inference_error' : null)),
-      failureMessage: status === 'complete' ? null : (this.failure?.message ?? acc.upstreamError ?? null),
+      failureCode: status === 'complete' ? null : status === 'stopped' ? 'stopped' : (this.failure?.reason ?? (acc.upstreamError !== undefined ? 'inference_error' : null)),
+      failureMessage: status === 'complete' ? null : status === 'stopped' ? 'stopped by the user' : (this.failure?.message ?? acc.upstreamError ?? null),
       content,
       tokenCount,
       modelTag,

@@ -7,6 +7,7 @@ import type { ChatMetrics } from '../metrics.js';
 import { streamAnswer, type AnswerDeps } from './answer-stream.js';
 import type { HistoryLimits } from './history.js';
 import { DuplicateSendError, prepareRegeneration, prepareSend, storedExchange } from './send-preparation.js';
+import { isUuid } from '../conversations/cursor.js';
 import type { ModelCatalog } from '../models/model-catalog.js';
 import type { StreamLimiter } from './stream-limiter.js';
 
@@ -106,6 +107,34 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
       }
     },
   );
+
+  // Stop: idempotent, scoped to the user. A streaming answer gets its stop flag (any replica
+  // streaming it finds it within ANSWER_STOP_POLL_MS; this one stops it at once): 202. An answer
+  // that already ended is left as it is: 200 with its status. Anything else is a 404.
+  app.post<{ Params: { id: string; messageId: string } }>('/conversations/:id/messages/:messageId/stop', async (request, reply) => {
+    const user = authenticatedUser(request);
+    const { id, messageId } = request.params;
+    if (!isUuid(id)) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+    if (!isUuid(messageId)) throw chatError('CHAT_MESSAGE_NOT_FOUND');
+    const { rows } = await deps.db.query<{ id: string; status: string; flagged: boolean }>(
+      `WITH target AS (
+         SELECT m.id, m.status FROM messages m JOIN conversations c ON c.id = m.conversation_id
+          WHERE m.id = $1 AND m.conversation_id = $2 AND c.user_id = $3 AND m.role = 'assistant'
+       ), flagged AS (
+         UPDATE messages m SET stop_requested_at = COALESCE(m.stop_requested_at, now())
+           FROM target WHERE m.id = target.id AND target.status = 'streaming' RETURNING m.id
+       )
+       SELECT target.id::text AS id, target.status, EXISTS (SELECT 1 FROM flagged) AS flagged FROM target`,
+      [messageId, id, user.id],
+      { operation: 'messages.stop' },
+    );
+    const found = rows[0];
+    if (!found) throw chatError('CHAT_MESSAGE_NOT_FOUND');
+    if (!found.flagged) return reply.code(200).send({ id: found.id, status: found.status });
+    const here = deps.answer.stops.stopHere(found.id);
+    log.info({ conversation_id: id, message_id: found.id, streaming_here: here }, 'answer_stop_requested');
+    return reply.code(202).send({ id: found.id, status: 'stopping' });
+  });
 
   app.post<{ Params: { id: string }; Body: GenerationOptions | null }>(
     '/conversations/:id/regenerate',
