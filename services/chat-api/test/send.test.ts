@@ -16,6 +16,8 @@ interface StoredMessage {
   model_tag: string | null;
   inference_time_ms: number | null;
   status: string;
+  failure_code: string | null;
+  failure_message: string | null;
 }
 
 for (const { backend, skip } of await backendsUnderTest()) {
@@ -323,8 +325,15 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.equal(res.json.error.code, 'CHAT_INFERENCE_OVER_CAPACITY');
       assert.match(res.json.error.message, /regenerate/);
       assert.equal(res.headers.get('retry-after'), '7');
+      // The reason survives a reload: the answer is stored as failed, with what the user was told.
       const stored = await messagesOf(id);
-      assert.deepEqual(stored.map((m) => m.role), ['user']);
+      assert.deepEqual(
+        stored.map((m) => [m.role, m.status, m.failure_code, m.failure_message]),
+        [
+          ['user', 'complete', null, null],
+          ['assistant', 'error', 'over_capacity', 'inference is over capacity; retry in 7 s'],
+        ],
+      );
       assert.equal(res.headers.get('x-user-message-id'), (await h.call('GET', `/api/conversations/${id}`)).json.messages[0].id);
       assert.ok(((await series('chat_upstream_errors_total', 'upstream="inference",reason="over_capacity"')) ?? 0) >= 1);
 

@@ -347,8 +347,26 @@ export class AnswerStream {
     if (!started.ok && started.reason === 'over_capacity') {
       this.reportFailure(started);
       this.refuse();
-      // No answer was begun: its row goes (a delete of a streaming row is not a history change).
-      await dropAnswerRow(deps.db, this.answerId).catch((err: unknown) => this.log.warning({ err, conversation_id: this.conversationId }, 'answer_row_drop_failed'));
+      // The answer ends before it began, with the reason the user is told, so a reload shows it
+      // too; regenerate replaces it.
+      const seconds = started.retryAfterSeconds ?? 5;
+      await deps.writer
+        .finishAnswer({
+          conversationId: this.conversationId,
+          id: this.answerId,
+          content: '',
+          tokenCount: 0,
+          modelTag: this.model ?? null,
+          inferenceTimeMs: 0,
+          status: 'error',
+          failureCode: 'over_capacity',
+          failureMessage: `inference is over capacity; retry in ${seconds} s`,
+        })
+        .catch(async (err: unknown) => {
+          this.log.warning({ err, conversation_id: this.conversationId }, 'answer_row_end_failed');
+          await dropAnswerRow(deps.db, this.answerId).catch(() => undefined);
+        });
+      deps.historyCache.delete(this.conversationId);
       deps.liveAnswers.delete(this.answerId);
       deps.stops.delete(this.answerId);
       gen.end({ outcome: 'upstream_error', error: new Error(started.message) });

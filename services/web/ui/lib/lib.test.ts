@@ -7,6 +7,7 @@ import { afterEach, describe, it } from 'node:test';
 import { ApiError, apiFetch, errorFrom } from './api.js';
 import { readAnswerStream, SseParser, toAnswerEvent, type AnswerEvent } from './sse.js';
 import { isTraceId, newTraceId, traceHref } from './trace.js';
+import { storedNote } from '../chat/reasons.js';
 
 const enc = new TextEncoder();
 
@@ -36,6 +37,8 @@ describe('SseParser', () => {
     assert.deepEqual(toAnswerEvent('{"error":{"code":"X","message":"boom"}}'), { kind: 'error', message: 'boom' });
     assert.deepEqual(toAnswerEvent('{"error":{}}'), { kind: 'error', message: 'the answer failed' });
     assert.deepEqual(toAnswerEvent('{"done":true}'), { kind: 'done' });
+    assert.deepEqual(toAnswerEvent('{"done":true,"message_id":"m1"}'), { kind: 'done' });
+    assert.deepEqual(toAnswerEvent('{"done":true,"message_id":"m1","stopped":true}'), { kind: 'done', stopped: true });
     assert.deepEqual(toAnswerEvent('not json'), { kind: 'other', data: 'not json' });
     assert.deepEqual(toAnswerEvent('{"usage":1}'), { kind: 'other', data: { usage: 1 } });
   });
@@ -109,5 +112,18 @@ describe('API errors', () => {
     const ok = await apiFetch('/api/x', {}, auth);
     assert.equal(ok.res.status, 200);
     assert.match(ok.traceId, /^[0-9a-f]{32}$/);
+  });
+});
+
+describe('storedNote', () => {
+  it('says after a reload why an answer ended short, as chat-api stored it', () => {
+    assert.equal(storedNote({ status: 'complete', failure_code: null, failure_message: null }), undefined);
+    assert.equal(storedNote({ status: 'stopped', failure_code: 'stopped', failure_message: 'stopped by the user' }), 'Stopped. What was generated is saved.');
+    assert.equal(
+      storedNote({ status: 'incomplete', failure_code: 'interrupted', failure_message: 'the answer was interrupted: the chat-api instance streaming it stopped' }),
+      'The answer was cut short: the answer was interrupted: the chat-api instance streaming it stopped',
+    );
+    assert.equal(storedNote({ status: 'error', failure_code: 'over_capacity', failure_message: 'inference is over capacity; retry in 20 s' }), 'The answer was cut short: inference is over capacity; retry in 20 s');
+    assert.equal(storedNote({ status: 'error' }), 'The answer failed before any text arrived.');
   });
 });
