@@ -200,7 +200,8 @@ describe(`npm start: the whole platform (${backend === 'pglite' ? 'embedded PGli
     assert.ok(seen.length >= 2);
     const assistant = await eventually(async () => {
       const c = await getConversation(p, p.token, id);
-      return c.messages.find((m) => m.role === 'assistant');
+      // The answer is a 'streaming' row while it is generated; wait for its end.
+      return c.messages.find((m) => m.role === 'assistant' && m.status !== 'streaming');
     }, 'the answer of the disconnected client', 60_000);
     assert.equal(assistant.status, 'complete');
     assert.ok(assistant.content.length > tokensOf(seen).length, 'the whole answer, not just what the client saw');
