@@ -182,7 +182,8 @@ async function readAnswer(body: Dispatcher.ResponseData['body'], onTokens: (k: n
     if (k > 0) onTokens(k, at);
     for (const m of events.matchAll(TOKEN_EVENT)) answer += (JSON.parse(m[1] as string) as { token: string }).token;
     if (error === undefined && events.includes('data: {"error"')) error = events.slice(events.indexOf('data: {"error"'), events.indexOf('data: {"error"') + 200).split('\n')[0];
-    if (events.includes('data: {"done":true}')) done = true;
+    // chat-api's done names the stored answer: {"done":true,"message_id":…}.
+    if (events.includes('data: {"done":true')) done = true;
   }
   return { done, error, text: answer };
 }

@@ -99,7 +99,9 @@ describe(`npm start: the whole platform (${backend === 'pglite' ? 'embedded PGli
     const events = await readSse(res);
     const tokens = events.filter((e) => 'token' in e.data);
     assert.ok(tokens.length >= 3, `expected several token events, got ${events.length} events`);
-    assert.deepEqual(events.at(-1)?.data, { done: true });
+    // chat-api's own done, sent once the answer is stored: it names the stored message.
+    assert.equal(events.at(-1)?.data.done, true);
+    assert.match(String(events.at(-1)?.data.message_id), /^[0-9a-f-]{36}$/);
     assert.equal(events.filter((e) => 'error' in e.data).length, 0);
     // Tokens arrive incrementally, not in one burst at the end.
     assert.ok((tokens.at(-1)?.at ?? 0) - (tokens[0]?.at ?? 0) >= 10, 'tokens arrived in one burst');
@@ -198,7 +200,8 @@ describe(`npm start: the whole platform (${backend === 'pglite' ? 'embedded PGli
     assert.ok(seen.length >= 2);
     const assistant = await eventually(async () => {
       const c = await getConversation(p, p.token, id);
-      return c.messages.find((m) => m.role === 'assistant');
+      // The answer is a 'streaming' row while it is generated; wait for its end.
+      return c.messages.find((m) => m.role === 'assistant' && m.status !== 'streaming');
     }, 'the answer of the disconnected client', 60_000);
     assert.equal(assistant.status, 'complete');
     assert.ok(assistant.content.length > tokensOf(seen).length, 'the whole answer, not just what the client saw');
@@ -211,7 +214,8 @@ describe(`npm start: the whole platform (${backend === 'pglite' ? 'embedded PGli
     const res = await fetch(`${p.urls.chat}/api/conversations/${id}/regenerate`, { method: 'POST', headers: { ...json, ...bearer(p.token) }, body: '{}' });
     assert.equal(res.status, 200);
     const events = await readSse(res);
-    assert.deepEqual(events.at(-1)?.data, { done: true });
+    assert.equal(events.at(-1)?.data.done, true);
+    assert.match(String(events.at(-1)?.data.message_id), /^[0-9a-f-]{36}$/);
     const after = await eventually(async () => {
       const c = await getConversation(p, p.token, id);
       const answers = c.messages.filter((m) => m.role === 'assistant');
@@ -238,7 +242,8 @@ describe(`npm start: the whole platform (${backend === 'pglite' ? 'embedded PGli
     assert.equal(swap.status, 202, await swap.clone().text());
     assert.equal(((await swap.json()) as { current_model: string }).current_model, target);
     const events = await inFlight;
-    assert.deepEqual(events.at(-1)?.data, { done: true });
+    assert.equal(events.at(-1)?.data.done, true);
+    assert.match(String(events.at(-1)?.data.message_id), /^[0-9a-f-]{36}$/);
     assert.equal(events.filter((e) => 'error' in e.data).length, 0, 'the in-flight generation finished without error');
     const now = (await (await fetch(`${p.urls.chat}/api/models`, { headers: bearer(p.token) })).json()) as { current_model: string };
     assert.equal(now.current_model, target);

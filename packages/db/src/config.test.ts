@@ -17,6 +17,18 @@ describe('databaseConfigFromEnv', () => {
     assert.equal(databaseConfigFromEnv({ DATABASE_URL: '   ', MIGRATE_ON_START: '' }).url, undefined);
   });
 
+  it('reads DATABASE_QUERY_TIMEOUT_MS (a whole number of ms, 0 = none) and names it when bad', () => {
+    assert.equal(databaseConfigFromEnv({ DATABASE_QUERY_TIMEOUT_MS: '2500' }).queryTimeoutMs, 2500);
+    assert.equal(databaseConfigFromEnv({ DATABASE_QUERY_TIMEOUT_MS: '0' }).queryTimeoutMs, 0);
+    assert.equal(databaseConfigFromEnv({}).queryTimeoutMs, undefined, 'unset: openDatabase applies its default (5000)');
+    for (const bad of ['soon', '-1', '1.5', '600001']) {
+      assert.throws(
+        () => databaseConfigFromEnv({ DATABASE_QUERY_TIMEOUT_MS: bad }),
+        (err: unknown) => err instanceof ConfigError && err.variable === 'DATABASE_QUERY_TIMEOUT_MS' && err.message.includes(`"${bad}"`),
+      );
+    }
+  });
+
   for (const [value, expected] of [
     ['mysql://root:hunter2@db/app', /postgres:\/\/ or postgresql:\/\/ URL, got a mysql:\/\/ URL/],
     ['not a url hunter2', /could not be parsed/],

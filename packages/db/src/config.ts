@@ -40,5 +40,11 @@ export function databaseConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Dat
   }
   const config: DatabaseConfig = { dataDir, migrateOnStart };
   if (url !== undefined) config.url = url;
+  const rawTimeout = env.DATABASE_QUERY_TIMEOUT_MS?.trim();
+  if (rawTimeout) {
+    const ms = Number(rawTimeout);
+    if (!/^\d+$/.test(rawTimeout) || ms > 600_000) throw new ConfigError('DATABASE_QUERY_TIMEOUT_MS', `must be a whole number of milliseconds from 0 (no deadline) to 600000, got "${rawTimeout}"`);
+    config.queryTimeoutMs = ms;
+  }
   return config;
 }

@@ -217,6 +217,9 @@ class DatabaseImpl implements Database {
   }
 }
 
+/** The client-side deadline of a database call (PostgreSQL), unless DatabaseOptions.queryTimeoutMs says otherwise. */
+export const DEFAULT_QUERY_TIMEOUT_MS = 5000;
+
 /** Opens the database: a pg Pool when `url` is set, else PGlite in `<dataDir>/pglite`. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const url = options.url?.trim() || undefined;
@@ -231,6 +234,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       poolSize: options.poolSize ?? 10,
       statementTimeoutMs: options.statementTimeoutMs ?? 15_000,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      queryTimeoutMs: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
       applicationName: options.obs?.config.service ?? 'samosachaat',
       onIdleError: (err) => log?.warning('db_idle_connection_error', { error: err.message, error_code: (err as { code?: unknown }).code }),
     });

@@ -51,6 +51,19 @@ export class DatabaseUnavailableError extends AppError {
   }
 }
 
+/**
+ * A database call that did not answer within its client-side deadline (`queryTimeoutMs`): the
+ * server may be frozen or unreachable, where its own statement_timeout cannot help. Its
+ * connection is discarded, never reused. Counts as unavailable (code ETIMEDOUT).
+ */
+export class QueryTimeoutError extends Error {
+  readonly code = 'ETIMEDOUT';
+  constructor(readonly timeoutMs: number) {
+    super(`the database did not answer within ${timeoutMs} ms (client-side deadline)`);
+    this.name = 'QueryTimeoutError';
+  }
+}
+
 const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH']);
 
 /** Whether `err` says the database could not serve the query (as opposed to a bad query). */

@@ -13,12 +13,12 @@ export type {
   QueryOptions,
   QueryResult,
 } from './types.js';
-export { openDatabase } from './database.js';
+export { DEFAULT_QUERY_TIMEOUT_MS, openDatabase } from './database.js';
 export { pgliteDir } from './pglite-driver.js';
 export { databaseConfigFromEnv, validateDatabaseUrl } from './config.js';
 export { startEmbeddedServer } from './embedded-server.js';
 export type { EmbeddedServer, EmbeddedServerOptions } from './embedded-server.js';
-export { DatabaseInUseError, DatabaseUnavailableError, isDatabaseUnavailable, isForeignKeyViolation, isUniqueViolation, migrationLabel, MigrationError, PendingMigrationsError, sqlState } from './errors.js';
+export { DatabaseInUseError, DatabaseUnavailableError, isDatabaseUnavailable, isForeignKeyViolation, isUniqueViolation, migrationLabel, MigrationError, PendingMigrationsError, QueryTimeoutError, sqlState } from './errors.js';
 export { explainDatabaseFailure } from './startup-failure.js';
 export { MIGRATIONS_DIR, loadMigrations, migrationChecksum } from './migrations.js';
 export { createDatabaseMetrics, DB_QUERY_DURATION_BUCKETS } from './instrumentation.js';

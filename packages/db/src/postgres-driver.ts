@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Driver, LockSession, RawResult, Session } from './driver.js';
-import { sqlState } from './errors.js';
+import { QueryTimeoutError, sqlState } from './errors.js';
 import { PG_TYPES } from './type-parsers.js';
 
 /** `postgres://host:port/database`: the URL without credentials or parameters. */
@@ -27,12 +27,48 @@ function result(res: pg.QueryResult): RawResult {
   return { rows: res.rows as Record<string, unknown>[], rowCount: res.rowCount ?? 0 };
 }
 
-function clientSession(client: pg.PoolClient): Session {
+/** When a call must be answered by (performance.now() time); Infinity: no deadline. */
+type Deadline = number;
+
+/** Cuts a connection whose call passed its deadline: the pending query fails, the pool drops it. */
+function destroyConnection(client: pg.PoolClient): void {
+  brokenConnections.add(client);
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+}
+
+/**
+ * `work` on `client`, or a QueryTimeoutError once `deadline` passes — then the connection is
+ * destroyed (a frozen server never answers it; it must not go back to the pool).
+ */
+function beforeDeadline<T>(client: pg.PoolClient, deadline: Deadline, timeoutMs: number, work: Promise<T>): Promise<T> {
+  if (deadline === Infinity) return work;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => {
+        destroyConnection(client);
+        reject(new QueryTimeoutError(timeoutMs));
+      },
+      Math.max(0, deadline - performance.now()),
+    );
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+function clientSession(client: pg.PoolClient, deadline: Deadline = Infinity, timeoutMs = 0): Session {
   return {
     // Extended protocol always, as PGlite: one statement per query, whatever the parameters.
-    query: async (sql, params) => result(await client.query({ text: sql, values: params ?? [], queryMode: 'extended' } as pg.QueryConfig)),
+    query: async (sql, params) => result(await beforeDeadline(client, deadline, timeoutMs, client.query({ text: sql, values: params ?? [], queryMode: 'extended' } as pg.QueryConfig))),
     exec: async (sql) => {
-      await client.query(sql);
+      await beforeDeadline(client, deadline, timeoutMs, client.query(sql));
     },
   };
 }
@@ -42,6 +78,12 @@ export interface PostgresDriverOptions {
   poolSize: number;
   statementTimeoutMs: number;
   connectTimeoutMs: number;
+  /**
+   * Client-side deadline of every call (connection wait included; a transaction is one call),
+   * 0 = none. A call past it fails with QueryTimeoutError and its connection is discarded.
+   * Migrations (withSession) have none: they may legitimately run long.
+   */
+  queryTimeoutMs: number;
   applicationName: string;
   /** Told when an idle pooled connection fails (the server restarted, the network dropped). */
   onIdleError: (err: Error) => void;
@@ -50,10 +92,10 @@ export interface PostgresDriverOptions {
 /** Thrown-through marker: the connection must not go back to the pool. */
 const brokenConnections = new WeakSet<pg.PoolClient>();
 
-async function inTransaction<T>(client: pg.PoolClient, fn: (tx: Session) => Promise<T>): Promise<T> {
+async function inTransaction<T>(client: pg.PoolClient, fn: (tx: Session) => Promise<T>, deadline: Deadline = Infinity, timeoutMs = 0): Promise<T> {
   const control = async (sql: string): Promise<void> => {
     try {
-      await client.query(sql);
+      await beforeDeadline(client, deadline, timeoutMs, client.query(sql));
     } catch (err) {
       if (!connectionSurvives(err)) brokenConnections.add(client);
       throw err;
@@ -62,12 +104,15 @@ async function inTransaction<T>(client: pg.PoolClient, fn: (tx: Session) => Prom
   await control('BEGIN');
   let value: T;
   try {
-    value = await fn(clientSession(client));
+    value = await fn(clientSession(client, deadline, timeoutMs));
   } catch (err) {
-    try {
-      await client.query('ROLLBACK');
-    } catch {
-      brokenConnections.add(client);
+    // A connection cut by its deadline is gone: the server rolls back on disconnect.
+    if (!brokenConnections.has(client)) {
+      try {
+        await beforeDeadline(client, deadline, timeoutMs, client.query('ROLLBACK'));
+      } catch {
+        brokenConnections.add(client);
+      }
     }
     throw err;
   }
@@ -91,9 +136,32 @@ export function createPostgresDriver(options: PostgresDriverOptions): Driver {
   pool.on('error', (err) => options.onIdleError(err));
   let closed: Promise<void> | undefined;
 
+  const timeoutMs = options.queryTimeoutMs;
+  /** A pooled connection within `deadline`; one that arrives late goes back to the pool. */
+  const acquire = async (deadline: Deadline): Promise<pg.PoolClient> => {
+    const connecting = pool.connect();
+    if (deadline === Infinity) return connecting;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new QueryTimeoutError(timeoutMs)), Math.max(0, deadline - performance.now()));
+    });
+    try {
+      return await Promise.race([connecting, late]);
+    } catch (err) {
+      connecting.then(
+        (client) => client.release(),
+        () => undefined,
+      );
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
   /** Runs `fn` on a pooled connection; `judge` says whether an error leaves it usable. */
-  const withClient = async <T>(fn: (client: pg.PoolClient) => Promise<T>, judge: (err: unknown) => boolean): Promise<T> => {
-    const client = await pool.connect();
+  const withClient = async <T>(fn: (client: pg.PoolClient, deadline: Deadline) => Promise<T>, judge: (err: unknown) => boolean, bounded = true): Promise<T> => {
+    const deadline = bounded && timeoutMs > 0 ? performance.now() + timeoutMs : Infinity;
+    const client = await acquire(deadline);
     let broken: unknown;
     // pg-pool listens for errors on idle connections only: a checked-out connection that dies
     // between two queries (inside a transaction, say) would emit an unhandled 'error' and take
@@ -103,7 +171,7 @@ export function createPostgresDriver(options: PostgresDriverOptions): Driver {
     };
     client.on('error', onError);
     try {
-      return await fn(client);
+      return await fn(client, deadline);
     } catch (err) {
       if (!judge(err)) broken ??= err;
       throw err;
@@ -122,13 +190,17 @@ export function createPostgresDriver(options: PostgresDriverOptions): Driver {
     kind: 'postgres',
     description,
     attributes: { 'db.namespace': database, 'server.address': host, 'server.port': port },
-    query: (sql, params) => withClient((client) => clientSession(client).query(sql, params), connectionSurvives),
-    transaction: (fn) => withClient((client) => inTransaction(client, fn), trustTransaction),
+    query: (sql, params) => withClient((client, deadline) => clientSession(client, deadline, timeoutMs).query(sql, params), connectionSurvives),
+    transaction: (fn) => withClient((client, deadline) => inTransaction(client, fn, deadline, timeoutMs), trustTransaction),
     withSession: (fn) =>
-      withClient((client) => {
-        const session: LockSession = { ...clientSession(client), transaction: (txFn) => inTransaction(client, txFn) };
-        return fn(session);
-      }, connectionSurvives),
+      withClient(
+        (client) => {
+          const session: LockSession = { ...clientSession(client), transaction: (txFn) => inTransaction(client, txFn) };
+          return fn(session);
+        },
+        connectionSurvives,
+        false,
+      ),
     connections: () => ({ inUse: pool.totalCount - pool.idleCount, idle: pool.idleCount }),
     close: () => (closed ??= pool.end()),
   };

@@ -73,10 +73,19 @@ export interface DatabaseOptions {
   slowQueryMs?: number;
   /** How long a new pooled connection may take, default 10000. */
   connectTimeoutMs?: number;
+  /**
+   * Client-side deadline of every call on PostgreSQL (waiting for a connection included; a
+   * transaction is one call), default 5000; 0 = none. Past it the call fails as unavailable
+   * (503 DATABASE_UNAVAILABLE in services) and its connection is discarded. A frozen server
+   * cannot enforce statement_timeout; this holds anyway. Migrations are not bounded.
+   */
+  queryTimeoutMs?: number;
 }
 
 export interface DatabaseConfig {
   url?: string;
   dataDir: string;
   migrateOnStart: boolean;
+  /** DATABASE_QUERY_TIMEOUT_MS: the client-side deadline of every call (see DatabaseOptions.queryTimeoutMs). */
+  queryTimeoutMs?: number;
 }

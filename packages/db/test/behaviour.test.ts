@@ -97,7 +97,7 @@ for (const target of TARGETS) {
       );
       assert.deepEqual(
         tables.rows.map((r) => r.name),
-        ['conversations', 'login_attempts', 'message_parts', 'messages', 'oauth_states_used', 'refresh_tokens', 'schema_migrations', 'users'],
+        ['chat_instances', 'conversations', 'login_attempts', 'message_parts', 'messages', 'oauth_states_used', 'refresh_tokens', 'schema_migrations', 'users'],
       );
       const logged = logs.lines().filter((l) => l.message === 'db_migration_applied');
       assert.deepEqual(
@@ -222,7 +222,7 @@ for (const target of TARGETS) {
 
     // chat-api's history cache trusts conversations.history_version (migration 0004): every
     // write to a conversation's messages or answer parts, by anyone, must move it.
-    it('every write to a conversation\'s messages or parts bumps its history_version and updated_at, and only its own', async (t) => {
+    it('every write to a conversation\'s history bumps its history_version and updated_at, and only its own; a streaming answer and its parts do not', async (t) => {
       if (!(await ready(t))) return;
       const userId = await insertUser(db, 'versions@example.com');
       const newConversation = async () => (await db.query<{ id: string }>("INSERT INTO conversations (user_id, updated_at) VALUES ($1, now() - interval '1 hour') RETURNING id", [userId])).rows[0]!.id;
@@ -232,18 +232,26 @@ for (const target of TARGETS) {
       assert.deepEqual(await state(a), { version: '0', recent: false });
       const msg = (await db.query<{ id: string }>("INSERT INTO messages (conversation_id, role, content) VALUES ($1, 'user', 'q') RETURNING id", [a])).rows[0]!.id;
       assert.deepEqual(await state(a), { version: '1', recent: true }, 'insert');
-      await db.query("INSERT INTO message_parts (message_id, part, content) VALUES ($1, 0, 'p0'), ($1, 1, 'p1')", [msg]);
-      assert.equal((await state(a))?.version, '3', 'one bump per part');
+      // An answer that is streaming is not history yet (migration 0005): its row, its part
+      // flushes and updates that keep it streaming touch neither the version nor updated_at.
+      await db.query("UPDATE conversations SET updated_at = now() - interval '1 hour' WHERE id = $1", [a]);
+      const answer = (await db.query<{ id: string }>("INSERT INTO messages (conversation_id, role, content, status) VALUES ($1, 'assistant', '', 'streaming') RETURNING id", [a])).rows[0]!.id;
+      await db.query("INSERT INTO message_parts (message_id, part, content) VALUES ($1, 0, 'p0'), ($1, 1, 'p1')", [answer]);
+      await db.query("UPDATE messages SET model_tag = 'demo' WHERE id = $1", [answer]);
+      await db.query('DELETE FROM message_parts WHERE message_id = $1 AND part = 1', [answer]);
+      assert.deepEqual(await state(a), { version: '1', recent: false }, 'a streaming answer and its parts');
+      await db.query("UPDATE messages SET status = 'complete', content = 'p0' WHERE id = $1", [answer]);
+      assert.deepEqual(await state(a), { version: '2', recent: true }, 'the answer ends: one bump');
       await db.query("UPDATE messages SET content = 'q2' WHERE id = $1", [msg]);
-      assert.equal((await state(a))?.version, '4', 'update');
-      await db.query('DELETE FROM message_parts WHERE message_id = $1', [msg]);
-      assert.equal((await state(a))?.version, '6', 'deleting parts');
+      assert.equal((await state(a))?.version, '3', 'update');
+      await db.query('DELETE FROM messages WHERE id = $1', [answer]);
+      assert.equal((await state(a))?.version, '4', 'deleting an answer');
       await db.query('UPDATE messages SET conversation_id = $2 WHERE id = $1', [msg, b]);
-      assert.equal((await state(a))?.version, '7', 'a message moved away changes the conversation it left');
+      assert.equal((await state(a))?.version, '5', 'a message moved away changes the conversation it left');
       assert.deepEqual(await state(b), { version: '1', recent: true }, 'and the one it joined');
       await db.query('DELETE FROM messages WHERE id = $1', [msg]);
       assert.equal((await state(b))?.version, '2', 'delete');
-      assert.equal((await state(a))?.version, '7');
+      assert.equal((await state(a))?.version, '5');
       // Deleting a conversation deletes its messages (cascade): nothing to bump, nothing fails.
       await db.query('DELETE FROM conversations WHERE id = $1', [a]);
       assert.equal(await state(a), undefined);

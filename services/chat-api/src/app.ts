@@ -10,10 +10,13 @@ import type { ChatConfig } from './config.js';
 import { registerConversationRoutes } from './conversations/routes.js';
 import { createChatMetrics } from './metrics.js';
 import { HistoryCache } from './messages/history-cache.js';
-import { MessageWriter } from './messages/message-store.js';
+import { InstanceLease } from './messages/answer-leases.js';
+import { MessageWriter } from './messages/message-writer.js';
+import { StopWatcher } from './messages/stop-watcher.js';
 import { OpenStreams } from './messages/open-streams.js';
 import { registerMessageRoutes } from './messages/routes.js';
 import { StreamLimiter } from './messages/stream-limiter.js';
+import { ModelCatalog } from './models/model-catalog.js';
 import { registerModelRoutes } from './models/routes.js';
 
 /** What the chat-api is built from, besides its configuration. */
@@ -27,6 +30,8 @@ export interface ChatDeps {
   clientStallTimeoutMs?: number;
   /** HTTP client for inference streams; default a keep-alive Agent closed with the app. */
   inferenceDispatcher?: Dispatcher;
+  /** This instance's lease id (default a random UUID per process). */
+  instanceId?: string;
 }
 
 const READINESS_PROBE_TIMEOUT_MS = 1500;
@@ -75,7 +80,12 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
   const dispatcher = deps.inferenceDispatcher ?? (ownDispatcher as Agent);
   // The new message takes one place of the history window; the cache keeps the rest.
   const historyCache = new HistoryCache(config.historyCacheChars, config.maxConversationHistory - 1);
-  const writer = new MessageWriter(db, { onBatch: (operation, size) => metrics.writeBatchSize.observe({ operation }, size) });
+  // This instance's answers in flight, and its lease: their liveness for the other instances.
+  const liveAnswers = new Set<string>();
+  const lease = new InstanceLease({ db, obs, leaseMs: config.answerLeaseMs, liveAnswers, instanceId: deps.instanceId, onMarked: (n) => metrics.answersInterrupted.inc(n) });
+  await lease.start();
+  const stops = new StopWatcher(db, obs, config.answerStopPollMs);
+  const writer = new MessageWriter(db, { instanceId: lease.id, onBatch: (operation, size) => metrics.writeBatchSize.observe({ operation }, size) });
   const running = new Set<Promise<unknown>>();
   const track = async <T>(work: Promise<T>): Promise<T> => {
     running.add(work);
@@ -89,6 +99,7 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
   // and persisted; wait for them before the caller closes the database.
   app.addHook('onClose', async () => {
     await Promise.allSettled([...running]);
+    await lease.stop();
     await ownDispatcher?.close();
   });
 
@@ -114,6 +125,7 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
           limiter: new StreamLimiter(config.maxStreamsPerUser),
           history: { maxMessages: config.maxConversationHistory, maxTokens: config.maxTokenBudget },
           maxMessageChars: config.maxMessageChars,
+          models: new ModelCatalog({ obs, metrics, inferenceUrl: config.inferenceUrl, internalApiKey: config.internalApiKey }),
           track,
           answer: {
             db,
@@ -122,8 +134,12 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
             openStreams,
             clientStallTimeoutMs: deps.clientStallTimeoutMs ?? DEFAULT_CLIENT_STALL_TIMEOUT_MS,
             answerFlushChars: config.answerFlushChars,
+            answerFlushIntervalMs: config.answerFlushIntervalMs,
+            liveAnswers,
+            stops,
             historyCache,
             writer,
+            saveDeadlineMs: config.answerSaveDeadlineMs,
             inference: {
               inferenceUrl: config.inferenceUrl,
               internalApiKey: config.internalApiKey,

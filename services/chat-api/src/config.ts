@@ -8,6 +8,8 @@ export interface ChatDatabaseConfig {
   readonly url?: string;
   readonly dataDir: string;
   readonly migrateOnStart: boolean;
+  /** DATABASE_QUERY_TIMEOUT_MS: the client-side deadline of every database call (default 5000). */
+  readonly queryTimeoutMs?: number;
 }
 
 /** The chat-api's settings, validated once at start and frozen. */
@@ -52,6 +54,20 @@ export interface ChatConfig {
   readonly historyCacheChars: number;
   /** HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS, HTTP_KEEP_ALIVE_TIMEOUT_MS (answer streams are never cut by them). */
   readonly serverTimeouts: ServerTimeouts;
+  /**
+   * How long the save of a finished answer is retried while the database is unavailable,
+   * the stream kept open, before the client is told `answer_not_saved`.
+   */
+  readonly answerSaveDeadlineMs: number;
+  /** The longest a streamed token waits before it is written to the database as a part. */
+  readonly answerFlushIntervalMs: number;
+  /**
+   * How long this instance's lease lives without a heartbeat: past it, any instance marks the
+   * answers it was streaming `incomplete` with reason `interrupted`.
+   */
+  readonly answerLeaseMs: number;
+  /** How often this instance looks for stop requests (from any replica) for its answers in flight. */
+  readonly answerStopPollMs: number;
   readonly database: ChatDatabaseConfig;
 }
 
@@ -72,6 +88,10 @@ export const CHAT_DEFAULTS = Object.freeze({
   inferenceIdleTimeoutMs: 60_000,
   answerFlushChars: 65_536,
   historyCacheChars: 16_777_216,
+  answerSaveDeadlineMs: 30_000,
+  answerFlushIntervalMs: 1000,
+  answerLeaseMs: 30_000,
+  answerStopPollMs: 500,
 });
 
 
@@ -101,6 +121,10 @@ export function configFromEnv(env: Env = process.env): ChatConfig {
     answerFlushChars: envInteger(env, 'ANSWER_FLUSH_CHARS', d.answerFlushChars, 1024, 16_777_216),
     historyCacheChars: envInteger(env, 'HISTORY_CACHE_CHARS', d.historyCacheChars, 0, 1_073_741_824),
     serverTimeouts: serverTimeoutsFromEnv(env),
+    answerSaveDeadlineMs: envInteger(env, 'ANSWER_SAVE_DEADLINE_MS', d.answerSaveDeadlineMs, 0, 600_000),
+    answerFlushIntervalMs: envInteger(env, 'ANSWER_FLUSH_INTERVAL_MS', d.answerFlushIntervalMs, 50, 60_000),
+    answerLeaseMs: envInteger(env, 'ANSWER_LEASE_MS', d.answerLeaseMs, 300, 600_000),
+    answerStopPollMs: envInteger(env, 'ANSWER_STOP_POLL_MS', d.answerStopPollMs, 20, 10_000),
     database: Object.freeze({ ...database }),
   });
 }

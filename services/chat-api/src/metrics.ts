@@ -1,9 +1,9 @@
 import type { Metrics } from '@samosachaat/observability';
 
 /** How an answer stream ended, as `chat_stream_duration_seconds{outcome}` records it. */
-export type StreamOutcome = 'complete' | 'incomplete' | 'error' | 'client_disconnected';
-/** The status a message is persisted with (`chat_messages_persisted_total{outcome}`). */
-export type MessageStatus = 'complete' | 'incomplete' | 'error';
+export type StreamOutcome = 'complete' | 'incomplete' | 'error' | 'stopped' | 'client_disconnected';
+/** The status a message is persisted with (`chat_messages_persisted_total{outcome}`); `streaming` while it streams. */
+export type MessageStatus = 'complete' | 'incomplete' | 'error' | 'stopped' | 'streaming';
 /** Which dependency failed. */
 export type Upstream = 'auth' | 'inference';
 /** Why it failed. */
@@ -63,6 +63,18 @@ export function createChatMetrics(metrics: Metrics, sources: ChatMetricSources =
       name: 'chat_messages_persisted_total',
       help: 'Messages written to the database, by role and status (complete, incomplete, error).',
       labelNames: ['role', 'outcome'],
+    }),
+    answersNotSaved: metrics.counter({
+      name: 'chat_answers_not_saved_total',
+      help: 'Answers that could not be stored: the database stayed unavailable past ANSWER_SAVE_DEADLINE_MS (or refused the write); the client was told answer_not_saved and saved:false.',
+    }),
+    duplicateSends: metrics.counter({
+      name: 'chat_duplicate_sends_total',
+      help: 'Sends whose client message id (Idempotency-Key) was stored already: answered with the stored message, nothing stored twice.',
+    }),
+    answersInterrupted: metrics.counter({
+      name: 'chat_answers_interrupted_total',
+      help: 'Streaming answers this instance marked incomplete because the instance streaming them stopped (its lease expired) or gave up saving them.',
     }),
     authCacheRequests: metrics.counter<'result'>({
       name: 'chat_auth_cache_requests_total',

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { backendsUnderTest } from './support/databases.js';
 import type { GenerateCall } from './support/fake-inference.js';
 import { startHarness, type Harness } from './support/harness.js';
-import { eventually, stream } from './support/sse.js';
+import { beforeDone, DONE_STORED, eventually, storedEvents, stream } from './support/sse.js';
 
 const TOKENS = ['fresh', ' answer'];
 
@@ -50,7 +50,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
         { role: 'user', content: 'second question' },
       ]);
       assert.deepEqual(await counts(), { hit: before.hit + 2, miss: before.miss, stale: before.stale });
-      assert.deepEqual(second.events, [...TOKENS.map((token) => ({ token })), { done: true }]);
+      assert.deepEqual(storedEvents(second.events), [...TOKENS.map((token) => ({ token })), DONE_STORED]);
     });
 
     // Against a database server only: PGlite runs inside this test process, where a slow
@@ -112,7 +112,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
         const made = await callsSince(calls);
         assert.equal(made.length, 2, 'the guess, then the restart on the history read again');
         assert.deepEqual(made[1]?.body.messages.map((m) => m.content), ['q1', TOKENS.join(''), 'racing writer', 'q2']);
-        assert.equal(res.text, made[1]?.sent);
+        assert.equal(beforeDone(res.text), beforeDone(made[1]?.sent ?? ''));
         assert.deepEqual(await counts(), { hit: before.hit, miss: before.miss, stale: before.stale + 1 });
         assert.deepEqual((await rowsOf(id)).slice(-3), ['user:racing writer:complete', 'user:q2:complete', `assistant:${TOKENS.join('')}:complete`]);
       });
@@ -131,8 +131,8 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.equal(made.length, 2, 'the guess, then the restart');
       assert.deepEqual(made[0]?.body.messages.map((m) => m.content), ['q1', TOKENS.join(''), 'q2']);
       assert.deepEqual(made[1]?.body.messages.map((m) => m.content), ['q1', TOKENS.join(''), 'from elsewhere', 'elsewhere answer', 'q2']);
-      assert.equal(res.text, made[1]?.sent, 'the client got exactly the restarted stream');
-      assert.deepEqual(res.events, [...TOKENS.map((token) => ({ token })), { done: true }]);
+      assert.equal(beforeDone(res.text), beforeDone(made[1]?.sent ?? ''), 'the client got exactly the restarted stream');
+      assert.deepEqual(storedEvents(res.events), [...TOKENS.map((token) => ({ token })), DONE_STORED]);
       assert.deepEqual(await counts(), { hit: before.hit, miss: before.miss, stale: before.stale + 1 });
       assert.ok(h.logs.find('history_cache_stale').some((l) => l.conversation_id === id && l.history_messages === 5));
       assert.deepEqual((await rowsOf(id)).slice(-2), ['user:q2:complete', `assistant:${TOKENS.join('')}:complete`]);
@@ -229,7 +229,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.deepEqual(await rowsOf(bobs), []);
       for (const [i, id] of ids.entries()) {
         assert.equal(results[i]?.status, 200);
-        assert.deepEqual(results[i]?.events, [...TOKENS.map((token) => ({ token })), { done: true }]);
+        assert.deepEqual(storedEvents(results[i]?.events), [...TOKENS.map((token) => ({ token })), DONE_STORED]);
         assert.deepEqual(await rowsOf(id), [`user:burst ${i}:complete`, `assistant:${TOKENS.join('')}:complete`], `conversation ${i}`);
         const { rows } = await h.db.query<{ title: string; version: string }>('SELECT title, history_version::text AS version FROM conversations WHERE id = $1', [id]);
         assert.deepEqual(rows[0], { title: `burst ${i}`, version: '2' });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startChildInference, type ChildInference } from './support/child-inference.js';
 import { newInternalKey, startHarness, type Harness } from './support/harness.js';
-import { parseEvents, stream } from './support/sse.js';
+import { DONE_STORED, parseEvents, storedEvents, stream } from './support/sse.js';
 
 async function closedPortUrl(): Promise<string> {
   const server = createServer();
@@ -38,7 +38,7 @@ describe('inference in a child process: stalls and crashes mid-answer', () => {
     const id = (await h.call('POST', '/api/conversations', { body: {} })).json.id as string;
     await inference.script({ tokens: ['still ', 'there?'], hangAfter: 1 });
     const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'ping' });
-    assert.deepEqual(res.events, [{ token: 'still ' }, { error: 'inference stopped answering (timed out)' }, { done: true }]);
+    assert.deepEqual(storedEvents(res.events), [{ token: 'still ' }, { error: 'inference stopped answering (timed out)' }, DONE_STORED]);
     const messages = (await h.call('GET', `/api/conversations/${id}`)).json.messages;
     assert.deepEqual(messages.map((m: { status: string; content: string }) => [m.status, m.content]), [['complete', 'ping'], ['incomplete', 'still ']]);
     assert.equal(await h.metric('chat_upstream_errors_total{upstream="inference",reason="timeout",service="chat-api"}'), 1);
@@ -63,7 +63,7 @@ describe('inference in a child process: stalls and crashes mid-answer', () => {
       if (done) break;
       text += Buffer.from(value).toString();
     }
-    assert.deepEqual(parseEvents(text), [{ token: 'a ' }, { token: 'b ' }, { token: 'c ' }, { error: 'inference connection dropped mid-answer' }, { done: true }]);
+    assert.deepEqual(storedEvents(parseEvents(text)), [{ token: 'a ' }, { token: 'b ' }, { token: 'c ' }, { error: 'inference connection dropped mid-answer' }, DONE_STORED]);
 
     const messages = (await h.call('GET', `/api/conversations/${id}`)).json.messages;
     assert.deepEqual(messages.map((m: { role: string; status: string; content: string; token_count: number | null }) => [m.role, m.status, m.content, m.token_count]), [
@@ -102,7 +102,7 @@ describe('inference unreachable', () => {
     const id = (await h.call('POST', '/api/conversations', { body: {} })).json.id as string;
     const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'hello?' });
     assert.equal(res.status, 200);
-    assert.deepEqual(res.events, [{ error: 'inference is unreachable' }, { done: true }]);
+    assert.deepEqual(storedEvents(res.events), [{ error: 'inference is unreachable' }, DONE_STORED]);
     const messages = (await h.call('GET', `/api/conversations/${id}`)).json.messages;
     assert.deepEqual(messages.map((m: { role: string; status: string }) => [m.role, m.status]), [['user', 'complete'], ['assistant', 'error']]);
     assert.equal(await h.metric('chat_upstream_errors_total{upstream="inference",reason="connect",service="chat-api"}'), 1);

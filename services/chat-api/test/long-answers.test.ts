@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { backendsUnderTest } from './support/databases.js';
 import { startHarness, type Harness } from './support/harness.js';
-import { eventually, stream } from './support/sse.js';
+import { DONE_STORED, eventually, storedEvents, stream } from './support/sse.js';
 
 const FLUSH_CHARS = 4096;
 
@@ -39,11 +39,13 @@ for (const { backend, skip } of await backendsUnderTest()) {
       await h.inference.script({ tokens, delayMs: 2 });
       const pending = stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'a long one, please' });
 
-      await eventually(async () => (await rowsOf(id)).some((r) => r.role === 'assistant'), 15_000, 'a flushed part');
-      // Readers see the answer so far (its parts joined), marked incomplete.
-      const seen = (await h.call('GET', `/api/conversations/${id}`)).json.messages as Row[];
-      const partial = seen.find((m) => m.role === 'assistant') as Row;
-      assert.equal(partial.status, 'incomplete');
+      // The answer's row exists from the start, marked streaming; readers see its parts so far.
+      const partial = await eventually(
+        async () => ((await h.call('GET', `/api/conversations/${id}`)).json.messages as Row[]).find((m) => m.role === 'assistant' && m.content.length >= FLUSH_CHARS),
+        15_000,
+        'a flushed part',
+      );
+      assert.equal(partial.status, 'streaming');
       assert.ok(partial.content.length >= FLUSH_CHARS && partial.content.length < tokens.join('').length, `flushed ${partial.content.length} characters`);
       assert.ok(tokens.join('').startsWith(partial.content), 'the flushed parts are the beginning of the answer, in order');
 
@@ -107,7 +109,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       await h.inference.script({ tokens, dropAfter: 250 });
       const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'q' });
       assert.equal(res.status, 200);
-      assert.deepEqual(res.events.slice(-2), [{ error: 'inference connection dropped mid-answer' }, { done: true }]);
+      assert.deepEqual(storedEvents(res.events).slice(-2), [{ error: 'inference connection dropped mid-answer' }, DONE_STORED]);
       const rows = await rowsOf(id);
       assert.equal(rows.length, 2);
       assert.equal(rows[1]?.status, 'incomplete');

@@ -8,7 +8,7 @@ import { FakeAuth } from './support/fake-auth.js';
 import { FakeInference } from './support/fake-inference.js';
 import { newInternalKey } from './support/harness.js';
 import { runMain, type ChatProcess } from './support/process.js';
-import { parseEvents } from './support/sse.js';
+import { DONE_STORED, parseEvents, storedEvents } from './support/sse.js';
 
 describe('main.ts as a real process', () => {
   const key = newInternalKey();
@@ -105,7 +105,7 @@ describe('main.ts as a real process', () => {
       if (done) break;
       text += Buffer.from(value).toString();
     }
-    assert.deepEqual(parseEvents(text).at(-1), { done: true });
+    assert.deepEqual(storedEvents(parseEvents(text)).at(-1), DONE_STORED);
     assert.equal(await p.exited, 0);
     const stopping = p.lines.findIndex((l) => l.message === 'service_stopping');
     const persisted = p.lines.findIndex((l) => l.message === 'message_persisted' && l.role === 'assistant');

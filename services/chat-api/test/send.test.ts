@@ -6,15 +6,18 @@ import { requireBinary } from './support/binaries.js';
 import { backendsUnderTest } from './support/databases.js';
 import type { GenerateCall } from './support/fake-inference.js';
 import { startHarness, type Harness, type TestUser } from './support/harness.js';
-import { eventually, parseEvents, stream } from './support/sse.js';
+import { beforeDone, DONE_STORED, eventually, parseEvents, storedEvents, storedId, stream } from './support/sse.js';
 
 interface StoredMessage {
+  id: string;
   role: string;
   content: string;
   token_count: number | null;
   model_tag: string | null;
   inference_time_ms: number | null;
   status: string;
+  failure_code: string | null;
+  failure_message: string | null;
 }
 
 for (const { backend, skip } of await backendsUnderTest()) {
@@ -50,8 +53,11 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
       const call = await lastCall();
-      assert.equal(res.text, call.sent, 'every byte inference sent, unchanged');
-      assert.deepEqual(res.events, [...tokens.map((token) => ({ token })), { done: true, model: 'demo-7b' }]);
+      // Every byte of inference's token events, unchanged; its done is replaced by chat-api's own.
+      const doneAt = call.sent.lastIndexOf('data: {"done"');
+      assert.ok(doneAt > 0);
+      assert.equal(res.text.slice(0, doneAt), call.sent.slice(0, doneAt), 'every token byte inference sent, unchanged');
+      assert.deepEqual(storedEvents(res.events), [...tokens.map((token) => ({ token })), DONE_STORED]);
       assert.equal(call.keyOk, true);
       assert.equal(call.traceparent?.split('-')[1], res.headers.get('x-trace-id'), 'inference got the trace');
       assert.deepEqual(call.body, { messages: [{ role: 'user', content: question }], model: 'demo', temperature: 0.5, max_tokens: 64 });
@@ -69,6 +75,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.equal(answer?.content, tokens.join(''));
       assert.equal(answer?.token_count, tokens.length);
       assert.equal(answer?.status, 'complete');
+      assert.equal(storedId(res.events), answer?.id, 'done names the stored answer');
       assert.equal(answer?.model_tag, 'demo-7b');
       assert.equal(typeof answer?.inference_time_ms, 'number');
       assert.ok((answer?.inference_time_ms ?? 0) >= 25, `inference_time_ms ${answer?.inference_time_ms}`);
@@ -89,8 +96,8 @@ for (const { backend, skip } of await backendsUnderTest()) {
       const id = await newConversation(h.alice, { title: 'Mine' });
       await h.inference.script({ tokens: ['a', 'b', 'c'], lineEnding: '\r\n', doneExtra: { usage: { completion_tokens: 42 } } });
       const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'hello there' });
-      assert.equal(res.text, (await lastCall()).sent);
-      assert.match(res.text, /\r\n\r\n$/);
+      assert.equal(beforeDone(res.text), beforeDone((await lastCall()).sent));
+      assert.match(beforeDone(res.text), /\r\n\r\n$/, "inference's CRLF events are forwarded as they came");
       const conversation = (await h.call('GET', `/api/conversations/${id}`)).json;
       assert.equal(conversation.title, 'Mine');
       assert.equal(conversation.messages[1].token_count, 42);
@@ -149,6 +156,66 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.deepEqual(await messagesOf(id), []);
     });
 
+    it('refuses a model inference does not serve with 400 naming it and the available ones, before saving or generating anything', async () => {
+      const id = await newConversation();
+      const callsBefore = (await h.inference.calls()).length;
+      const res = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'hi', model: 'gpt-imaginary' } });
+      assert.equal(res.status, 400);
+      assert.equal(res.json.error.code, 'CHAT_UNKNOWN_MODEL');
+      assert.equal(res.json.error.message, 'model "gpt-imaginary" is not available; available models: demo, tiny');
+      const regen = await h.call('POST', `/api/conversations/${id}/regenerate`, { body: { model: 'nope' } });
+      assert.equal(regen.status, 400);
+      assert.equal(regen.json.error.code, 'CHAT_UNKNOWN_MODEL');
+      assert.deepEqual(await messagesOf(id), [], 'nothing stored');
+      assert.equal((await h.inference.calls()).length, callsBefore, 'inference was not asked to generate');
+      // A model it serves goes through.
+      await h.inference.script({ tokens: ['fine'] });
+      const ok = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'hi', model: 'tiny' });
+      assert.equal(ok.status, 200);
+      assert.equal((await lastCall()).body.model, 'tiny');
+    });
+
+    it('a retried send with the same client message id (Idempotency-Key or client_message_id) stores one message and answers with it', async () => {
+      const id = await newConversation();
+      await h.inference.script({ tokens: ['only', ' once'] });
+      const key = `ui-${Date.now()}-a`;
+      const headers = { authorization: `Bearer ${h.alice.token}`, 'content-type': 'application/json', 'idempotency-key': key };
+      const first = await fetch(`${h.url}/api/conversations/${id}/messages`, { method: 'POST', headers, body: JSON.stringify({ content: 'say it once' }) });
+      assert.equal(first.status, 200);
+      const firstEvents = parseEvents(await first.text());
+      const userId = first.headers.get('x-user-message-id');
+      // The retry (say the client never saw the answer): the stored message and its answer, nothing stored twice.
+      const retry = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'say it once', client_message_id: key } });
+      assert.equal(retry.status, 200);
+      assert.match(retry.headers.get('content-type') ?? '', /^application\/json/);
+      assert.equal(retry.headers.get('x-user-message-id'), userId);
+      assert.equal(retry.json.duplicate, true);
+      assert.deepEqual([retry.json.message.id, retry.json.message.role, retry.json.message.content], [userId, 'user', 'say it once']);
+      assert.deepEqual([retry.json.answer.id, retry.json.answer.content, retry.json.answer.status], [storedId(firstEvents), 'only once', 'complete']);
+      const stored = await messagesOf(id);
+      assert.deepEqual(
+        stored.map((m) => [m.role, m.content]),
+        [
+          ['user', 'say it once'],
+          ['assistant', 'only once'],
+        ],
+      );
+      assert.ok(h.logs.find('send_duplicate').some((l) => l.message_id === userId));
+      // The id is per conversation; a new id is a new message.
+      const other = await newConversation();
+      assert.equal((await stream(h.url, `/api/conversations/${other}/messages`, h.alice, { content: 'same key elsewhere', client_message_id: key })).status, 200);
+      assert.equal((await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'again, on purpose', client_message_id: `${key}-2` })).status, 200);
+      assert.equal((await messagesOf(id)).length, 4);
+      // Malformed or contradictory ids are refused before anything is stored.
+      const bad = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'x', client_message_id: 'has spaces' } });
+      assert.equal(bad.status, 400);
+      assert.match(bad.json.error.message, /client_message_id/);
+      const clash = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'x', client_message_id: 'a1' }, headers: { 'idempotency-key': 'b2' } });
+      assert.equal(clash.status, 400);
+      assert.match(clash.json.error.message, /Idempotency-Key header and client_message_id differ/);
+      assert.equal((await messagesOf(id)).length, 4);
+    });
+
     it('keeps reading and persists the whole answer (complete) when the client leaves after the first tokens', async () => {
       const id = await newConversation();
       const tokens = Array.from({ length: 12 }, (_, i) => `t${i} `);
@@ -167,7 +234,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       }
       // Cancelling the body makes the client drop the connection, like a closed browser tab.
       await reader.cancel();
-      const answer = await eventually(async () => (await messagesOf(id)).find((m) => m.role === 'assistant'), 5000, 'assistant message persisted');
+      const answer = await eventually(async () => (await messagesOf(id)).find((m) => m.role === 'assistant' && m.status !== 'streaming'), 5000, 'assistant message persisted');
       assert.equal(answer.status, 'complete');
       assert.equal(answer.content, tokens.join(''));
       assert.equal(answer.token_count, tokens.length);
@@ -181,13 +248,13 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.equal(await series('chat_active_streams', ''), 0);
     });
 
-    it('forwards an inference error event and its done once, and keeps the partial answer as incomplete', async () => {
+    it("forwards an inference error event once, ends with chat-api's own done, and keeps the partial answer as incomplete", async () => {
       const id = await newConversation();
       await h.inference.script({ tokens: ['par', 'tial', 'never'], errorAfter: 2, errorMessage: 'engine overheated' });
       const before = (await series('chat_upstream_errors_total', 'upstream="inference",reason="stream_error"')) ?? 0;
       const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'hi' });
-      assert.equal(res.text, (await lastCall()).sent);
-      assert.deepEqual(res.events, [{ token: 'par' }, { token: 'tial' }, { error: 'engine overheated' }, { done: true }]);
+      assert.equal(beforeDone(res.text), beforeDone((await lastCall()).sent));
+      assert.deepEqual(storedEvents(res.events), [{ token: 'par' }, { token: 'tial' }, { error: 'engine overheated' }, DONE_STORED]);
       const [user, answer] = await messagesOf(id);
       assert.equal(user?.content, 'hi');
       assert.equal(answer?.status, 'incomplete');
@@ -198,7 +265,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       const id2 = await newConversation();
       await h.inference.script({ errorAfter: 0 });
       const res2 = await stream(h.url, `/api/conversations/${id2}/messages`, h.alice, { content: 'hi again' });
-      assert.deepEqual(res2.events, [{ error: 'engine exploded' }, { done: true }]);
+      assert.deepEqual(storedEvents(res2.events), [{ error: 'engine exploded' }, DONE_STORED]);
       const answer2 = (await messagesOf(id2))[1];
       assert.equal(answer2?.status, 'error');
       assert.equal(answer2?.content, '');
@@ -210,7 +277,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       await h.inference.script({ tokens: ['one ', 'two ', 'three'], dropAfter: 2 });
       const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'count' });
       assert.equal(res.status, 200);
-      assert.deepEqual(res.events, [{ token: 'one ' }, { token: 'two ' }, { error: 'inference connection dropped mid-answer' }, { done: true }]);
+      assert.deepEqual(storedEvents(res.events), [{ token: 'one ' }, { token: 'two ' }, { error: 'inference connection dropped mid-answer' }, DONE_STORED]);
       const answer = (await messagesOf(id))[1];
       assert.equal(answer?.status, 'incomplete');
       assert.equal(answer?.content, 'one two ');
@@ -218,7 +285,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       const id2 = await newConversation();
       await h.inference.script({ tokens: ['x'], errorThenDropAfter: 1, errorMessage: 'worker died' });
       const res2 = await stream(h.url, `/api/conversations/${id2}/messages`, h.alice, { content: 'again' });
-      assert.deepEqual(res2.events, [{ token: 'x' }, { error: 'worker died' }, { done: true }]);
+      assert.deepEqual(storedEvents(res2.events), [{ token: 'x' }, { error: 'worker died' }, DONE_STORED]);
     });
 
     it('turns an inference 5xx or 4xx answer into error then done, persisting an error row and keeping the user message', async () => {
@@ -226,14 +293,14 @@ for (const { backend, skip } of await backendsUnderTest()) {
       await h.inference.script({ status: 500 });
       const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'anyone there?' });
       assert.equal(res.status, 200);
-      assert.deepEqual(res.events, [{ error: 'inference failed (HTTP 500)' }, { done: true }]);
+      assert.deepEqual(storedEvents(res.events), [{ error: 'inference failed (HTTP 500)' }, DONE_STORED]);
       const stored = await messagesOf(id);
       assert.deepEqual(stored.map((m) => [m.role, m.status, m.content]), [['user', 'complete', 'anyone there?'], ['assistant', 'error', '']]);
       assert.ok(((await series('chat_upstream_errors_total', 'upstream="inference",reason="status_5xx"')) ?? 0) >= 1);
 
       await h.inference.script({ status: 400 });
       const bad = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'second try' });
-      assert.deepEqual(bad.events, [{ error: 'inference rejected the request (HTTP 400): fake failure 400' }, { done: true }]);
+      assert.deepEqual(storedEvents(bad.events), [{ error: 'inference rejected the request (HTTP 400): fake failure 400' }, DONE_STORED]);
       assert.ok(((await series('chat_upstream_errors_total', 'upstream="inference",reason="status_4xx"')) ?? 0) >= 1);
       const failed = h.logs.find('upstream_failed').filter((l) => l.upstream === 'inference' && l.status_code === 500);
       assert.equal(failed[0]?.reason, 'status_5xx');
@@ -246,7 +313,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.equal((huge.events[0]?.error as string).length, 'inference rejected the request (HTTP 400): '.length + 500, 'the upstream message is cut short');
       await h.inference.script({ wrongContentType: 'application/json' });
       const notStream = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'fifth' });
-      assert.deepEqual(notStream.events, [{ error: 'inference answered without an event stream' }, { done: true }]);
+      assert.deepEqual(storedEvents(notStream.events), [{ error: 'inference answered without an event stream' }, DONE_STORED]);
       assert.deepEqual((await messagesOf(id)).map((m) => m.status), ['complete', 'error', 'complete', 'error', 'complete', 'error', 'complete', 'error', 'complete', 'error']);
     });
 
@@ -258,15 +325,22 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.equal(res.json.error.code, 'CHAT_INFERENCE_OVER_CAPACITY');
       assert.match(res.json.error.message, /regenerate/);
       assert.equal(res.headers.get('retry-after'), '7');
+      // The reason survives a reload: the answer is stored as failed, with what the user was told.
       const stored = await messagesOf(id);
-      assert.deepEqual(stored.map((m) => m.role), ['user']);
+      assert.deepEqual(
+        stored.map((m) => [m.role, m.status, m.failure_code, m.failure_message]),
+        [
+          ['user', 'complete', null, null],
+          ['assistant', 'error', 'over_capacity', 'inference is over capacity; retry in 7 s'],
+        ],
+      );
       assert.equal(res.headers.get('x-user-message-id'), (await h.call('GET', `/api/conversations/${id}`)).json.messages[0].id);
       assert.ok(((await series('chat_upstream_errors_total', 'upstream="inference",reason="over_capacity"')) ?? 0) >= 1);
 
       await h.inference.script({ tokens: ['free', ' now'] });
       const again = await stream(h.url, `/api/conversations/${id}/regenerate`, h.alice);
       assert.equal(again.status, 200);
-      assert.deepEqual(again.events, [{ token: 'free' }, { token: ' now' }, { done: true }]);
+      assert.deepEqual(storedEvents(again.events), [{ token: 'free' }, { token: ' now' }, DONE_STORED]);
       assert.deepEqual((await lastCall()).body.messages, [{ role: 'user', content: 'busy?' }]);
       const after = await messagesOf(id);
       assert.deepEqual(after.map((m) => [m.role, m.content, m.status]), [['user', 'busy?', 'complete'], ['assistant', 'free now', 'complete']]);
@@ -281,7 +355,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       await h.inference.script({ tokens: ['better', ' answer'] });
       const res = await stream(h.url, `/api/conversations/${id}/regenerate`, h.alice, { temperature: 1.2 });
       assert.equal(res.status, 200);
-      assert.deepEqual(res.events, [{ token: 'better' }, { token: ' answer' }, { done: true }]);
+      assert.deepEqual(storedEvents(res.events), [{ token: 'better' }, { token: ' answer' }, DONE_STORED]);
       const call = await lastCall();
       assert.deepEqual(call.body.messages, [
         { role: 'user', content: 'q1' },
@@ -313,7 +387,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.deepEqual(await messagesOf(ids[3] as string), [], 'a refused message is not saved');
       const bobStream = await stream(h.url, `/api/conversations/${bobs}/messages`, h.bob, { content: 'me too' });
       assert.equal(bobStream.status, 200);
-      for (const done of await Promise.all(running)) assert.deepEqual(done.events.at(-1), { done: true });
+      for (const done of await Promise.all(running)) assert.deepEqual(storedEvents(done.events).at(-1), DONE_STORED);
       await h.inference.script({ tokens: ['ok'] });
       assert.equal((await stream(h.url, `/api/conversations/${ids[3]}/messages`, h.alice, { content: 'now?' })).status, 200);
     });
@@ -325,7 +399,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       await sleep(80);
       assert.equal((await h.call('DELETE', `/api/conversations/${id}`)).status, 204);
       const res = await pending;
-      assert.deepEqual(res.events.at(-1), { done: true });
+      assert.deepEqual(res.events.at(-1), { done: true, saved: false }, 'nothing stored: done says so');
       await eventually(() => h.logs.find('message_discarded_conversation_deleted').some((l) => l.conversation_id === id));
       const { rows } = await h.db.query('SELECT 1 FROM messages WHERE conversation_id = $1', [id]);
       assert.equal(rows.length, 0);

@@ -151,7 +151,7 @@ async function route(): Promise<void> {
   const invalidLink = named === 'invalid';
   const nextId = invalidLink ? null : named;
   // Leaving a conversation mid-answer: stop reading it (chat-api still saves the answer).
-  if (answers.streaming && nextId !== currentId) answers.stop();
+  if (answers.streaming && nextId !== currentId) answers.disconnect();
   currentId = nextId;
   setSidebar(false);
   try {
@@ -231,11 +231,13 @@ ui.toggle.addEventListener('click', () => setSidebar(!document.body.classList.co
 ui.scrim.addEventListener('click', () => setSidebar(false));
 document.addEventListener('keydown', (ev) => {
   if (ev.key === 'Escape' && document.body.classList.contains('sidebar-open')) setSidebar(false);
+  // Esc stops the answer streaming (as the Stop button does).
+  else if (ev.key === 'Escape' && answers.streaming) answers.stop();
 });
 byId('new-chat').addEventListener('click', () => navigate('/'));
 byId('banner-close').addEventListener('click', hideBanner);
 ui.signOut.addEventListener('click', async () => {
-  answers.stop();
+  answers.disconnect();
   await session.signOut();
   listLoaded = false;
   history.pushState(null, '', '/');

@@ -21,6 +21,10 @@ export interface Message {
   model_tag: string | null;
   inference_time_ms: number | null;
   status: MessageStatus;
+  /** Why an answer ended short: a stable code (`interrupted`, `answer_not_saved`, `timeout`, …), or null. */
+  failure_code: string | null;
+  /** The same, for people, or null. */
+  failure_message: string | null;
   created_at: string;
 }
 
@@ -47,6 +51,8 @@ export function toMessage(row: MessageRow): Message {
     model_tag: row.model_tag,
     inference_time_ms: row.inference_time_ms,
     status: row.status,
+    failure_code: row.failure_code ?? null,
+    failure_message: row.failure_message ?? null,
     created_at: iso(row.created_at),
   };
 }
@@ -57,10 +63,10 @@ export const COLUMNS = 'id, title, model_tag, favorited, created_at, updated_at'
  * A message's text as readers see it: an answer still streaming has its parts in message_parts
  * (see flushAnswerPart) until it ends, so they are joined in here.
  */
-export const MESSAGE_CONTENT = `CASE WHEN messages.status = 'incomplete'
+export const MESSAGE_CONTENT = `CASE WHEN messages.status IN ('incomplete', 'streaming')
     THEN messages.content || COALESCE((SELECT string_agg(p.content, '' ORDER BY p.part) FROM message_parts p WHERE p.message_id = messages.id), '')
     ELSE messages.content END`;
-const MESSAGE_COLUMNS = `id, role, ${MESSAGE_CONTENT} AS content, token_count, model_tag, inference_time_ms, status, created_at`;
+export const MESSAGE_COLUMNS = `id, role, ${MESSAGE_CONTENT} AS content, token_count, model_tag, inference_time_ms, status, failure_code, failure_message, created_at`;
 // The exact sort key, in UTC with microseconds, for the next page's cursor.
 const POSITION = `to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS position`;
 

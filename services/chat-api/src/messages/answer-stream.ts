@@ -1,14 +1,17 @@
 import type { Readable } from 'node:stream';
-import type { Database } from '@samosachaat/db';
+import { DatabaseUnavailableError, isDatabaseUnavailable, type Database } from '@samosachaat/db';
 import { traceHeaders, type GenerationOutcome, type GenerationStart, type Observability } from '@samosachaat/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { chatError } from '../errors.js';
-import type { ChatMetrics, MessageStatus, StreamOutcome, UpstreamFailure } from '../metrics.js';
+import type { ChatMetrics, StreamOutcome, UpstreamFailure } from '../metrics.js';
 import { describeNetworkError, failureReason } from '../upstream-errors.js';
-import { discard, startGeneration, type GenerateParams, type InferenceClientOptions } from './inference-client.js';
+import { discard, startGeneration, type GenerateParams, type GenerateStart, type InferenceClientOptions } from './inference-client.js';
 import type { HistoryCache } from './history-cache.js';
-import { flushAnswerPart, persistAssistantMessage, type AnswerContext, type FlushedAnswer, type MessageWriter } from './message-store.js';
+import { dropAnswerRow, persistAssistantMessage } from './answer-persistence.js';
+import type { MessageWriter } from './message-writer.js';
 import type { OpenStreams } from './open-streams.js';
+import type { StopWatcher } from './stop-watcher.js';
+import { DuplicateSendError, type AnswerContext } from './send-preparation.js';
 import { SseClient } from './sse-client.js';
 import { SseEventTooLargeError, SseParser } from './sse-parser.js';
 import { readUpstreamEvent, sseEvent } from './upstream-events.js';
@@ -25,10 +28,21 @@ export interface AnswerDeps {
   openStreams: OpenStreams;
   /** Answer characters held in memory before they are written to the database. */
   answerFlushChars: number;
+  /** The longest a streamed token waits before it is written to the database (as a part). */
+  answerFlushIntervalMs: number;
+  /** This instance's answers in flight, so its sweep never marks one that is alive. */
+  liveAnswers: Set<string>;
+  /** Where stop requests (from any replica) reach the answers streaming here. */
+  stops: StopWatcher;
   /** Recent history of conversations, kept in step with the answers stored here. */
   historyCache: HistoryCache;
   /** Where answers are inserted (grouped with other answers ending at the same time). */
   writer: MessageWriter;
+  /**
+   * How long a failed answer save is retried (with backoff, the stream kept open by comment
+   * heartbeats) before the answer is reported `answer_not_saved`.
+   */
+  saveDeadlineMs: number;
 }
 
 /** One answer to stream. */
@@ -59,8 +73,24 @@ class Accumulator {
   pendingChars = 0;
   /** Tokens received in all. */
   tokenCount = 0;
-  /** Where the answer's first parts were flushed to (long answers only). */
-  flushed: FlushedAnswer | undefined;
+  /** Parts written to the database so far. */
+  parts = 0;
+  /** The part being written, if any (one at a time, so parts stay in order). */
+  flushing: Promise<void> | undefined;
+  /**
+   * A part whose write failed: it may have landed all the same (a commit whose answer was
+   * lost), so it is written again exactly as it was — same number, same text — before anything
+   * else; writing a part twice changes nothing.
+   */
+  unconfirmed: { part: number; text: string } | undefined;
+  /** When the last part was handed to the database (or the stream began). */
+  flushedAt = performance.now();
+  /**
+   * A copy of the parts written, while they are short (up to the flush size), so the history
+   * cache can still learn the whole answer; undefined once the answer outgrew it.
+   */
+  written: string[] | undefined = [];
+  writtenChars = 0;
   outputTokens: number | undefined;
   model: string | undefined;
   /** The error event inference sent, if any (already forwarded). */
@@ -68,8 +98,11 @@ class Accumulator {
   done = false;
   /** When inference's stream ended (done, error or cut): the end of `inference_time_ms`. */
   endedAt: number | undefined;
+  /** The user stopped the answer (POST …/stop): what was generated is kept as `stopped`. */
+  stopped = false;
 
-  get status(): MessageStatus {
+  get status(): 'complete' | 'incomplete' | 'error' | 'stopped' {
+    if (this.stopped) return 'stopped';
     if (this.done && this.upstreamError === undefined) return 'complete';
     return this.tokenCount > 0 ? 'incomplete' : 'error';
   }
@@ -93,6 +126,7 @@ class Accumulator {
 // the user message anyway.
 const SAVE_WITHIN_MS = 5;
 const noop = (): void => undefined;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 // How long inference may take to end its response after `done` before it is cut.
 const DRAIN_AFTER_DONE_MS = 2000;
@@ -118,6 +152,45 @@ function drainAfterDone(body: Readable, chunks: AsyncIterator<Buffer>): void {
 }
 
 /**
+ * The states of an answer, and the only transitions between them (see the chat-api README's
+ * state diagram). Every step of {@link AnswerStream} moves through {@link AnswerStream.to},
+ * which refuses any other move.
+ *
+ * - `starting`: inference is asked; the user message (if not saved yet) is being saved.
+ * - `refused`: nothing was streamed — the save failed or inference was over capacity before
+ *   any byte (the request ends with an error response).
+ * - `streaming`: inference's token events are forwarded to the client while tokens
+ *   accumulate; inference's own `done` is held back.
+ * - `finishing`: inference's stream ended (done, error or cut); an `error` event when it was
+ *   cut and inference did not send one itself.
+ * - `persisting`: the answer is written to the database, retried with backoff while the
+ *   stream is kept open by comment heartbeats, up to the save deadline.
+ * - `acknowledging`: chat-api's own terminal events: `done` with the stored `message_id`, or
+ *   `answer_not_saved` then `done` with `saved: false`.
+ * - `ended`: the response is closed and the stream's resources released.
+ */
+export type AnswerState = 'starting' | 'refused' | 'streaming' | 'finishing' | 'persisting' | 'acknowledging' | 'ended';
+
+export const ANSWER_TRANSITIONS: Readonly<Record<AnswerState, readonly AnswerState[]>> = Object.freeze({
+  starting: ['streaming', 'refused'],
+  refused: [],
+  streaming: ['finishing', 'ended'],
+  finishing: ['persisting', 'ended'],
+  persisting: ['acknowledging', 'ended'],
+  acknowledging: ['ended'],
+  ended: [],
+});
+
+/** How a persisted answer ended up. */
+type SaveResult = { saved: true; id: string } | { saved: false; reason: 'conversation_deleted' | 'answer_not_saved' };
+
+// Backoff between attempts to save an answer while the database is unavailable.
+const SAVE_RETRY_FIRST_MS = 100;
+const SAVE_RETRY_MAX_MS = 2000;
+// An SSE comment this often while a save is retried, so proxies and clients see a live stream.
+const SAVE_HEARTBEAT_MS = 1000;
+
+/**
  * Streams one answer: calls inference, forwards its events to the client unchanged and in
  * order (honouring the client's backpressure), accumulates the tokens and persists the
  * answer. A client that leaves stops being written to while the answer is still read to
@@ -126,111 +199,209 @@ function drainAfterDone(body: Readable, chunks: AsyncIterator<Buffer>): void {
  * Inference over capacity before any byte is a 503 (the user message stays saved).
  */
 export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, reply: FastifyReply, job: AnswerJob): Promise<void> {
-  const { obs, metrics } = deps;
-  const log = obs.getLogger('messages');
-  const conversationId = job.context.conversation.id;
-  let model = job.model ?? job.context.conversation.model_tag ?? undefined;
-  const startedAt = performance.now();
-  const acc = new Accumulator();
-  const client = new SseClient(request, reply, deps.clientStallTimeoutMs, () => {
-    metrics.clientDisconnects.inc();
-    log.info({ conversation_id: conversationId, tokens_forwarded: acc.tokenCount }, 'stream_client_disconnected');
-  });
-  const gen = obs.startGeneration({
-    model: model ?? 'default',
-    provider: 'samosachaat-inference',
-    kind: SPAN_KIND_CLIENT,
-    inputTokens: job.context.estimatedTokens,
-    temperature: job.temperature,
-    maxTokens: job.maxTokens,
-  });
-  const params: GenerateParams = { messages: job.context.history };
-  if (model !== undefined) params.model = model;
-  if (job.temperature !== undefined) params.temperature = job.temperature;
-  if (job.maxTokens !== undefined) params.max_tokens = job.maxTokens;
+  await new AnswerStream(deps, request, reply, job).run();
+}
 
-  // Inference is asked first; the user message (when it is not saved already: a send whose
-  // history was cached) is saved once inference has answered with its headers — or after
-  // SAVE_WITHIN_MS at the latest, so a queueing inference never keeps the message unsaved — so
-  // the save overlaps the wait for the first token instead of competing with inference's start
-  // for the CPU (on the 2-core benchmark machine that competition cost ~0.6 ms of time to
-  // first token). Nothing reaches the client before the save is committed, and a failed save
-  // ends the answer before it began.
-  const starting = gen.run(() => startGeneration(deps.inference, params, traceHeaders()));
-  let saveTimer: NodeJS.Timeout | undefined;
-  const saveDeadline = new Promise<void>((resolve) => (saveTimer = setTimeout(resolve, SAVE_WITHIN_MS)));
-  const committing = Promise.race([starting.then(noop, noop), saveDeadline]).then(() => {
-    clearTimeout(saveTimer);
-    return job.context.commit();
-  });
-  // Awaited below; this only keeps a failed save from counting as unhandled meanwhile.
-  committing.catch(noop);
-  let started = await starting;
-  let userMessageId: string;
-  try {
-    const committed = await committing;
-    userMessageId = committed.userMessageId;
-    if (committed.restartWith) {
-      // The cached history was stale (another writer changed the conversation): nothing of
-      // that generation reached anyone; start over on what the database holds.
-      if (started.ok) discard(started.body);
-      const fresh = committed.restartWith;
-      log.info({ conversation_id: conversationId, history_messages: fresh.history.length }, 'history_cache_stale');
-      model = job.model ?? fresh.conversation.model_tag ?? undefined;
-      gen.span.setAttributes({ 'gen_ai.request.model': model ?? 'default', 'gen_ai.usage.input_tokens': fresh.estimatedTokens });
-      params.messages = fresh.history;
-      if (model === undefined) delete params.model;
-      else params.model = model;
-      started = await gen.run(() => startGeneration(deps.inference, params, traceHeaders()));
-    }
-  } catch (err) {
-    if (started.ok) discard(started.body);
-    client.abandon();
-    gen.end({ outcome: 'upstream_error', error: err as Error });
-    throw err;
-  }
-  if (!started.ok && started.reason === 'over_capacity') {
-    reportFailure(started);
-    client.abandon();
-    gen.end({ outcome: 'upstream_error', error: new Error(started.message) });
-    reply.header('x-user-message-id', userMessageId);
-    throw chatError('CHAT_INFERENCE_OVER_CAPACITY', {
-      message: `inference is over capacity; your message was saved: retry with POST /api/conversations/${conversationId}/regenerate`,
-      retryAfterSeconds: started.retryAfterSeconds,
+/** One answer's life, as a state machine ({@link ANSWER_TRANSITIONS}). */
+export class AnswerStream {
+  private stateNow: AnswerState = 'starting';
+  private readonly log;
+  private readonly conversationId: string;
+  private model: string | undefined;
+  private readonly startedAt = performance.now();
+  private readonly acc = new Accumulator();
+  private readonly client: SseClient;
+  private readonly gen;
+  private readonly params: GenerateParams;
+  private readonly parser = new SseParser();
+  private userMessageId = '';
+  private answerId = '';
+  /** Inference's response while it is read (destroyed by a stop). */
+  private body: Readable | undefined;
+  private failure: Failure | undefined;
+
+  constructor(
+    private readonly deps: AnswerDeps,
+    request: FastifyRequest,
+    private readonly reply: FastifyReply,
+    private readonly job: AnswerJob,
+  ) {
+    const { obs, metrics } = deps;
+    this.log = obs.getLogger('messages');
+    this.conversationId = job.context.conversation.id;
+    this.model = job.model ?? job.context.conversation.model_tag ?? undefined;
+    this.client = new SseClient(request, reply, deps.clientStallTimeoutMs, () => {
+      metrics.clientDisconnects.inc();
+      this.log.info({ conversation_id: this.conversationId, tokens_forwarded: this.acc.tokenCount }, 'stream_client_disconnected');
     });
+    this.gen = obs.startGeneration({
+      model: this.model ?? 'default',
+      provider: 'samosachaat-inference',
+      kind: SPAN_KIND_CLIENT,
+      inputTokens: job.context.estimatedTokens,
+      temperature: job.temperature,
+      maxTokens: job.maxTokens,
+    });
+    this.params = { messages: job.context.history };
+    if (this.model !== undefined) this.params.model = this.model;
+    if (job.temperature !== undefined) this.params.temperature = job.temperature;
+    if (job.maxTokens !== undefined) this.params.max_tokens = job.maxTokens;
   }
 
-  client.open({ 'x-user-message-id': userMessageId });
-  metrics.activeStreams.inc();
-  const parser = new SseParser();
-  const unregister = deps.openStreams.add({
-    get bufferedBytes() {
-      return client.bufferedBytes + parser.bufferedBytes;
-    },
-  });
-  let failure: Failure | undefined;
-  let inferenceTimeMs = 0;
-  try {
-    failure = started.ok ? await relay(started.body) : started;
-    // Not including the time the last bytes waited for a slow client.
-    inferenceTimeMs = Math.round((acc.endedAt ?? performance.now()) - startedAt);
-    if (failure) reportFailure(failure);
-    endGeneration(failure);
-    await finishStream(failure);
-    await persist(inferenceTimeMs);
-  } finally {
-    client.end();
-    unregister();
-    metrics.activeStreams.dec();
-    const outcome: StreamOutcome = client.disconnected ? 'client_disconnected' : acc.status;
-    metrics.streamDuration.observe({ outcome }, (performance.now() - startedAt) / 1000);
-    endGeneration(failure);
+  /** The answer's current state. */
+  get state(): AnswerState {
+    return this.stateNow;
+  }
+
+  /** Moves to `next`; a move the table does not allow is a bug, not a runtime condition. */
+  private to(next: AnswerState): void {
+    if (!ANSWER_TRANSITIONS[this.stateNow].includes(next)) throw new Error(`answer stream: no transition ${this.stateNow} -> ${next}`);
+    this.stateNow = next;
+  }
+
+  /** The whole life: start, stream, finish, persist, end. */
+  async run(): Promise<void> {
+    const started = await this.start();
+    const { metrics } = this.deps;
+    this.client.open({ 'x-user-message-id': this.userMessageId, 'x-answer-message-id': this.answerId });
+    metrics.activeStreams.inc();
+    const { client, parser } = this;
+    const unregister = this.deps.openStreams.add({
+      get bufferedBytes() {
+        return client.bufferedBytes + parser.bufferedBytes;
+      },
+    });
+    try {
+      this.failure = started.ok ? await this.relay(started.body) : started;
+      // Not including the time the last bytes waited for a slow client.
+      const inferenceTimeMs = Math.round((this.acc.endedAt ?? performance.now()) - this.startedAt);
+      this.to('finishing');
+      if (this.failure) this.reportFailure(this.failure);
+      this.endGeneration();
+      await this.finishStream();
+      this.to('persisting');
+      const saved = await this.persist(inferenceTimeMs);
+      this.to('acknowledging');
+      await this.acknowledge(saved);
+    } finally {
+      this.to('ended');
+      this.deps.liveAnswers.delete(this.answerId);
+      this.deps.stops.delete(this.answerId);
+      this.client.end();
+      unregister();
+      metrics.activeStreams.dec();
+      const outcome: StreamOutcome = this.client.disconnected ? 'client_disconnected' : this.acc.status;
+      metrics.streamDuration.observe({ outcome }, (performance.now() - this.startedAt) / 1000);
+      this.endGeneration();
+    }
+  }
+
+  /**
+   * `starting`: inference is asked first; the user message (when it is not saved already: a
+   * send whose history was cached) is saved once inference has answered with its headers — or
+   * after SAVE_WITHIN_MS at the latest, so a queueing inference never keeps the message unsaved
+   * — so the save overlaps the wait for the first token instead of competing with inference's
+   * start for the CPU (on the 2-core benchmark machine that competition cost ~0.6 ms of time to
+   * first token). Nothing reaches the client before the save is committed; a failed save, or
+   * inference over capacity, ends the answer before it began (`refused`, thrown).
+   */
+  private async start(): Promise<GenerateStart> {
+    const { job, gen, params, deps } = this;
+    const starting = gen.run(() => startGeneration(deps.inference, params, traceHeaders()));
+    let saveTimer: NodeJS.Timeout | undefined;
+    const saveDeadline = new Promise<void>((resolve) => (saveTimer = setTimeout(resolve, SAVE_WITHIN_MS)));
+    const committing = Promise.race([starting.then(noop, noop), saveDeadline]).then(() => {
+      clearTimeout(saveTimer);
+      return job.context.commit();
+    });
+    // Awaited below; this only keeps a failed save from counting as unhandled meanwhile.
+    committing.catch(noop);
+    let started = await starting;
+    try {
+      const committed = await committing;
+      this.userMessageId = committed.userMessageId;
+      this.answerId = committed.answerId;
+      this.deps.liveAnswers.add(committed.answerId);
+      this.deps.stops.add(committed.answerId, this);
+      if (committed.restartWith) {
+        // The cached history was stale (another writer changed the conversation): nothing of
+        // that generation reached anyone; start over on what the database holds.
+        if (started.ok) discard(started.body);
+        const fresh = committed.restartWith;
+        this.log.info({ conversation_id: this.conversationId, history_messages: fresh.history.length }, 'history_cache_stale');
+        this.model = job.model ?? fresh.conversation.model_tag ?? undefined;
+        gen.span.setAttributes({ 'gen_ai.request.model': this.model ?? 'default', 'gen_ai.usage.input_tokens': fresh.estimatedTokens });
+        params.messages = fresh.history;
+        if (this.model === undefined) delete params.model;
+        else params.model = this.model;
+        started = await gen.run(() => startGeneration(deps.inference, params, traceHeaders()));
+      }
+    } catch (err) {
+      if (started.ok) discard(started.body);
+      this.refuse();
+      // A duplicate send is no failure: the generation started for it is simply not needed.
+      if (err instanceof DuplicateSendError) gen.end({ outcome: 'client_disconnected' });
+      else gen.end({ outcome: 'upstream_error', error: err as Error });
+      throw err;
+    }
+    if (!started.ok && started.reason === 'over_capacity') {
+      this.reportFailure(started);
+      this.refuse();
+      // The answer ends before it began, with the reason the user is told, so a reload shows it
+      // too; regenerate replaces it.
+      const seconds = started.retryAfterSeconds ?? 5;
+      await deps.writer
+        .finishAnswer({
+          conversationId: this.conversationId,
+          id: this.answerId,
+          content: '',
+          tokenCount: 0,
+          modelTag: this.model ?? null,
+          inferenceTimeMs: 0,
+          status: 'error',
+          failureCode: 'over_capacity',
+          failureMessage: `inference is over capacity; retry in ${seconds} s`,
+        })
+        .catch(async (err: unknown) => {
+          this.log.warning({ err, conversation_id: this.conversationId }, 'answer_row_end_failed');
+          await dropAnswerRow(deps.db, this.answerId).catch(() => undefined);
+        });
+      deps.historyCache.delete(this.conversationId);
+      deps.liveAnswers.delete(this.answerId);
+      deps.stops.delete(this.answerId);
+      gen.end({ outcome: 'upstream_error', error: new Error(started.message) });
+      this.reply.header('x-user-message-id', this.userMessageId);
+      throw chatError('CHAT_INFERENCE_OVER_CAPACITY', {
+        message: `inference is over capacity; your message was saved: retry with POST /api/conversations/${this.conversationId}/regenerate`,
+        retryAfterSeconds: started.retryAfterSeconds,
+      });
+    }
+    this.to('streaming');
+    return started;
+  }
+
+  /**
+   * Stops the answer (the user asked, on this replica or another): inference's response is
+   * destroyed, which cancels the generation upstream (inference frees its worker); what was
+   * generated is stored as `stopped`. Only while streaming; later, the answer ends anyway.
+   */
+  stop(): void {
+    if (this.acc.stopped || (this.stateNow !== 'starting' && this.stateNow !== 'streaming')) return;
+    this.acc.stopped = true;
+    this.log.info({ conversation_id: this.conversationId, message_id: this.answerId, tokens_received: this.acc.tokenCount }, 'answer_stopped');
+    this.body?.destroy();
+  }
+
+  private refuse(): void {
+    this.to('refused');
+    this.client.abandon();
   }
 
   /** Ends the generation span (once; later calls are ignored by the span). */
-  function endGeneration(cut: Failure | undefined): void {
-    const outcome: GenerationOutcome = cut || acc.upstreamError !== undefined ? 'upstream_error' : client.disconnected ? 'client_disconnected' : 'completed';
-    gen.end({
+  private endGeneration(): void {
+    const { acc, failure: cut } = this;
+    const outcome: GenerationOutcome = cut || acc.upstreamError !== undefined ? 'upstream_error' : this.client.disconnected || acc.stopped ? 'client_disconnected' : 'completed';
+    this.gen.end({
       outcome,
       outputTokens: acc.outputTokens ?? acc.tokenCount,
       responseModel: acc.model,
@@ -238,8 +409,9 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
     });
   }
 
-  /** Reads inference to the end; returns the failure that cut it short, if any. */
-  async function relay(body: Readable): Promise<Failure | undefined> {
+  /** `streaming`: reads inference to the end; returns the failure that cut it short, if any. */
+  private async relay(body: Readable): Promise<Failure | undefined> {
+    const { acc, parser, client, gen } = this;
     // Errors surface through the iterator below; once it is left, a late abort must not become
     // an uncaught 'error' event.
     body.on('error', () => undefined);
@@ -247,14 +419,18 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
     // undici has not read to its end closes the connection, so the next answer would pay for a
     // new one. After `done` the rest is read in the background instead (see drainAfterDone).
     const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    this.body = body;
+    // Stopped while inference was being asked: nothing more to read.
+    if (acc.stopped) body.destroy();
     try {
       for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
         const chunk = next.value;
         const events = parser.push(chunk);
         const forward: Buffer[] = [];
         for (const event of events) {
-          forward.push(event.raw);
           const seen = readUpstreamEvent(event.data);
+          // inference's done is held back: chat-api sends its own once the answer is stored.
+          if (!seen.done) forward.push(event.raw);
           if (seen.token !== undefined) {
             acc.add(seen.token);
             gen.tokens();
@@ -268,13 +444,23 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
             break;
           }
         }
+        // Most writes are taken at once: no promise is made for them (see SseClient.write).
         const draining = forward.length > 0 ? client.write(forward.length === 1 ? (forward[0] as Buffer) : Buffer.concat(forward)) : undefined;
         if (draining) await draining;
         if (acc.done) break;
-        if (acc.pendingChars >= deps.answerFlushChars) await flushPart();
+        if (acc.pendingChars >= this.deps.answerFlushChars) {
+          // Memory stays bounded: wait for the write before reading more.
+          this.flushPart();
+          await acc.flushing;
+        } else if (acc.pendingChars > 0 && acc.flushing === undefined && performance.now() - acc.flushedAt >= this.deps.answerFlushIntervalMs) {
+          // About once a second the text so far goes to the database (grouped with the other
+          // answers' parts), so a crash loses at most that much; the stream does not wait.
+          this.flushPart();
+        }
       }
     } catch (err) {
       acc.endedAt = performance.now();
+      if (acc.stopped) return undefined;
       if (err instanceof SseEventTooLargeError) return { reason: 'stream_error', message: 'inference sent a malformed stream', detail: err.message };
       const reason = failureReason(err);
       return { reason, message: reason === 'timeout' ? 'inference stopped answering (timed out)' : 'inference connection dropped mid-answer', detail: describeNetworkError(err) };
@@ -283,83 +469,146 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
       else body.destroy();
     }
     acc.endedAt ??= performance.now();
-    if (!acc.done) return { reason: 'stream_error', message: 'inference stream ended before it was done' };
+    if (!acc.done && !acc.stopped) return { reason: 'stream_error', message: 'inference stream ended before it was done' };
     return undefined;
   }
 
-  /** Ends the event stream: error then done when inference did not send them itself. */
-  async function finishStream(cut: Failure | undefined): Promise<void> {
+  /** `finishing`: an error event when inference was cut short and did not send one itself. */
+  private async finishStream(): Promise<void> {
+    const { acc, failure: cut } = this;
     if (acc.upstreamError !== undefined && !cut) {
-      // inference sent its own error and done, already forwarded: count it, add nothing.
-      reportFailure({ reason: 'stream_error', message: 'inference reported an error', detail: acc.upstreamError });
+      // inference sent its own error, already forwarded: count it, add nothing.
+      this.reportFailure({ reason: 'stream_error', message: 'inference reported an error', detail: acc.upstreamError });
       return;
     }
-    if (!cut) return;
-    const tail = acc.upstreamError === undefined ? sseEvent({ error: cut.message }) + sseEvent({ done: true }) : sseEvent({ done: true });
-    await client.write(tail);
+    if (!cut || acc.upstreamError !== undefined) return;
+    await this.client.write(sseEvent({ error: cut.message }));
+  }
+
+  /** `acknowledging`: chat-api's own terminal events, once the answer's fate is known. */
+  private async acknowledge(result: SaveResult): Promise<void> {
+    if (result.saved) {
+      await this.client.write(sseEvent(this.acc.stopped ? { done: true, message_id: result.id, stopped: true } : { done: true, message_id: result.id }));
+      return;
+    }
+    const tail = result.reason === 'answer_not_saved' ? sseEvent({ error: 'the answer could not be saved: the database is unavailable', code: 'answer_not_saved' }) : '';
+    await this.client.write(tail + sseEvent({ done: true, saved: false }));
   }
 
   /**
-   * Writes the pending part of a long answer to the database, so memory per stream stays
-   * bounded however long the answer (or however slow its reader). A failed write keeps the
-   * text in memory and the final persist tries again: nothing is lost.
+   * Hands the pending text to the database as the answer's next part (grouped with other
+   * answers' parts: one statement per batch), so a crash loses at most the last second and
+   * memory per stream stays bounded however long the answer. One part is written at a time; a
+   * failed write puts its text back in front of the pending text and the next flush (or the
+   * final save) tries again: nothing is lost.
    */
-  async function flushPart(): Promise<void> {
-    const text = acc.take();
-    try {
-      const flushed = await flushAnswerPart(deps.db, conversationId, acc.flushed, text, acc.model ?? model ?? null);
-      // Undefined: the conversation was deleted meanwhile, nothing more to keep for it.
-      if (flushed !== undefined) acc.flushed = flushed;
-    } catch (err) {
-      acc.pending.unshift(text);
-      acc.pendingChars += text.length;
-      obs.rateLimited('answer-flush').warning('answer_flush_failed', { err, conversation_id: conversationId, pending_chars: acc.pendingChars });
-    }
+  private flushPart(): void {
+    const { acc } = this;
+    if (acc.flushing !== undefined || (acc.pendingChars === 0 && acc.unconfirmed === undefined)) return;
+    acc.flushedAt = performance.now();
+    acc.flushing = this.writePart()
+      .catch((err: unknown) => {
+        this.deps.obs.rateLimited('answer-flush').warning('answer_flush_failed', { err, conversation_id: this.conversationId, pending_chars: acc.pendingChars });
+      })
+      .finally(() => (acc.flushing = undefined));
   }
 
-  async function persist(timeMs: number): Promise<void> {
+  /** Writes the unconfirmed part if there is one, else the pending text as the next part; throws when the write fails. */
+  private async writePart(): Promise<void> {
+    const { acc } = this;
+    const { part, text } = acc.unconfirmed ?? { part: acc.parts, text: acc.take() };
+    acc.unconfirmed = { part, text };
+    // False: the answer was deleted meanwhile; the final save will say so.
+    const written = await this.deps.writer.savePart({ messageId: this.answerId, part, content: text });
+    acc.unconfirmed = undefined;
+    if (!written) return;
+    acc.parts = part + 1;
+    acc.writtenChars += text.length;
+    if (acc.writtenChars <= this.deps.answerFlushChars) acc.written?.push(text);
+    else acc.written = undefined;
+  }
+
+  /**
+   * `persisting`: the answer is written (one grouped statement in the common case). A save
+   * the database could not serve (unavailable, timed out) is tried again with backoff until
+   * the save deadline, a comment heartbeat keeping the stream open meanwhile; whether the
+   * client is still there changes nothing. Past the deadline, or on an error a retry cannot
+   * fix, the answer is lost: counted (`chat_answers_not_saved_total`) and logged once.
+   */
+  private async persist(timeMs: number): Promise<SaveResult> {
+    const { acc, deps, conversationId, log } = this;
     const status = acc.status;
     const tokenCount = acc.outputTokens ?? acc.tokenCount;
-    const modelTag = acc.model ?? model ?? null;
-    const flushedTo = acc.flushed;
+    const modelTag = acc.model ?? this.model ?? null;
+    // A part still being written goes first: the rest is joined after it.
+    await acc.flushing;
     const content = acc.take();
+    const record = {
+      conversationId,
+      answerId: this.answerId,
+      answersMessageId: this.userMessageId,
+      failureCode: status === 'complete' ? null : status === 'stopped' ? 'stopped' : (this.failure?.reason ?? (acc.upstreamError !== undefined ? 'inference_error' : null)),
+      failureMessage: status === 'complete' ? null : status === 'stopped' ? 'stopped by the user' : (this.failure?.message ?? acc.upstreamError ?? null),
+      content,
+      tokenCount,
+      modelTag,
+      inferenceTimeMs: timeMs,
+      status,
+      replacePrevious: this.job.replacePrevious,
+    };
+    const deadline = performance.now() + deps.saveDeadlineMs;
+    let attempts = 0;
+    let delay = SAVE_RETRY_FIRST_MS;
+    let heartbeat: NodeJS.Timeout | undefined;
     try {
-      const saved = await persistAssistantMessage(deps.writer, {
-        conversationId,
-        answersMessageId: userMessageId,
-        flushed: flushedTo,
-        content,
-        tokenCount,
-        modelTag,
-        inferenceTimeMs: timeMs,
-        status,
-        replacePrevious: job.replacePrevious,
-      });
-      if (!saved) {
-        deps.historyCache.delete(conversationId);
-        log.warning({ conversation_id: conversationId, role: 'assistant', status }, 'message_discarded_conversation_deleted');
-        return;
+      for (;;) {
+        attempts++;
+        try {
+          // A part whose write may or may not have landed is settled first (idempotently).
+          if (acc.unconfirmed !== undefined) await this.writePart();
+          const saved = await persistAssistantMessage(deps.writer, record);
+          if (!saved) {
+            deps.historyCache.delete(conversationId);
+            log.warning({ conversation_id: conversationId, role: 'assistant', status }, 'message_discarded_conversation_deleted');
+            return { saved: false, reason: 'conversation_deleted' };
+          }
+          // The answer is now the conversation's newest message (failed answers are never
+          // history); a replacing answer, or one too long to have been kept whole, changed more
+          // than the cache can follow: forget the entry.
+          const whole = acc.written === undefined ? undefined : acc.written.join('') + content;
+          if (saved.version === undefined || attempts > 1 || whole === undefined) deps.historyCache.delete(conversationId);
+          else deps.historyCache.advance(conversationId, saved.version, status === 'error' ? undefined : { role: 'assistant', content: whole, token_count: tokenCount });
+          deps.metrics.messagesPersisted.inc({ role: 'assistant', outcome: status });
+          log.info(
+            { conversation_id: conversationId, message_id: saved.id, role: 'assistant', token_count: tokenCount, status, model_tag: modelTag, inference_time_ms: timeMs, replaced_messages: saved.replaced, save_attempts: attempts },
+            'message_persisted',
+          );
+          return { saved: true, id: saved.id };
+        } catch (err) {
+          deps.historyCache.delete(conversationId);
+          const retryable = err instanceof DatabaseUnavailableError || isDatabaseUnavailable(err);
+          const left = deadline - performance.now();
+          if (!retryable || left <= 0) {
+            deps.metrics.answersNotSaved.inc();
+            log.error({ err, conversation_id: conversationId, role: 'assistant', status, save_attempts: attempts, retryable }, 'answer_not_saved');
+            return { saved: false, reason: 'answer_not_saved' };
+          }
+          deps.obs.rateLimited('answer-save-retry').warning('answer_save_retrying', { err, conversation_id: conversationId, save_attempts: attempts });
+          heartbeat ??= setInterval(() => void this.client.write(': saving\n\n'), SAVE_HEARTBEAT_MS);
+          await sleep(Math.min(delay, left));
+          delay = Math.min(delay * 2, SAVE_RETRY_MAX_MS);
+        }
       }
-      // The answer is now the conversation's newest message (failed answers are never
-      // history); a flushed or replacing answer changed more than that: forget the entry.
-      if (saved.version === undefined) deps.historyCache.delete(conversationId);
-      else deps.historyCache.advance(conversationId, saved.version, status === 'error' ? undefined : { role: 'assistant', content, token_count: tokenCount });
-      metrics.messagesPersisted.inc({ role: 'assistant', outcome: status });
-      log.info(
-        { conversation_id: conversationId, message_id: saved.id, role: 'assistant', token_count: tokenCount, status, model_tag: modelTag, inference_time_ms: timeMs, replaced_messages: saved.replaced },
-        'message_persisted',
-      );
-    } catch (err) {
-      deps.historyCache.delete(conversationId);
-      log.error({ err, conversation_id: conversationId, role: 'assistant', status }, 'message_persist_failed');
+    } finally {
+      clearInterval(heartbeat);
     }
   }
 
-  function reportFailure(f: Failure): void {
-    metrics.upstreamErrors.inc({ upstream: 'inference', reason: f.reason });
-    const fields: Record<string, unknown> = { upstream: 'inference', reason: f.reason, conversation_id: conversationId, tokens_received: acc.tokenCount };
+  private reportFailure(f: Failure): void {
+    this.deps.metrics.upstreamErrors.inc({ upstream: 'inference', reason: f.reason });
+    const fields: Record<string, unknown> = { upstream: 'inference', reason: f.reason, conversation_id: this.conversationId, tokens_received: this.acc.tokenCount };
     if (f.status !== undefined) fields.status_code = f.status;
     fields.error = f.detail ?? f.message;
-    log.error(fields, 'upstream_failed');
+    this.log.error(fields, 'upstream_failed');
   }
 }

@@ -1,11 +1,14 @@
 import type { Database } from '@samosachaat/db';
 import type { FastifyInstance } from 'fastify';
 import { authenticatedUser } from '../auth/auth-guard.js';
+import { AppError } from '@samosachaat/observability';
 import { chatError } from '../errors.js';
 import type { ChatMetrics } from '../metrics.js';
 import { streamAnswer, type AnswerDeps } from './answer-stream.js';
 import type { HistoryLimits } from './history.js';
-import { prepareRegeneration, prepareSend } from './message-store.js';
+import { DuplicateSendError, prepareRegeneration, prepareSend, storedExchange } from './send-preparation.js';
+import { isUuid } from '../conversations/cursor.js';
+import type { ModelCatalog } from '../models/model-catalog.js';
 import type { StreamLimiter } from './stream-limiter.js';
 
 /** What the message routes need. */
@@ -16,6 +19,8 @@ export interface MessageRoutesDeps {
   limiter: StreamLimiter;
   history: HistoryLimits;
   maxMessageChars: number;
+  /** Checks a `model` a send or regenerate names, before anything is stored. */
+  models: ModelCatalog;
   /** Registers a running answer so shutdown can wait for it to be persisted. */
   track<T>(work: Promise<T>): Promise<T>;
 }
@@ -34,6 +39,9 @@ const generationProperties = {
 
 const STREAM_RETRY_AFTER_SECONDS = 5;
 
+// A client's id for a message: an Idempotency-Key (a UUID in the web UI), 1–100 safe characters.
+const CLIENT_MESSAGE_ID = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._:-]+$' } as const;
+
 /** POST /api/conversations/:id/messages (send) and /regenerate: both stream an answer as SSE. */
 export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesDeps): void {
   const log = deps.answer.obs.getLogger('messages');
@@ -44,7 +52,7 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
     return release;
   }
 
-  app.post<{ Params: { id: string }; Body: GenerationOptions & { content: string } }>(
+  app.post<{ Params: { id: string }; Body: GenerationOptions & { content: string; client_message_id?: string } }>(
     '/conversations/:id/messages',
     {
       schema: {
@@ -52,17 +60,29 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
           type: 'object',
           required: ['content'],
           // PostgreSQL text cannot hold NUL: refused here with a 400, not by the database.
-          properties: { content: { type: 'string', minLength: 1, maxLength: deps.maxMessageChars, pattern: '^[^\\u0000]*$' }, ...generationProperties },
+          properties: {
+            content: { type: 'string', minLength: 1, maxLength: deps.maxMessageChars, pattern: '^[^\\u0000]*$' },
+            client_message_id: CLIENT_MESSAGE_ID,
+            ...generationProperties,
+          },
         },
+        headers: { type: 'object', properties: { 'idempotency-key': CLIENT_MESSAGE_ID } },
       },
     },
     async (request, reply) => {
       const user = authenticatedUser(request);
+      const header = request.headers['idempotency-key'];
+      const clientMessageId = request.body.client_message_id ?? (typeof header === 'string' ? header : undefined);
+      if (request.body.client_message_id !== undefined && typeof header === 'string' && header !== request.body.client_message_id) {
+        throw new AppError('VALIDATION_FAILED', 'the Idempotency-Key header and client_message_id differ: send one id for the message', 400, true);
+      }
+      if (request.body.model !== undefined) await deps.models.assertKnown(request.body.model);
       const release = acquireStream(user.id);
       try {
         await deps.track(
           (async () => {
             const context = await prepareSend(deps.db, deps.answer.writer, user.id, request.params.id, request.body.content, {
+              clientMessageId,
               limits: deps.history,
               cache: deps.answer.historyCache,
               onCacheResult: (result) => deps.metrics.historyCache.inc({ result }),
@@ -75,22 +95,58 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
             await streamAnswer(deps.answer, request, reply, { context, model, temperature, maxTokens, replacePrevious: false });
           })(),
         );
+      } catch (err) {
+        if (!(err instanceof DuplicateSendError)) throw err;
+        // A retry of a send whose message is stored: that message (and its answer so far), not a second copy.
+        deps.metrics.duplicateSends.inc();
+        log.info({ conversation_id: err.conversationId, message_id: err.userMessageId }, 'send_duplicate');
+        const exchange = await storedExchange(deps.db, err.conversationId, err.userMessageId);
+        return reply.header('x-user-message-id', err.userMessageId).code(200).send({ duplicate: true, ...exchange });
       } finally {
         release();
       }
     },
   );
 
+  // Stop: idempotent, scoped to the user. A streaming answer gets its stop flag (any replica
+  // streaming it finds it within ANSWER_STOP_POLL_MS; this one stops it at once): 202. An answer
+  // that already ended is left as it is: 200 with its status. Anything else is a 404.
+  app.post<{ Params: { id: string; messageId: string } }>('/conversations/:id/messages/:messageId/stop', async (request, reply) => {
+    const user = authenticatedUser(request);
+    const { id, messageId } = request.params;
+    if (!isUuid(id)) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+    if (!isUuid(messageId)) throw chatError('CHAT_MESSAGE_NOT_FOUND');
+    const { rows } = await deps.db.query<{ id: string; status: string; flagged: boolean }>(
+      `WITH target AS (
+         SELECT m.id, m.status FROM messages m JOIN conversations c ON c.id = m.conversation_id
+          WHERE m.id = $1 AND m.conversation_id = $2 AND c.user_id = $3 AND m.role = 'assistant'
+       ), flagged AS (
+         UPDATE messages m SET stop_requested_at = COALESCE(m.stop_requested_at, now())
+           FROM target WHERE m.id = target.id AND target.status = 'streaming' RETURNING m.id
+       )
+       SELECT target.id::text AS id, target.status, EXISTS (SELECT 1 FROM flagged) AS flagged FROM target`,
+      [messageId, id, user.id],
+      { operation: 'messages.stop' },
+    );
+    const found = rows[0];
+    if (!found) throw chatError('CHAT_MESSAGE_NOT_FOUND');
+    if (!found.flagged) return reply.code(200).send({ id: found.id, status: found.status });
+    const here = deps.answer.stops.stopHere(found.id);
+    log.info({ conversation_id: id, message_id: found.id, streaming_here: here }, 'answer_stop_requested');
+    return reply.code(202).send({ id: found.id, status: 'stopping' });
+  });
+
   app.post<{ Params: { id: string }; Body: GenerationOptions | null }>(
     '/conversations/:id/regenerate',
     { schema: { body: { type: ['object', 'null'], properties: generationProperties } } },
     async (request, reply) => {
       const user = authenticatedUser(request);
+      if (request.body?.model !== undefined) await deps.models.assertKnown(request.body.model);
       const release = acquireStream(user.id);
       try {
         await deps.track(
           (async () => {
-            const context = await prepareRegeneration(deps.db, user.id, request.params.id, deps.history);
+            const context = await prepareRegeneration(deps.db, deps.answer.writer, user.id, request.params.id, deps.history);
             const { model, temperature, max_tokens: maxTokens } = request.body ?? {};
             await streamAnswer(deps.answer, request, reply, { context, model, temperature, maxTokens, replacePrevious: true });
           })(),

@@ -38,6 +38,8 @@ export async function backendsUnderTest(): Promise<Array<{ backend: Backend; ski
 /** A migrated database of its own for one suite, dropped afterwards. */
 export interface TestDatabase {
   db: Database;
+  /** The PostgreSQL database's URL (undefined on PGlite), for processes the test starts. */
+  url?: string;
   close(): Promise<void>;
 }
 
@@ -62,6 +64,7 @@ export async function openTestDatabase(backend: Backend, obs?: Observability): P
   await db.migrate();
   return {
     db,
+    url: url.toString(),
     close: async () => {
       await db.close();
       const dropper = new pg.Client({ connectionString: POSTGRES_ADMIN_URL, connectionTimeoutMillis: 5000 });

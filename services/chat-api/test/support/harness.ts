@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Database } from '@samosachaat/db';
+import { openDatabase, type Database } from '@samosachaat/db';
 import { createObservability, observabilityConfigFromEnv, type Observability } from '@samosachaat/observability';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, configFromEnv, type AuthCache } from '../../src/index.js';
@@ -55,6 +55,10 @@ export interface HarnessOptions {
   internalApiKey?: string;
   authCache?: AuthCache;
   clientStallTimeoutMs?: number;
+  /** A PostgreSQL database of the test's own (a throw-away cluster) instead of `backend`; migrated here, not dropped. */
+  databaseUrl?: string;
+  /** The client-side deadline of database calls (openDatabase's queryTimeoutMs). */
+  queryTimeoutMs?: number;
 }
 
 /** A fresh service key per run: never a constant in the code. */
@@ -79,7 +83,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   let database: TestDatabase | undefined;
   let app: FastifyInstance | undefined;
   try {
-    database = await openTestDatabase(options.backend ?? 'pglite', obs);
+    if (options.databaseUrl !== undefined) {
+      const db = await openDatabase({ url: options.databaseUrl, obs, queryTimeoutMs: options.queryTimeoutMs });
+      await db.migrate();
+      database = { db, close: () => db.close() };
+    } else database = await openTestDatabase(options.backend ?? 'pglite', obs);
     const config = configFromEnv({ INTERNAL_API_KEY: internalApiKey, AUTH_URL: auth.url, INFERENCE_URL: inference.url, SAMOSACHAAT_LOCAL: 'true', ...options.env });
     app = await buildApp(config, { obs, db: database.db, authCache: options.authCache, clientStallTimeoutMs: options.clientStallTimeoutMs });
     await app.listen({ port: 0, host: '127.0.0.1' });

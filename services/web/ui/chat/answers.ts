@@ -1,10 +1,12 @@
 /**
  * Sending a message, regenerating an answer and stopping one. The answer is read from the
- * fetch body as it arrives (SSE parsed incrementally) and drawn token by token. Stopping
- * aborts the fetch; chat-api keeps reading inference and saves the whole answer anyway.
+ * fetch body as it arrives (SSE parsed incrementally) and drawn token by token. Stop (the
+ * button, Esc) asks chat-api to stop the answer (`POST …/messages/:id/stop`): generation ends
+ * upstream and the partial is stored as `stopped`. Leaving the conversation or signing out
+ * only disconnects: chat-api keeps reading inference and saves the whole answer anyway.
  */
 import { ApiError, apiFetch, type TokenSource } from '../lib/api.js';
-import { conversationApiPath } from '../lib/ids.js';
+import { conversationApiPath, stopAnswerApiPath } from '../lib/ids.js';
 import { readAnswerStream } from '../lib/sse.js';
 import { newTraceId } from '../lib/trace.js';
 import { AnswerView, userMessage, type Thread } from './thread.js';
@@ -29,6 +31,8 @@ export type SendResult = 'streamed' | 'not-sent';
 /** Runs at most one streamed answer at a time. */
 export class Answers {
   private controller: AbortController | null = null;
+  /** The answer streaming now: where its stop endpoint is. */
+  private current: { conversationId: string; answerId: string } | null = null;
 
   constructor(private readonly host: AnswerHost) {}
 
@@ -36,8 +40,20 @@ export class Answers {
     return this.controller !== null;
   }
 
-  /** Stops the answer streaming now (the server still finishes and saves it). */
+  /**
+   * Stops the answer streaming now: chat-api cancels the generation and stores what was
+   * generated as stopped; the stream then ends by itself. Before the answer has an id (or if
+   * the request fails), the fetch is dropped instead.
+   */
   stop(): void {
+    const current = this.current;
+    if (!current) return this.disconnect();
+    const path = stopAnswerApiPath(current.conversationId, current.answerId);
+    apiFetch(path, { method: 'POST' }, this.host.auth).catch(() => this.disconnect());
+  }
+
+  /** Stops reading the answer (navigation, sign-out): the server still finishes and saves it. */
+  disconnect(): void {
     this.controller?.abort();
   }
 
@@ -45,7 +61,9 @@ export class Answers {
   async send(conversationId: string, content: string): Promise<SendResult> {
     const question = userMessage(content);
     this.host.thread.add(question);
-    const result = await this.stream(conversationId, conversationApiPath(conversationId, '/messages'), { content }, question, undefined);
+    // Every send carries its own id, so a retried request can never store the message twice.
+    const clientMessageId = typeof crypto.randomUUID === 'function' ? crypto.randomUUID() : newTraceId();
+    const result = await this.stream(conversationId, conversationApiPath(conversationId, '/messages'), { content, client_message_id: clientMessageId }, question, undefined);
     if (result === 'not-sent') question.remove();
     this.host.thread.refreshWelcome();
     return result;
@@ -79,19 +97,31 @@ export class Answers {
         rememberTrace(questionId, answerTrace);
       }
       view.linkTrace(answerTrace);
+      const answerId = res.headers.get('x-answer-message-id');
+      if (answerId) this.current = { conversationId, answerId };
+      if ((res.headers.get('content-type') ?? '').startsWith('application/json')) {
+        // This message was stored already (same client message id): show the stored answer.
+        const stored = (await res.json()) as { answer: { content: string; status: string } | null };
+        if (stored.answer) view.append(stored.answer.content);
+        view.finish(stored.answer?.status ?? 'streaming');
+        return 'streamed';
+      }
       let failure: string | null = null;
+      let stopped = false;
       await readAnswerStream(res.body!, (event) => {
         if (event.kind === 'token') {
           view.append(event.token);
           this.host.thread.scrollToEnd();
         } else if (event.kind === 'error') failure = event.message;
+        else if (event.kind === 'done' && event.stopped) stopped = true;
       });
-      if (failure) view.finish(view.length ? 'incomplete' : 'error', `The answer was cut short: ${failure}`);
+      if (stopped) view.finish('stopped', 'Stopped. What was generated is saved.');
+      else if (failure) view.finish(view.length ? 'incomplete' : 'error', `The answer was cut short: ${failure}`);
       else view.finish('complete');
       return 'streamed';
     } catch (err) {
       if (controller.signal.aborted) {
-        view.finish('stopped', 'Stopped. The server still finishes and saves the full answer — reopen the conversation to read it.');
+        view.finish('stopped', 'Disconnected. The server still finishes and saves the full answer — reopen the conversation to read it.');
         return 'streamed';
       }
       if (!started) {
@@ -103,6 +133,7 @@ export class Answers {
       return 'streamed';
     } finally {
       this.controller = null;
+      this.current = null;
       this.host.streamingChanged(false);
       if (result === 'streamed') this.host.answered(conversationId);
     }

@@ -4,6 +4,7 @@
  */
 import { byId, clear, h } from '../lib/dom.js';
 import { traceHref } from '../lib/trace.js';
+import { storedNote } from './reasons.js';
 import type { Message } from './types.js';
 import { traceFor } from './trace-links.js';
 
@@ -55,6 +56,11 @@ export class AnswerView {
     if (this.streaming && this.tokens > 0) this.details({ token_count: this.tokens, inference_time_ms: performance.now() - this.startedAt, model_tag: null });
   }
 
+  /** A note under an answer (no status change). */
+  note(text: string): void {
+    this.meta.appendChild(h('span', { class: 'message-note' }, text));
+  }
+
   /** Adds the facts known about a stored answer (token count, time). */
   details(m: Pick<Message, 'token_count' | 'inference_time_ms' | 'model_tag'>): void {
     const parts = [m.model_tag, m.token_count !== null ? `${m.token_count} tokens` : null, m.inference_time_ms !== null ? `${(m.inference_time_ms / 1000).toFixed(1)} s` : null].filter(Boolean);
@@ -88,9 +94,13 @@ export class Thread {
         lastUserId = m.id;
         this.list.appendChild(userMessage(m.content, m.id));
       } else if (m.role === 'assistant') {
-        const view = new AnswerView(false);
+        // An answer still being generated (here or in another tab) is shown in progress, not as
+        // incomplete; reloading shows more of it.
+        const inProgress = m.status === 'streaming';
+        const view = new AnswerView(inProgress);
         view.setText(m.content);
-        view.finish(m.status === 'complete' ? 'complete' : m.status, m.status === 'error' ? 'The answer failed before any text arrived.' : undefined);
+        if (inProgress) view.note('Still being generated — reload to see the rest.');
+        else view.finish(m.status === 'complete' ? 'complete' : m.status, storedNote(m));
         view.details(m);
         const traceId = lastUserId ? traceFor(lastUserId) : undefined;
         if (traceId) view.linkTrace(traceId);
@@ -130,3 +140,4 @@ export class Thread {
     if (force || nearEnd) this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 }
+

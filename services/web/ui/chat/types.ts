@@ -10,7 +10,7 @@ export interface Conversation {
   updated_at: string;
 }
 
-/** One stored message; `status` is set on answers (complete, incomplete, error). */
+/** One stored message; `status` is set on answers (complete, streaming, incomplete, stopped, error). */
 export interface Message {
   id: string;
   role: 'user' | 'assistant' | 'system';
@@ -19,6 +19,9 @@ export interface Message {
   model_tag: string | null;
   inference_time_ms: number | null;
   status: string;
+  /** Why an answer ended short: a stable code (interrupted, answer_not_saved, over_capacity, …) and its message. */
+  failure_code?: string | null;
+  failure_message?: string | null;
   created_at: string;
 }
 

@@ -18,6 +18,12 @@ export function conversationApiPath(id: string, suffix: '' | '/messages' | '/reg
   return `/api/conversations/${encodeURIComponent(id)}${suffix}`;
 }
 
+/** The stop endpoint of answer `messageId` in conversation `id`; both must be UUIDs. */
+export function stopAnswerApiPath(id: string, messageId: string): string {
+  if (!isConversationId(messageId)) throw new Error(`not a message id: ${JSON.stringify(String(messageId).slice(0, 40))}`);
+  return `${conversationApiPath(id)}/messages/${encodeURIComponent(messageId)}/stop`;
+}
+
 /** The page of conversation `id` (`/c/<id>`), encoded. */
 export function conversationPagePath(id: string): string {
   return `/c/${encodeURIComponent(id)}`;

@@ -5,9 +5,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { ApiError, apiFetch, errorFrom } from './api.js';
-import { conversationApiPath, conversationIdFromPath, conversationPagePath, isConversationId } from './ids.js';
+import { conversationApiPath, conversationIdFromPath, conversationPagePath, isConversationId, stopAnswerApiPath } from './ids.js';
 import { readAnswerStream, SseParser, toAnswerEvent, type AnswerEvent } from './sse.js';
 import { isTraceId, newTraceId, traceHref } from './trace.js';
+import { storedNote } from '../chat/reasons.js';
 
 const enc = new TextEncoder();
 
@@ -37,6 +38,8 @@ describe('SseParser', () => {
     assert.deepEqual(toAnswerEvent('{"error":{"code":"X","message":"boom"}}'), { kind: 'error', message: 'boom' });
     assert.deepEqual(toAnswerEvent('{"error":{}}'), { kind: 'error', message: 'the answer failed' });
     assert.deepEqual(toAnswerEvent('{"done":true}'), { kind: 'done' });
+    assert.deepEqual(toAnswerEvent('{"done":true,"message_id":"m1"}'), { kind: 'done' });
+    assert.deepEqual(toAnswerEvent('{"done":true,"message_id":"m1","stopped":true}'), { kind: 'done', stopped: true });
     assert.deepEqual(toAnswerEvent('not json'), { kind: 'other', data: 'not json' });
     assert.deepEqual(toAnswerEvent('{"usage":1}'), { kind: 'other', data: { usage: 1 } });
   });
@@ -136,7 +139,22 @@ describe('conversation ids in URLs', () => {
       assert.throws(() => conversationApiPath(bad, '/messages'), /not a conversation id/, bad);
       assert.equal(isConversationId(bad), false, bad);
     }
+    assert.equal(stopAnswerApiPath(ID, ID), `/api/conversations/${ID}/messages/${ID}/stop`);
+    assert.throws(() => stopAnswerApiPath(ID, '../../auth/logout'), /not a message id/);
     // Whatever the API hands back is encoded in links, too.
     assert.equal(conversationPagePath('a/b?c#d'), '/c/a%2Fb%3Fc%23d');
+  });
+});
+
+describe('storedNote', () => {
+  it('says after a reload why an answer ended short, as chat-api stored it', () => {
+    assert.equal(storedNote({ status: 'complete', failure_code: null, failure_message: null }), undefined);
+    assert.equal(storedNote({ status: 'stopped', failure_code: 'stopped', failure_message: 'stopped by the user' }), 'Stopped. What was generated is saved.');
+    assert.equal(
+      storedNote({ status: 'incomplete', failure_code: 'interrupted', failure_message: 'the answer was interrupted: the chat-api instance streaming it stopped' }),
+      'The answer was cut short: the answer was interrupted: the chat-api instance streaming it stopped',
+    );
+    assert.equal(storedNote({ status: 'error', failure_code: 'over_capacity', failure_message: 'inference is over capacity; retry in 20 s' }), 'The answer was cut short: inference is over capacity; retry in 20 s');
+    assert.equal(storedNote({ status: 'error' }), 'The answer failed before any text arrived.');
   });
 });

@@ -8,7 +8,7 @@
 export type AnswerEvent =
   | { kind: 'token'; token: string }
   | { kind: 'error'; message: string }
-  | { kind: 'done' }
+  | { kind: 'done'; stopped?: true }
   | { kind: 'other'; data: unknown };
 
 /** Splits a byte stream into the `data` payloads of complete SSE events. */
@@ -68,7 +68,7 @@ export function toAnswerEvent(data: string): AnswerEvent {
       const message = typeof e === 'string' ? e : e && typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string' ? (e as { message: string }).message : 'the answer failed';
       return { kind: 'error', message };
     }
-    if (o['done'] === true) return { kind: 'done' };
+    if (o['done'] === true) return o['stopped'] === true ? { kind: 'done', stopped: true } : { kind: 'done' };
   }
   return { kind: 'other', data: parsed };
 }

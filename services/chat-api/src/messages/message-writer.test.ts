@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { saveAnswers, saveUserMessages, titleFromMessage } from './message-store.js';
+import { finishAnswers, saveUserMessages } from './message-writer.js';
+import { titleFromMessage } from './send-preparation.js';
 
 describe('titleFromMessage', () => {
   it('takes the first 80 characters with whitespace collapsed', () => {
@@ -21,7 +22,7 @@ describe('batched writes', () => {
     const id = '6f1c2d1e-0000-4000-8000-000000000001';
     const user = { conversationId: id, userId: id, content: 'x', title: null };
     await assert.rejects(saveUserMessages(db, [user, { ...user, conversationId: id.toUpperCase() }]), /one write per conversation/);
-    const answer = { conversationId: id, content: 'a', tokenCount: 1, modelTag: null, inferenceTimeMs: 1, status: 'complete' as const };
-    await assert.rejects(saveAnswers(db, [answer, answer]), /one write per conversation/);
+    const answer = { conversationId: id, id, content: 'a', tokenCount: 1, modelTag: null, inferenceTimeMs: 1, status: 'complete' as const, failureCode: null, failureMessage: null };
+    await assert.rejects(finishAnswers(db, [answer, answer]), /one write per conversation/);
   });
 });
