@@ -107,6 +107,7 @@ describe('inference unreachable', () => {
     assert.deepEqual(messages.map((m: { role: string; status: string }) => [m.role, m.status]), [['user', 'complete'], ['assistant', 'error']]);
     assert.equal(await h.metric('chat_upstream_errors_total{upstream="inference",reason="connect",service="chat-api"}'), 1);
     assert.equal(await h.metric('chat_stream_duration_seconds_count{outcome="error",service="chat-api"}'), 1);
+    assert.equal(await h.metric('chat_answers_total{surface="chat",outcome="error",reason="connect",client="connected",service="chat-api"}'), 1);
 
     const models = await h.call('GET', '/api/models');
     assert.equal(models.status, 503);

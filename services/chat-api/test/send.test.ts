@@ -90,6 +90,9 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.equal(await series('chat_stream_duration_seconds_bucket', 'le="1200",outcome="complete"'), 1, 'buckets reach 20 minutes');
       assert.equal(await series('chat_messages_persisted_total', 'role="user",outcome="complete"'), 1);
       assert.equal(await series('chat_messages_persisted_total', 'role="assistant",outcome="complete"'), 1);
+      // The answer SLIs: one complete answer, its first token timed from the send.
+      assert.equal(await series('chat_answers_total', 'surface="chat",outcome="complete",reason="none",client="connected"'), 1);
+      assert.equal(await series('chat_answer_time_to_first_token_seconds_count', 'surface="chat"'), 1);
     });
 
     it('keeps CRLF events intact, counts usage when inference reports it, and keeps an existing title', async () => {
@@ -336,6 +339,8 @@ for (const { backend, skip } of await backendsUnderTest()) {
       );
       assert.equal(res.headers.get('x-user-message-id'), (await h.call('GET', `/api/conversations/${id}`)).json.messages[0].id);
       assert.ok(((await series('chat_upstream_errors_total', 'upstream="inference",reason="over_capacity"')) ?? 0) >= 1);
+      // A 5xx before any byte is an answer the user did not get (answer-success SLI).
+      assert.ok(((await series('chat_answers_total', 'surface="chat",outcome="refused",reason="inference_over_capacity",client="connected"')) ?? 0) >= 1);
 
       await h.inference.script({ tokens: ['free', ' now'] });
       const again = await stream(h.url, `/api/conversations/${id}/regenerate`, h.alice);

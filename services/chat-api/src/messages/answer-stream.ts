@@ -15,6 +15,7 @@ import { DuplicateSendError, type AnswerContext } from './send-preparation.js';
 import { SseClient } from './sse-client.js';
 import { SseEventTooLargeError, SseParser } from './sse-parser.js';
 import { readUpstreamEvent, sseEvent } from './upstream-events.js';
+import { recordAnswer, type AnswerRecorder } from './answer-outcomes.js';
 
 /** What streaming an answer needs. */
 export interface AnswerDeps {
@@ -219,6 +220,9 @@ export class AnswerStream {
   /** Inference's response while it is read (destroyed by a stop). */
   private body: Readable | undefined;
   private failure: Failure | undefined;
+  /** The answer SLIs: its first token and how it ended (docs/slos.md). */
+  private readonly sli: AnswerRecorder;
+  private saveResult: SaveResult | undefined;
 
   constructor(
     private readonly deps: AnswerDeps,
@@ -227,6 +231,7 @@ export class AnswerStream {
     private readonly job: AnswerJob,
   ) {
     const { obs, metrics } = deps;
+    this.sli = recordAnswer(metrics, 'chat', this.startedAt);
     this.log = obs.getLogger('messages');
     this.conversationId = job.context.conversation.id;
     this.model = job.model ?? job.context.conversation.model_tag ?? undefined;
@@ -281,6 +286,7 @@ export class AnswerStream {
       await this.finishStream();
       this.to('persisting');
       const saved = await this.persist(inferenceTimeMs);
+      this.saveResult = saved;
       this.to('acknowledging');
       await this.acknowledge(saved);
     } finally {
@@ -293,7 +299,23 @@ export class AnswerStream {
       const outcome: StreamOutcome = this.client.disconnected ? 'client_disconnected' : this.acc.status;
       metrics.streamDuration.observe({ outcome }, (performance.now() - this.startedAt) / 1000);
       this.endGeneration();
+      this.recordOutcome();
     }
+  }
+
+  /** Counts the answer once, by how it ended: the stream's outcome, not the HTTP status. */
+  private recordOutcome(): void {
+    const { acc, failure, saveResult } = this;
+    const gone = this.client.disconnected;
+    if (saveResult && !saveResult.saved) {
+      // A conversation deleted while its answer streamed is the user's doing, like a stop.
+      if (saveResult.reason === 'conversation_deleted') this.sli.end('stopped', 'deleted_by_user', gone);
+      else this.sli.end('not_saved', saveResult.reason, gone);
+      return;
+    }
+    const status = acc.status;
+    const reason = status === 'stopped' ? 'user' : (failure?.reason ?? (acc.upstreamError !== undefined ? 'upstream_error' : status === 'complete' ? 'none' : 'ended_early'));
+    this.sli.end(status, reason, gone);
   }
 
   /**
@@ -427,6 +449,7 @@ export class AnswerStream {
         const chunk = next.value;
         const events = parser.push(chunk);
         const forward: Buffer[] = [];
+        let tokenInChunk = false;
         for (const event of events) {
           const seen = readUpstreamEvent(event.data);
           // inference's done is held back: chat-api sends its own once the answer is stored.
@@ -434,6 +457,7 @@ export class AnswerStream {
           if (seen.token !== undefined) {
             acc.add(seen.token);
             gen.tokens();
+            tokenInChunk = true;
           }
           if (seen.outputTokens !== undefined) acc.outputTokens = seen.outputTokens;
           if (seen.model !== undefined) acc.model = seen.model;
@@ -446,6 +470,7 @@ export class AnswerStream {
         }
         // Most writes are taken at once: no promise is made for them (see SseClient.write).
         const draining = forward.length > 0 ? client.write(forward.length === 1 ? (forward[0] as Buffer) : Buffer.concat(forward)) : undefined;
+        if (tokenInChunk) this.sli.firstToken();
         if (draining) await draining;
         if (acc.done) break;
         if (acc.pendingChars >= this.deps.answerFlushChars) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { generateTarget, parseRetryAfter } from './inference-client.js';
+import { generateTarget, parseRetryAfter, readErrorBody } from './inference-client.js';
 
 describe('parseRetryAfter', () => {
   it('reads seconds or an HTTP date, bounded to 1..3600, 5 by default', () => {
@@ -22,5 +23,17 @@ describe('generateTarget', () => {
     assert.deepEqual(generateTarget('http://inference:80/'), { origin: 'http://inference', path: '/generate' });
     // Parsed once: the same object comes back.
     assert.equal(generateTarget('http://127.0.0.1:8003'), generateTarget('http://127.0.0.1:8003'));
+  });
+});
+
+describe('readErrorBody', () => {
+  it('redacts a token before cutting the excerpt, so a cut never lets part of it through', async () => {
+    const jwt = `eyJhbGciOiJSUzI1NiJ9.${'e'.repeat(60)}.${'s'.repeat(40)}`;
+    const message = `${'x'.repeat(480)} ${jwt}`;
+    const excerpt = await readErrorBody(Readable.from([Buffer.from(JSON.stringify({ error: { message } }))]));
+    assert.ok(!excerpt.includes('eyJhbGci'), excerpt.slice(470));
+    assert.ok(excerpt.length <= 501);
+    const raw = await readErrorBody(Readable.from([Buffer.from(`plain ${jwt}`)]));
+    assert.ok(!raw.includes('eyJhbGci'));
   });
 });

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { redactedExcerpt } from '@samosachaat/observability';
 import type { Dispatcher } from 'undici';
 import type { UpstreamFailure } from '../metrics.js';
 import { describeNetworkError, failureReason, statusReason } from '../upstream-errors.js';
@@ -44,7 +45,8 @@ export function discard(body: Readable): void {
   body.destroy();
 }
 
-async function readErrorBody(body: Readable): Promise<string> {
+/** The message of an error answer from inference (its JSON envelope, else the raw text), redacted, then cut to 500 characters. */
+export async function readErrorBody(body: Readable): Promise<string> {
   let text = '';
   for await (const chunk of body) {
     text += (chunk as Buffer).toString('utf8');
@@ -56,11 +58,12 @@ async function readErrorBody(body: Readable): Promise<string> {
   try {
     const message = (JSON.parse(text) as { error?: { message?: unknown } | string }).error;
     const found = typeof message === 'string' ? message : message?.message;
-    if (typeof found === 'string') return found.slice(0, 500);
+    // Redacted before it is cut: a secret split by the cut would escape redaction.
+    if (typeof found === 'string') return redactedExcerpt(found, 500);
   } catch {
     // not the JSON envelope: fall back to the raw text
   }
-  return text.slice(0, 500);
+  return redactedExcerpt(text, 500);
 }
 
 /**

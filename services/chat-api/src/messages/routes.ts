@@ -1,5 +1,5 @@
 import type { Database } from '@samosachaat/db';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onSendHookHandler } from 'fastify';
 import { authenticatedUser } from '../auth/auth-guard.js';
 import { AppError } from '@samosachaat/observability';
 import { chatError } from '../errors.js';
@@ -10,6 +10,7 @@ import { DuplicateSendError, prepareRegeneration, prepareSend, storedExchange } 
 import { isUuid } from '../conversations/cursor.js';
 import type { ModelCatalog } from '../models/model-catalog.js';
 import type { StreamLimiter } from './stream-limiter.js';
+import { recordRefusedSend } from './answer-outcomes.js';
 
 /** What the message routes need. */
 export interface MessageRoutesDeps {
@@ -46,6 +47,21 @@ const CLIENT_MESSAGE_ID = { type: 'string', minLength: 1, maxLength: 100, patter
 export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesDeps): void {
   const log = deps.answer.obs.getLogger('messages');
 
+  // A send answered with a 5xx before any byte of an answer is an answer the user did not get:
+  // counted for the answer-success SLI (docs/slos.md) with its error code as the reason.
+  const countRefused: onSendHookHandler = (_request, reply, payload, done) => {
+    if (reply.statusCode >= 500 && typeof payload === 'string') {
+      let code = 'unknown';
+      try {
+        code = (JSON.parse(payload) as { error?: { code?: string } }).error?.code ?? code;
+      } catch {
+        // not the error envelope: counted as unknown
+      }
+      recordRefusedSend(deps.metrics, 'chat', code);
+    }
+    done(null, payload);
+  };
+
   function acquireStream(userId: string): () => void {
     const release = deps.limiter.tryAcquire(userId);
     if (!release) throw chatError('CHAT_TOO_MANY_STREAMS', { retryAfterSeconds: STREAM_RETRY_AFTER_SECONDS });
@@ -68,6 +84,7 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
         },
         headers: { type: 'object', properties: { 'idempotency-key': CLIENT_MESSAGE_ID } },
       },
+      onSend: countRefused,
     },
     async (request, reply) => {
       const user = authenticatedUser(request);
@@ -138,7 +155,7 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
 
   app.post<{ Params: { id: string }; Body: GenerationOptions | null }>(
     '/conversations/:id/regenerate',
-    { schema: { body: { type: ['object', 'null'], properties: generationProperties } } },
+    { schema: { body: { type: ['object', 'null'], properties: generationProperties } }, onSend: countRefused },
     async (request, reply) => {
       const user = authenticatedUser(request);
       if (request.body?.model !== undefined) await deps.models.assertKnown(request.body.model);
