@@ -47,10 +47,14 @@ async function documentedMetrics(): Promise<Map<string, string[]>> {
   return out;
 }
 
-/** Record names of the contract's recording rules (P1's deploy/prometheus/rules/recording.rules.yml). */
+/** Record names of every recording rule file (the hand-written one and the generated SLO rules). */
 async function recordingRules(): Promise<string[]> {
-  const file = parse(await readFile(join(repoRoot, 'deploy/prometheus/rules/recording.rules.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ record?: string }> }> };
-  return file.groups.flatMap((group) => group.rules.map((rule) => rule.record).filter((r): r is string => typeof r === 'string'));
+  const names: string[] = [];
+  for (const name of ['recording.rules.yml', 'slo.rules.yml']) {
+    const file = parse(await readFile(join(repoRoot, 'deploy/prometheus/rules', name), 'utf8')) as { groups: Array<{ rules: Array<{ record?: string }> }> };
+    names.push(...file.groups.flatMap((group) => group.rules.map((rule) => rule.record).filter((r): r is string => typeof r === 'string')));
+  }
+  return names;
 }
 
 interface Catalog {

@@ -24,6 +24,52 @@ export function chatDashboard(): Dashboard {
     variables: [prometheusDatasourceVariable(), serviceVariable('http_requests_total')],
     rows: [
       {
+        // The answer SLOs (docs/slos.md): read from the recording rules slo.ts generates.
+        title: 'Answer SLOs',
+        panels: [
+          gaugePanel({
+            title: 'Answer success (5 m)',
+            description: 'Share of answers that completed and were stored, of those the user did not stop, over 5 minutes. SLO: 99 % over 30 days; AnswerSuccessBudgetBurn pages on a fast burn.',
+            unit: 'percentunit', min: 0, max: 1, decimals: 2,
+            thresholds: STEPS.higherIsBetter(0.95, 0.99),
+            queries: [{ expr: `1 - max(${sel('slo:sli_error:ratio_rate5m', 'slo="answer-success"')})`, instant: true }],
+          }),
+          gaugePanel({
+            title: 'First token within 2.5 s (5 m)',
+            description: 'Share of answers whose first token left chat-api within 2.5 s of the send. SLO: 95 % over 30 days; AnswerLatencyBudgetBurn pages on a fast burn.',
+            unit: 'percentunit', min: 0, max: 1, decimals: 2,
+            thresholds: STEPS.higherIsBetter(0.9, 0.95),
+            queries: [{ expr: `1 - max(${sel('slo:sli_error:ratio_rate5m', 'slo="answer-ttft"')})`, instant: true }],
+          }),
+          statPanel({
+            title: 'Error budget left (30 d)',
+            description: 'Share of each SLO\'s 30-day error budget not yet spent (below 0: overspent).',
+            unit: 'percentunit',
+            thresholds: STEPS.higherIsBetter(0.25, 0.5),
+            queries: [{ expr: `min by (slo) (${sel('slo:period_error_budget_remaining:ratio')})`, instant: true, legend: '{{slo}}' }],
+          }),
+          timeseriesPanel({
+            title: 'Failed answers by reason',
+            description: 'Answers that did not complete per second, by outcome (error, incomplete, not_saved, refused) and reason. Stopped answers are left out.',
+            unit: 'ops', min: 0, stacked: true,
+            queries: [{ expr: orZero(sumRate('chat_answers_total', ['service', 'outcome', 'reason'], 'outcome!~"complete|stopped"'), sel('chat_active_streams')), legend: '{{outcome}} {{reason}}' }],
+          }),
+          timeseriesPanel({
+            title: 'Burn rate',
+            description: 'How many times faster than "exactly on budget" each SLO\'s budget burns (5-minute window); 14.4 over an hour pages.',
+            unit: 'short', min: 0,
+            queries: [{ expr: sel('slo:current_burn_rate:ratio'), legend: '{{slo}}' }],
+          }),
+          timeseriesPanel({
+            title: 'Time to first token p95 (user-perceived)',
+            description: 'p95 of the time from a send reaching chat-api to its first token leaving it, by surface.',
+            unit: 's', min: 0,
+            thresholds: STEPS.lowerIsBetter(1, 2.5),
+            queries: [{ expr: quantile(0.95, 'chat_answer_time_to_first_token_seconds', ['surface']), legend: '{{surface}}' }],
+          }),
+        ],
+      },
+      {
         title: 'Streams',
         panels: [
           statPanel({
