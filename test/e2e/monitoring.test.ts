@@ -292,7 +292,7 @@ describe('npm start -- --with-prometheus', { timeout: scaled(300_000) }, () => {
     const rules = await promApi<{ groups: Array<{ name: string; file: string; rules: Array<{ name: string; health: string }> }> }>(prometheus, '/api/v1/rules');
     const committed = await loadRuleGroups();
     assert.deepEqual(rules.groups.map((g) => g.name).sort(), committed.map((g) => g.name).sort());
-    for (const g of rules.groups) assert.match(g.file, /deploy\/prometheus\/rules\/(recording|alerts)\.rules\.yml$/);
+    for (const g of rules.groups) assert.match(g.file, /deploy\/prometheus\/rules\/(recording|alerts|slo)\.rules\.yml$/);
     assert.equal(rules.groups.flatMap((g) => g.rules).length, committed.flatMap((g) => g.rules).length);
     const alertmanager = await fetch(`http://127.0.0.1:${env['ALERTMANAGER_PORT']}/-/ready`);
     assert.equal(alertmanager.status, 200);
