@@ -313,7 +313,8 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.deepEqual(plain.events[0], { error: 'inference rejected the request (HTTP 422): plain words from a proxy' });
       await h.inference.script({ status: 400, errorBody: 'y'.repeat(10_000) });
       const huge = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'fourth' });
-      assert.equal((huge.events[0]?.error as string).length, 'inference rejected the request (HTTP 400): '.length + 500, 'the upstream message is cut short');
+      assert.equal((huge.events[0]?.error as string).length, 'inference rejected the request (HTTP 400): '.length + 501, 'the upstream message is cut short');
+      assert.ok((huge.events[0]?.error as string).endsWith('y…'), 'and says so');
       await h.inference.script({ wrongContentType: 'application/json' });
       const notStream = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'fifth' });
       assert.deepEqual(storedEvents(notStream.events), [{ error: 'inference answered without an event stream' }, DONE_STORED]);
