@@ -233,7 +233,7 @@ function toHistory(messages: GenerationRequest['messages']): ChatHistoryItem[] {
 export async function probeModelFile(path: string): Promise<void> {
   const here = fileURLToPath(import.meta.url);
   const script = join(dirname(here), `llama-probe${extname(here)}`);
-  const child = spawn(process.execPath, [...process.execArgv.filter((a) => !a.startsWith('--inspect') && !a.startsWith('--test')), script, path], {
+  const child = spawn(process.execPath, [...loaderArgs(process.execArgv), script, path], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -249,6 +249,25 @@ export async function probeModelFile(path: string): Promise<void> {
   const said = lastMeaningfulLine(stderr);
   const how = signal ? `llama.cpp aborted (${signal}) while reading it` : 'llama.cpp refused it';
   throw new UpstreamError(`model file ${path} cannot be loaded: ${how}${said ? `: ${said}` : ''}`);
+}
+
+/**
+ * The flags the probe needs to run this source: `--conditions` and the tsx loader. Other
+ * preloads are left out (`npm start`'s parent guard would stop the probe at once).
+ */
+function loaderArgs(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i] as string;
+    if (arg.startsWith('--conditions') || arg === '-C') {
+      out.push(arg);
+      if (!arg.includes('=')) out.push(execArgv[++i] ?? '');
+    } else if (arg === '--import=tsx' || (arg === '--import' && execArgv[i + 1] === 'tsx')) {
+      out.push('--import', 'tsx');
+      if (arg === '--import') i++;
+    }
+  }
+  return out;
 }
 
 function lastMeaningfulLine(text: string): string {
