@@ -178,7 +178,8 @@ describe('ENGINE=llama on generated GGUF files', { timeout: scaled(240_000) }, (
     assert.deepEqual(await res.json(), { current_model: 'tiny-b', previous_model: 'tiny-a' });
     const answer = (await (await postJson(`${svc.url}/v1/chat/completions`, { messages: MESSAGES, max_tokens: 4 }, headers)).json()) as { model: string; usage: { completion_tokens: number } };
     assert.equal(answer.model, 'tiny-b');
-    assert.equal(answer.usage.completion_tokens, 4);
+    // Sampling may draw the end-of-sequence token early; never more than max_tokens.
+    assert.ok(answer.usage.completion_tokens >= 1 && answer.usage.completion_tokens <= 4, `completion tokens ${answer.usage.completion_tokens}`);
     const list = (await (await fetch(`${svc.url}/models`)).json()) as ModelsAnswer;
     assert.equal(list.models.find((m) => m.id === 'tiny-b')?.details?.context_length, 512);
   });
