@@ -68,7 +68,7 @@ async function restartInference(t: TestContext, platform: Platform, internalKey:
   const child = spawn(
     process.execPath,
     ['--conditions=source', '--import', 'tsx', '--import', join(repoRoot, 'packages/cli/src/parent-guard.ts'), join(repoRoot, 'services/inference/src/main.ts')],
-    { cwd: repoRoot, env: { ...process.env, SAMOSACHAAT_LOCAL: 'true', INTERNAL_API_KEY: internalKey, PORT: port, HOST: '127.0.0.1', DATA_DIR: platform.dataDir }, stdio: ['pipe', 'ignore', 'pipe'] },
+    { cwd: repoRoot, env: { ...process.env, SAMOSACHAAT_LOCAL: 'true', SAMOSACHAAT_PARENT_GUARD: '1', INTERNAL_API_KEY: internalKey, PORT: port, HOST: '127.0.0.1', DATA_DIR: platform.dataDir }, stdio: ['pipe', 'ignore', 'pipe'] },
   );
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -305,7 +305,7 @@ describe('npm start -- --with-prometheus', { timeout: scaled(300_000) }, () => {
   it('start takes --with-prometheus and no other argument', async () => {
     const { status, stderr } = await runCli(['start', '--with-prometheus', '--with-grafana'], {});
     assert.equal(status, 2);
-    assert.match(stderr, /unexpected argument "--with-grafana"; the only option is --with-prometheus/);
+    assert.match(stderr, /unexpected argument "--with-grafana"; the options are --with-prometheus and --model PATH/);
   });
 
   it('without the binaries, says which package to install and keeps the platform running', async (t) => {

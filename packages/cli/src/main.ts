@@ -17,10 +17,12 @@ export interface CliIo extends DoctorCliIo {
 const USAGE = `usage: samosachaat <command> [options]
 
 commands:
-  start [--with-prometheus]   start the whole platform on embedded defaults (PGlite database, demo engine,
+  start [--with-prometheus] [--model PATH]
+                              start the whole platform on embedded defaults (PGlite database, demo engine,
                               development login) and print the URLs, a token and a curl to try it;
                               --with-prometheus also runs Prometheus (:9090, with the committed rules),
-                              Alertmanager (:9093) and node_exporter (:9100) when they are installed
+                              Alertmanager (:9093) and node_exporter (:9100) when they are installed;
+                              --model serves that GGUF file with llama.cpp (so does a .gguf in DATA_DIR/models)
   doctor [--json] [check...]  check this machine and the running platform; every failure says how to fix it
                               (\`samosachaat doctor --help\` lists its options and checks)
   migrate [--status]          apply pending database migrations (DATABASE_URL, or PGlite in DATA_DIR)
@@ -67,12 +69,16 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     case 'doctor':
       return runDoctorCli(buildDoctorRegistry(io.env, io.cwd), rest, { ...io, command: 'samosachaat doctor' });
     case 'start': {
-      const unexpected = rest.find((arg) => arg !== '--with-prometheus');
-      if (unexpected !== undefined) {
-        io.stderr.write(`samosachaat start: unexpected argument "${unexpected}"; the only option is --with-prometheus, the rest is configured with environment variables (see the README)\n`);
+      const modelAt = rest.indexOf('--model');
+      const model = modelAt >= 0 ? rest[modelAt + 1] : undefined;
+      const unexpected = rest.find((arg, i) => arg !== '--with-prometheus' && !(modelAt >= 0 && (i === modelAt || i === modelAt + 1)));
+      if (unexpected !== undefined || (modelAt >= 0 && (model === undefined || model.startsWith('--')))) {
+        io.stderr.write(
+          `samosachaat start: ${unexpected !== undefined ? `unexpected argument "${unexpected}"` : '--model needs the path of a .gguf file'}; the options are --with-prometheus and --model PATH, the rest is configured with environment variables (see the README)\n`,
+        );
         return EXIT_USAGE;
       }
-      return runStart({ ...io, withPrometheus: rest.includes('--with-prometheus') });
+      return runStart({ ...io, withPrometheus: rest.includes('--with-prometheus'), ...(model !== undefined ? { model } : {}) });
     }
     case 'migrate':
       return migrateCommand(rest, io);

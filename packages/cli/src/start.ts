@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { explainDatabaseFailure, migrationLabel, openDatabase, pgliteDir, startEmbeddedServer, validateDatabaseUrl } from '@samosachaat/db';
 import type { LocalMonitoring } from '@samosachaat/monitoring';
 import { clearEmbeddedState, runningEmbeddedUrl, writeEmbeddedState } from './embedded-state.js';
+import { chooseEngine, EngineChoiceError } from './engine-choice.js';
 import { PortVariableError, SERVICES, servicePort, type ServiceName } from './service-ports.js';
 
 export interface StartIo {
@@ -34,6 +35,8 @@ export interface StartIo {
   stopSignal?: Promise<string>;
   /** `--with-prometheus`: also run Prometheus, Alertmanager and node_exporter against the services. */
   withPrometheus?: boolean;
+  /** `--model PATH`: serve this GGUF file with the llama engine. */
+  model?: string;
 }
 
 export interface ServiceSpec {
@@ -73,10 +76,18 @@ async function assertPortFree(p: number, what: string, variable: string): Promis
   });
 }
 
-async function waitReady(name: string, url: string, child: ChildProcess, timeoutMs: number, interrupted: () => string | undefined): Promise<void> {
+async function waitReady(name: string, url: string, child: ChildProcess, timeoutMs: number, interrupted: () => string | undefined, progress?: (line: string) => void): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer yet';
+  let shown = '';
   while (Date.now() < deadline) {
+    if (progress) {
+      // A model loading: show its percent as /health reports it, each change once.
+      const health = (await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) }).then((r) => r.json(), () => undefined)) as { loading?: { model: string; percent: number } | null } | undefined;
+      const line = health?.loading ? `loading model ${health.loading.model}: ${health.loading.percent}%` : '';
+      if (line !== '' && line !== shown) progress(line);
+      shown = line || shown;
+    }
     const signal = interrupted();
     if (signal) throw new StartError(`interrupted (${signal}) while waiting for ${name}; stopping what was started`);
     if (child.exitCode !== null || child.signalCode !== null) throw new StartError(`${name} exited during start-up (${child.exitCode ?? child.signalCode}); its output is above`);
@@ -170,6 +181,13 @@ export async function runStart(io: StartIo): Promise<number> {
     const specs: ServiceSpec[] = SERVICES.map((s) => ({ name: s.name, port: servicePort(env, s.name) }));
     for (const s of SERVICES) await assertPortFree(servicePort(env, s.name), s.name, s.portVariable);
     const dataDir = dataDirFor;
+    let engine;
+    try {
+      engine = chooseEngine(env, io.cwd, dataDir, io.model);
+    } catch (err) {
+      if (err instanceof EngineChoiceError) throw new StartError(err.message);
+      throw err;
+    }
     try {
       mkdirSync(dataDir, { recursive: true });
     } catch (err) {
@@ -229,14 +247,17 @@ export async function runStart(io: StartIo): Promise<number> {
       // The parent guard stops a service when this launcher goes away, however it ends.
       const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', '--import', parentGuard, serviceEntry(s.name)], {
         cwd: repoRoot,
-        env: { ...baseEnv, PORT: String(s.port) },
+        env: { ...baseEnv, ...(s.name === 'inference' ? engine.env : {}), PORT: String(s.port), SAMOSACHAAT_PARENT_GUARD: '1' },
         stdio: ['pipe', 'pipe', 'pipe'],
         detached: true,
       });
       forwardLines(child.stdout!, io.stdout);
       forwardLines(child.stderr!, io.stderr);
       children.push({ name: s.name, child });
-      await waitReady(s.name, urls[s.name], child, 60_000, () => interrupted);
+      if (s.name === 'inference') out(`samosachaat: inference engine ${engine.description}\n`);
+      // A local model of several GB can take minutes to load on a CPU.
+      const local = s.name === 'inference' && engine.local;
+      await waitReady(s.name, urls[s.name], child, local ? 900_000 : 60_000, () => interrupted, local ? (line) => out(`samosachaat: ${line}\n`) : undefined);
       out(`samosachaat: ${s.name} ready on ${urls[s.name]} (pid ${child.pid})\n`);
     }
 
@@ -248,7 +269,7 @@ export async function runStart(io: StartIo): Promise<number> {
     }
     const token = await developmentToken(urls.auth);
     const conversationId = await firstConversation(urls['chat-api'], token);
-    out(readyBanner(urls, token, conversationId));
+    out(readyBanner(urls, token, conversationId, engine.description));
 
     // A service that dies is reported loudly, and the others keep running (so what the rest do
     // without it can be seen); Ctrl-C then stops what remains and the exit status says it failed.
@@ -295,7 +316,7 @@ async function firstConversation(chatUrl: string, token: string): Promise<string
 }
 
 /** What a newcomer reads once everything is up. */
-export function readyBanner(urls: Record<ServiceSpec['name'], string>, token: string, conversationId: string): string {
+export function readyBanner(urls: Record<ServiceSpec['name'], string>, token: string, conversationId: string, engine = 'demo (not a language model)'): string {
   return `
 samosaChaat is running (local mode: development login on, /debug/traces open).
 
@@ -303,7 +324,7 @@ samosaChaat is running (local mode: development login on, /debug/traces open).
 
   chat-api   ${urls['chat-api']}     metrics ${urls['chat-api']}/metrics
   auth       ${urls.auth}     metrics ${urls.auth}/metrics
-  inference  ${urls.inference}     metrics ${urls.inference}/metrics   (demo engine: not a language model)
+  inference  ${urls.inference}     metrics ${urls.inference}/metrics   (engine: ${engine})
   traces     ${urls['chat-api']}/debug/traces
 
 Development token for dev@samosachaat.local (valid 1 hour; \`samosachaat token --email you@example.com\` mints another):

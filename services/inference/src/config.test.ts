@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ConfigError } from '@samosachaat/observability';
-import { configFromEnv } from './config.js';
+import { configFromEnv, defaultLlamaThreads } from './config.js';
 
 const KEY = randomBytes(24).toString('hex');
 
@@ -30,11 +30,23 @@ describe('configFromEnv', () => {
     assert.deepEqual({ ...c.openai }, { baseUrl: 'http://127.0.0.1:11434/v1', apiKey: 'sk-x', model: 'llama3.1:8b', idleTimeoutMs: 60_000 });
   });
 
+  it('reads the llama engine settings: MODELS_DIR under DATA_DIR, threads all cores but one', () => {
+    const c = configFromEnv({ INTERNAL_API_KEY: KEY, ENGINE: 'llama', DATA_DIR: '/srv/samosachaat', LLAMA_MODEL: 'qwen.gguf' });
+    assert.equal(c.engine, 'llama');
+    assert.deepEqual({ ...c.llama }, { modelsDir: '/srv/samosachaat/models', model: 'qwen.gguf', threads: defaultLlamaThreads(), contextSize: 0, probe: true });
+    const d = configFromEnv({ INTERNAL_API_KEY: KEY, ENGINE: 'llama', MODELS_DIR: '/models', LLAMA_THREADS: '3', LLAMA_CONTEXT_SIZE: '2048', LLAMA_PROBE: 'false' });
+    assert.deepEqual({ ...d.llama }, { modelsDir: '/models', model: undefined, threads: 3, contextSize: 2048, probe: false });
+    assert.deepEqual([defaultLlamaThreads(1), defaultLlamaThreads(2), defaultLlamaThreads(8)], [1, 1, 7]);
+    assert.equal(configFromEnv({ INTERNAL_API_KEY: KEY }).llama, undefined);
+  });
+
   it('names the bad variable', () => {
     const cases: Array<[Record<string, string>, string]> = [
       [{}, 'INTERNAL_API_KEY'],
       [{ INTERNAL_API_KEY: 'short' }, 'INTERNAL_API_KEY'],
-      [{ INTERNAL_API_KEY: KEY, ENGINE: 'llama' }, 'ENGINE'],
+      [{ INTERNAL_API_KEY: KEY, ENGINE: 'vllm' }, 'ENGINE'],
+      [{ INTERNAL_API_KEY: KEY, ENGINE: 'llama', LLAMA_THREADS: '0' }, 'LLAMA_THREADS'],
+      [{ INTERNAL_API_KEY: KEY, ENGINE: 'llama', LLAMA_PROBE: 'maybe' }, 'LLAMA_PROBE'],
       [{ INTERNAL_API_KEY: KEY, PORT: '70000' }, 'PORT'],
       [{ INTERNAL_API_KEY: KEY, WORKERS: '0' }, 'WORKERS'],
       [{ INTERNAL_API_KEY: KEY, QUEUE_LIMIT: '-1' }, 'QUEUE_LIMIT'],

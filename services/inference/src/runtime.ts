@@ -2,6 +2,7 @@ import type { Observability } from '@samosachaat/observability';
 import type { InferenceConfig } from './config.js';
 import { DemoEngine } from './engines/demo-engine.js';
 import type { Engine } from './engines/engine.js';
+import { LlamaEngine } from './engines/llama-engine.js';
 import { OpenAiEngine } from './engines/openai-engine.js';
 import { GenerationRunner } from './generation/generation-runner.js';
 import { ModelManager } from './generation/model-manager.js';
@@ -18,13 +19,14 @@ export interface InferenceRuntime {
   readonly runner: GenerationRunner;
   readonly stats: GenerationStats;
   readonly metrics: InferenceMetrics;
-  /** The model loaded at start. */
-  readonly initialModel: string;
+  /** The model loaded at start; undefined: the engine's first model (llama without LLAMA_MODEL). */
+  readonly initialModel: string | undefined;
 }
 
 /** The engine ENGINE selects. */
 export function createEngine(config: InferenceConfig, obs: Observability): Engine {
   if (config.engine === 'openai' && config.openai) return new OpenAiEngine(config.openai, obs.getLogger('engine'));
+  if (config.engine === 'llama' && config.llama) return new LlamaEngine(config.llama, config.workers, obs.getLogger('engine'));
   return new DemoEngine(config.demo);
 }
 
@@ -43,6 +45,7 @@ export function createRuntime(config: InferenceConfig, obs: Observability, engin
   const models = new ModelManager(engine, pool, metrics, obs.getLogger('models'));
   const stats = new GenerationStats();
   const runner = new GenerationRunner({ engine, models, pool, metrics, stats, obs, generationTimeoutMs: config.generationTimeoutMs, maxTokensLimit: config.maxTokensLimit });
-  const initialModel = config.engine === 'openai' && config.openai ? config.openai.model : config.demo.model;
+  const initialModel =
+    config.engine === 'openai' && config.openai ? config.openai.model : config.engine === 'llama' && config.llama ? config.llama.model?.replace(/\.gguf$/i, '') : config.demo.model;
   return { config, engine, pool, models, runner, stats, metrics, initialModel };
 }

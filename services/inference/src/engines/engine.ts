@@ -11,7 +11,11 @@ export interface GenerationRequest {
   maxTokens: number;
   temperature?: number;
   topK?: number;
+  /** Nucleus sampling: keep the smallest set of tokens whose probabilities add up to this. */
+  topP?: number;
   seed?: number;
+  /** Generation ends (without the stop text) when the output would contain one of these. */
+  stop?: string[];
 }
 
 /** Why the engine stopped: it finished, or it hit `maxTokens`. */
@@ -29,6 +33,11 @@ export interface StreamSummary {
 /** One piece of generated text. */
 export interface EngineChunk {
   token: string;
+  /**
+   * How many model tokens this text holds, when the engine knows (llama: a multi-byte
+   * character can span tokens, several tokens can arrive as one piece); 1 when left out.
+   */
+  tokens?: number;
 }
 
 /** A running generation: iterate the chunks, then read the summary. */
@@ -37,9 +46,21 @@ export interface EngineStream extends AsyncIterable<EngineChunk> {
   readonly summary: StreamSummary;
 }
 
+/** What an engine knows about a model file (the llama engine reads it from the GGUF header). */
+export interface ModelDetails {
+  file: string;
+  size_bytes: number;
+  architecture: string | null;
+  /** e.g. Q4_K_M, F16; from `general.file_type`. */
+  quantisation: string | null;
+  /** The trained context length in tokens. */
+  context_length: number | null;
+}
+
 /** A model an engine can serve. */
 export interface EngineModel {
   id: string;
+  details?: ModelDetails;
 }
 
 /**
@@ -48,7 +69,7 @@ export interface EngineModel {
  * `load`/`unload` and guarantees no generation runs while it swaps.
  */
 export interface Engine {
-  /** `demo` or `openai` (also the span's `gen_ai.provider.name`). */
+  /** `demo`, `openai` or `llama` (also the span's `gen_ai.provider.name`). */
   readonly id: string;
   /** The models this engine can load. */
   listModels(): Promise<EngineModel[]>;
@@ -62,6 +83,8 @@ export interface Engine {
    * that names the problem and its fix. Engines that depend on nothing leave it out.
    */
   probe?(): Promise<string>;
+  /** While a load runs: the model and how far it is (0..1), for `/health` and readiness. */
+  readonly loadProgress?: { model: string; progress: number } | undefined;
 }
 
 /**

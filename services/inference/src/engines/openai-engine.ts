@@ -127,6 +127,8 @@ export class OpenAiEngine implements Engine {
     if (req.temperature !== undefined) payload.temperature = req.temperature;
     // top_k is an extension (vLLM, llama.cpp, Ollama); OpenAI itself rejects unknown fields.
     if (req.topK !== undefined) payload.top_k = req.topK;
+    if (req.topP !== undefined) payload.top_p = req.topP;
+    if (req.stop !== undefined) payload.stop = req.stop;
     if (req.seed !== undefined) payload.seed = req.seed;
     const headers = () => this.headers({ 'content-type': 'application/json', accept: 'text/event-stream' });
 

@@ -8,7 +8,9 @@ export interface GenerationParams {
   maxTokens?: number;
   temperature?: number;
   topK?: number;
+  topP?: number;
   seed?: number;
+  stop?: string[];
   /** The model the caller asked for; undefined = whatever is loaded. */
   model?: string;
 }
@@ -26,12 +28,16 @@ export interface GenerateBody {
   temperature?: number;
   max_tokens?: number;
   top_k?: number;
+  top_p?: number;
+  stop?: string | string[];
   model?: string;
   seed?: number;
 }
 
 const ROLES = new Set(['system', 'user', 'assistant']);
 const MAX_MODEL_CHARS = 200;
+const MAX_STOP = 4;
+const MAX_STOP_CHARS = 200;
 
 /** A 400 naming the field; `param` is the field, for OpenAI-shaped errors. */
 export function invalidRequest(message: string, param?: string): AppError {
@@ -67,6 +73,13 @@ export function validateGenerateBody(body: GenerateBody, limits: RequestLimits):
   range('temperature', body.temperature, 0, 2, false);
   range('max_tokens', body.max_tokens, 1, limits.maxTokensLimit, true);
   range('top_k', body.top_k, 1, 1000, true);
+  range('top_p', body.top_p, 0, 1, false);
+  const stop = body.stop === undefined ? undefined : typeof body.stop === 'string' ? [body.stop] : body.stop;
+  if (stop !== undefined) {
+    if (stop.length > MAX_STOP || stop.some((s) => typeof s !== 'string' || s === '' || s.length > MAX_STOP_CHARS)) {
+      throw invalidRequest(`stop must be a string or an array of at most ${MAX_STOP} non-empty strings of at most ${MAX_STOP_CHARS} characters`, 'stop');
+    }
+  }
   if (body.seed !== undefined && !Number.isSafeInteger(body.seed)) throw invalidRequest(`seed must be a whole number, got ${body.seed}`, 'seed');
   if (body.model !== undefined && (body.model.trim() === '' || body.model.length > MAX_MODEL_CHARS)) {
     throw invalidRequest(`model must be a model id of 1 to ${MAX_MODEL_CHARS} characters`, 'model');
@@ -75,6 +88,8 @@ export function validateGenerateBody(body: GenerateBody, limits: RequestLimits):
   if (body.max_tokens !== undefined) params.maxTokens = body.max_tokens;
   if (body.temperature !== undefined) params.temperature = body.temperature;
   if (body.top_k !== undefined) params.topK = body.top_k;
+  if (body.top_p !== undefined) params.topP = body.top_p;
+  if (stop !== undefined && stop.length > 0) params.stop = stop;
   if (body.seed !== undefined) params.seed = body.seed;
   if (body.model !== undefined) params.model = body.model;
   return params;
@@ -96,6 +111,8 @@ export const generateBodySchema = {
     temperature: { type: 'number' },
     max_tokens: { type: 'integer' },
     top_k: { type: 'integer' },
+    top_p: { type: 'number' },
+    stop: { type: ['string', 'array'], items: { type: 'string' } },
     model: { type: 'string' },
     seed: { type: 'integer' },
   },

@@ -129,7 +129,7 @@ export class GenerationRunner {
       temperature: params.temperature,
       maxTokens,
       topK: params.topK,
-      kind: engine.id === 'demo' ? undefined : 2 /* SpanKind.CLIENT: the engine is another process */,
+      kind: engine.id === 'openai' ? 2 /* SpanKind.CLIENT: the engine is another process */ : undefined,
     });
     gen.span.setAttribute('samosachaat.queue_wait_ms', Math.round(queuedMs));
     const controller = new AbortController();
@@ -151,18 +151,23 @@ export class GenerationRunner {
     let failure: unknown;
     try {
       await gen.run(async () => {
-        const stream = engine.stream({ messages: params.messages, maxTokens, temperature: params.temperature, topK: params.topK, seed: params.seed }, controller.signal);
+        const stream = engine.stream(
+          { messages: params.messages, maxTokens, temperature: params.temperature, topK: params.topK, topP: params.topP, seed: params.seed, stop: params.stop },
+          controller.signal,
+        );
         summary = stream.summary;
         let last = 0;
-        for await (const { token } of stream) {
+        let chunks = 0;
+        for await (const { token, tokens = 1 } of stream) {
           const now = performance.now();
-          if (streamed === 0) metrics.timeToFirstToken.observe({ model }, (now - startedAt) / 1000);
+          if (chunks === 0) metrics.timeToFirstToken.observe({ model }, (now - startedAt) / 1000);
           else metrics.interTokenLatency.observe({ model }, (now - last) / 1000);
           last = now;
-          streamed++;
-          gen.tokens(1);
-          metrics.generatedTokens.inc({ model });
-          stats.addTokens(1);
+          chunks++;
+          streamed += tokens;
+          gen.tokens(tokens);
+          metrics.generatedTokens.inc({ model }, tokens);
+          stats.addTokens(tokens);
           await sink.write(token);
           if (stopReason) throw new Error(`generation stopped: ${stopReason}`);
         }

@@ -1,5 +1,5 @@
 import type { Logger } from '@samosachaat/observability';
-import type { Engine } from '../engines/engine.js';
+import type { Engine, ModelDetails } from '../engines/engine.js';
 import { inferenceError } from '../errors.js';
 import type { InferenceMetrics } from '../metrics.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
@@ -9,6 +9,8 @@ export interface ModelInfo {
   id: string;
   engine: string;
   loaded: boolean;
+  /** From the model file, when the engine reads one (llama: size, quantisation, context length). */
+  details?: ModelDetails;
 }
 
 /** The answer of a swap. */
@@ -48,16 +50,24 @@ export class ModelManager {
 
   /** The readiness check: throws a reason while not ready. */
   readinessCheck(): string {
-    if (this.busy) throw new Error(this.busy.from ? `swapping model ${this.busy.from} → ${this.busy.to}` : `loading model ${this.busy.to}`);
+    const loading = this.loading;
+    const percent = loading ? ` (${loading.percent}%)` : '';
+    if (this.busy) throw new Error(this.busy.from ? `swapping model ${this.busy.from} → ${this.busy.to}${percent}` : `loading model ${this.busy.to}${percent}`);
     if (this.loadedModel === undefined) throw new Error('no model is loaded');
     return `${this.engine.id}:${this.loadedModel}`;
+  }
+
+  /** The model being loaded and its progress in percent, while the engine reports one. */
+  get loading(): { model: string; percent: number } | undefined {
+    const p = this.engine.loadProgress;
+    return p ? { model: p.model, percent: Math.floor(p.progress * 100) } : undefined;
   }
 
   /** Every model the engine offers, with the loaded one marked. */
   async models(): Promise<ModelInfo[]> {
     const list = await this.engine.listModels();
     for (const m of list) this.metrics.modelLoaded.set({ model: m.id }, m.id === this.loadedModel ? 1 : 0);
-    return list.map((m) => ({ id: m.id, engine: this.engine.id, loaded: m.id === this.loadedModel }));
+    return list.map((m) => ({ id: m.id, engine: this.engine.id, loaded: m.id === this.loadedModel, ...(m.details ? { details: m.details } : {}) }));
   }
 
   /** Throws 404 naming the available models when `model` is not one of them. */
@@ -66,10 +76,20 @@ export class ModelManager {
     if (!ids.includes(model)) throw inferenceError('INFERENCE_MODEL_NOT_FOUND', `unknown model "${model}"; available models: ${ids.join(', ')}`);
   }
 
-  /** Loads the start-up model, then opens the pool. A failure is logged and leaves no model. */
-  async loadInitial(model: string): Promise<void> {
+  /**
+   * Loads the start-up model (undefined: the engine's first model), then opens the pool. A
+   * failure is logged and leaves no model.
+   */
+  async loadInitial(wanted: string | undefined): Promise<void> {
+    let model = wanted ?? '';
     this.busy = { from: undefined, to: model };
     try {
+      if (wanted === undefined) {
+        const first = (await this.engine.listModels())[0];
+        if (first === undefined) throw new Error(`the ${this.engine.id} engine has no model to load`);
+        model = first.id;
+        this.busy = { from: undefined, to: model };
+      }
       await this.loadTimed(model);
       // Publish inference_model_loaded for every known model (0 for the others).
       await this.models().catch(() => undefined);

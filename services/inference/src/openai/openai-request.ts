@@ -11,6 +11,8 @@ export interface ChatCompletionsBody {
   max_tokens?: number | null;
   max_completion_tokens?: number | null;
   top_k?: number | null;
+  top_p?: number | null;
+  stop?: string | string[] | null;
   seed?: number | null;
   n?: number | null;
 }
@@ -53,6 +55,8 @@ export function parseChatCompletionsBody(body: ChatCompletionsBody, limits: Requ
   if (maxTokens != null) shared.max_tokens = maxTokens;
   if (body.temperature != null) shared.temperature = body.temperature;
   if (body.top_k != null) shared.top_k = body.top_k;
+  if (body.top_p != null) shared.top_p = body.top_p;
+  if (body.stop != null) shared.stop = body.stop;
   if (body.seed != null) shared.seed = body.seed;
   if (body.model !== undefined) shared.model = body.model;
   return {
@@ -77,6 +81,8 @@ export const chatCompletionsBodySchema = {
     max_tokens: nullable('integer'),
     max_completion_tokens: nullable('integer'),
     top_k: nullable('integer'),
+    top_p: nullable('number'),
+    stop: { type: ['string', 'array', 'null'], items: { type: 'string' } },
     seed: nullable('integer'),
     n: nullable('integer'),
   },

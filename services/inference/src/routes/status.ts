@@ -2,7 +2,7 @@ import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { InferenceRuntime } from '../runtime.js';
 
 /**
- * Adds `ready` and `current_model` to the observability plugin's `GET /health` answer.
+ * Adds `ready`, `current_model` and `loading` (`{model, percent}` while a model loads) to the observability plugin's `GET /health` answer.
  * Must be installed before the plugin registers its routes: it wraps the handler as the
  * route is added (Fastify's onRoute), so liveness stays the plugin's.
  */
@@ -12,7 +12,12 @@ export function extendHealthRoute(app: FastifyInstance, runtime: InferenceRuntim
     const base = route.handler;
     route.handler = async function (this: FastifyInstance, request, reply) {
       const answer = (await base.call(this, request, reply)) as Record<string, unknown>;
-      return { ...answer, ready: runtime.models.ready && !app.readiness.isDraining, current_model: runtime.models.current ?? null };
+      return {
+        ...answer,
+        ready: runtime.models.ready && !app.readiness.isDraining,
+        current_model: runtime.models.current ?? null,
+        loading: runtime.models.loading ?? null,
+      };
     };
   });
 }
