@@ -77,7 +77,10 @@ describe('client address through web and through an Ingress', { timeout: scaled(
     for (let i = 0; i < 10; i++) assert.equal((await devLogin(ingress.url, '127.0.0.4')).status, 200, `attempt ${i + 1}`);
     assert.equal((await devLogin(ingress.url, '127.0.0.4')).status, 429);
     assert.equal((await devLogin(ingress.url, '127.0.0.5')).status, 200, 'another client behind the same controller is not locked out');
-    const accessLines = platform.logLines().filter((l) => l.service === 'web' && l.message === 'http_request_completed' && l.route === '/auth/*');
-    assert.ok(accessLines.some((l) => l.remote_addr === '127.0.0.4'), 'web logs the client address the controller forwarded');
+    // stdout is written in batches (every 250 ms): wait for the access line rather than race it.
+    const forwarded = () => platform.logLines().some((l) => l.service === 'web' && l.message === 'http_request_completed' && l.route === '/auth/*' && l.remote_addr === '127.0.0.4');
+    const deadline = Date.now() + scaled(10_000);
+    while (!forwarded() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(forwarded(), 'web logs the client address the controller forwarded');
   });
 });

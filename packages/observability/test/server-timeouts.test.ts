@@ -25,8 +25,9 @@ async function start(timeouts: ServerTimeouts, routes: (app: FastifyInstance) =>
   };
 }
 
-// A close may come up to one checking interval after the bound, plus scheduling on a busy machine.
-const late = (bound: number) => bound + connectionsCheckingIntervalMs(TIMEOUTS) + scaled(500);
+// A close may come up to one checking interval after the bound, plus scheduling on a busy
+// machine: what matters is that the connection is closed, not a timer's punctuality under load.
+const late = (bound: number) => bound + connectionsCheckingIntervalMs(TIMEOUTS) + scaled(2000);
 
 describe('server timeouts', { timeout: scaled(60_000) }, () => {
   it('closes a connection that trickles its body once HTTP_REQUEST_TIMEOUT_MS is spent, with a 408', async () => {
@@ -60,7 +61,7 @@ describe('server timeouts', { timeout: scaled(60_000) }, () => {
     try {
       const idle = await silentConnection(server.url, { bytes: 'GET /x HTTP/1.1\r\nhost: x\r\n\r\n', giveUpMs: scaled(20_000) });
       assert.equal(idle.status, 200, idle.received);
-      assert.ok(idle.elapsedMs >= TIMEOUTS.keepAliveTimeoutMs - 50 && idle.elapsedMs <= TIMEOUTS.keepAliveTimeoutMs + scaled(1000), `kept ${idle.elapsedMs} ms; the bound is ${TIMEOUTS.keepAliveTimeoutMs} ms`);
+      assert.ok(idle.elapsedMs >= TIMEOUTS.keepAliveTimeoutMs - 50 && idle.elapsedMs <= late(TIMEOUTS.keepAliveTimeoutMs), `kept ${idle.elapsedMs} ms; the bound is ${TIMEOUTS.keepAliveTimeoutMs} ms`);
     } finally {
       await server.close();
     }
