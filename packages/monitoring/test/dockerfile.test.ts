@@ -154,35 +154,56 @@ describe('deploy/docker/Dockerfile', () => {
     const runtime = steps.filter((s) => s.stage === lastStage && s.op === 'COPY' && s.args.startsWith('--from=build '));
     const copiedModules = new Set(runtime.flatMap((s) => [...s.args.matchAll(/\/app\/node_modules\/(\S+?)\s/g)].map((m) => m[1]!)));
     const shipped = new Set(runtime.flatMap((s) => [...s.args.matchAll(/\/app\/((?:packages|services)\/[a-z-]+)\/dist\s/g)].map((m) => m[1]!)));
-    const workspaceOf = (pkg: string) => Object.entries(lock).find(([k, v]) => k === `node_modules/${pkg}` && v.link)?.[1].resolved;
+    // Node's resolution over the lockfile: a package's own nested node_modules first, then each
+    // enclosing one up to the root (node-llama-cpp carries its own chalk 5 while the root's chalk 4
+    // is a devDependency).
+    const resolveFrom = (from: string, pkg: string): string | undefined => {
+      for (let dir = from; ; ) {
+        const key = `${dir ? `${dir}/` : ''}node_modules/${pkg}`;
+        if (lock[key]) return key;
+        if (!dir) return undefined;
+        const at = dir.lastIndexOf('/node_modules/');
+        dir = at === -1 ? '' : dir.slice(0, at);
+      }
+    };
+    // The root package.json overrides node-llama-cpp's GPU and non-x64 prebuilds with this empty
+    // stand-in (README: Local models); the image must carry it for the links to resolve.
+    const STAND_IN = 'scripts/npm/omitted-prebuild';
     const covered = (pkg: string) => copiedModules.has(pkg) || copiedModules.has(pkg.split('/')[0]!);
     const problems: string[] = [];
     const seen = new Set<string>();
-    const check = (pkg: string, via: string): void => {
-      if (seen.has(pkg)) return;
-      seen.add(pkg);
-      const ws = workspaceOf(pkg);
-      if (ws !== undefined) {
-        if (!shipped.has(ws)) problems.push(`${via} imports ${pkg} (${ws}) but the image has no ${ws}/dist`);
+    const seenNames = new Set<string>();
+    const check = (pkg: string, via: string, from: string): void => {
+      seenNames.add(pkg);
+      const key = resolveFrom(from, pkg);
+      if (!key) return void problems.push(`${via} imports ${pkg}, which package-lock.json does not install`);
+      if (seen.has(key)) return;
+      seen.add(key);
+      const entry = lock[key]!;
+      if (entry.link) {
+        const target = entry.resolved ?? '';
+        if (target.endsWith(STAND_IN)) {
+          if (!new RegExp(`COPY ${STAND_IN} ${STAND_IN}`).test(dockerfile)) problems.push(`${via} links ${pkg} to ${STAND_IN}, which the image does not copy`);
+          return;
+        }
+        if (!shipped.has(target)) problems.push(`${via} imports ${pkg} (${target}) but the image has no ${target}/dist`);
         return;
       }
-      const entry = lock[`node_modules/${pkg}`];
-      if (!entry) return void problems.push(`${via} imports ${pkg}, which package-lock.json does not install`);
       if (entry.dev && !covered(pkg)) problems.push(`${via} imports ${pkg}, a devDependency that npm ci --omit=dev leaves out and the runtime stage does not copy`);
       const optionalPeers = entry.peerDependenciesMeta ?? {};
       // Optional dependencies count when they are the image's platform (esbuild's binary package).
       const platformOptional = Object.keys(entry.optionalDependencies ?? {}).filter((d) => {
-        const e = lock[`node_modules/${d}`];
-        return e !== undefined && (e.os ?? ['linux']).includes('linux') && (e.cpu ?? [process.arch]).includes(process.arch);
+        const e = lock[resolveFrom(key, d) ?? ''];
+        return e !== undefined && (e.link || ((e.os ?? ['linux']).includes('linux') && (e.cpu ?? [process.arch]).includes(process.arch)));
       });
-      for (const dep of [...Object.keys(entry.dependencies ?? {}), ...Object.keys(entry.peerDependencies ?? {}).filter((d) => !optionalPeers[d]?.optional), ...platformOptional]) check(dep, pkg);
+      for (const dep of [...Object.keys(entry.dependencies ?? {}), ...Object.keys(entry.peerDependencies ?? {}).filter((d) => !optionalPeers[d]?.optional), ...platformOptional]) check(dep, pkg, key);
     };
-    for (const ws of shipped) for (const pkg of await runtimeImports(repoPath(`${ws}/src`))) check(pkg, ws);
+    for (const ws of shipped) for (const pkg of await runtimeImports(repoPath(`${ws}/src`))) check(pkg, ws, '');
     // The runtime stage copies the root node_modules only: no workspace may have its own.
     for (const key of Object.keys(lock)) if (/^(packages|services)\/[^/]+\/node_modules\//.test(key)) problems.push(`${key} is installed inside a workspace; the image would miss it`);
     assert.deepEqual(problems, []);
     assert.ok(shipped.size >= 8, [...shipped].join(', '));
-    assert.ok(seen.has('fastify') && seen.has('esbuild') && seen.has('yaml'), [...seen].join(' '));
+    assert.ok(seenNames.has('fastify') && seenNames.has('esbuild') && seenNames.has('yaml') && seenNames.has('node-llama-cpp'), [...seenNames].join(' '));
   });
 
   it('copies only paths that exist, from the build context or an earlier stage', () => {
