@@ -64,6 +64,8 @@ interface Answer {
 interface Arm {
   /** `n` answers at once; resolves when all have ended. */
   run(n: number): Promise<Answer[]>;
+  /** CPU time (user + system, ms) of the process that decodes, so far. */
+  cpuMs(): number;
 }
 
 function history(): ChatHistoryItem[] {
@@ -98,7 +100,13 @@ async function directArm(modelPath: string): Promise<{ arm: Arm; close(): Promis
     return { ttftMs: first - started, totalMs: end - started, tokens };
   };
   return {
-    arm: { run: (n) => Promise.all(Array.from({ length: n }, one)) },
+    arm: {
+      run: (n) => Promise.all(Array.from({ length: n }, one)),
+      cpuMs: () => {
+        const u = process.cpuUsage();
+        return (u.user + u.system) / 1000;
+      },
+    },
     close: async () => {
       await context.dispose();
       await model.dispose();
@@ -183,7 +191,14 @@ async function inferenceArm(modelsDir: string, model: string): Promise<{ arm: Ar
   };
   return {
     pid: child.pid as number,
-    arm: { run: (n) => Promise.all(Array.from({ length: n }, one)) },
+    arm: {
+      run: (n) => Promise.all(Array.from({ length: n }, one)),
+      // utime + stime in clock ticks (100 a second on Linux).
+      cpuMs: () => {
+        const fields = (readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+        return (Number(fields[11]) + Number(fields[12])) * 10;
+      },
+    },
     close: async () => {
       if (child.exitCode !== null) return;
       const gone = new Promise((r) => child.once('exit', r));
@@ -254,11 +269,21 @@ async function main(): Promise<void> {
     const pairTtft: number[] = [];
     const pairAggregate: Record<number, number[]> = { 1: [], 2: [], 4: [] };
     let pairIndex = 0;
+    // CPU time per token at 1 stream, per arm: what decides tokens/s on a core of its own,
+    // whatever else the shared machine runs.
+    const cpu: Record<ArmName, { ms: number; tokens: number }> = { direct: { ms: 0, tokens: 0 }, inference: { ms: 0, tokens: 0 } };
     for (let round = -1; round < ROUNDS; round++) {
       const single: Record<ArmName, Answer[]> = { direct: [], inference: [] };
       for (let i = 0; i < SINGLE_REQUESTS; i++) {
         const got: Partial<Record<ArmName, Answer>> = {};
-        for (const name of roundOrder(ARMS, pairIndex++)) got[name] = (await arms[name].run(1))[0] as Answer;
+        for (const name of roundOrder(ARMS, pairIndex++)) {
+          const cpuBefore = arms[name].cpuMs();
+          got[name] = (await arms[name].run(1))[0] as Answer;
+          if (round >= 0) {
+            cpu[name].ms += arms[name].cpuMs() - cpuBefore;
+            cpu[name].tokens += (got[name] as Answer).tokens;
+          }
+        }
         const dA = got.direct as Answer;
         const sA = got.inference as Answer;
         single.direct.push(dA);
@@ -305,8 +330,11 @@ async function main(): Promise<void> {
     const ttftAdded = median(pairTtft);
     const sameRequest = s.answers.filter((a) => a.serviceTtftMs !== undefined).map((a) => a.ttftMs - (a.serviceTtftMs as number));
     const msPerToken = 1000 / median(d.singleRoundRate);
+    const cpuPerToken = (name: ArmName) => cpu[name].ms / cpu[name].tokens;
+    const cpuRatio = cpuPerToken('direct') / cpuPerToken('inference');
     const rows: string[][] = [
       [`tokens/s at 1 stream: inference / direct (median of ${pairRate.length} back-to-back pairs)`, `${pct(rateRatio)}; pairs p25…p75 ${pct(percentile(pairRate, 25))}…${pct(percentile(pairRate, 75))} (unpaired medians ${fmt(median(s.singleRate), 1)} / ${fmt(median(d.singleRate), 1)})`, '≥ 95 %', `**${verdict(rateRatio, 0.95, 'min')}**`],
+      [`tokens/s at 1 stream on a core of its own: direct CPU ms per token ÷ inference CPU ms per token (whole inference process: HTTP, SSE, logs, metrics, spans)`, `${pct(cpuRatio)} (${fmt(cpuPerToken('direct'), 2)} / ${fmt(cpuPerToken('inference'), 2)} ms a token, ${fmt(cpu.direct.tokens)} / ${fmt(cpu.inference.tokens)} tokens)`, '≥ 95 %', `**${verdict(cpuRatio, 0.95, 'min')}**`],
       [`TTFT added at 1 stream, p50 of the pairs' differences (inference − direct)`, `${fmt(ttftAdded, 2)} ms; pairs p25…p75 ${fmt(percentile(pairTtft, 25), 2)}…${fmt(percentile(pairTtft, 75), 2)} ms (unpaired p50 ${fmt(percentile(s.ttft, 50), 2)} − ${fmt(percentile(d.ttft, 50), 2)})`, '≤ 2 ms', `**${verdict(ttftAdded, 2, 'max')}**`],
       [`TTFT the service adds on the same request: the client's TTFT − inference's own \`ttft_ms\` (HTTP, validation, worker slot, SSE), p50 of ${sameRequest.length}`, `${fmt(percentile(sameRequest, 50), 2)} ms (p90 ${fmt(percentile(sameRequest, 90), 2)} ms)`, '≤ 2 ms', `**${verdict(percentile(sameRequest, 50), 2, 'max')}**`],
     ];
@@ -328,7 +356,7 @@ async function main(): Promise<void> {
       ...machineLines().slice(1),
       `- Load average (1/5/15 min) at start: ${loadText(loadAtStart)}; at end: ${loadText(loadAtEnd)}; 1-min load after each round: ${loads.map((l) => l.toFixed(2)).join(', ')} (median ${median(loads).toFixed(2)}). The machine is shared (2 cores, other sessions running): read the ratios, not the absolute figures.`,
       `- Other processes busy on a CPU at start: ${busyAtStart.length ? busyAtStart.join('; ') : 'none'}; at end: ${busyAtEnd.length ? busyAtEnd.join('; ') : 'none'}`,
-      `- Model: generated by \`services/inference/test/support/gguf-writer.ts\` (random weights, F32): n_embd ${BENCH_MODEL.embd}, ${BENCH_MODEL.heads} heads, ${BENCH_MODEL.layers} layers, n_ff ${BENCH_MODEL.ff}, vocabulary ${'~'}380 tokens, context ${BENCH_MODEL.contextLength}, seed ${BENCH_MODEL.seed}: ${fmt(sizeMb, 1)} MB; direct decoding ${fmt(msPerToken, 1)} ms a token at 1 stream (TTFT included).`,
+      `- Model: generated by \`services/inference/test/support/gguf-writer.ts\` (random weights, F32): n_embd ${BENCH_MODEL.embd}, ${BENCH_MODEL.heads} heads, ${BENCH_MODEL.layers} layers, n_ff ${BENCH_MODEL.ff}, vocabulary ${'~'}380 tokens, context ${BENCH_MODEL.contextLength}, seed ${BENCH_MODEL.seed}: ${fmt(sizeMb, 1)} MB; direct decoding costs ${fmt(cpuPerToken('direct'), 2)} ms of CPU a token (${fmt(msPerToken, 1)} ms of wall time a token at 1 stream on this machine during the run, TTFT included).`,
       `- Both arms: node-llama-cpp 3.21.1 CPU build, ${THREADS} thread (LLAMA_THREADS=${THREADS} / \`threads: ${THREADS}\`), one context of ${SEQUENCES} sequences (WORKERS=${SEQUENCES}), greedy decoding (temperature 0), \`max_tokens\` ${MAX_TOKENS}, the same one-word user message (\`Chai?\`).`,
       `- ${ROUNDS} rounds after a discarded warm-up round. In each round: ${SINGLE_REQUESTS} pairs of 1-stream answers, then one pair of batches of 1, 2 and 4 answers at once; within a pair the two arms run back to back and the arm that goes first alternates from pair to pair, so both see the same moment of the shared machine. The verdict is the median of the per-pair ratios (tokens/s) and differences (TTFT).`,
       '',
@@ -347,6 +375,7 @@ async function main(): Promise<void> {
       '- **direct**: `getLlama({gpu: false})`, `loadModel`, `createContext({sequences, contextSize: min(trained, 4096), threads})`; each answer takes a sequence, runs `LlamaChat.generateResponse` with the chat history inference builds, and gives the sequence back (`dispose({disposeSequence: true})`). TTFT: from the call to the first `onTextChunk`; tokens: `onToken`.',
       '- **inference**: `services/inference/src/main.ts` (tsx, from source) with `ENGINE=llama`, logging at `info`, metrics and tracing on, as shipped. The benchmark posts `/generate` over loopback HTTP (Node fetch); TTFT: from sending the request to the first `token` frame; tokens: `usage.completion_tokens` of the final `done` frame. The HTTP hop, JSON, SSE framing, the worker pool, the span, the metrics and the log lines are all inside the measurement.',
       "- **Same-request TTFT**: the pairs compare two answers that each spend hundreds of milliseconds on prompt processing (compute-bound, one thread) on a machine whose load moves them by as much; the service's own share is also measured on each inference answer alone: the client's TTFT minus the `ttft_ms` inference logs for that request (`generation_completed`, matched by `x-trace-id`; from the worker slot to the first token, so it holds everything the engine does and leaves out the HTTP request, validation, the worker pool and the SSE frame's trip back).",
+      '- **CPU per token**: the CPU time (user + system) of the process that decodes, summed over the 1-stream answers of the measured rounds: for inference its whole process from `/proc/PID/stat` (clock ticks of 10 ms, over tens of seconds), for direct the benchmark process (`process.cpuUsage()`, which then does nothing else). Decoding is single-threaded here, so on a core of its own tokens/s is the inverse of CPU per token; unlike wall time, this does not depend on what the other sessions on the machine are doing.',
       '- Tokens/s at 1 stream: completion tokens over the whole answer (TTFT included), median per round, median of the rounds. Aggregate: all completion tokens of the batch over its wall time.',
       '',
       '## Run log',

@@ -165,8 +165,10 @@ export class LlamaEngine implements Engine {
           });
         for (;;) {
           if (queue.length > 0) {
-            // Everything decoded since the last chunk, with the tokens it took.
+            // Everything decoded since the last chunk, with the tokens it took. No empty frame:
+            // tokens without text yet (part of a character) count with the next text.
             const token = queue.splice(0).join('');
+            if (token === '') continue;
             const tokens = completion - counted;
             counted = completion;
             yield { token, tokens };
