@@ -8,10 +8,13 @@
  * - **inference**: the inference service as a child process (ENGINE=llama), `POST /generate`
  *   over loopback HTTP, timed by the client from the request to each SSE frame.
  *
- * Arms alternate within each round (ABBA across rounds), over ROUNDS rounds after a warm-up
- * round that is discarded. Per round and arm: SINGLE_REQUESTS answers at 1 stream (TTFT and
- * tokens/s), then one batch at 2 and one at 4 parallel sequences (aggregate tokens/s).
- * Greedy decoding (temperature 0) makes both arms decode exactly the same tokens.
+ * ROUNDS rounds after a warm-up round that is discarded. Per round: SINGLE_REQUESTS pairs of
+ * 1-stream answers (TTFT and tokens/s), then one pair of batches of 1, 2 and 4 answers at once
+ * (aggregate tokens/s); within a pair the arms run back to back, and which goes first
+ * alternates. Also measured: the CPU time per token of the decoding process (robust to what
+ * else the shared machine runs) and, per inference answer, the client's TTFT minus the
+ * `ttft_ms` inference logs for it. Greedy decoding (temperature 0) makes both arms decode the
+ * same tokens.
  *
  *   npm run bench:llama                  # full run, writes the llama section of bench/RESULTS.md
  *   npm run bench:llama -- --quick       # smoke run (2 rounds, short answers), writes to the temp dir
