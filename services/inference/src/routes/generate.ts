@@ -21,7 +21,10 @@ export function sendOverCapacity(reply: FastifyReply, err: OverCapacityError): F
 /**
  * `POST /generate` (internal key): one generation as server-sent events, exactly
  * `data: {"token":"…"}` per chunk, `data: {"error":"…"}` on failure, and always a final
- * `data: {"done":true}`. chat-api forwards these events unchanged to browsers.
+ * `data: {"done":true,"model":"…","usage":{"prompt_tokens":…,"completion_tokens":…}}` with
+ * the engine's own token counts (a chunk can hold several model tokens, so counting frames is
+ * not counting tokens). chat-api forwards the token and error events to browsers, keeps the
+ * usage for the stored `token_count` and sends its own `done` (services/inference/README.md).
  */
 export function registerGenerateRoute(app: FastifyInstance, runtime: InferenceRuntime): void {
   const { config, runner, metrics } = runtime;
@@ -46,7 +49,8 @@ export function registerGenerateRoute(app: FastifyInstance, runtime: InferenceRu
         throw err;
       }
       if (result.error !== undefined) await sse.send(JSON.stringify({ error: result.error }));
-      await sse.send(JSON.stringify({ done: true }));
+      const usage = { prompt_tokens: result.promptTokens, completion_tokens: result.completionTokens };
+      await sse.send(JSON.stringify({ done: true, model: result.model, usage }));
       sse.end();
       return reply;
     },
