@@ -32,6 +32,8 @@ export interface GenerateBody {
   stop?: string | string[];
   model?: string;
   seed?: number;
+  /** `/generate` only: put the usage and finish reason on the final `done` event. */
+  include_usage?: boolean;
 }
 
 const ROLES = new Set(['system', 'user', 'assistant']);
@@ -115,5 +117,6 @@ export const generateBodySchema = {
     stop: { type: ['string', 'array'], items: { type: 'string' } },
     model: { type: 'string' },
     seed: { type: 'integer' },
+    include_usage: { type: 'boolean' },
   },
 } as const;

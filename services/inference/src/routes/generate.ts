@@ -21,7 +21,8 @@ export function sendOverCapacity(reply: FastifyReply, err: OverCapacityError): F
 /**
  * `POST /generate` (internal key): one generation as server-sent events, exactly
  * `data: {"token":"…"}` per chunk, `data: {"error":"…"}` on failure, and always a final
- * `data: {"done":true}`. chat-api forwards these events unchanged to browsers.
+ * `data: {"done":true}` (with `"include_usage": true` in the body: plus `model`,
+ * `finish_reason` and `usage: {prompt_tokens, completion_tokens}`). chat-api forwards these events unchanged to browsers.
  */
 export function registerGenerateRoute(app: FastifyInstance, runtime: InferenceRuntime): void {
   const { config, runner, metrics } = runtime;
@@ -46,7 +47,12 @@ export function registerGenerateRoute(app: FastifyInstance, runtime: InferenceRu
         throw err;
       }
       if (result.error !== undefined) await sse.send(JSON.stringify({ error: result.error }));
-      await sse.send(JSON.stringify({ done: true }));
+      // Asked for with `include_usage` (chat-api's OpenAI-compatible API reports them), the usage
+      // and finish reason ride on `done`; without it `done` stays exactly `{"done":true}`.
+      const done = request.body.include_usage === true
+        ? { done: true, model: result.model, finish_reason: result.finishReason ?? null, usage: { prompt_tokens: result.promptTokens, completion_tokens: result.completionTokens } }
+        : { done: true };
+      await sse.send(JSON.stringify(done));
       sse.end();
       return reply;
     },
