@@ -200,6 +200,8 @@ describe('the OpenAI-compatible API (/v1 through web)', { timeout: scaled(300_00
     assert.equal(direct.status, 401);
     const onApi = await call('GET', '/api/conversations', key.key);
     assert.equal(onApi.status, 401);
+    const inference = await fetch(`${platform.urls.inference}/v1/models`, { headers: { authorization: `Bearer ${internalKey}` } });
+    assert.equal(inference.status, 404, 'inference serves no OpenAI endpoint of its own by default');
   });
 
   it('counts usage per key, in batches, shown to the key’s owner only', async () => {
