@@ -164,6 +164,11 @@ describe('the OpenAI-compatible API (/v1 through web)', { timeout: scaled(300_00
     const cases: Array<{ path: string; body?: unknown; status: number; code: string; param: string | null; method?: string; token?: string | null }> = [
       { path: '/v1/chat/completions', body: { model: 'demo', messages: [{ role: 'user', content: 'hi' }], n: 2 }, status: 400, code: 'unsupported_parameter', param: 'n' },
       { path: '/v1/chat/completions', body: { model: 'demo', messages: [{ role: 'user', content: 'hi' }], logprobs: true }, status: 400, code: 'unsupported_parameter', param: 'logprobs' },
+      // The demo engine has no tool support and samples no nucleus: refused by name, never ignored.
+      { path: '/v1/chat/completions', body: { model: 'demo', messages: [{ role: 'user', content: 'hi' }], tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] }, status: 400, code: 'unsupported_parameter', param: 'tools' },
+      { path: '/v1/chat/completions', body: { model: 'demo', messages: [{ role: 'user', content: 'hi' }], top_p: 0.5 }, status: 400, code: 'unsupported_parameter', param: 'top_p' },
+      { path: '/v1/chat/completions', body: { model: 'demo', messages: [{ role: 'user', content: 'hi' }], stop: ['x'] }, status: 400, code: 'unsupported_parameter', param: 'stop' },
+      { path: '/v1/chat/completions', body: { model: 'demo', messages: [{ role: 'user', content: 'hi' }], response_format: { type: 'json_object' } }, status: 400, code: 'unsupported_parameter', param: 'response_format' },
       { path: '/v1/chat/completions', body: { model: 'demo', messages: [{ role: 'user', content: 'hi' }], frobnicate: 1 }, status: 400, code: 'unsupported_parameter', param: 'frobnicate' },
       { path: '/v1/chat/completions', body: { model: 'demo', messages: [] }, status: 400, code: 'invalid_value', param: 'messages' },
       { path: '/v1/chat/completions', body: { messages: [{ role: 'user', content: 'hi' }] }, status: 400, code: 'missing_required_parameter', param: 'model' },

@@ -26,7 +26,7 @@ function rejected(status: number, detail: string): OpenAiError {
   const message = detail || `inference rejected the request (HTTP ${status})`;
   const param = LEADING_FIELD.exec(message)?.[1] ?? null;
   if (status === 404) return new OpenAiError(404, 'model_not_found', message, 'model');
-  return new OpenAiError(400, param ? 'unsupported_parameter' : 'invalid_request_error', message, param);
+  return new OpenAiError(400, /is not supported/.test(message) ? 'unsupported_parameter' : 'invalid_value', message, param);
 }
 
 /** How an answer ended, for the SLI and the usage. */

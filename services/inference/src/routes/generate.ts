@@ -1,7 +1,7 @@
 import { currentTraceId, errorEnvelope } from '@samosachaat/observability';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { OverCapacityError } from '../errors.js';
-import { generateBodySchema, validateGenerateBody, type GenerateBody } from '../generation/generation-params.js';
+import { assertEngineHonours, generateBodySchema, validateGenerateBody, type GenerateBody } from '../generation/generation-params.js';
 import { ClientGoneError } from '../generation/generation-runner.js';
 import { requireInternalKey } from '../http/auth.js';
 import { clientDisconnectSignal } from '../http/client-signal.js';
@@ -36,11 +36,21 @@ export function registerGenerateRoute(app: FastifyInstance, runtime: InferenceRu
     },
     async (request, reply) => {
       const params = validateGenerateBody(request.body, config);
+      assertEngineHonours(params, runtime.engine.id, runtime.engine.capabilities);
       const clientSignal = clientDisconnectSignal(reply);
       const sse = new SseResponse(request, reply);
       let result;
       try {
-        result = await runner.run(params, { open: () => sse.open(), write: (token) => sse.send(JSON.stringify({ token })) }, clientSignal);
+        result = await runner.run(
+          params,
+          {
+            open: () => sse.open(),
+            write: (token) => sse.send(JSON.stringify({ token })),
+            // Tool-call deltas as the engine's upstream sent them (`delta.tool_calls`), unchanged.
+            toolCalls: (deltas) => sse.send(JSON.stringify({ tool_calls: deltas })),
+          },
+          clientSignal,
+        );
       } catch (err) {
         if (err instanceof OverCapacityError) return sendOverCapacity(reply, err);
         if (err instanceof ClientGoneError) return reply.hijack();
