@@ -257,4 +257,11 @@ describe('the OpenAI-compatible API (/v1 through web)', { timeout: scaled(300_00
     }
     assert.ok(Date.now() - revokedAt <= CACHE_TTL_SECONDS * 1000 + scaled(3000));
   });
+
+  it('never writes a key into any service’s log lines', () => {
+    const out = platform.output();
+    assert.ok(out.includes(key.prefix), 'the key’s prefix is logged when it is created (api_key_created)');
+    assert.ok(!out.includes(key.key), 'the whole key appears in no log line');
+    assert.ok(!out.includes(key.key.slice(14)), 'nor its secret part');
+  });
 });
