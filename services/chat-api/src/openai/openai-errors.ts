@@ -45,6 +45,8 @@ const CODE_ALIASES: Record<string, string> = {
   CHAT_INVALID_TOKEN: 'invalid_api_key',
   CHAT_TOO_MANY_STREAMS: 'rate_limit_exceeded',
   CHAT_UNKNOWN_MODEL: 'model_not_found',
+  CHAT_AUTH_UNAVAILABLE: 'service_unavailable',
+  CHAT_INFERENCE_UNAVAILABLE: 'service_unavailable',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'invalid_request_error',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_request_error',
   FST_ERR_CTP_BODY_TOO_LARGE: 'request_too_large',
