@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { traceHeaders } from '@samosachaat/observability';
 import type { ChatMetrics } from '../metrics.js';
 import { recordAnswer, recordRefusedSend, type AnswerRecorder } from '../messages/answer-outcomes.js';
@@ -44,6 +45,7 @@ export interface AnswerTotals {
  */
 export class ApiAnswer {
   private ended = false;
+  private gone = false;
   private readonly totals: AnswerTotals = { promptTokens: 0, completionTokens: 0, finishReason: 'stop', model: undefined };
   private settle!: () => void;
   private readonly settled = new Promise<void>((resolve) => (this.settle = resolve));
@@ -54,6 +56,7 @@ export class ApiAnswer {
     private readonly release: () => void,
     private readonly sli: AnswerRecorder,
     private readonly events: AsyncGenerator<GenerationEvent>,
+    private readonly body: Readable,
   ) {
     void deps.track(this.settled);
   }
@@ -84,7 +87,19 @@ export class ApiAnswer {
         retryAfterSeconds: started.retryAfterSeconds ?? RETRY_AFTER_SECONDS,
       });
     }
-    return new ApiAnswer(deps, caller, release, recordAnswer(deps.metrics, 'api', startedAt), generationEvents(started.body));
+    return new ApiAnswer(deps, caller, release, recordAnswer(deps.metrics, 'api', startedAt), generationEvents(started.body), started.body);
+  }
+
+  /**
+   * The client left before the answer ended: stops inference at once (its stream is closed,
+   * so a silent or slow generation does not hold the user's slot) and counts the answer as
+   * stopped by the client.
+   */
+  abandon(): void {
+    if (this.ended || this.gone) return;
+    this.gone = true;
+    this.body.on('error', () => undefined);
+    this.body.destroy();
   }
 
   /** The generation's events; `done` carries the usage. Ending early stops inference. */
@@ -112,7 +127,8 @@ export class ApiAnswer {
         }
         yield event;
       }
-      if (error === undefined) this.end('complete', 'none', false);
+      if (this.gone) this.end('stopped', 'client_gone', true);
+      else if (error === undefined) this.end('complete', 'none', false);
       else this.end(sawOutput ? 'incomplete' : 'error', 'inference_error', false);
     } finally {
       // The reader left before the end: the client went away (or stopped reading).

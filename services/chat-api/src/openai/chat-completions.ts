@@ -121,6 +121,10 @@ export function registerChatCompletions(scope: FastifyInstance, deps: ApiAnswerD
     const req = parseChatCompletion(request.body);
     await deps.models.assertServed(req.params.model);
     const answer = await ApiAnswer.start(deps, caller, req.params);
+    // A client that leaves (aborts) ends the answer and frees its slot at once.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) answer.abandon();
+    });
     const id = `chatcmpl-${randomUUID().replace(/-/g, '')}`;
     const created = Math.floor(Date.now() / 1000);
     const model = req.params.model;

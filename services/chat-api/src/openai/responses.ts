@@ -84,6 +84,10 @@ export function registerResponses(scope: FastifyInstance, deps: ApiAnswerDeps & 
     const req = parseResponsesRequest(request.body);
     await deps.models.assertServed(req.params.model);
     const answer = await ApiAnswer.start(deps, caller, req.params);
+    // A client that leaves (aborts) ends the answer and frees its slot at once.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) answer.abandon();
+    });
     const shape = new ResponseShape(req);
 
     if (!req.stream) {
