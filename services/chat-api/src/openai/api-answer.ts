@@ -46,6 +46,7 @@ export interface AnswerTotals {
 export class ApiAnswer {
   private ended = false;
   private gone = false;
+  private reading = false;
   private readonly totals: AnswerTotals = { promptTokens: 0, completionTokens: 0, finishReason: 'stop', model: undefined };
   private settle!: () => void;
   private readonly settled = new Promise<void>((resolve) => (this.settle = resolve));
@@ -100,10 +101,14 @@ export class ApiAnswer {
     this.gone = true;
     this.body.on('error', () => undefined);
     this.body.destroy();
+    // Never read (the client left before the answer was sent): nothing else will end it.
+    if (!this.reading) this.end('stopped', 'client_gone', true);
   }
 
   /** The generation's events; `done` carries the usage. Ending early stops inference. */
   async *read(): AsyncGenerator<GenerationEvent> {
+    if (this.ended) return;
+    this.reading = true;
     let sawOutput = false;
     let error: string | undefined;
     let tokenEvents = 0;

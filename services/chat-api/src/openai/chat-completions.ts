@@ -125,6 +125,7 @@ export function registerChatCompletions(scope: FastifyInstance, deps: ApiAnswerD
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) answer.abandon();
     });
+    if (request.raw.socket?.destroyed) answer.abandon();
     const id = `chatcmpl-${randomUUID().replace(/-/g, '')}`;
     const created = Math.floor(Date.now() / 1000);
     const model = req.params.model;

@@ -88,6 +88,7 @@ export function registerResponses(scope: FastifyInstance, deps: ApiAnswerDeps & 
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) answer.abandon();
     });
+    if (request.raw.socket?.destroyed) answer.abandon();
     const shape = new ResponseShape(req);
 
     if (!req.stream) {
