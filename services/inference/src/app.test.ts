@@ -15,7 +15,7 @@ describe('inference app (in-process)', () => {
     const events = sseEvents(res.body);
     assert.equal(events.length, 13);
     for (const e of events.slice(0, 12)) assert.deepEqual(Object.keys(e as object), ['token']);
-    assert.deepEqual(events.at(-1), { done: true, model: 'demo', usage: { prompt_tokens: 15, completion_tokens: 12 } });
+    assert.deepEqual(events.at(-1), { done: true, model: 'demo', finish_reason: 'length', usage: { prompt_tokens: 15, completion_tokens: 12 } });
     assert.match((events as Array<{ token: string }>).slice(0, 12).map((e) => e.token).join(''), /^This answer about chai comforting rainy/);
     await t.close();
   });
@@ -42,9 +42,9 @@ describe('inference app (in-process)', () => {
       [{}, 'messages is required'],
       [{ messages: [] }, 'messages is empty: send at least one message'],
       [{ messages: Array(4).fill(MESSAGES[0]) }, 'messages has 4 entries; at most 3 are allowed'],
-      [{ messages: [{ role: 'wizard', content: 'hi' }] }, 'messages[0].role must be one of system, user, assistant'],
+      [{ messages: [{ role: 'wizard', content: 'hi' }] }, 'messages[0].role must be one of system, user, assistant, tool'],
       [{ messages: [{ role: 'user' }] }, 'messages[0].content is required'],
-      [{ messages: [{ role: 'user', content: 42 }] }, 'messages[0].content must be a string'],
+      [{ messages: [{ role: 'user', content: 42 }] }, 'messages[0].content must be a string or null'],
       [{ messages: [{ role: 'user', content: '' }] }, 'messages[0].content is empty'],
       [{ messages: [{ role: 'user', content: 'x'.repeat(51) }] }, 'messages[0].content has 51 characters; at most 50 are allowed'],
       [{ messages: MESSAGES, temperature: '0.5' }, 'temperature must be a number'],
@@ -184,6 +184,7 @@ describe('inference app (in-process)', () => {
   it('hides an unexpected engine failure from the client but logs it with its stack', async () => {
     const engine: Engine = {
       id: 'broken',
+      capabilities: { topP: false, topK: false, stop: false, seed: false, tools: false, responseFormat: false },
       listModels: async () => [{ id: 'm' }],
       load: async () => {},
       unload: async () => {},

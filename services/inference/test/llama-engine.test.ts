@@ -51,7 +51,7 @@ describe('ENGINE=llama on generated GGUF files', { timeout: scaled(240_000) }, (
     writeTinyLlamaGguf(join(dir, 'outside.gguf'));
     symlinkSync(join(dir, 'outside.gguf'), join(models, 'escape.gguf'));
 
-    svc = await startInference({ ENGINE: 'llama', MODELS_DIR: models, LLAMA_MODEL: 'tiny-a', WORKERS: '2', QUEUE_LIMIT: '4', LLAMA_THREADS: '1' }, scaled(60_000));
+    svc = await startInference({ ENGINE: 'llama', MODELS_DIR: models, LLAMA_MODEL: 'tiny-a', WORKERS: '2', QUEUE_LIMIT: '4', LLAMA_THREADS: '1', OPENAI_COMPAT_API: 'true' }, scaled(60_000));
     headers = { 'x-internal-api-key': svc.key, authorization: `Bearer ${svc.key}` };
     await waitReady(svc.url, 60_000);
   });

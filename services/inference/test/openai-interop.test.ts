@@ -51,7 +51,7 @@ describe('the official openai client against POST /v1/chat/completions (real pro
   let svc: RunningInference;
 
   before(async () => {
-    svc = await startInference({ ENGINE: 'demo', DEMO_TOKENS_PER_SECOND: '0' });
+    svc = await startInference({ ENGINE: 'demo', DEMO_TOKENS_PER_SECOND: '0', OPENAI_COMPAT_API: 'true' });
     await waitReady(svc.url);
   });
   after(async () => {
@@ -146,7 +146,7 @@ describe('ENGINE=openai chained to an ENGINE=demo process over loopback (real pr
   const chained = (upstream: RunningInference) => ({ ENGINE: 'openai', OPENAI_BASE_URL: `${upstream.url}/v1`, OPENAI_API_KEY: upstream.key, OPENAI_MODEL: 'demo', OPENAI_IDLE_TIMEOUT_MS: '10000' });
 
   before(async () => {
-    [b, bSlow] = await Promise.all([startInference({ ENGINE: 'demo', DEMO_TOKENS_PER_SECOND: '0' }), startInference({ ENGINE: 'demo', DEMO_TOKENS_PER_SECOND: '25' })]);
+    [b, bSlow] = await Promise.all([startInference({ ENGINE: 'demo', DEMO_TOKENS_PER_SECOND: '0', OPENAI_COMPAT_API: 'true' }), startInference({ ENGINE: 'demo', DEMO_TOKENS_PER_SECOND: '25', OPENAI_COMPAT_API: 'true' })]);
     await Promise.all([waitReady(b.url), waitReady(bSlow.url)]);
     [a, aSlow] = await Promise.all([startInference(chained(b)), startInference(chained(bSlow))]);
     await Promise.all([waitReady(a.url), waitReady(aSlow.url)]);

@@ -59,7 +59,7 @@ describe('model swap on a real process', { timeout: scaled(60_000) }, () => {
     const next = await during;
     const nextTrace = next.headers.get('x-trace-id');
     assert.equal(next.status, 200);
-    assert.match(await next.text(), /data: \{"done":true,"model":"demo-large","usage":\{"prompt_tokens":\d+,"completion_tokens":5\}\}\n\n$/);
+    assert.match(await next.text(), /data: \{"done":true,"model":"demo-large","finish_reason":(?:"[a-z_]+"|null),"usage":\{"prompt_tokens":\d+,"completion_tokens":5\}\}\n\n$/);
     const models = await eventually(() => {
       const done = svc.lines.filter((l) => l.message === 'generation_completed');
       const a = done.find((l) => l.trace_id === inFlightTrace);

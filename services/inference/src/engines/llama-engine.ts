@@ -29,6 +29,7 @@ export interface LlamaModelInfo extends EngineModel {
  */
 export class LlamaEngine implements Engine {
   readonly id = 'llama';
+  readonly capabilities = { topP: true, topK: true, stop: true, seed: true, tools: false, responseFormat: false };
   private llama: Llama | undefined;
   private model: LlamaModel | undefined;
   private context: LlamaContext | undefined;

@@ -88,7 +88,7 @@ export function metricValue(body: string, series: string): number | undefined {
 }
 
 /** The final `/generate` frame as text: done, the model and the engine's token counts. */
-export const DONE_FRAME = String.raw`data: \{"done":true,"model":"[^"]+","usage":\{"prompt_tokens":\d+,"completion_tokens":\d+\}\}\n\n`;
+export const DONE_FRAME = String.raw`data: \{"done":true,"model":"[^"]+","finish_reason":(?:"[a-z_]+"|null),"usage":\{"prompt_tokens":\d+,"completion_tokens":\d+\}\}\n\n`;
 
 /**
  * Checks the final `/generate` frame: `{"done":true,"model":…,"usage":{"prompt_tokens","completion_tokens"}}`
