@@ -140,6 +140,7 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
             historyCache,
             writer,
             saveDeadlineMs: config.answerSaveDeadlineMs,
+            firstTokenTimeoutMs: config.answerFirstTokenTimeoutMs,
             inference: {
               inferenceUrl: config.inferenceUrl,
               internalApiKey: config.internalApiKey,

@@ -38,10 +38,23 @@ describe('inference in a child process: stalls and crashes mid-answer', () => {
     const id = (await h.call('POST', '/api/conversations', { body: {} })).json.id as string;
     await inference.script({ tokens: ['still ', 'there?'], hangAfter: 1 });
     const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'ping' });
-    assert.deepEqual(storedEvents(res.events), [{ token: 'still ' }, { error: 'inference stopped answering (timed out)' }, DONE_STORED]);
+    assert.deepEqual(storedEvents(res.events), [{ token: 'still ' }, { error: 'inference stopped answering (timed out)', code: 'timeout' }, DONE_STORED]);
     const messages = (await h.call('GET', `/api/conversations/${id}`)).json.messages;
     assert.deepEqual(messages.map((m: { status: string; content: string }) => [m.status, m.content]), [['complete', 'ping'], ['incomplete', 'still ']]);
     assert.equal(await h.metric('chat_upstream_errors_total{upstream="inference",reason="timeout",service="chat-api"}'), 1);
+  });
+
+  it('answers 504 CHAT_INFERENCE_TIMEOUT when inference sends no first token in time, keeping the question', async () => {
+    const id = (await h.call('POST', '/api/conversations', { body: {} })).json.id as string;
+    await inference.script({ tokens: ['late'], hangAfter: 0 });
+    const res = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'are you there?' } });
+    assert.equal(res.status, 504);
+    assert.equal(res.json.error.code, 'CHAT_INFERENCE_TIMEOUT');
+    const messages = (await h.call('GET', `/api/conversations/${id}`)).json.messages;
+    assert.deepEqual(
+      messages.map((m: { status: string; content: string; failure_code: string | null }) => [m.status, m.content, m.failure_code]),
+      [['complete', 'are you there?', null], ['error', '', 'inference_timeout']],
+    );
   });
 
   it('SIGKILL of inference mid-stream: the client gets error then done, the partial answer is kept as incomplete, the user message stays', async () => {
@@ -63,7 +76,7 @@ describe('inference in a child process: stalls and crashes mid-answer', () => {
       if (done) break;
       text += Buffer.from(value).toString();
     }
-    assert.deepEqual(storedEvents(parseEvents(text)), [{ token: 'a ' }, { token: 'b ' }, { token: 'c ' }, { error: 'inference connection dropped mid-answer' }, DONE_STORED]);
+    assert.deepEqual(storedEvents(parseEvents(text)), [{ token: 'a ' }, { token: 'b ' }, { token: 'c ' }, { error: 'inference connection dropped mid-answer', code: 'stream_error' }, DONE_STORED]);
 
     const messages = (await h.call('GET', `/api/conversations/${id}`)).json.messages;
     assert.deepEqual(messages.map((m: { role: string; status: string; content: string; token_count: number | null }) => [m.role, m.status, m.content, m.token_count]), [
@@ -98,16 +111,24 @@ describe('inference unreachable', () => {
     await h?.close();
   });
 
-  it('streams error then done, keeps the user message with an error answer, and is not ready', async () => {
+  it('answers a send 503 CHAT_INFERENCE_UNAVAILABLE with Retry-After, keeps the user message with an error answer, and stays ready', async () => {
     const id = (await h.call('POST', '/api/conversations', { body: {} })).json.id as string;
-    const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'hello?' });
-    assert.equal(res.status, 200);
-    assert.deepEqual(storedEvents(res.events), [{ error: 'inference is unreachable' }, DONE_STORED]);
+    const res = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'hello?' } });
+    assert.equal(res.status, 503);
+    assert.equal(res.json.error.code, 'CHAT_INFERENCE_UNAVAILABLE');
+    assert.equal(res.headers.get('retry-after'), '5');
     const messages = (await h.call('GET', `/api/conversations/${id}`)).json.messages;
-    assert.deepEqual(messages.map((m: { role: string; status: string }) => [m.role, m.status]), [['user', 'complete'], ['assistant', 'error']]);
+    assert.deepEqual(
+      messages.map((m: { role: string; status: string; failure_code: string | null }) => [m.role, m.status, m.failure_code]),
+      [['user', 'complete', null], ['assistant', 'error', 'inference_unavailable']],
+    );
+    assert.equal(res.headers.get('x-user-message-id'), messages[0].id);
     assert.equal(await h.metric('chat_upstream_errors_total{upstream="inference",reason="connect",service="chat-api"}'), 1);
     assert.equal(await h.metric('chat_stream_duration_seconds_count{outcome="error",service="chat-api"}'), 1);
-    assert.equal(await h.metric('chat_answers_total{surface="chat",outcome="error",reason="connect",client="connected",service="chat-api"}'), 1);
+    assert.equal(await h.metric('chat_answers_total{surface="chat",outcome="refused",reason="inference_unavailable",client="connected",service="chat-api"}'), 1);
+    // Counted among the 5xx responses, which the old 200-with-an-error-event hid.
+    const access = h.logs.find('http_request_completed').find((l) => l.route === '/api/conversations/:id/messages');
+    assert.equal(access?.status_code, 503);
 
     const models = await h.call('GET', '/api/models');
     assert.equal(models.status, 503);

@@ -170,7 +170,7 @@ describe('inference app (in-process)', () => {
     const t = await buildTestInference({ GENERATION_TIMEOUT_MS: '150', DEMO_TOKENS_PER_SECOND: '40' });
     const res = await t.app.inject({ method: 'POST', url: '/generate', headers: { 'x-internal-api-key': t.key }, payload: { messages: MESSAGES } });
     const events = sseEvents(res.body);
-    assert.deepEqual(events.slice(-2), [{ error: 'generation timed out after 150 ms' }, { done: true }]);
+    assert.deepEqual(events.slice(-2), [{ error: 'generation timed out after 150 ms', code: 'INFERENCE_GENERATION_TIMEOUT' }, { done: true }]);
     assert.ok(events.length > 2 && events.length < 12, `${events.length} events`);
     const metrics = (await t.app.inject('/metrics')).body;
     assert.equal(metricValue(metrics, 'inference_generation_duration_seconds_count{model="demo",outcome="timeout",service="inference"}'), 1);
@@ -198,7 +198,7 @@ describe('inference app (in-process)', () => {
     await t.app.inject('/health');
     await t.app.inference.models.loadInitial('m');
     const res = await t.app.inject({ method: 'POST', url: '/generate', headers: { 'x-internal-api-key': t.key }, payload: { messages: MESSAGES } });
-    assert.deepEqual(sseEvents(res.body), [{ token: 'partial' }, { error: 'the engine failed unexpectedly; see the inference logs' }, { done: true }]);
+    assert.deepEqual(sseEvents(res.body), [{ token: 'partial' }, { error: 'the engine failed unexpectedly; see the inference logs', code: 'INFERENCE_GENERATION_FAILED' }, { done: true }]);
     const line = t.logs.find('generation_completed')[0];
     assert.equal(line?.outcome, 'upstream_error');
     assert.equal(line?.error_type, 'TypeError');
@@ -230,7 +230,7 @@ describe('inference app (in-process)', () => {
     await new Promise((r) => setTimeout(r, 80));
     t.app.inference.runner.abortAll();
     const events = sseEvents((await pending).body);
-    assert.deepEqual(events.slice(-2), [{ error: 'the inference service is shutting down; retry the request' }, { done: true }]);
+    assert.deepEqual(events.slice(-2), [{ error: 'the inference service is shutting down; retry the request', code: 'INFERENCE_SHUTTING_DOWN' }, { done: true }]);
     const refused = await t.app.inject({ method: 'POST', url: '/generate', headers: { 'x-internal-api-key': t.key }, payload: { messages: MESSAGES } });
     assert.equal(refused.statusCode, 503);
     assert.equal(refused.json().error.code, 'INFERENCE_SHUTTING_DOWN');

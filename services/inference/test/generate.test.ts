@@ -132,7 +132,7 @@ describe('a failing generation on a real process', { timeout: scaled(60_000) }, 
     const frames = body.split('\n\n').filter(Boolean);
     assert.equal(frames.length, 6);
     for (const frame of frames.slice(0, 4)) assert.match(frame, /^data: \{"token":"[^"]+"\}$/);
-    assert.equal(frames[4], 'data: {"error":"demo engine fault injection: failing after 4 tokens (DEMO_FAIL_AFTER_TOKENS)"}');
+    assert.equal(frames[4], 'data: {"error":"demo engine fault injection: failing after 4 tokens (DEMO_FAIL_AFTER_TOKENS)","code":"INFERENCE_GENERATION_FAILED"}');
     assert.equal(frames[5], 'data: {"done":true}');
     const metrics = await (await fetch(`${svc.url}/metrics`)).text();
     assert.equal(metricValue(metrics, 'inference_generation_duration_seconds_count{model="demo",outcome="upstream_error",service="inference"}'), 1);
@@ -176,7 +176,7 @@ describe('graceful shutdown of a real process', { timeout: scaled(60_000) }, () 
       await reader.waitFor(1);
       svc.child.kill('SIGTERM');
       const events = await reader.readAll();
-      assert.deepEqual(events.slice(-2).map((e) => e.data), [{ error: 'the inference service is shutting down; retry the request' }, { done: true }]);
+      assert.deepEqual(events.slice(-2).map((e) => e.data), [{ error: 'the inference service is shutting down; retry the request', code: 'INFERENCE_SHUTTING_DOWN' }, { done: true }]);
       assert.equal(await svc.exited, 0);
       assert.ok(svc.lines.some((l) => l.message === 'shutdown_timeout'));
     } finally {

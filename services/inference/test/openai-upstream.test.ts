@@ -70,9 +70,9 @@ describe('ENGINE=openai on a real process, against a fake upstream', { timeout: 
 
   it('turns upstream failures into an error event then done, with outcome upstream_error', async () => {
     const expectations: Array<[FakeUpstream['behaviour'], RegExp]> = [
-      ['drop', /^data: \{"token":"Hel"\}\n\ndata: \{"token":"lo"\}\n\ndata: \{"error":"the upstream connection dropped mid-stream \([^"]+\)"\}\n\ndata: \{"done":true\}\n\n$/],
-      ['status', /^data: \{"error":"upstream answered 500: \{\\"error\\":\{\\"message\\":\\"model overloaded, try again\\".*"\}\n\ndata: \{"done":true\}\n\n$/],
-      ['malformed', /^data: \{"token":"ok"\}\n\ndata: \{"error":"upstream sent a malformed stream chunk: [^\n]+"\}\n\ndata: \{"done":true\}\n\n$/],
+      ['drop', /^data: \{"token":"Hel"\}\n\ndata: \{"token":"lo"\}\n\ndata: \{"error":"the upstream connection dropped mid-stream \([^"]+\)","code":"INFERENCE_UPSTREAM_UNAVAILABLE"\}\n\ndata: \{"done":true\}\n\n$/],
+      ['status', /^data: \{"error":"upstream answered 500: \{\\"error\\":\{\\"message\\":\\"model overloaded, try again\\".*","code":"INFERENCE_UPSTREAM_UNAVAILABLE"\}\n\ndata: \{"done":true\}\n\n$/],
+      ['malformed', /^data: \{"token":"ok"\}\n\ndata: \{"error":"upstream sent a malformed stream chunk: [^\n]+","code":"INFERENCE_GENERATION_FAILED"\}\n\ndata: \{"done":true\}\n\n$/],
     ];
     for (const [behaviour, pattern] of expectations) {
       fake.behaviour = behaviour;
@@ -164,7 +164,7 @@ describe('ENGINE=openai with the upstream down', { timeout: scaled(60_000) }, ()
     try {
       await waitReady(svc.url);
       const { text } = await generate(svc);
-      assert.match(text, /^data: \{"error":"cannot reach the upstream at http:\/\/127\.0\.0\.1:\d+\/v1: connection refused"\}\n\ndata: \{"done":true\}\n\n$/);
+      assert.match(text, /^data: \{"error":"cannot reach the upstream at http:\/\/127\.0\.0\.1:\d+\/v1: connection refused","code":"INFERENCE_UPSTREAM_UNAVAILABLE"\}\n\ndata: \{"done":true\}\n\n$/);
       await eventually(() => svc.lines.some((l) => l.message === 'upstream_models_unavailable' && l.level === 'warning'));
       const health = (await (await fetch(`${svc.url}/health`)).json()) as { dependencies: Record<string, { ok: boolean | null; detail: string }> };
       if (health.dependencies['upstream']?.ok !== null) assert.match(health.dependencies['upstream']!.detail, /^unreachable: cannot reach the upstream at .*; check OPENAI_BASE_URL/);

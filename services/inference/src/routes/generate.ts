@@ -20,7 +20,8 @@ export function sendOverCapacity(reply: FastifyReply, err: OverCapacityError): F
 
 /**
  * `POST /generate` (internal key): one generation as server-sent events, exactly
- * `data: {"token":"…"}` per chunk, `data: {"error":"…"}` on failure, and always a final
+ * `data: {"token":"…"}` per chunk, `data: {"error":"…","code":"INFERENCE_…"}` on failure
+ * (plus `retry_after` seconds when the upstream gave a `Retry-After`), and always a final
  * `data: {"done":true}`. chat-api forwards these events unchanged to browsers.
  */
 export function registerGenerateRoute(app: FastifyInstance, runtime: InferenceRuntime): void {
@@ -45,7 +46,13 @@ export function registerGenerateRoute(app: FastifyInstance, runtime: InferenceRu
         if (err instanceof ClientGoneError) return reply.hijack();
         throw err;
       }
-      if (result.error !== undefined) await sse.send(JSON.stringify({ error: result.error }));
+      if (result.error !== undefined) {
+        // Coded (src/errors.ts), so chat-api can answer a failure before the first token with
+        // the right HTTP status and pass an upstream's Retry-After on.
+        const event: Record<string, unknown> = { error: result.error, code: result.errorCode };
+        if (result.retryAfter !== undefined) event.retry_after = result.retryAfter;
+        await sse.send(JSON.stringify(event));
+      }
       await sse.send(JSON.stringify({ done: true }));
       sse.end();
       return reply;
