@@ -27,7 +27,7 @@ describe('inference in a child process: stalls and crashes mid-answer', () => {
   before(async () => {
     const key = newInternalKey();
     inference = await startChildInference(key);
-    h = await startHarness({ inference, internalApiKey: key, env: { INFERENCE_IDLE_TIMEOUT_MS: '800' } });
+    h = await startHarness({ inference, internalApiKey: key, env: { INFERENCE_IDLE_TIMEOUT_MS: '800', INFERENCE_HEADERS_TIMEOUT_MS: '2000' } });
   });
   after(async () => {
     await h?.close();
@@ -144,5 +144,37 @@ describe('inference unreachable', () => {
     const deps = (await h.app.inject({ url: '/health' })).json().dependencies;
     assert.deepEqual([deps.auth.ok, deps.inference.ok], [true, false]);
     assert.equal(await h.metric('dependency_up{dependency="inference",service="chat-api"}'), 0);
+  });
+});
+
+describe('the first-token deadline (ANSWER_FIRST_TOKEN_TIMEOUT_MS)', () => {
+  let h: Harness;
+  before(async () => {
+    // The idle timeout far beyond the deadline: only the deadline can end these sends.
+    h = await startHarness({ env: { ANSWER_FIRST_TOKEN_TIMEOUT_MS: '1000', INFERENCE_IDLE_TIMEOUT_MS: '60000' } });
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('answers 504 when inference sends its headers but no token in time, sending no header before; a token in time streams as usual', async () => {
+    const id = (await h.call('POST', '/api/conversations', { body: {} })).json.id as string;
+    await h.inference.script({ tokens: ['never'], hangAfter: 0 });
+    const res = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'slow?' } });
+    assert.equal(res.status, 504);
+    assert.equal(res.json.error.code, 'CHAT_INFERENCE_TIMEOUT');
+    assert.equal(res.json.error.message, 'inference sent no first token within 1 s; retry shortly');
+    const messages = (await h.call('GET', `/api/conversations/${id}`)).json.messages;
+    assert.deepEqual(
+      messages.map((m: { status: string; failure_code: string | null; failure_message: string | null }) => [m.status, m.failure_code, m.failure_message]),
+      [['complete', null, null], ['error', 'inference_timeout', res.json.error.message]],
+    );
+    assert.equal(await h.metric('chat_answers_total{surface="chat",outcome="refused",reason="inference_timeout",client="connected",service="chat-api"}'), 1);
+
+    // Slower than the deadline in all, but the first token within it: a normal answer.
+    await h.inference.script({ tokens: ['a', 'b', 'c'], delayMs: 400 });
+    const ok = await stream(h.url, `/api/conversations/${id}/regenerate`, h.alice);
+    assert.equal(ok.status, 200);
+    assert.deepEqual(storedEvents(ok.events), [{ token: 'a' }, { token: 'b' }, { token: 'c' }, DONE_STORED]);
   });
 });

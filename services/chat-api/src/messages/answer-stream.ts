@@ -364,7 +364,10 @@ export class AnswerStream {
   private refusal(): Refusal | undefined {
     const { acc, failure } = this;
     if (acc.stopped || acc.tokenCount > 0) return undefined;
-    if (this.firstTokenExpired) return { code: 'CHAT_INFERENCE_TIMEOUT', message: `inference sent no first token within ${this.deps.firstTokenTimeoutMs / 1000} s; retry shortly` };
+    const deadlinePassed = performance.now() - this.startedAt >= this.deps.firstTokenTimeoutMs;
+    if (this.firstTokenExpired || (failure?.reason === 'timeout' && deadlinePassed)) {
+      return { code: 'CHAT_INFERENCE_TIMEOUT', message: `inference sent no first token within ${this.deps.firstTokenTimeoutMs / 1000} s; retry shortly` };
+    }
     if (failure) {
       if (failure.reason === 'over_capacity') {
         const seconds = failure.retryAfterSeconds ?? 5;
@@ -466,7 +469,9 @@ export class AnswerStream {
    */
   private async start(): Promise<GenerateStart> {
     const { job, gen, params, deps } = this;
-    const starting = gen.run(() => startGeneration(deps.inference, params, traceHeaders()));
+    // inference's headers are awaited no longer than the first-token deadline.
+    const inference = { ...deps.inference, headersTimeoutMs: Math.min(deps.inference.headersTimeoutMs, deps.firstTokenTimeoutMs) };
+    const starting = gen.run(() => startGeneration(inference, params, traceHeaders()));
     let saveTimer: NodeJS.Timeout | undefined;
     const saveDeadline = new Promise<void>((resolve) => (saveTimer = setTimeout(resolve, SAVE_WITHIN_MS)));
     const committing = Promise.race([starting.then(noop, noop), saveDeadline]).then(() => {
@@ -493,7 +498,7 @@ export class AnswerStream {
         params.messages = fresh.history;
         if (this.model === undefined) delete params.model;
         else params.model = this.model;
-        started = await gen.run(() => startGeneration(deps.inference, params, traceHeaders()));
+        started = await gen.run(() => startGeneration(inference, params, traceHeaders()));
       }
     } catch (err) {
       if (started.ok) discard(started.body);
