@@ -234,8 +234,10 @@ describe('monitoring proof: the platform, Prometheus, Alertmanager and node_expo
     });
 
     // The doctor finds the platform with the *_PORT variables it was started with.
+    // (web runs on the WEB_PORT given above, which the launcher's banner confirms.)
+    const webUrl = new URL(servicesReady(platform.output())['web'] ?? platform.urls.web).origin;
     const port = (url: string) => new URL(url).port;
-    const doctorEnv = { DATA_DIR: platform.dataDir, AUTH_PORT: port(platform.urls.auth), CHAT_API_PORT: port(platform.urls.chat), INFERENCE_PORT: port(platform.urls.inference), WEB_PORT: port(platform.urls.web), LOG_DIR: '' };
+    const doctorEnv = { DATA_DIR: platform.dataDir, AUTH_PORT: port(platform.urls.auth), CHAT_API_PORT: port(platform.urls.chat), INFERENCE_PORT: port(platform.urls.inference), WEB_PORT: port(webUrl), LOG_DIR: '' };
     const doctorChecks = ['services-ready', 'model-loaded', 'answer'];
 
     /** No answer-success page active, in Prometheus nor in Alertmanager (the traffic's over-capacity 503s may have burned too). */
@@ -243,7 +245,7 @@ describe('monitoring proof: the platform, Prometheus, Alertmanager and node_expo
       let firing: PromAlert[] = [];
       await pollUntil(
         `${BURN} (critical) is quiet before the outage`,
-        120_000,
+        90_000,
         async () => {
           firing = (await firingAlerts(prometheus)).filter((a) => a.labels['alertname'] === BURN && a.labels['severity'] === 'critical');
           const held = await amAlerts(stack.urls.alertmanager, `alertname="${BURN}"`);
@@ -266,7 +268,7 @@ describe('monitoring proof: the platform, Prometheus, Alertmanager and node_expo
     const consoleDrops = async () => {
       let ratio: number | null = null;
       await pollUntil('the console answer-success figure drops below 50 %', 90_000, async () => {
-        ratio = await consoleAnswerSuccess(platform.urls.web);
+        ratio = await consoleAnswerSuccess(webUrl);
         return ratio !== null && ratio < 0.5 ? true : undefined;
       }, () => `answers.success_ratio ${ratio}`);
       t.diagnostic(`console answer success during the outage: ${(ratio! * 100).toFixed(1)} %`);
@@ -316,13 +318,17 @@ describe('monitoring proof: the platform, Prometheus, Alertmanager and node_expo
     });
 
     await t.test('inference killed: sends are 503 CHAT_INFERENCE_UNAVAILABLE, the answer-success burn pages Slack, the console drops, the doctor exits 1', async () => {
-      await burnPaged(mark, killedAt, 'inference killed');
-      await consoleDrops();
-      const doctor = await runDoctor(doctorEnv, doctorChecks);
-      t.diagnostic(`doctor during the inference outage: ${doctor.failed.map((c) => `${c.name}: ${c.detail}`).join(' | ')}`);
-      assert.equal(doctor.status, 1);
-      assert.ok(doctor.failed.some((c) => c.name === 'services-ready' && /inference/.test(c.detail)), 'the doctor names inference');
-      await loop!.stop();
+      try {
+        await burnPaged(mark, killedAt, 'inference killed');
+        await consoleDrops();
+        const doctor = await runDoctor(doctorEnv, doctorChecks);
+        t.diagnostic(`doctor during the inference outage: ${doctor.failed.map((c) => `${c.name}: ${c.detail}`).join(' | ')}`);
+        assert.equal(doctor.status, 1);
+        assert.ok(doctor.failed.some((c) => c.name === 'services-ready' && /inference/.test(c.detail)), 'the doctor names inference');
+      } finally {
+        // Stopped whatever happened: sends going on would keep the burn from resolving.
+        await loop!.stop();
+      }
       sendsRefused(loop!, 503, 'CHAT_INFERENCE_UNAVAILABLE');
     });
 
@@ -349,15 +355,19 @@ describe('monitoring proof: the platform, Prometheus, Alertmanager and node_expo
       await burnQuiet();
       const markRefused = webhook.posts().length;
       const refusedAt = Date.now();
-      loop = startSendLoop(platform.urls.chat, platform.token);
-      await burnPaged(markRefused, refusedAt, 'upstream refusing the key');
-      await consoleDrops();
-      const doctor = await runDoctor(doctorEnv, doctorChecks);
-      t.diagnostic(`doctor with the key refused: ${doctor.failed.map((c) => `${c.name}: ${c.detail}`).join(' | ')}`);
-      assert.equal(doctor.status, 1);
-      assert.ok(doctor.failed.some((c) => /key refused|OPENAI_API_KEY|401/.test(`${c.detail} ${c.fix ?? ''}`)), 'the doctor names the refused key');
-      await loop.stop();
-      sendsRefused(loop, 502, 'CHAT_UPSTREAM_REFUSED');
+      const refusing = startSendLoop(platform.urls.chat, platform.token);
+      loop = refusing;
+      try {
+        await burnPaged(markRefused, refusedAt, 'upstream refusing the key');
+        await consoleDrops();
+        const doctor = await runDoctor(doctorEnv, doctorChecks);
+        t.diagnostic(`doctor with the key refused: ${doctor.failed.map((c) => `${c.name}: ${c.detail}`).join(' | ')}`);
+        assert.equal(doctor.status, 1);
+        assert.ok(doctor.failed.some((c) => /key refused|OPENAI_API_KEY|401/.test(`${c.detail} ${c.fix ?? ''}`)), 'the doctor names the refused key');
+      } finally {
+        await refusing.stop();
+      }
+      sendsRefused(refusing, 502, 'CHAT_UPSTREAM_REFUSED');
 
       // An upstream rate limit: its Retry-After reaches the client on a 503.
       delete upstream.requiredKey;
