@@ -114,7 +114,7 @@ class Accumulator {
   writtenChars = 0;
   outputTokens: number | undefined;
   model: string | undefined;
-  /** The error event inference sent, if any (already forwarded). */
+  /** The error event inference sent, if any (forwarded after the first token; before it, the send is refused). */
   upstreamError: string | undefined;
   /** Its code (inference's registry) and the Retry-After it passed on, when it said. */
   upstreamCode: string | undefined;
