@@ -315,14 +315,17 @@ for (const { backend, skip } of await backendsUnderTest()) {
       const failed = h.logs.find('upstream_failed').filter((l) => l.upstream === 'inference' && l.status_code === 500);
       assert.equal(failed[0]?.reason, 'status_5xx');
 
-      await h.inference.script({ status: 400, errorBody: 'y'.repeat(10_000) });
-      const huge = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'fourth' } });
-      assert.equal((huge.json.error.message as string).length, 'inference refused the request: '.length + 501, 'the message is cut short');
+      // A raw body (a proxy's words, not inference's envelope) is never shown.
+      await h.inference.script({ status: 422, errorBody: 'plain words from a proxy' });
+      const plain = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'third' } });
+      assert.equal(plain.status, 502);
+      assert.equal(plain.json.error.message, 'inference failed before answering; retry, and if it persists see the inference logs');
       await h.inference.script({ wrongContentType: 'application/json' });
       const notStream = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'fifth' } });
       assert.equal(notStream.status, 502);
       assert.equal(notStream.json.error.code, 'CHAT_INFERENCE_FAILED');
       assert.deepEqual((await messagesOf(id)).map((m) => m.status), ['complete', 'error', 'complete', 'error', 'complete', 'error', 'complete', 'error']);
+      assert.ok(((await series('chat_answers_total', 'surface="chat",outcome="refused",reason="inference_failed",client="connected"')) ?? 0) >= 4);
     });
 
     it('maps a coded failure before the first token to its status: upstream 429 → 503 with its Retry-After, refused → 502, timeout → 504', async () => {

@@ -73,6 +73,8 @@ interface Failure {
   message: string;
   detail?: string;
   status?: number;
+  /** inference's own message for a refusal (from its error envelope), which may be shown. */
+  inferenceMessage?: string;
 }
 
 /** How a send that failed before its first token is answered (README "Error contract of a send"). */
@@ -382,7 +384,7 @@ export class AnswerStream {
       if (failure.code) return { code: failure.code };
       if (failure.reason === 'timeout') return { code: 'CHAT_INFERENCE_TIMEOUT' };
       // inference answered, but not with a stream (non-2xx, not an event stream).
-      if (failure.status !== undefined) return { code: 'CHAT_INFERENCE_FAILED', message: failure.status < 500 && failure.detail ? `inference refused the request: ${failure.detail}` : undefined };
+      if (failure.status !== undefined) return { code: 'CHAT_INFERENCE_FAILED', message: failure.inferenceMessage ? `inference refused the request: ${failure.inferenceMessage}` : undefined };
       return { code: 'CHAT_INFERENCE_UNAVAILABLE', retryAfterSeconds: RETRY_AFTER_SECONDS };
     }
     if (acc.upstreamError === undefined) return undefined;
