@@ -157,6 +157,7 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
             historyCache,
             writer,
             saveDeadlineMs: config.answerSaveDeadlineMs,
+            firstTokenTimeoutMs: config.answerFirstTokenTimeoutMs,
             inference,
           },
         });
