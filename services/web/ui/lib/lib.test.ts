@@ -32,6 +32,14 @@ describe('SseParser', () => {
     assert.deepEqual(out, ['{"token":"समोसा"}', 'a\nb', 'tail']);
   });
 
+  it('keeps one event whole when a CRLF line ending is split between two chunks', () => {
+    // A CR at the end of one chunk and its LF at the start of the next are one line ending,
+    // not two: the event's two data lines must not become two events.
+    const p = new SseParser();
+    const out = [...p.push(enc.encode('data: a\r')), ...p.push(enc.encode('\ndata: b\r\n\r\n')), ...p.end()];
+    assert.deepEqual(out, ['a\nb']);
+  });
+
   it('interprets token, error (string or envelope), done and anything else', () => {
     assert.deepEqual(toAnswerEvent('{"token":" x"}'), { kind: 'token', token: ' x' });
     assert.deepEqual(toAnswerEvent('{"error":"upstream dropped"}'), { kind: 'error', message: 'upstream dropped' });
