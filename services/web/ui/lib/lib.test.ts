@@ -94,6 +94,11 @@ describe('API errors', () => {
     assert.match((await errorFrom(envelope(429, 'CHAT_TOO_MANY_STREAMS', 'x', { 'retry-after': '5' }), 't')).message, /Too many answers.*5 s/);
     assert.match((await errorFrom(envelope(503, 'CHAT_INFERENCE_UNAVAILABLE', 'down'), 't')).message, /Inference is unavailable.*down/);
     assert.match((await errorFrom(envelope(502, 'WEB_UPSTREAM_UNAVAILABLE', 'chat-api refused'), 't')).message, /unreachable: chat-api refused/);
+    // A coded 502/504 from chat-api is its own reason, not "unreachable".
+    const timeout = await errorFrom(envelope(504, 'CHAT_INFERENCE_TIMEOUT', 'inference did not start answering in time', { 'x-user-message-id': 'u1' }), 't');
+    assert.equal(timeout.message, 'Inference did not start answering in time.');
+    assert.equal(timeout.detail, 'inference did not start answering in time');
+    assert.equal(timeout.userMessageId, 'u1');
     assert.match((await errorFrom(envelope(403, 'FORBIDDEN', 'admins only'), 't')).message, /Access denied: admins only/);
     const plain = await errorFrom(new Response('<html>', { status: 500 }), 'abc');
     assert.equal(plain.code, 'HTTP_500');
