@@ -33,3 +33,17 @@ describe('BlockBoundaries', () => {
     assert.ok(!settled.includes('- one\n'.length), 'not split before the indented line');
   });
 });
+
+describe('BlockBoundaries.ends', () => {
+  it('lists the same block ends whether the text arrives at once or token by token', () => {
+    const text = 'Para one.\n\n- a\n- b\n\n```js\nx\n\ny\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nLast';
+    const whole = new BlockBoundaries();
+    whole.update(text);
+    for (const size of [1, 2, 5]) {
+      const b = new BlockBoundaries();
+      for (let i = size; i < text.length + size; i += size) b.update(text.slice(0, i));
+      assert.deepEqual(b.ends, whole.ends, `chunk ${size}`);
+    }
+    assert.equal(whole.ends.length, 4);
+  });
+});

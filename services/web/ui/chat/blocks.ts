@@ -13,6 +13,14 @@ export class BlockBoundaries {
   private candidate: number | null = null;
   /** The settled prefix's length. */
   settled = 0;
+  /** Every block end found, in order (the last one is {@link settled}). */
+  readonly ends: number[] = [];
+
+  private settle(at: number): void {
+    if (at <= this.settled) return;
+    this.settled = at;
+    this.ends.push(at);
+  }
 
   /** Scans `text` (the same text, grown) and returns the settled length. */
   update(text: string): number {
@@ -31,12 +39,12 @@ export class BlockBoundaries {
         this.candidate ??= lineStart;
         continue;
       }
-      if (this.candidate !== null && !/^\s/.test(line)) this.settled = this.candidate;
+      if (this.candidate !== null && !/^\s/.test(line)) this.settle(this.candidate);
       this.candidate = null;
       if (fence) this.fence = fence;
     }
     // The line being written: its first character already says whether a new block starts.
-    if (this.fence === null && this.candidate !== null && this.scanned < text.length && !/^\s/.test(text[this.scanned] ?? ' ')) this.settled = this.candidate;
+    if (this.fence === null && this.candidate !== null && this.scanned < text.length && !/^\s/.test(text[this.scanned] ?? ' ')) this.settle(this.candidate);
     return this.settled;
   }
 }

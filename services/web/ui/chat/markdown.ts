@@ -131,7 +131,9 @@ export class MarkdownView {
     this.schedule = (run) => {
       let done = false;
       const once = () => {
-        if (!done) (done = true), run();
+        if (done) return;
+        done = true;
+        run();
       };
       requestAnimationFrame(once);
       setTimeout(once, 100);
@@ -169,12 +171,15 @@ export class MarkdownView {
   }
 
   private draw(): void {
-    const settled = this.boundaries.update(this.source);
-    if (settled > this.renderedUpTo) {
+    this.boundaries.update(this.source);
+    // One element per block, however many settled since the last frame: a reload (set) and a
+    // live stream then draw the same blocks, so the same text reads the same.
+    for (const end of this.boundaries.ends) {
+      if (end <= this.renderedUpTo) continue;
       const block = h('div', { class: 'md-block' });
-      block.appendChild(renderMarkdown(this.source.slice(this.renderedUpTo, settled)));
+      block.appendChild(renderMarkdown(this.source.slice(this.renderedUpTo, end)));
       this.frozen.appendChild(block);
-      this.renderedUpTo = settled;
+      this.renderedUpTo = end;
     }
     this.tail.replaceChildren(renderMarkdown(this.source.slice(this.renderedUpTo)));
   }

@@ -2,6 +2,7 @@
  * Rendering of one conversation's messages, including the answer that is streaming now.
  * A question is shown as text; an answer as sanitised markdown (chat/markdown.ts).
  */
+import { announce, excerpt } from '../lib/a11y.js';
 import { byId, clear, h } from '../lib/dom.js';
 import { traceHref } from '../lib/trace.js';
 import { copyText, MarkdownView } from './markdown.js';
@@ -21,7 +22,10 @@ export class AnswerView {
   constructor(private readonly streaming: boolean) {
     this.text = new MarkdownView('answer-text');
     this.body = h('div', { class: 'message-body', 'aria-busy': streaming ? 'true' : null }, this.text.el);
-    if (streaming) this.body.appendChild(h('span', { class: 'typing', 'aria-hidden': 'true' }, h('span'), h('span'), h('span')));
+    if (streaming) {
+      this.body.appendChild(h('span', { class: 'typing', 'aria-hidden': 'true' }, h('span'), h('span'), h('span')));
+      announce('samosaChaat is answering.');
+    }
     const copy = h('button', { type: 'button', class: 'copy-button copy-answer', 'aria-label': 'Copy this answer (markdown)' }, 'Copy');
     copy.addEventListener('click', () => void copyText(copy, this.text.text));
     this.meta = h('div', { class: 'message-meta' }, copy);
@@ -53,6 +57,8 @@ export class AnswerView {
     this.body.querySelector('.typing')?.remove();
     if (status !== 'complete') this.meta.appendChild(h('span', { class: `badge badge-${status === 'stopped' ? 'muted' : 'warn'}` }, status === 'stopped' ? 'stopped' : status === 'error' ? 'failed' : 'incomplete'));
     if (note) this.meta.appendChild(h('span', { class: 'message-note' }, note));
+    // Said once when a live answer ends (the streaming text itself is not a live region).
+    if (this.streaming) announce(status === 'complete' ? `samosaChaat answered: ${excerpt(this.text.el.textContent ?? '')}` : `The answer ${status === 'stopped' ? 'was stopped' : status === 'error' ? 'failed' : 'is incomplete'}. ${note ?? ''}`.trim());
     // What this page saw: token events received and the time from request to the last one.
     if (this.streaming && this.tokens > 0) this.details({ token_count: this.tokens, inference_time_ms: performance.now() - this.startedAt, model_tag: null });
   }
