@@ -8,7 +8,7 @@
  * style parts) and its longest tasks (a Chromium trace's RunTask events, CPU and wall time).
  * Targets (issue 19): markdown ≤ 2× plain main-thread time, and no task over 50 ms.
  *
- *   node --conditions=source --import tsx bench/ui-markdown.ts            # full run (~8 min), writes the section into bench/RESULTS.md
+ *   npm run bench:ui  (= node --conditions=source --import tsx bench/ui-markdown.ts)  # full run (~8 min), writes the section into bench/RESULTS.md
  *   node --conditions=source --import tsx bench/ui-markdown.ts --quick    # 2 KB, one round, writes to the temp dir
  *   … --rounds N (default 2) · --out FILE
  *

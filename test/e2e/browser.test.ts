@@ -4,7 +4,9 @@
  * Nothing is downloaded: no browser, no model.
  *
  * A person signs in with the development login, chats (the answer is watched growing token
- * by token), reloads, renames, favourites, deletes, stops and regenerates; then an operator
+ * by token), reloads, renames, favourites, deletes, stops (button and Esc) and regenerates,
+ * reads a markdown answer and copies its code, and meets a refused send (kept, explained,
+ * answered by Retry); axe-core checks the pages' accessibility; then an operator
  * follows the answer's trace link into the console and finds the waterfall across the four
  * services, the trace's log lines, the key figures and the doctor's results. Screenshots go
  * to test-artifacts/ on every run and to docs/images/ with UPDATE_SCREENSHOTS=1.
@@ -549,7 +551,7 @@ describe('the web UI in Chromium', { timeout: scaled(600_000) }, () => {
       assert.equal(await page.evaluate('window.__injected'), undefined);
 
       await answer.locator('.code-block button.copy-code').click();
-      await answer.locator('.code-block button.copy-code', { hasText: 'Copied' }).waitFor();
+      await answer.locator('.code-block button.copy-code .copy-label', { hasText: 'Copied' }).waitFor();
       assert.equal(await page.evaluate('navigator.clipboard.readText()'), 'def chutney(tamarind):\n    return "sweet " + tamarind');
       await answer.locator('button.copy-answer').click();
       assert.equal(await page.evaluate('navigator.clipboard.readText()'), markdown);

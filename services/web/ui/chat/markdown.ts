@@ -29,6 +29,7 @@ import typescript from 'highlight.js/lib/languages/typescript';
 import xml from 'highlight.js/lib/languages/xml';
 import yaml from 'highlight.js/lib/languages/yaml';
 import { Marked, type Tokens } from 'marked';
+import { announce } from '../lib/a11y.js';
 import { h } from '../lib/dom.js';
 import { BlockBoundaries } from './blocks.js';
 
@@ -91,7 +92,7 @@ export function renderMarkdown(text: string): DocumentFragment {
 function decorateCode(pre: HTMLPreElement): void {
   const code = pre.querySelector('code');
   const language = /language-([\w+#.-]+)/.exec(code?.className ?? '')?.[1] ?? '';
-  const copy = h('button', { type: 'button', class: 'copy-button copy-code', 'aria-label': language ? `Copy the ${language} code` : 'Copy the code' }, 'Copy');
+  const copy = copyButton('copy-code', language ? ` the ${language} code` : ' the code');
   copy.addEventListener('click', () => void copyText(copy, code?.textContent ?? pre.textContent ?? ''));
   const head = h('div', { class: 'code-head' }, h('span', { class: 'code-lang' }, language || 'text'), copy);
   const block = h('div', { class: 'code-block' });
@@ -100,16 +101,27 @@ function decorateCode(pre: HTMLPreElement): void {
   pre.tabIndex = 0; // a long line scrolls sideways: reachable by keyboard
 }
 
-/** Copies `text` and says so on the button for a moment. */
+/**
+ * A Copy button: "Copy" on screen, and what it copies for a screen reader (a visually hidden
+ * tail), so the accessible name always starts with the visible text.
+ */
+export function copyButton(className: string, what: string): HTMLButtonElement {
+  return h('button', { type: 'button', class: `copy-button ${className}` }, h('span', { class: 'copy-label' }, 'Copy'), h('span', { class: 'visually-hidden' }, what));
+}
+
+/** Copies `text` and says so, on the button for a moment and to a screen reader. */
 export async function copyText(button: HTMLButtonElement, text: string): Promise<void> {
-  const label = button.textContent;
+  const label = button.querySelector('.copy-label') ?? button;
+  let said: string;
   try {
     await navigator.clipboard.writeText(text);
-    button.textContent = 'Copied';
+    said = 'Copied';
   } catch {
-    button.textContent = 'Copy failed';
+    said = 'Copy failed';
   }
-  setTimeout(() => (button.textContent = label), 1500);
+  label.textContent = said;
+  announce(said);
+  setTimeout(() => (label.textContent = 'Copy'), 1500);
 }
 
 /** One answer's text as markdown, re-rendered as it grows. */

@@ -5,7 +5,7 @@
 import { announce, excerpt } from '../lib/a11y.js';
 import { byId, clear, h } from '../lib/dom.js';
 import { traceHref } from '../lib/trace.js';
-import { copyText, MarkdownView } from './markdown.js';
+import { copyButton, copyText, MarkdownView } from './markdown.js';
 import { storedNote } from './reasons.js';
 import type { Message } from './types.js';
 import { traceFor } from './trace-links.js';
@@ -26,7 +26,7 @@ export class AnswerView {
       this.body.appendChild(h('span', { class: 'typing', 'aria-hidden': 'true' }, h('span'), h('span'), h('span')));
       announce('samosaChaat is answering.');
     }
-    const copy = h('button', { type: 'button', class: 'copy-button copy-answer', 'aria-label': 'Copy this answer (markdown)' }, 'Copy');
+    const copy = copyButton('copy-answer', ' this answer (markdown)');
     copy.addEventListener('click', () => void copyText(copy, this.text.text));
     this.meta = h('div', { class: 'message-meta' }, copy);
     this.el = h('li', { class: `message assistant${streaming ? ' streaming' : ''}` }, h('div', { class: 'message-role' }, 'samosaChaat'), this.body, this.meta);
