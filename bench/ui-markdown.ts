@@ -190,7 +190,7 @@ function render(runs: ArmRun[], meta: { startedAt: string; finishedAt: string; b
     `${longWall(kind).length} (longest ${fmt(maxOf(kind, (r) => r.maxWall))} ms)`,
     fmt(med(kind, (r) => r.wallMs) / 1000),
   ]);
-  const raw = runs.map((r) => [String(r.round), r.kind, fmt(r.taskMs), fmt(r.scriptMs), fmt(r.layoutMs), fmt(r.styleMs), String(r.tasks), r.longCpu.map(fmt).join(', ') || '—', r.longWall.map(fmt).join(', ') || '—', fmt(r.wallMs / 1000), String(r.textLength)]);
+  const raw = runs.map((r) => [String(r.round), r.kind, fmt(r.taskMs), fmt(r.scriptMs), fmt(r.layoutMs), fmt(r.styleMs), String(r.tasks), `${r.longCpu.length} (longest ${fmt(r.maxCpu)})`, `${r.longWall.length} (longest ${fmt(r.maxWall)})`, fmt(r.wallMs / 1000), String(r.textLength)]);
   return `${START}
 # UI benchmark: markdown answers while they stream (Chromium)
 
@@ -218,7 +218,7 @@ Each arm runs in a fresh browser context of one headless Chromium, on a page wit
 
 ## Raw runs (run order)
 
-${table(['round', 'arm', 'CPU ms', 'script ms', 'layout ms', 'style ms', 'tasks', 'over 50 ms CPU (ms)', 'over 50 ms wall (ms)', 'wall s', 'text length'], raw)}
+${table(['round', 'arm', 'CPU ms', 'script ms', 'layout ms', 'style ms', 'tasks', 'over 50 ms CPU: count (longest ms)', 'over 50 ms wall: count (longest ms)', 'wall s', 'text length'], raw)}
 ${END}`;
 }
 
