@@ -235,8 +235,9 @@ ui.toggle.addEventListener('click', () => setSidebar(!document.body.classList.co
 ui.scrim.addEventListener('click', () => setSidebar(false));
 document.addEventListener('keydown', (ev) => {
   if (ev.key === 'Escape' && document.body.classList.contains('sidebar-open')) setSidebar(false);
-  // Esc stops the answer streaming (as the Stop button does).
-  else if (ev.key === 'Escape' && answers.streaming) answers.stop();
+  // Esc stops the answer streaming (as the Stop button does), unless it is cancelling something
+  // else: a rename field or a dialog.
+  else if (ev.key === 'Escape' && answers.streaming && !(ev.target instanceof HTMLInputElement) && !(ev.target instanceof Element && ev.target.closest('dialog'))) answers.stop();
 });
 byId('new-chat').addEventListener('click', () => navigate('/'));
 byId('banner-close').addEventListener('click', hideBanner);
