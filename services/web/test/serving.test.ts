@@ -70,7 +70,7 @@ describe('serving the pages and their bundles', { timeout: scaled(60_000) }, () 
     const ui = fixtureUi();
     try {
       const files = await buildUi(ui.dir, { dev: false });
-      assert.deepEqual(files, [join(ui.dir, 'dist/chat.js'), join(ui.dir, 'dist/ops.js')]);
+      assert.deepEqual(files, [join(ui.dir, 'dist/chat.js'), join(ui.dir, 'dist/ops.js'), join(ui.dir, 'dist/keys.js')]);
       const js = readFileSync(join(ui.dir, 'dist/chat.js'), 'utf8');
       assert.match(js, /chat-bundle-entry/);
       assert.doesNotMatch(js, /sourceMappingURL/);

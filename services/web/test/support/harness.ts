@@ -49,6 +49,8 @@ export function fixtureUi(options: { omit?: string[]; brokenTs?: boolean } = {})
       ? "import { nothing } from './missing-module.js';\nconsole.log(nothing);\n"
       : "import { traceIdLength } from './shared.js';\nconst chatMarker: string = 'chat-bundle-entry';\ndocument.title = `${chatMarker} ${traceIdLength('ab')}`;\n",
     'ops.ts': "const opsMarker: string = 'ops-bundle-entry';\ndocument.title = opsMarker;\n",
+    'keys.html': '<!doctype html><title>keys</title><main id="keys-fixture"></main><script type="module" src="/assets/keys.js"></script>',
+    'keys.ts': "const keysMarker: string = 'keys-bundle-entry';\ndocument.title = keysMarker;\n",
   };
   for (const [name, text] of Object.entries(files)) if (!options.omit?.includes(name)) writeFileSync(join(dir, name), text);
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
