@@ -7,6 +7,7 @@ import { chatError } from '../errors.js';
 import { createConversation, deleteConversation, findConversation, listConversations, listMessages, updateConversation, type ConversationChanges } from './conversation-store.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { HistoryCache } from '../messages/history-cache.js';
+import { MAX_QUERY_CHARS, searchConversations, validateSearchQuery } from './search.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -39,6 +40,31 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database, h
       const after = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor);
       const page = await listConversations(db, user.id, { limit: request.query.limit ?? DEFAULT_PAGE_SIZE, after });
       return { conversations: page.conversations, next_cursor: page.next ? encodeCursor(page.next) : null };
+    },
+  );
+
+  // Search over the caller's titles and message text (./search.ts): every word of q, as word
+  // prefixes; paginated like the list, in the list's order.
+  app.get<{ Querystring: { q?: string; limit?: number; cursor?: string } }>(
+    '/conversations/search',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: {
+            q: { type: 'string', maxLength: MAX_QUERY_CHARS },
+            limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE },
+            cursor: { type: 'string', maxLength: 256 },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const user = authenticatedUser(request);
+      const q = validateSearchQuery(request.query.q);
+      const after = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor);
+      const page = await searchConversations(db, user.id, q, { limit: request.query.limit ?? DEFAULT_PAGE_SIZE, after });
+      return { query: q, results: page.hits, next_cursor: page.next ? encodeCursor(page.next) : null };
     },
   );
 
