@@ -10,6 +10,7 @@ import { Session } from './lib/session.js';
 import { newTraceId } from './lib/trace.js';
 import { Answers } from './chat/answers.js';
 import { ConversationList } from './chat/conversation-list.js';
+import { ConversationSearch } from './chat/search.js';
 import { reasonText, showSignIn } from './chat/sign-in.js';
 import { Thread } from './chat/thread.js';
 import type { Conversation, ConversationWithMessages } from './chat/types.js';
@@ -78,6 +79,8 @@ const list = new ConversationList({
   fail,
   confirm: confirmDialog,
 });
+
+new ConversationSearch({ auth: session, open: (id) => navigate(conversationPagePath(id)), fail });
 
 const answers = new Answers({
   auth: session,

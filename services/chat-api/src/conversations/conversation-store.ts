@@ -140,7 +140,11 @@ export interface ConversationChanges {
   model_tag?: string | null;
 }
 
-/** Applies `changes` to the user's conversation and bumps updated_at; undefined when not theirs. */
+/**
+ * Applies `changes` to the user's conversation; undefined when not theirs. updated_at, the
+ * list's order and its "updated" time, is left alone: it is the time of the conversation's
+ * last message (migration 0004's trigger), so a rename or a star does not move it.
+ */
 export async function updateConversation(db: Queryable, userId: string, id: string, changes: ConversationChanges): Promise<Conversation | undefined> {
   if (!isUuid(id)) return undefined;
   const sets: string[] = [];
@@ -150,7 +154,6 @@ export async function updateConversation(db: Queryable, userId: string, id: stri
     params.push(changes[column]);
     sets.push(`${column} = $${params.length}`);
   }
-  sets.push('updated_at = now()');
   const { rows } = await db.query<ConversationRow>(
     `UPDATE conversations SET ${sets.join(', ')} WHERE id = $1 AND user_id = $2 RETURNING ${COLUMNS}`,
     params,

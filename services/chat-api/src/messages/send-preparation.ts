@@ -6,19 +6,12 @@ import { nextVersion, type HistoryCache } from './history-cache.js';
 import { historyBefore, loadHistory, readConversation } from './history-queries.js';
 import { selectHistory, type ChatTurn, type HistoryCandidate, type HistoryLimits } from './history.js';
 import { startAnswerRow } from './answer-persistence.js';
+import { titleFromMessage } from '../conversations/title.js';
 import type { MessageWriter } from './message-writer.js';
 
 // Send preparation: what an answer is generated from, before anything streams.
 
-/** Characters of the first user message that become the conversation's title. */
-export const TITLE_CHARS = 80;
-
-/** The title a first message gives its conversation: whitespace collapsed, first 80 characters. */
-export function titleFromMessage(content: string): string | null {
-  const flat = content.replace(/\s+/g, ' ').trim();
-  if (flat.length === 0) return null;
-  return Array.from(flat).slice(0, TITLE_CHARS).join('');
-}
+export { titleFromMessage } from '../conversations/title.js';
 
 /** A conversation as an answer needs it. */
 export type AnswerConversation = Pick<Conversation, 'id' | 'model_tag'>;
