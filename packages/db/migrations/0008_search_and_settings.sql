@@ -16,5 +16,5 @@ CREATE INDEX conversations_title_search_idx ON conversations USING gin (to_tsvec
 -- NULL means inference's default. The bounds are the API's (chat-api validates them first,
 -- with a 400 naming the field); the checks keep other writers to them.
 ALTER TABLE conversations ADD COLUMN system_prompt text CHECK (char_length(system_prompt) <= 8000);
-ALTER TABLE conversations ADD COLUMN temperature real CHECK (temperature >= 0 AND temperature <= 2);
+ALTER TABLE conversations ADD COLUMN temperature double precision CHECK (temperature >= 0 AND temperature <= 2);
 ALTER TABLE conversations ADD COLUMN max_tokens integer CHECK (max_tokens >= 1 AND max_tokens <= 32768);

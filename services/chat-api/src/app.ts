@@ -118,14 +118,15 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
       api.get('/health', async () => ({ status: 'ok', service: 'chat-api' }));
       await api.register(async (guarded) => {
         registerAuthGuard(guarded, validate, (token) => authCache.delete(token));
-        registerConversationRoutes(guarded, db, historyCache);
+        const models = new ModelCatalog({ obs, metrics, inferenceUrl: config.inferenceUrl, internalApiKey: config.internalApiKey });
+        registerConversationRoutes(guarded, db, historyCache, models);
         registerMessageRoutes(guarded, {
           db,
           metrics,
           limiter: new StreamLimiter(config.maxStreamsPerUser),
           history: { maxMessages: config.maxConversationHistory, maxTokens: config.maxTokenBudget },
           maxMessageChars: config.maxMessageChars,
-          models: new ModelCatalog({ obs, metrics, inferenceUrl: config.inferenceUrl, internalApiKey: config.internalApiKey }),
+          models,
           track,
           answer: {
             db,

@@ -107,7 +107,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       const all = await h.call('GET', '/api/conversations', { user: carol });
       assert.equal(all.json.conversations.length, 7);
       assert.equal(all.json.next_cursor, null);
-      assert.deepEqual(Object.keys(all.json.conversations[0]).sort(), ['created_at', 'favorited', 'id', 'model_tag', 'title', 'updated_at']);
+      assert.deepEqual(Object.keys(all.json.conversations[0]).sort(), ['created_at', 'favorited', 'id', 'max_tokens', 'model_tag', 'system_prompt', 'temperature', 'title', 'updated_at']);
 
       // A rename or a star does not move the conversation (only a message does).
       await h.call('PUT', `/api/conversations/${ids[0]}`, { user: carol, body: { title: 'renamed', favorited: true } });

@@ -4,9 +4,11 @@ import type { FastifyInstance } from 'fastify';
 import { isForeignKeyViolation } from '@samosachaat/db';
 import { authenticatedUser, userGoneError } from '../auth/auth-guard.js';
 import { chatError } from '../errors.js';
-import { createConversation, deleteConversation, findConversation, listConversations, listMessages, updateConversation, type ConversationChanges } from './conversation-store.js';
+import { CHANGEABLE, createConversation, deleteConversation, findConversation, listConversations, listMessages, updateConversation, type ConversationChanges } from './conversation-store.js';
+import { SETTINGS_SCHEMA, settingsOf, type ConversationSettings } from './settings.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { HistoryCache } from '../messages/history-cache.js';
+import type { ModelCatalog } from '../models/model-catalog.js';
 import { MAX_QUERY_CHARS, searchConversations, validateSearchQuery } from './search.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -24,7 +26,7 @@ interface IdParams {
  * GET/POST /api/conversations and GET/PUT/DELETE /api/conversations/:id, all scoped to the
  * caller. The history cache learns of new conversations and forgets changed or deleted ones.
  */
-export function registerConversationRoutes(app: FastifyInstance, db: Database, historyCache: HistoryCache): void {
+export function registerConversationRoutes(app: FastifyInstance, db: Database, historyCache: HistoryCache, models?: Pick<ModelCatalog, 'assertKnown'>): void {
   app.get<{ Querystring: { limit?: number; cursor?: string } }>(
     '/conversations',
     {
@@ -68,21 +70,23 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database, h
     },
   );
 
-  app.post<{ Body: { title?: string; model_tag?: string | null } | null }>(
+  app.post<{ Body: ({ title?: string; model_tag?: string | null } & Partial<ConversationSettings>) | null }>(
     '/conversations',
-    { schema: { body: { type: ['object', 'null'], properties: { title, model_tag: modelTag } } } },
+    { schema: { body: { type: ['object', 'null'], properties: { title, model_tag: modelTag, ...SETTINGS_SCHEMA } } } },
     async (request, reply) => {
       const user = authenticatedUser(request);
       const body = request.body ?? {};
+      // A model the picker offers (GET /api/models); unchecked while inference cannot list them.
+      if (typeof body.model_tag === 'string') await models?.assertKnown(body.model_tag);
       let conversation;
       try {
-        conversation = await createConversation(db, user.id, { title: body.title?.trim(), model_tag: body.model_tag });
+        conversation = await createConversation(db, user.id, { ...body, title: body.title?.trim() });
       } catch (err) {
         // The user was deleted after auth vouched for the token (chat-api caches that answer).
         if (isForeignKeyViolation(err)) throw userGoneError(request);
         throw err;
       }
-      historyCache.set(conversation.id, { userId: user.id, modelTag: conversation.model_tag, version: '0', recent: [] });
+      historyCache.set(conversation.id, { userId: user.id, modelTag: conversation.model_tag, settings: settingsOf(conversation), version: '0', recent: [] });
       return reply.code(201).send(conversation);
     },
   );
@@ -96,17 +100,20 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database, h
 
   app.put<{ Params: IdParams; Body: ConversationChanges }>(
     '/conversations/:id',
-    { schema: { body: { type: 'object', properties: { title, favorited: { type: 'boolean' }, model_tag: modelTag } } } },
+    { schema: { body: { type: 'object', properties: { title, favorited: { type: 'boolean' }, model_tag: modelTag, ...SETTINGS_SCHEMA } } } },
     async (request) => {
       const user = authenticatedUser(request);
-      const { title: newTitle, favorited, model_tag } = request.body;
-      if (newTitle === undefined && favorited === undefined && model_tag === undefined) {
-        throw new AppError('VALIDATION_FAILED', 'body must set at least one of title, favorited, model_tag', 400);
+      const changes = request.body;
+      if (typeof changes.model_tag === 'string') await models?.assertKnown(changes.model_tag);
+      if (CHANGEABLE.every((column) => changes[column] === undefined)) {
+        throw new AppError('VALIDATION_FAILED', `body must set at least one of ${CHANGEABLE.join(', ')}`, 400);
       }
-      const updated = await updateConversation(db, user.id, request.params.id, { title: newTitle?.trim(), favorited, model_tag });
+      const updated = await updateConversation(db, user.id, request.params.id, { ...changes, title: changes.title?.trim() });
       if (!updated) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
-      // Only the owner's change counts; the model is part of what a send guesses.
-      if (model_tag !== undefined) historyCache.delete(updated.id);
+      // Only the owner's change counts; the model and the settings are part of what a send guesses.
+      if (changes.model_tag !== undefined || changes.system_prompt !== undefined || changes.temperature !== undefined || changes.max_tokens !== undefined) {
+        historyCache.delete(updated.id);
+      }
       return updated;
     },
   );

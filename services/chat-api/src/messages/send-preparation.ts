@@ -7,6 +7,7 @@ import { historyBefore, loadHistory, readConversation } from './history-queries.
 import { selectHistory, type ChatTurn, type HistoryCandidate, type HistoryLimits } from './history.js';
 import { startAnswerRow } from './answer-persistence.js';
 import { titleFromMessage } from '../conversations/title.js';
+import { sameSettings, type ConversationSettings } from '../conversations/settings.js';
 import type { MessageWriter } from './message-writer.js';
 
 // Send preparation: what an answer is generated from, before anything streams.
@@ -14,7 +15,7 @@ import type { MessageWriter } from './message-writer.js';
 export { titleFromMessage } from '../conversations/title.js';
 
 /** A conversation as an answer needs it. */
-export type AnswerConversation = Pick<Conversation, 'id' | 'model_tag'>;
+export type AnswerConversation = Pick<Conversation, 'id' | 'model_tag'> & Partial<ConversationSettings>;
 
 /** What inference is asked to answer. */
 export interface AnswerPrompt {
@@ -118,7 +119,7 @@ export async function prepareSend(db: Database, writer: MessageWriter, userId: s
     cache.set(conversationId, cached);
   }
   const guess = cached;
-  const guessed = promptFor({ id: conversationId, model_tag: guess.modelTag }, [message, ...guess.recent], limits);
+  const guessed = promptFor({ id: conversationId, model_tag: guess.modelTag, ...guess.settings }, [message, ...guess.recent], limits);
   let committed: Promise<CommittedMessage> | undefined;
   const commit = () =>
     (committed ??= (async (): Promise<CommittedMessage> => {
@@ -139,7 +140,7 @@ export async function prepareSend(db: Database, writer: MessageWriter, userId: s
         }
         throw new DuplicateSendError(conversationId, id);
       }
-      if (saved.version === guess.version && saved.conversation.model_tag === guess.modelTag) {
+      if (saved.version === guess.version && saved.conversation.model_tag === guess.modelTag && sameSettings(saved.conversation, guess.settings)) {
         cache.set(conversationId, { ...guess, version: nextVersion(saved.version), recent: [message, ...guess.recent] });
         options.onCacheResult?.(found);
         options.onCommitted?.(saved.messageId, guessed.history.length);
