@@ -18,7 +18,11 @@ export class AnswerView {
   private tokens = 0;
   private readonly startedAt = performance.now();
 
-  constructor(private readonly streaming: boolean) {
+  constructor(
+    private readonly streaming: boolean,
+    /** The model answering (shown with the answer's facts). */
+    private readonly model: string | null = null,
+  ) {
     this.text = h('span', { class: 'answer-text' });
     this.body = h('div', { class: 'message-body', 'aria-live': streaming ? 'polite' : null, 'aria-busy': streaming ? 'true' : null }, this.text);
     if (streaming) this.body.appendChild(h('span', { class: 'typing', 'aria-hidden': 'true' }, h('span'), h('span'), h('span')));
@@ -53,7 +57,7 @@ export class AnswerView {
     if (status !== 'complete') this.meta.appendChild(h('span', { class: `badge badge-${status === 'stopped' ? 'muted' : 'warn'}` }, status === 'stopped' ? 'stopped' : status === 'error' ? 'failed' : 'incomplete'));
     if (note) this.meta.appendChild(h('span', { class: 'message-note' }, note));
     // What this page saw: token events received and the time from request to the last one.
-    if (this.streaming && this.tokens > 0) this.details({ token_count: this.tokens, inference_time_ms: performance.now() - this.startedAt, model_tag: null });
+    if (this.streaming && this.tokens > 0) this.details({ token_count: this.tokens, inference_time_ms: performance.now() - this.startedAt, model_tag: this.model });
   }
 
   /** A note under an answer (no status change). */
