@@ -30,6 +30,7 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database, h
   app.get<{ Querystring: { limit?: number; cursor?: string } }>(
     '/conversations',
     {
+      config: { spanName: 'list conversations' },
       schema: {
         querystring: {
           type: 'object',
@@ -50,6 +51,7 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database, h
   app.get<{ Querystring: { q?: string; limit?: number; cursor?: string } }>(
     '/conversations/search',
     {
+      config: { spanName: 'search conversations' },
       schema: {
         querystring: {
           type: 'object',
@@ -72,7 +74,7 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database, h
 
   app.post<{ Body: ({ title?: string; model_tag?: string | null } & Partial<ConversationSettings>) | null }>(
     '/conversations',
-    { schema: { body: { type: ['object', 'null'], properties: { title, model_tag: modelTag, ...SETTINGS_SCHEMA } } } },
+    { config: { spanName: 'create conversation' }, schema: { body: { type: ['object', 'null'], properties: { title, model_tag: modelTag, ...SETTINGS_SCHEMA } } } },
     async (request, reply) => {
       const user = authenticatedUser(request);
       const body = request.body ?? {};
@@ -91,7 +93,7 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database, h
     },
   );
 
-  app.get<{ Params: IdParams }>('/conversations/:id', async (request) => {
+  app.get<{ Params: IdParams }>('/conversations/:id', { config: { spanName: 'open conversation' } }, async (request) => {
     const user = authenticatedUser(request);
     const conversation = await findConversation(db, user.id, request.params.id);
     if (!conversation) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
@@ -100,7 +102,7 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database, h
 
   app.put<{ Params: IdParams; Body: ConversationChanges }>(
     '/conversations/:id',
-    { schema: { body: { type: 'object', properties: { title, favorited: { type: 'boolean' }, model_tag: modelTag, ...SETTINGS_SCHEMA } } } },
+    { config: { spanName: 'update conversation' }, schema: { body: { type: 'object', properties: { title, favorited: { type: 'boolean' }, model_tag: modelTag, ...SETTINGS_SCHEMA } } } },
     async (request) => {
       const user = authenticatedUser(request);
       const changes = request.body;
@@ -118,7 +120,7 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database, h
     },
   );
 
-  app.delete<{ Params: IdParams }>('/conversations/:id', async (request, reply) => {
+  app.delete<{ Params: IdParams }>('/conversations/:id', { config: { spanName: 'delete conversation' } }, async (request, reply) => {
     const user = authenticatedUser(request);
     if (!(await deleteConversation(db, user.id, request.params.id))) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
     historyCache.delete(request.params.id.toLowerCase());
