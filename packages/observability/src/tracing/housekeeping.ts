@@ -22,12 +22,21 @@ export function isHousekeepingRoute(route: string): boolean {
   return ROUTES.has(route) || route.startsWith(OPS_API_PREFIX) || route.startsWith(ASSETS_PREFIX);
 }
 
+// Background work with no request around it: a service probing a dependency's health
+// (`GET inference health`, the readiness checks of chat-api and web) or a database statement
+// of a periodic job (`db.instances.heartbeat`, `db.messages.sweep_interrupted`; a request's
+// statements are children of its span, never roots).
+const BACKGROUND_ROOT = /^(?:GET \S+ health|db\.\S+)$/;
+
 /**
- * True for a trace whose root span is a housekeeping request. Root spans of server requests
- * are named `METHOD /route` (`GET /debug/traces/:traceId`); any other root (an outgoing call,
- * a background job) is never housekeeping.
+ * True for a trace whose root span is a housekeeping request or background work. Root spans
+ * of server requests are named `METHOD /route` (`GET /debug/traces/:traceId`) unless their
+ * route names what it does ("send message": never housekeeping); background roots are
+ * dependency health probes and periodic database jobs. Any other root (an outgoing call
+ * such as an OAuth exchange) is kept.
  */
 export function isHousekeepingTrace(trace: { root_name: string }): boolean {
+  if (BACKGROUND_ROOT.test(trace.root_name)) return true;
   const match = /^[A-Z]+ (\/\S*)$/.exec(trace.root_name);
   return match !== null && isHousekeepingRoute(match[1] as string);
 }

@@ -102,6 +102,13 @@ export class ConversationSearch {
       this.more.hidden = true;
       return;
     }
+    if (!/[\p{L}\p{N}]/u.test(query)) {
+      // chat-api would refuse it (400): say so without asking.
+      clear(this.results);
+      this.more.hidden = true;
+      this.status.textContent = 'Type a letter or a digit to search for.';
+      return;
+    }
     const controller = new AbortController();
     this.controller = controller;
     this.status.textContent = 'Searching…';
