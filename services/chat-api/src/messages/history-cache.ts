@@ -88,7 +88,8 @@ export class HistoryCache {
     if (current && current.value.userId === value.userId && BigInt(current.value.version) > BigInt(value.version)) return;
     this.delete(conversationId);
     if (this.maxChars === 0) return;
-    const kept: CachedConversation = { userId: value.userId, modelTag: value.modelTag, settings: value.settings, version: value.version, recent: value.recent.slice(0, this.depth) };
+    const kept: CachedConversation = { userId: value.userId, modelTag: value.modelTag, version: value.version, recent: value.recent.slice(0, this.depth) };
+    if (value.settings) kept.settings = value.settings;
     const chars = sizeOf(kept);
     // One conversation may not push out everything else: at most a quarter of the budget.
     if (chars > this.maxChars / 4) return;
