@@ -602,8 +602,7 @@ describe('the web UI in Chromium', { timeout: scaled(600_000) }, () => {
     await page.setViewportSize({ width: 390, height: 780 });
     for (const label of ['Spans', 'Duration']) {
       const cell = first.locator(`td[data-label="${label}"]`);
-      await cell.waitFor();
-      const box = await cell.boundingBox();
+      const box = await eventually(async () => cell.boundingBox(), `the ${label} cell laid out`, 10_000);
       assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `${label} within the 390 px viewport: ${JSON.stringify(box)}`);
     }
     await screenshot(page, 'ops-traces-narrow');

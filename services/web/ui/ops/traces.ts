@@ -20,8 +20,12 @@ export function serviceChip(service: string): HTMLSpanElement {
   return h('span', { class: `chip ${serviceClass(service)}` }, service);
 }
 
+// Filters can change faster than the list loads: only the latest request draws.
+let latest = 0;
+
 /** Loads and draws the list. */
 export async function showTraces(auth: TokenSource, traceId: string): Promise<void> {
+  const call = ++latest;
   const query = new URLSearchParams({ limit: byId<HTMLSelectElement>('traces-limit').value });
   const service = byId<HTMLSelectElement>('traces-service').value;
   const status = byId<HTMLSelectElement>('traces-status').value;
@@ -31,6 +35,7 @@ export async function showTraces(auth: TokenSource, traceId: string): Promise<vo
   if (minMs !== '0') query.set('min_ms', minMs);
   if (byId<HTMLInputElement>('show-housekeeping').checked) query.set('all', 'true');
   const answer = await apiJson<TracesAnswer>(`/ops/api/traces?${query.toString()}`, { traceId }, auth);
+  if (call !== latest) return;
   const body = byId('traces-body');
   clear(body);
   for (const t of answer.traces) {
