@@ -195,7 +195,8 @@ describe('the web UI in Chromium', { timeout: scaled(600_000) }, () => {
     // The list shows the conversation, titled after the question.
     await page.locator(`#conversation-list li[data-id="${firstId}"] .conversation-title`, { hasText: QUESTION }).waitFor();
     await page.locator('#thread-title', { hasText: QUESTION }).waitFor();
-    assert.match((await answer.locator('.message-facts').textContent()) ?? '', /^\d+ tokens · [\d.]+ s$/);
+    // The model the answer was asked of (the loaded one: the conversation names none).
+    assert.match((await answer.locator('.message-facts').textContent()) ?? '', /^demo · \d+ tokens · [\d.]+ s$/);
     await screenshot(page, 'chat-first-answer');
   });
 
@@ -280,6 +281,102 @@ describe('the web UI in Chromium', { timeout: scaled(600_000) }, () => {
       const res = await fetch('/api/conversations/${id}', { method: 'DELETE', headers: { authorization: 'Bearer ' + token } });
       if (res.status !== 204) throw new Error('delete answered ' + res.status);
     })()`);
+  });
+
+  const SYSTEM_PROMPT = 'You answer in short verses about street food.';
+  it('switches the model and applies settings per conversation; the answer shows its model and inference gets the system prompt', async (t) => {
+    if (!ready(t)) return;
+    await page.locator('#new-chat').click();
+    await page.waitForURL(`${web}/`);
+    // The picker lists inference's models; one that is not loaded is shown, disabled, with the reason.
+    const picker = page.locator('#model-picker');
+    await picker.locator('option[value="demo"]').waitFor({ state: 'attached' });
+    const large = picker.locator('option[value="demo-large"]');
+    assert.equal(await large.isDisabled(), true, 'a model that is not loaded cannot be picked');
+    assert.match((await large.textContent()) ?? '', /not loaded/);
+    assert.match((await page.locator('#model-reason').textContent()) ?? '', /1 other model is not loaded: an administrator can load one/);
+    await picker.selectOption('demo');
+    await send(page, 'Write a short verse about tamarind');
+    await page.waitForURL(/\/c\/[0-9a-f-]{36}$/);
+    const id = conversationIdOf(page);
+    await page.locator('li.message.assistant[data-status="complete"]').waitFor({ timeout: scaled(60_000) });
+    const stored = async () =>
+      (await page.evaluate(`(async () => {
+        const { token } = JSON.parse(sessionStorage.getItem('samosachaat.session'));
+        return (await fetch('/api/conversations/${id}', { headers: { authorization: 'Bearer ' + token } })).json();
+      })()`)) as { model_tag: string | null; system_prompt: string | null; temperature: number | null; max_tokens: number | null; messages: Array<{ role: string; model_tag: string | null }> };
+    assert.equal((await stored()).model_tag, 'demo', 'the picked model is stored on the conversation');
+    assert.match((await page.locator('li.message.assistant .message-facts').last().textContent()) ?? '', /^demo · /);
+
+    // Settings: chat-api refuses a value out of bounds with its message; good ones are stored.
+    await page.locator('#settings-button').click();
+    await page.locator('#settings-dialog').waitFor({ state: 'visible' });
+    const errorsBefore = pageErrors.length;
+    await page.locator('#settings-temperature').fill('5');
+    await page.locator('#settings-save').click();
+    await page.locator('#settings-error', { hasText: /temperature must be <= 2/ }).waitFor();
+    // That 400 was asked for: Chromium reports it as a failed resource; it is no error of the page.
+    const added = pageErrors.splice(errorsBefore);
+    assert.deepEqual(added.filter((e) => !/status of 400/.test(e)), []);
+    await page.locator('#settings-system-prompt').fill(SYSTEM_PROMPT);
+    await page.locator('#settings-temperature').fill('0.7');
+    await page.locator('#settings-max-tokens').fill('12');
+    await page.locator('#settings-save').click();
+    await page.locator('#settings-dialog').waitFor({ state: 'hidden' });
+    assert.equal(await page.locator('#settings-summary').textContent(), 'system prompt · temperature 0.7 · max 12 tokens');
+    const settings = await stored();
+    assert.deepEqual([settings.system_prompt, settings.temperature, settings.max_tokens], [SYSTEM_PROMPT, 0.7, 12]);
+
+    await send(page, 'Another verse, please');
+    const second = page.locator('li.message.assistant').nth(1);
+    await second.and(page.locator('[data-status="complete"]')).waitFor({ timeout: scaled(60_000) });
+    assert.match((await second.locator('.message-facts').textContent()) ?? '', /^demo · 12 tokens · /, 'max tokens applied');
+    const trace = (await second.locator('a.trace-link').getAttribute('data-trace-id')) ?? '';
+    // What inference received, from its own log line of that trace (the prompt's length, never its text).
+    const started = await eventually(async () => {
+      const body = (await (await fetch(`${web}/ops/api/logs?trace=${trace}`)).json()) as { lines: Array<Record<string, unknown>> };
+      return body.lines.find((l) => l['service'] === 'inference' && l['message'] === 'generation_started');
+    }, 'inference’s generation_started line of the answer');
+    assert.deepEqual([started['system_prompt_chars'], started['temperature'], started['max_tokens'], started['model']], [SYSTEM_PROMPT.length, 0.7, 12, 'demo']);
+    assert.deepEqual((await stored()).messages.filter((m) => m.role === 'assistant').map((m) => m.model_tag), ['demo', 'demo'], 'each answer records its model');
+
+    await page.reload();
+    await page.locator('li.message.assistant').first().waitFor();
+    await eventually(async () => (await picker.inputValue()) === 'demo', 'the stored model in the picker after a reload');
+    assert.equal(await page.locator('#settings-summary').textContent(), 'system prompt · temperature 0.7 · max 12 tokens');
+    await screenshot(page, 'chat-settings');
+    // Leave the conversation list as the later tests expect it.
+    await page.evaluate(`(async () => {
+      const { token } = JSON.parse(sessionStorage.getItem('samosachaat.session'));
+      const res = await fetch('/api/conversations/${id}', { method: 'DELETE', headers: { authorization: 'Bearer ' + token } });
+      if (res.status !== 204) throw new Error('delete answered ' + res.status);
+    })()`);
+  });
+
+  it('finds a message with the search box in the conversation list', async (t) => {
+    if (!ready(t)) return;
+    await page.goto(`${web}/`);
+    await page.locator('#conversation-list > li').first().waitFor();
+    const box = page.locator('#conversation-search');
+    // A word of the first question, typed as a prefix: the conversation (renamed since) is found by its message.
+    await box.fill('tamar');
+    const hit = page.locator(`#search-results li[data-id="${firstId}"]`);
+    await hit.waitFor();
+    assert.equal(await page.locator('#conversation-list').isVisible(), false, 'results replace the list');
+    const marks = await hit.locator('.search-snippet mark').allTextContents();
+    assert.ok(marks.length > 0 && marks.every((m) => m.toLowerCase() === 'tamarind'), `the matched word is marked: ${JSON.stringify(marks)}`);
+    assert.match((await page.locator('#search-status').textContent()) ?? '', /1 conversation match/);
+    await box.fill('zzzznothing');
+    await page.locator('#search-status', { hasText: /No conversation matches/ }).waitFor();
+    await box.fill('!!');
+    await page.locator('#search-status', { hasText: /Type a letter or a digit/ }).waitFor();
+    await box.fill('tamarind');
+    await hit.locator('a').click();
+    await page.waitForURL(`${web}/c/${firstId}`);
+    await page.locator('li.message.user', { hasText: QUESTION }).waitFor();
+    await box.press('Escape');
+    await page.locator('#conversation-list').waitFor({ state: 'visible' });
+    assert.equal(await box.inputValue(), '');
   });
 
   let secondId = '';
@@ -439,6 +536,7 @@ describe('the web UI in Chromium', { timeout: scaled(600_000) }, () => {
     const row = page.locator(`#traces-body tr[data-trace-id="${answerTrace}"]`);
     await row.waitFor();
     assert.deepEqual((await row.locator('.chip').allTextContents()).sort(), ['auth', 'chat-api', 'inference', 'web']);
+    assert.equal(await row.locator('a.trace-row-link').textContent(), 'send message', 'named by what happened');
     await screenshot(page, 'ops-traces');
 
     await page.locator('#tab-metrics').click();
@@ -465,6 +563,73 @@ describe('the web UI in Chromium', { timeout: scaled(600_000) }, () => {
     assert.ok(rows.filter((r) => r.result === 'fail').every((r) => r.fix), `every failure says how to fix it: ${JSON.stringify(rows)}`);
     assert.ok(rows.some((r) => r.check && /database|jwt|service|config/i.test(r.check)), JSON.stringify(rows.map((r) => r.check)));
     await screenshot(page, 'ops-doctor');
+  });
+
+  it('lists the last “send message” first in the console, with scrapes, probes, assets and its own calls hidden', async (t) => {
+    if (!ready(t)) return;
+    await page.goto(`${web}/c/${firstId}`);
+    await page.locator('li.message.assistant').first().waitFor();
+    // A message sent (read to its end), then straight to the console: everything since is noise.
+    const sent = (await page.evaluate(`(async () => {
+      const { token } = JSON.parse(sessionStorage.getItem('samosachaat.session'));
+      const res = await fetch('/api/conversations/${firstId}/messages', { method: 'POST', headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json' }, body: JSON.stringify({ content: 'One more about chaat' }) });
+      await res.text();
+      return res.headers.get('x-trace-id');
+    })()`)) as string;
+    await page.goto(`${web}/ops#/traces`);
+    const first = page.locator('#traces-body tr').first();
+    let top: string[] = [];
+    await eventually(async () => {
+      if ((await first.getAttribute('data-trace-id')) === sent) return true;
+      top = await page.locator('#traces-body tr').evaluateAll((rows) => rows.slice(0, 5).map((r) => `${r.getAttribute('data-trace-id')} ${r.querySelector('a')?.textContent} ${r.querySelector('td')?.textContent}`));
+      await page.locator('#traces-refresh').click();
+      return false;
+    }, 'the send at the top of the trace list', 20_000).catch((err: Error) => {
+      throw new Error(`${err.message}: sent ${sent}, top rows ${JSON.stringify(top)}`);
+    });
+    assert.equal(await first.locator('a.trace-row-link').textContent(), 'send message');
+    // Further back: the sign-in of the first step, named too.
+    await page.locator('#traces-limit').selectOption('500');
+    await eventually(async () => (await page.locator('#traces-body a.trace-row-link', { hasText: /^login$/ }).count()) > 0, 'the login trace in the last 500');
+    // Noise is hidden by default: no scrapes, probes, assets or console calls; people's requests are named.
+    const names = async () => page.locator('#traces-body a.trace-row-link').allTextContents();
+    const shown = await names();
+    assert.deepEqual(shown.filter((n) => /\/metrics|\/health|\/ready|\/assets\/|\/ops|\/debug\/traces/.test(n)), [], shown.join('\n'));
+    // Named after what chat-api did. (A GET the page abandoned on a reload before chat-api
+    // answered keeps web's route name, `GET /api/*`: web never learnt what it was.)
+    assert.equal(shown.filter((n) => n.startsWith('POST /api/') || n.startsWith('PUT /api/') || n.startsWith('DELETE /api/')).length, 0, shown.join('\n'));
+    for (const name of ['send message', 'list conversations', 'login']) assert.ok(shown.includes(name), `${name} in ${shown.join(', ')}`);
+    // The toggle shows them, as `samosachaat traces --all` does.
+    await page.locator('#show-housekeeping').check();
+    await eventually(async () => (await names()).some((n) => /^GET \/(assets|ops)/.test(n)), 'housekeeping rows with the toggle on');
+    await page.locator('#show-housekeeping').uncheck();
+    // Filters: by service (the send is still first), by duration, by status.
+    await page.locator('#traces-service').selectOption('inference');
+    const topRows = async () => page.locator('#traces-body tr').evaluateAll((rows) => rows.slice(0, 4).map((r) => `${r.getAttribute('data-trace-id')} ${r.querySelector('a')?.textContent} ${r.textContent}`));
+    await eventually(async () => (await page.locator('#traces-body tr').first().getAttribute('data-trace-id')) === sent, 'the send first among the traces reaching inference', 15_000).catch(async (err: Error) => {
+      throw new Error(`${err.message}: sent ${sent}, top rows ${JSON.stringify(await topRows())}`);
+    });
+    await eventually(async () => (await page.locator('#traces-body tr .chip', { hasText: 'inference' }).count()) >= (await page.locator('#traces-body tr').count()), 'only traces reaching inference');
+    await page.locator('#traces-min-ms').selectOption('1000');
+    await eventually(async () => {
+      const durations = await page.locator('#traces-body td[data-label="Duration"]').allTextContents();
+      return durations.length > 0 && durations.every((d) => / s$/.test(d) || /min/.test(d));
+    }, 'only traces of a second or more');
+    await page.locator('#traces-status').selectOption('error');
+    await eventually(async () => (await page.locator('#traces-body tr:not(.row-error)').count()) === 0, 'only failed traces');
+    await page.locator('#traces-status').selectOption('');
+    await page.locator('#traces-min-ms').selectOption('0');
+    await page.locator('#traces-service').selectOption('');
+    await eventually(async () => (await page.locator('#traces-service').inputValue()) === '' && (await first.count()) > 0, 'the unfiltered list again');
+    // A narrow screen keeps every column in view: Spans and Duration of the first row are on screen.
+    await page.setViewportSize({ width: 390, height: 780 });
+    for (const label of ['Spans', 'Duration']) {
+      const cell = first.locator(`td[data-label="${label}"]`);
+      const box = await eventually(async () => cell.boundingBox(), `the ${label} cell laid out`, 10_000);
+      assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `${label} within the 390 px viewport: ${JSON.stringify(box)}`);
+    }
+    await screenshot(page, 'ops-traces-narrow');
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 
   it('logged no console errors and no CSP violations', (t) => {

@@ -118,7 +118,7 @@ export async function tracesCommand(args: readonly string[], io: CliIo): Promise
       const services = [...new Set(t.spans.map((s) => s.service))].join(',');
       io.stdout.write(`${t.trace_id}  ${t.start_time.slice(0, 23)}  ${t.duration_ms.toFixed(1).padStart(8)}  ${String(t.span_count).padStart(5)}  ${services.padEnd(26)}  ${t.error ? 'ERROR ' : ''}${t.root_name}\n`);
     }
-    if (traces.length === 0) io.stdout.write(values.all ? '(no traces yet)\n' : '(no traces yet besides scrapes, probes and trace reads: --all shows those)\n');
+    if (traces.length === 0) io.stdout.write(values.all ? '(no traces yet)\n' : '(no traces yet besides scrapes, probes, background jobs, static assets and console or trace reads: --all shows those)\n');
   }
   return unreachable.length === targets.length ? 1 : 0;
 }

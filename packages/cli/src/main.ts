@@ -31,7 +31,7 @@ commands:
   token --email E [--name N]  print a development access token for that user (needs the keys and the database)
   traces [--errors] [--all] [--limit N] [--json] [TRACE_ID]
                               recent traces from every service's buffer, or one trace as a waterfall;
-                              scrapes, probes and trace reads are hidden unless --all
+                              scrapes, probes, background jobs, assets, console and trace reads hidden unless --all
   logs [--trace ID] [--service S] [--level L] [--since T] [--tail N] [--json]
                               log lines from LOG_DIR files (npm start: DATA_DIR/logs), across services: the
                               last 100 unless --tail N; --since 5m / 2h / 1d or an ISO 8601 date

@@ -305,12 +305,23 @@ async function developmentToken(authUrl: string): Promise<string> {
   return body.access_token;
 }
 
-async function firstConversation(chatUrl: string, token: string): Promise<string> {
-  const res = await fetch(`${chatUrl}/api/conversations`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ title: 'Hello from npm start' }),
-  });
+/** The title of the conversation the start banner's curl example sends to. */
+export const START_CONVERSATION_TITLE = 'Hello from npm start';
+
+/**
+ * The development user's conversation for the banner's example: the one a previous start
+ * created (found by its title through chat-api's search), else a new one. So restarts do not
+ * add another empty conversation each time.
+ */
+export async function firstConversation(chatUrl: string, token: string): Promise<string> {
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+  const found = await fetch(`${chatUrl}/api/conversations/search?q=${encodeURIComponent(START_CONVERSATION_TITLE)}&limit=100`, { headers });
+  if (found.ok) {
+    const { results } = (await found.json()) as { results: Array<{ conversation: { id: string; title: string | null } }> };
+    const existing = results.find((r) => r.conversation.title === START_CONVERSATION_TITLE);
+    if (existing) return existing.conversation.id;
+  } else await found.body?.cancel();
+  const res = await fetch(`${chatUrl}/api/conversations`, { method: 'POST', headers, body: JSON.stringify({ title: START_CONVERSATION_TITLE }) });
   if (!res.ok) throw new StartError(`creating a first conversation failed: ${res.status} ${(await res.text()).slice(0, 300)}`);
   return ((await res.json()) as { id: string }).id;
 }

@@ -37,7 +37,7 @@ export type { TracedFetch, TracedFetchOptions } from './tracing/outbound.js';
 export { RingBufferSpanExporter } from './tracing/ring-buffer-exporter.js';
 export type { RecentTracesQuery, SpanRecord, TraceRecord } from './tracing/ring-buffer-exporter.js';
 export { startGenerationSpan } from './tracing/generation-span.js';
-export { HOUSEKEEPING_ROUTES, isHousekeepingRoute, isHousekeepingTrace, OPS_API_PREFIX } from './tracing/housekeeping.js';
+export { ASSETS_PREFIX, HOUSEKEEPING_ROUTES, isHousekeepingRoute, isHousekeepingTrace, OPS_API_PREFIX } from './tracing/housekeeping.js';
 export type { GenerationEnd, GenerationOutcome, GenerationSpan, GenerationStart } from './tracing/generation-span.js';
 
 // Metrics
@@ -54,7 +54,7 @@ export type { MetricDescription } from './metrics/describe.js';
 // Fastify
 export { observabilityPlugin } from './fastify/plugin.js';
 export type { ObservabilityPluginOptions } from './fastify/plugin.js';
-export { markFirstByte } from './fastify/request-lifecycle.js';
+export { markFirstByte, nameRequestSpan, SPAN_NAME_HEADER } from './fastify/request-lifecycle.js';
 export { AppError, defineErrors, describeError, errorEnvelope } from './fastify/errors.js';
 export type { ErrorDefinition, ErrorEnvelope, ErrorFactories } from './fastify/errors.js';
 export { ReadinessRegistry } from './fastify/readiness.js';

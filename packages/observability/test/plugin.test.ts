@@ -375,6 +375,24 @@ describe('observability plugin: health, readiness, debug traces', () => {
     await t.close();
   });
 
+  it('names a server span after its route (config.spanName) and says so in x-span-name; other routes keep METHOD /route', async () => {
+    const t = await buildTestApp((app) => {
+      app.post('/api/things/:id/messages', { config: { spanName: 'send message' } }, async () => ({}));
+      app.get('/plain', async () => ({}));
+    });
+    const named = await t.app.inject({ method: 'POST', url: '/api/things/1/messages' });
+    assert.equal(named.headers['x-span-name'], 'send message');
+    const plain = await t.app.inject({ url: '/plain' });
+    assert.equal(plain.headers['x-span-name'], undefined);
+    const list = (await t.app.inject({ url: '/debug/traces?limit=10' })).json();
+    const names = new Map(list.traces.map((x: { trace_id: string; root_name: string }) => [x.trace_id, x.root_name]));
+    assert.equal(names.get(String(named.headers['x-trace-id'])), 'send message');
+    assert.equal(names.get(String(plain.headers['x-trace-id'])), 'GET /plain');
+    const span = (await t.app.inject({ url: `/debug/traces/${String(named.headers['x-trace-id'])}` })).json().spans[0];
+    assert.equal(span.attributes['http.route'], '/api/things/:id/messages', 'the route template stays an attribute');
+    await t.close();
+  });
+
   it('serves /debug/traces?limit= in a service whose Ajv does not coerce types', async () => {
     const obs = createObservability(observabilityConfigFromEnv('strict-svc', { LOG_LEVEL: 'error' }), { logDestination: { write: () => undefined }, registerGlobalTracer: false, runtimeMetrics: false });
     const app = Fastify({ logger: false, ajv: { customOptions: { coerceTypes: false } } });

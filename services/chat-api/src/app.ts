@@ -135,7 +135,7 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
       api.get('/health', async () => ({ status: 'ok', service: 'chat-api' }));
       await api.register(async (guarded) => {
         registerAuthGuard(guarded, validate, (token) => authCache.delete(token));
-        registerConversationRoutes(guarded, db, historyCache);
+        registerConversationRoutes(guarded, db, historyCache, catalog);
         registerMessageRoutes(guarded, {
           db,
           metrics,

@@ -30,12 +30,19 @@ for (const { backend, skip } of await backendsUnderTest()) {
       const renamed = await h.call('PUT', `/api/conversations/${id}`, { body: { title: 'Trip to Goa' } });
       assert.equal(renamed.status, 200);
       assert.equal(renamed.json.title, 'Trip to Goa');
-      assert.ok(renamed.json.updated_at >= created.json.updated_at);
+      // A rename or a star is not news: the list's order and "updated" time stay.
+      assert.equal(renamed.json.updated_at, created.json.updated_at);
 
       const starred = await h.call('PUT', `/api/conversations/${id}`, { body: { favorited: true, model_tag: null } });
       assert.equal(starred.json.favorited, true);
       assert.equal(starred.json.model_tag, null);
       assert.equal(starred.json.title, 'Trip to Goa');
+      assert.equal(starred.json.updated_at, created.json.updated_at);
+      const newer = (await h.call('POST', '/api/conversations', { body: { title: 'Newer' } })).json.id as string;
+      await h.call('PUT', `/api/conversations/${id}`, { body: { title: 'Trip to Goa, renamed' } });
+      const order = ((await h.call('GET', '/api/conversations')).json.conversations as Array<{ id: string }>).map((c) => c.id);
+      assert.ok(order.indexOf(newer) < order.indexOf(id), 'the renamed, older conversation stays below the newer one');
+      await h.call('DELETE', `/api/conversations/${newer}`);
 
       const untitled = await h.call('POST', '/api/conversations');
       assert.equal(untitled.status, 201);
@@ -100,12 +107,12 @@ for (const { backend, skip } of await backendsUnderTest()) {
       const all = await h.call('GET', '/api/conversations', { user: carol });
       assert.equal(all.json.conversations.length, 7);
       assert.equal(all.json.next_cursor, null);
-      assert.deepEqual(Object.keys(all.json.conversations[0]).sort(), ['created_at', 'favorited', 'id', 'model_tag', 'title', 'updated_at']);
+      assert.deepEqual(Object.keys(all.json.conversations[0]).sort(), ['created_at', 'favorited', 'id', 'max_tokens', 'model_tag', 'system_prompt', 'temperature', 'title', 'updated_at']);
 
-      // A rename moves the conversation to the top.
-      await h.call('PUT', `/api/conversations/${ids[0]}`, { user: carol, body: { title: 'renamed' } });
+      // A rename or a star does not move the conversation (only a message does).
+      await h.call('PUT', `/api/conversations/${ids[0]}`, { user: carol, body: { title: 'renamed', favorited: true } });
       const top = await h.call('GET', '/api/conversations?limit=1', { user: carol });
-      assert.equal(top.json.conversations[0].id, ids[0]);
+      assert.equal(top.json.conversations[0].id, expected[0]);
       assert.equal(typeof top.json.next_cursor, 'string');
     });
 

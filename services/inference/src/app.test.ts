@@ -226,6 +226,18 @@ describe('inference app (in-process)', () => {
     for (const field of ['prompt_tokens', 'ttft_ms', 'duration_ms']) assert.equal(typeof completed?.[field], 'number', field);
     assert.equal(completed?.trace_id, started?.trace_id);
     assert.ok(!t.logs.text().includes('zucchini'), 'message text never reaches the log');
+    assert.deepEqual([started?.system_prompt_chars, started?.temperature], [0, null]);
+
+    // A system prompt: its length is logged (so an operator can see one arrived), never its text.
+    await t.app.inject({
+      method: 'POST',
+      url: '/generate',
+      headers: { 'x-internal-api-key': t.key },
+      payload: { messages: [{ role: 'system', content: 'Speak only of aubergines.' }, { role: 'user', content: 'hi' }], max_tokens: 2, temperature: 0.4 },
+    });
+    const second = t.logs.find('generation_started')[1];
+    assert.deepEqual([second?.system_prompt_chars, second?.temperature, second?.max_tokens], ['Speak only of aubergines.'.length, 0.4, 2]);
+    assert.ok(!t.logs.text().includes('aubergines'), 'the system prompt never reaches the log');
     await t.close();
   });
 

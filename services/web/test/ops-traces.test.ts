@@ -97,6 +97,26 @@ describe('/ops/api/traces', { timeout: scaled(60_000) }, () => {
     assert.equal(one.body.traces.length, 1);
   });
 
+  it('filters by service, status and duration, and names a bad filter in a 400', async () => {
+    const ids = async (query: string) => (await get<TraceList>(`/ops/api/traces?${query}`)).body.traces.map((t) => t.trace_id).filter((id) => [A, B, C].includes(id));
+    assert.deepEqual(await ids('service=chat-api'), [A]);
+    assert.deepEqual(await ids('service=chat-api&all=true'), [C, A]);
+    assert.deepEqual(await ids('service=inference'), [B, A]);
+    assert.deepEqual(await ids('status=ok'), [B]);
+    assert.deepEqual(await ids('status=error'), [A]);
+    assert.deepEqual(await ids('min_ms=500'), [A]);
+    assert.deepEqual(await ids('min_ms=901'), []);
+    for (const [query, pattern] of [
+      ['service=db', /service must be one of web, chat-api, auth, inference/],
+      ['status=bad', /status must be one of ok, error/],
+      ['min_ms=-1', /min_ms must be a whole number from 0 to 3600000/],
+    ] as const) {
+      const res = await get<{ error: { code: string; message: string } }>(`/ops/api/traces?${query}`);
+      assert.equal(res.status, 400, query);
+      assert.match(res.body.error.message, pattern);
+    }
+  });
+
   it("includes web's own spans: a proxied call is in web's buffer", async () => {
     const traceId = 'd'.repeat(32);
     await (await fetch(`${web.url}/api/conversations`, { headers: { 'x-trace-id': traceId } })).text();

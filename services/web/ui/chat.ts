@@ -10,6 +10,9 @@ import { Session } from './lib/session.js';
 import { newTraceId } from './lib/trace.js';
 import { Answers } from './chat/answers.js';
 import { ConversationList } from './chat/conversation-list.js';
+import { ConversationSearch } from './chat/search.js';
+import { ModelPicker } from './chat/model-picker.js';
+import { ConversationSettings } from './chat/settings.js';
 import { reasonText, showSignIn } from './chat/sign-in.js';
 import { Thread } from './chat/thread.js';
 import { plainTitle } from './chat/titles.js';
@@ -80,12 +83,22 @@ const list = new ConversationList({
   confirm: confirmDialog,
 });
 
+new ConversationSearch({ auth: session, open: (id) => navigate(conversationPagePath(id)), fail });
+// The open conversation's model and settings (stored on it; chat-api sends them with each answer).
+const picker = new ModelPicker({ auth: session, fail, changed: (c) => list.upsertInPlace(c) });
+const settings = new ConversationSettings({ auth: session, changed: (c) => list.upsertInPlace(c) });
+function showControls(c: Conversation | null): void {
+  settings.show(c);
+  void picker.show(c);
+}
+
 const answers = new Answers({
   auth: session,
   thread,
   fail,
   sessionExpired,
   streamingChanged: () => updateButtons(),
+  model: () => picker.current(),
   answered: (id) =>
     void list
       .reload()
@@ -180,6 +193,7 @@ function showInvalidLink(): void {
 async function showConversation(traceId: string): Promise<void> {
   if (!currentId) {
     showTitle(null);
+    showControls(null);
     thread.show([]);
     ui.input.focus();
     return;
@@ -190,6 +204,7 @@ async function showConversation(traceId: string): Promise<void> {
     // Another conversation was opened while this one loaded: it wins.
     if (currentId !== id) return;
     showTitle(c.title);
+    showControls(c);
     thread.show(c.messages);
   } catch (err) {
     if (currentId !== id) return;
@@ -210,7 +225,8 @@ async function submit(): Promise<void> {
   let id = currentId;
   try {
     if (!id) {
-      const created = await apiJson<Conversation>('/api/conversations', { method: 'POST', body: {} }, session);
+      const created = await apiJson<Conversation>('/api/conversations', { method: 'POST', body: { model_tag: picker.forNewConversation(), ...settings.forNewConversation() } }, session);
+      showControls(created);
       id = created.id;
       currentId = id;
       list.upsert(created);

@@ -74,7 +74,7 @@ async function route(): Promise<void> {
   }
 }
 
-byId('errors-only').addEventListener('change', () => void showTraces(session, newTraceId()).catch(fail));
+for (const control of ['traces-service', 'traces-status', 'traces-min-ms', 'show-housekeeping']) byId(control).addEventListener('change', () => void showTraces(session, newTraceId()).catch(fail));
 byId('traces-limit').addEventListener('change', () => void showTraces(session, newTraceId()).catch(fail));
 byId('trace-open').addEventListener('submit', (ev) => {
   ev.preventDefault();

@@ -38,6 +38,18 @@ export function markFirstByte(request: FastifyRequest): void {
 
 const MAX_PATH_LOGGED = 512;
 
+/**
+ * The response header naming what a request did (a route's `config.spanName`, e.g. "send
+ * message"): a proxy in front (web) names its own span after it with {@link nameRequestSpan},
+ * so a trace's root says what happened rather than `POST /api/*`.
+ */
+export const SPAN_NAME_HEADER = 'x-span-name';
+
+/** Renames the request's server span (a proxy learning what its upstream did). */
+export function nameRequestSpan(request: FastifyRequest, name: string): void {
+  requestState(request)?.span.updateName(name);
+}
+
 // The fields of an access line after the contract's own.
 const ACCESS_FIELDS = ['method', 'route', 'path', 'status_code', 'duration_ms', 'ttfb_ms', 'client_disconnected', 'user_agent', 'remote_addr'];
 
@@ -63,7 +75,10 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
     const parent = inbound.parent ? trace.setSpanContext(ROOT_CONTEXT, inbound.parent) : ROOT_CONTEXT;
     const attributes: Attributes = { 'http.request.method': method, 'http.route': route };
     if (inbound.source !== 'new') attributes['samosachaat.trace_source'] = inbound.source;
-    const span = spans.start({ name: `${method} ${route}`, context: parent, parent: inbound.parent, traceId: inbound.traceId, attributes, startPerf: startedAt });
+    // A route may say what it does (`config: { spanName: 'send message' }`); else METHOD /route.
+    const named = (request.routeOptions.config as { spanName?: unknown } | undefined)?.spanName;
+    const spanName = typeof named === 'string' ? named : undefined;
+    const span = spans.start({ name: spanName ?? `${method} ${route}`, context: parent, parent: inbound.parent, traceId: inbound.traceId, attributes, startPerf: startedAt });
     const state: RequestState = {
       startedAt,
       method,
@@ -79,6 +94,7 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
     // header of the reply onto Node's slow, one-by-one path at writeHead.
     reply.header('x-trace-id', sc.traceId);
     reply.header('traceparent', formatTraceparent(sc));
+    if (spanName) reply.header(SPAN_NAME_HEADER, spanName);
     http.start(method, route);
     return state;
   }

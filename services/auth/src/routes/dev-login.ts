@@ -24,6 +24,7 @@ export function registerDevLoginRoute(app: FastifyInstance, ctx: RouteContext): 
   app.post<{ Body: DevLoginBody }>(
     '/auth/dev-login',
     {
+      config: { spanName: 'login' },
       onRequest: [
         async () => {
           if (!config.devLogin) throw authErrors.AUTH_DEV_LOGIN_DISABLED();

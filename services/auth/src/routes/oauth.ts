@@ -59,7 +59,7 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: RouteContext): vo
     dev_login: config.devLogin,
   }));
 
-  app.get<{ Params: ProviderParams }>('/auth/login/:provider', { onRequest: ctx.loginLimit('login'), schema: { params: providerParams } }, async (request, reply) => {
+  app.get<{ Params: ProviderParams }>('/auth/login/:provider', { config: { spanName: 'start login' }, onRequest: ctx.loginLimit('login'), schema: { params: providerParams } }, async (request, reply) => {
     const client = clientFor(request.params.provider);
     const state = createOAuthState();
     const pkce = createPkcePair();
@@ -105,7 +105,7 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: RouteContext): vo
 
   app.get<{ Params: ProviderParams; Querystring: CallbackQuery }>(
     '/auth/callback/:provider',
-    { onRequest: ctx.loginLimit('callback'), schema: { params: providerParams, querystring: callbackQuery } },
+    { config: { spanName: 'login' }, onRequest: ctx.loginLimit('callback'), schema: { params: providerParams, querystring: callbackQuery } },
     async (request, reply) => {
       const client = clientFor(request.params.provider);
       // One flow, one use: the cookie goes whatever happens next.

@@ -18,7 +18,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: RouteContext): 
   const { config, db, keys, metrics } = ctx;
   const log = ctx.obs.getLogger('session');
 
-  app.post('/auth/refresh', async (request, reply) => {
+  app.post('/auth/refresh', { config: { spanName: 'refresh session' } }, async (request, reply) => {
     reply.header('cache-control', 'no-store');
     const presented = request.cookies[REFRESH_COOKIE];
     if (!presented) {
@@ -49,7 +49,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: RouteContext): 
     return tokenAnswer(keys, config, user);
   });
 
-  app.post('/auth/logout', async (request, reply) => {
+  app.post('/auth/logout', { config: { spanName: 'logout' } }, async (request, reply) => {
     const presented = request.cookies[REFRESH_COOKIE];
     if (presented) {
       const revoked = await revokeRefreshSession(db, presented);
@@ -62,7 +62,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: RouteContext): 
     return reply.code(204).send();
   });
 
-  app.get('/auth/me', async (request, reply) => {
+  app.get('/auth/me', { config: { spanName: 'read profile' } }, async (request, reply) => {
     const user = await authenticateRequest(ctx, request);
     return reply.header('cache-control', 'no-store').send(toPublicUser(user));
   });
@@ -70,6 +70,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: RouteContext): 
   app.put<{ Body: ProfileChange }>(
     '/auth/me',
     {
+      config: { spanName: 'update profile' },
       schema: {
         body: {
           type: 'object',

@@ -20,6 +20,7 @@ export function registerValidateRoute(app: FastifyInstance, ctx: RouteContext): 
   app.post<{ Body: { token: string } }>(
     '/auth/validate',
     {
+      config: { spanName: 'validate token' },
       onRequest: async (request) => {
         if (!keysMatch(request.headers['x-internal-api-key'], ctx.config.internalApiKey)) throw authErrors.AUTH_INTERNAL_KEY_INVALID();
       },

@@ -1,9 +1,10 @@
 import type { Queryable } from '@samosachaat/db';
 import type { MessageStatus } from '../metrics.js';
 import { isUuid, type ListPosition } from './cursor.js';
+import type { ConversationSettings } from './settings.js';
 
-/** A conversation as the API shows it. */
-export interface Conversation {
+/** A conversation as the API shows it, with its settings (./settings.ts). */
+export interface Conversation extends ConversationSettings {
   id: string;
   title: string | null;
   model_tag: string | null;
@@ -38,7 +39,17 @@ function iso(value: Date | string): string {
 
 /** A conversations row as the API shows it. */
 export function toConversation(row: ConversationRow): Conversation {
-  return { id: row.id, title: row.title, model_tag: row.model_tag, favorited: row.favorited, created_at: iso(row.created_at), updated_at: iso(row.updated_at) };
+  return {
+    id: row.id,
+    title: row.title,
+    model_tag: row.model_tag,
+    favorited: row.favorited,
+    system_prompt: row.system_prompt ?? null,
+    temperature: row.temperature ?? null,
+    max_tokens: row.max_tokens ?? null,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+  };
 }
 
 /** Maps a messages row to its API shape. */
@@ -58,7 +69,7 @@ export function toMessage(row: MessageRow): Message {
 }
 
 /** The columns of a conversation the API shows. */
-export const COLUMNS = 'id, title, model_tag, favorited, created_at, updated_at';
+export const COLUMNS = 'id, title, model_tag, favorited, system_prompt, temperature, max_tokens, created_at, updated_at';
 /**
  * A message's text as readers see it: an answer still streaming has its parts in message_parts
  * (see flushAnswerPart) until it ends, so they are joined in here.
@@ -99,10 +110,10 @@ export async function listConversations(
 }
 
 /** Creates a conversation owned by `userId`. */
-export async function createConversation(db: Queryable, userId: string, fields: { title?: string; model_tag?: string | null }): Promise<Conversation> {
+export async function createConversation(db: Queryable, userId: string, fields: { title?: string; model_tag?: string | null } & Partial<ConversationSettings>): Promise<Conversation> {
   const { rows } = await db.query<ConversationRow>(
-    `INSERT INTO conversations (user_id, title, model_tag) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
-    [userId, fields.title ?? null, fields.model_tag ?? null],
+    `INSERT INTO conversations (user_id, title, model_tag, system_prompt, temperature, max_tokens) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+    [userId, fields.title ?? null, fields.model_tag ?? null, fields.system_prompt ?? null, fields.temperature ?? null, fields.max_tokens ?? null],
     { operation: 'conversations.create' },
   );
   return toConversation(rows[0] as ConversationRow);
@@ -134,23 +145,29 @@ export async function listMessages(db: Queryable, conversationId: string): Promi
 }
 
 /** The fields a PUT may change. */
-export interface ConversationChanges {
+export interface ConversationChanges extends Partial<ConversationSettings> {
   title?: string;
   favorited?: boolean;
   model_tag?: string | null;
 }
 
-/** Applies `changes` to the user's conversation and bumps updated_at; undefined when not theirs. */
+/** The columns a PUT may change. */
+export const CHANGEABLE = ['title', 'favorited', 'model_tag', 'system_prompt', 'temperature', 'max_tokens'] as const;
+
+/**
+ * Applies `changes` to the user's conversation; undefined when not theirs. updated_at, the
+ * list's order and its "updated" time, is left alone: it is the time of the conversation's
+ * last message (migration 0004's trigger), so a rename or a star does not move it.
+ */
 export async function updateConversation(db: Queryable, userId: string, id: string, changes: ConversationChanges): Promise<Conversation | undefined> {
   if (!isUuid(id)) return undefined;
   const sets: string[] = [];
   const params: unknown[] = [id, userId];
-  for (const column of ['title', 'favorited', 'model_tag'] as const) {
+  for (const column of CHANGEABLE) {
     if (changes[column] === undefined) continue;
     params.push(changes[column]);
     sets.push(`${column} = $${params.length}`);
   }
-  sets.push('updated_at = now()');
   const { rows } = await db.query<ConversationRow>(
     `UPDATE conversations SET ${sets.join(', ')} WHERE id = $1 AND user_id = $2 RETURNING ${COLUMNS}`,
     params,

@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CHAT_ERRORS, chatError, type ChatErrorCode } from '../errors.js';
 import type { ChatMetrics, StreamOutcome, UpstreamFailure } from '../metrics.js';
 import { describeNetworkError, failureReason } from '../upstream-errors.js';
+import { generationSettings } from '../conversations/settings.js';
 import { discard, startGeneration, type GenerateParams, type GenerateStart, type InferenceClientOptions } from './inference-client.js';
 import type { HistoryCache } from './history-cache.js';
 import { dropAnswerRow, persistAssistantMessage } from './answer-persistence.js';
@@ -282,13 +283,12 @@ export class AnswerStream {
       provider: 'samosachaat-inference',
       kind: SPAN_KIND_CLIENT,
       inputTokens: job.context.estimatedTokens,
-      temperature: job.temperature,
-      maxTokens: job.maxTokens,
+      temperature: job.temperature ?? job.context.conversation.temperature ?? undefined,
+      maxTokens: job.maxTokens ?? job.context.conversation.max_tokens ?? undefined,
     });
-    this.params = { messages: job.context.history };
+    // The conversation's settings (system prompt, temperature, max tokens), unless the request names its own.
+    this.params = generationSettings(job.context.history, job.context.conversation, job);
     if (this.model !== undefined) this.params.model = this.model;
-    if (job.temperature !== undefined) this.params.temperature = job.temperature;
-    if (job.maxTokens !== undefined) this.params.max_tokens = job.maxTokens;
   }
 
   /** The answer's current state. */
@@ -497,7 +497,10 @@ export class AnswerStream {
         this.log.info({ conversation_id: this.conversationId, history_messages: fresh.history.length }, 'history_cache_stale');
         this.model = job.model ?? fresh.conversation.model_tag ?? undefined;
         gen.span.setAttributes({ 'gen_ai.request.model': this.model ?? 'default', 'gen_ai.usage.input_tokens': fresh.estimatedTokens });
-        params.messages = fresh.history;
+        const settings = generationSettings(fresh.history, fresh.conversation, job);
+        params.messages = settings.messages;
+        params.temperature = settings.temperature;
+        params.max_tokens = settings.max_tokens;
         if (this.model === undefined) delete params.model;
         else params.model = this.model;
         started = await gen.run(() => startGeneration(inference, params, traceHeaders()));

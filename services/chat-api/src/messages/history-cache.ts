@@ -1,4 +1,5 @@
 import type { HistoryCandidate } from './history.js';
+import type { ConversationSettings } from '../conversations/settings.js';
 
 /**
  * What a send needs to start inference before the database has answered: the conversation's
@@ -8,6 +9,8 @@ import type { HistoryCandidate } from './history.js';
 export interface CachedConversation {
   userId: string;
   modelTag: string | null;
+  /** The conversation's settings (undefined: none). */
+  settings?: ConversationSettings;
   /** conversations.history_version (bigint, in decimal) that `recent` is the history of. */
   version: string;
   recent: HistoryCandidate[];
@@ -86,6 +89,7 @@ export class HistoryCache {
     this.delete(conversationId);
     if (this.maxChars === 0) return;
     const kept: CachedConversation = { userId: value.userId, modelTag: value.modelTag, version: value.version, recent: value.recent.slice(0, this.depth) };
+    if (value.settings) kept.settings = value.settings;
     const chars = sizeOf(kept);
     // One conversation may not push out everything else: at most a quarter of the budget.
     if (chars > this.maxChars / 4) return;

@@ -1,3 +1,4 @@
+import { settingsOf, type ConversationSettings } from '../conversations/settings.js';
 import type { Database, Queryable } from '@samosachaat/db';
 import { MESSAGE_CONTENT } from '../conversations/conversation-store.js';
 import type { CachedConversation, HistoryCache } from './history-cache.js';
@@ -23,7 +24,7 @@ export async function loadHistory(tx: Queryable, conversationId: string, answeri
 
 // A conversation that is the user's, its history_version and its newest `$3` messages history
 // may use, newest first — one snapshot, so the version is that history's.
-const CONVERSATION_HISTORY_SQL = `SELECT c.model_tag, c.history_version::text AS version,
+const CONVERSATION_HISTORY_SQL = `SELECT c.model_tag, c.system_prompt, c.temperature, c.max_tokens, c.history_version::text AS version,
          h.id AS h_id, h.role AS h_role, h.content AS h_content, h.token_count AS h_token_count
     FROM conversations c LEFT JOIN LATERAL (
       SELECT messages.id, messages.role, ${MESSAGE_CONTENT} AS content, messages.token_count, messages.seq FROM messages
@@ -32,7 +33,7 @@ const CONVERSATION_HISTORY_SQL = `SELECT c.model_tag, c.history_version::text AS
    WHERE c.id = $1 AND c.user_id = $2
    ORDER BY h.seq DESC`;
 
-type ConversationHistoryRow = {
+type ConversationHistoryRow = ConversationSettings & {
   model_tag: string | null;
   version: string;
   h_id: string | null;
@@ -47,7 +48,7 @@ export async function readConversation(db: Queryable, userId: string, conversati
   const first = rows[0];
   if (!first) return undefined;
   const messages = rows.flatMap((r) => (r.h_id === null ? [] : [{ id: r.h_id, candidate: { role: r.h_role, content: r.h_content ?? '', token_count: r.h_token_count } as HistoryCandidate }]));
-  const cached: CachedConversation = { userId, modelTag: first.model_tag, version: first.version, recent: messages.map((m) => m.candidate) };
+  const cached: CachedConversation = { userId, modelTag: first.model_tag, settings: settingsOf(first), version: first.version, recent: messages.map((m) => m.candidate) };
   return { cached, ids: messages.map((m) => m.id) };
 }
 

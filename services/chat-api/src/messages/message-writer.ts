@@ -1,3 +1,4 @@
+import { settingsOf, type ConversationSettings } from '../conversations/settings.js';
 import { DatabaseUnavailableError, isDatabaseUnavailable, type Database, type Queryable } from '@samosachaat/db';
 import type { MessageStatus } from '../metrics.js';
 import { GroupCommit } from './group-commit.js';
@@ -41,7 +42,7 @@ export interface SavedUserMessage {
 const SAVE_USER_MESSAGES_SQL = `WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $6::text[]) AS i(conversation_id, user_id, content, title, client_id)
   ), conv AS (
-    SELECT c.id, c.model_tag, c.history_version FROM conversations c JOIN input ON c.id = input.conversation_id AND c.user_id = input.user_id
+    SELECT c.id, c.model_tag, c.system_prompt, c.temperature, c.max_tokens, c.history_version FROM conversations c JOIN input ON c.id = input.conversation_id AND c.user_id = input.user_id
      ORDER BY c.id FOR UPDATE OF c
   ), prior AS (
     SELECT m.conversation_id, m.id FROM messages m JOIN input ON m.conversation_id = input.conversation_id AND m.client_message_id = input.client_id
@@ -59,7 +60,7 @@ const SAVE_USER_MESSAGES_SQL = `WITH input AS (
     UPDATE conversations c SET title = input.title FROM conv JOIN input ON input.conversation_id = conv.id JOIN saved ON saved.conversation_id = conv.id
      WHERE c.id = conv.id AND c.title IS NULL AND input.title IS NOT NULL RETURNING c.id
   )
-  SELECT conv.id::text AS conversation_id, saved.id AS message_id, answer.id AS answer_id, prior.id AS prior_id, conv.model_tag, conv.history_version::text AS version
+  SELECT conv.id::text AS conversation_id, saved.id AS message_id, answer.id AS answer_id, prior.id AS prior_id, conv.model_tag, conv.system_prompt, conv.temperature, conv.max_tokens, conv.history_version::text AS version
     FROM conv LEFT JOIN saved ON saved.conversation_id = conv.id LEFT JOIN answer ON answer.conversation_id = conv.id LEFT JOIN prior ON prior.conversation_id = conv.id`;
 
 /**
@@ -69,13 +70,13 @@ const SAVE_USER_MESSAGES_SQL = `WITH input AS (
  */
 export async function saveUserMessages(db: Queryable, requests: readonly UserMessageRequest[], instanceId = ''): Promise<(SavedUserMessage | undefined)[]> {
   assertOnePerConversation(requests);
-  const { rows } = await db.query<{ conversation_id: string; message_id: string | null; answer_id: string | null; prior_id: string | null; model_tag: string | null; version: string }>(
+  const { rows } = await db.query<{ conversation_id: string; message_id: string | null; answer_id: string | null; prior_id: string | null; model_tag: string | null; version: string } & ConversationSettings>(
     SAVE_USER_MESSAGES_SQL,
     [requests.map((r) => r.conversationId), requests.map((r) => r.userId), requests.map((r) => r.content), requests.map((r) => r.title), instanceId, requests.map((r) => r.clientMessageId ?? null)],
     { operation: 'messages.save_user' },
   );
   return perWrite(requests, rows, (row): SavedUserMessage => {
-    const conversation = { id: row.conversation_id, model_tag: row.model_tag };
+    const conversation = { id: row.conversation_id, model_tag: row.model_tag, ...settingsOf(row) };
     if (row.message_id !== null && row.answer_id !== null) return { messageId: row.message_id, answerId: row.answer_id, conversation, version: row.version };
     // Stored already: found before the insert (prior), or by a retry racing this one (the
     // unique index refused the insert; its id is read again by the caller).

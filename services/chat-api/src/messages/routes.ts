@@ -71,6 +71,7 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
   app.post<{ Params: { id: string }; Body: GenerationOptions & { content: string; client_message_id?: string } }>(
     '/conversations/:id/messages',
     {
+      config: { spanName: 'send message' },
       schema: {
         body: {
           type: 'object',
@@ -128,7 +129,7 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
   // Stop: idempotent, scoped to the user. A streaming answer gets its stop flag (any replica
   // streaming it finds it within ANSWER_STOP_POLL_MS; this one stops it at once): 202. An answer
   // that already ended is left as it is: 200 with its status. Anything else is a 404.
-  app.post<{ Params: { id: string; messageId: string } }>('/conversations/:id/messages/:messageId/stop', async (request, reply) => {
+  app.post<{ Params: { id: string; messageId: string } }>('/conversations/:id/messages/:messageId/stop', { config: { spanName: 'stop answer' } }, async (request, reply) => {
     const user = authenticatedUser(request);
     const { id, messageId } = request.params;
     if (!isUuid(id)) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
@@ -155,7 +156,7 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
 
   app.post<{ Params: { id: string }; Body: GenerationOptions | null }>(
     '/conversations/:id/regenerate',
-    { schema: { body: { type: ['object', 'null'], properties: generationProperties } }, onSend: countRefused },
+    { config: { spanName: 'regenerate answer' }, schema: { body: { type: ['object', 'null'], properties: generationProperties } }, onSend: countRefused },
     async (request, reply) => {
       const user = authenticatedUser(request);
       if (request.body?.model !== undefined) await deps.models.assertKnown(request.body.model);

@@ -6,22 +6,16 @@ import { nextVersion, type HistoryCache } from './history-cache.js';
 import { historyBefore, loadHistory, readConversation } from './history-queries.js';
 import { selectHistory, type ChatTurn, type HistoryCandidate, type HistoryLimits } from './history.js';
 import { startAnswerRow } from './answer-persistence.js';
+import { titleFromMessage } from '../conversations/title.js';
+import { sameSettings, type ConversationSettings } from '../conversations/settings.js';
 import type { MessageWriter } from './message-writer.js';
 
 // Send preparation: what an answer is generated from, before anything streams.
 
-/** Characters of the first user message that become the conversation's title. */
-export const TITLE_CHARS = 80;
-
-/** The title a first message gives its conversation: whitespace collapsed, first 80 characters. */
-export function titleFromMessage(content: string): string | null {
-  const flat = content.replace(/\s+/g, ' ').trim();
-  if (flat.length === 0) return null;
-  return Array.from(flat).slice(0, TITLE_CHARS).join('');
-}
+export { titleFromMessage } from '../conversations/title.js';
 
 /** A conversation as an answer needs it. */
-export type AnswerConversation = Pick<Conversation, 'id' | 'model_tag'>;
+export type AnswerConversation = Pick<Conversation, 'id' | 'model_tag'> & Partial<ConversationSettings>;
 
 /** What inference is asked to answer. */
 export interface AnswerPrompt {
@@ -125,7 +119,7 @@ export async function prepareSend(db: Database, writer: MessageWriter, userId: s
     cache.set(conversationId, cached);
   }
   const guess = cached;
-  const guessed = promptFor({ id: conversationId, model_tag: guess.modelTag }, [message, ...guess.recent], limits);
+  const guessed = promptFor({ id: conversationId, model_tag: guess.modelTag, ...guess.settings }, [message, ...guess.recent], limits);
   let committed: Promise<CommittedMessage> | undefined;
   const commit = () =>
     (committed ??= (async (): Promise<CommittedMessage> => {
@@ -146,7 +140,7 @@ export async function prepareSend(db: Database, writer: MessageWriter, userId: s
         }
         throw new DuplicateSendError(conversationId, id);
       }
-      if (saved.version === guess.version && saved.conversation.model_tag === guess.modelTag) {
+      if (saved.version === guess.version && saved.conversation.model_tag === guess.modelTag && sameSettings(saved.conversation, guess.settings)) {
         cache.set(conversationId, { ...guess, version: nextVersion(saved.version), recent: [message, ...guess.recent] });
         options.onCacheResult?.(found);
         options.onCommitted?.(saved.messageId, guessed.history.length);

@@ -52,11 +52,12 @@ export function registerModelRoutes(app: FastifyInstance, deps: ModelRoutesDeps)
       .send(body);
   }
 
-  app.get('/models', async (_request, reply) => proxy(reply, '/models', { method: 'GET' }, LIST_TIMEOUT_MS));
+  app.get('/models', { config: { spanName: 'list models' } }, async (_request, reply) => proxy(reply, '/models', { method: 'GET' }, LIST_TIMEOUT_MS));
 
   app.post<{ Body: { model: string } }>(
     '/models/swap',
     {
+      config: { spanName: 'swap model' },
       // Before the body is read: a non-admin learns nothing from validation errors.
       onRequest: async (request) => {
         requireAdmin(request);

@@ -150,7 +150,14 @@ export class GenerationRunner {
     this.running.add(stop);
     metrics.activeGenerations.inc();
     const startedAt = performance.now();
-    gen.run(() => this.log.info({ model, engine: engine.id, prompt_tokens: estimatedPrompt, max_tokens: maxTokens, queue_wait_ms: Math.round(queuedMs) }, 'generation_started'));
+    // What the request asked for, never its text: the system prompt's length says one arrived.
+    const systemPromptChars = params.messages.reduce((n, m) => (m.role === 'system' ? n + m.content.length : n), 0);
+    gen.run(() =>
+      this.log.info(
+        { model, engine: engine.id, prompt_tokens: estimatedPrompt, max_tokens: maxTokens, temperature: params.temperature ?? null, system_prompt_chars: systemPromptChars, queue_wait_ms: Math.round(queuedMs) },
+        'generation_started',
+      ),
+    );
 
     let streamed = 0;
     let summary: StreamSummary = {};

@@ -38,16 +38,22 @@ export async function registerOpsApi(app: FastifyInstance, options: OpsRoutesOpt
 
       ops.get('/traces', async (request) => {
         const query = request.query as Query;
-        onlyKnown(query, ['limit', 'errors', 'all']);
+        onlyKnown(query, ['limit', 'errors', 'all', 'service', 'status', 'min_ms']);
         const limit = integerParam(query, 'limit', 50, 1, 500);
-        const errorsOnly = booleanParam(query, 'errors', false);
+        const status = choiceParam(query, 'status', ['ok', 'error'] as const);
+        const errorsOnly = booleanParam(query, 'errors', false) || status === 'error';
         const all = booleanParam(query, 'all', false);
-        // Ask for more than shown: probes, scrapes and the console's own calls are filtered out
-        // after merging (the same filter as `samosachaat traces`).
-        const ask = all ? limit : Math.min(1000, limit * 4 + 100);
+        const service = choiceParam(query, 'service', ['web', 'chat-api', 'auth', 'inference'] as const);
+        const minMs = integerParam(query, 'min_ms', 0, 0, 3_600_000);
+        const filtered = !all || service !== undefined || status === 'ok' || minMs > 0;
+        // Ask for more than shown: probes, scrapes, the console's own calls and static assets
+        // are filtered out after merging (the same filter as `samosachaat traces`), then the
+        // service, status and duration asked for.
+        const ask = filtered ? Math.min(1000, limit * 4 + 100) : limit;
         const { results, unreachable } = await gather(traceSources, (s) => s.recent(ask, errorsOnly));
         const merged = mergeTraces(results.flatMap((r) => r.value))
           .filter((t) => all || !isHousekeepingTrace(t))
+          .filter((t) => (service === undefined || t.services.includes(service)) && (status !== 'ok' || !t.error) && t.duration_ms >= minMs)
           .sort((a, b) => b.start_time.localeCompare(a.start_time))
           .slice(0, limit);
         return { traces: merged.map(summarize), unreachable };

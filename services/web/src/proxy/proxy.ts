@@ -1,5 +1,5 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { traceHeaders, type Observability } from '@samosachaat/observability';
+import { nameRequestSpan, SPAN_NAME_HEADER, traceHeaders, type Observability } from '@samosachaat/observability';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { webError } from '../errors.js';
@@ -40,8 +40,10 @@ const FORWARDED_REQUEST_HEADERS = [
 ];
 
 // Response headers that describe one connection, not the answer (RFC 9110 §7.6.1), and the
-// trace headers, which web already set for its own server span.
-const DROPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'x-trace-id', 'traceparent', 'tracestate']);
+// trace headers, which web already set for its own server span, and the upstream's name for
+// what the request did, which names web's span instead.
+const DROPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'x-trace-id', 'traceparent', 'tracestate', SPAN_NAME_HEADER]);
+const MAX_SPAN_NAME = 64;
 
 const METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'] as const;
 
@@ -146,6 +148,9 @@ export async function registerProxies(app: FastifyInstance, routes: readonly Pro
 
     const status = response.statusCode;
     span.setAttribute('http.response.status_code', status);
+    // The upstream says what the request did ("send message"): the trace's root says so too.
+    const action = response.headers[SPAN_NAME_HEADER];
+    if (typeof action === 'string' && action.length > 0 && action.length <= MAX_SPAN_NAME) nameRequestSpan(request, action);
     if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
     const stream = response.body;
     stream.once('error', (err: Error) => {

@@ -20,6 +20,8 @@ export interface AnswerHost {
   /** Shows an error; `retry` offers a button that runs it. */
   fail(err: unknown, retry?: { label: string; run: () => void }): void;
   sessionExpired(): void;
+  /** The model the open conversation answers with (shown on the answer), when known. */
+  model?(): string | null;
   /** Called when a stream starts or ends (buttons follow). */
   streamingChanged(streaming: boolean): void;
   /** An answer finished or stopped in this conversation (the list order and title may change). */
@@ -109,7 +111,7 @@ export class Answers {
     const controller = new AbortController();
     this.controller = controller;
     this.host.streamingChanged(true);
-    const view = new AnswerView(true);
+    const view = new AnswerView(true, this.host.model?.() ?? null);
     this.host.thread.add(view.el);
     let started = false;
     let result: SendResult = 'streamed';

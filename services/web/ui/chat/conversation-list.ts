@@ -71,6 +71,11 @@ export class ConversationList {
     this.render();
   }
 
+  /** Replaces a loaded conversation's fields (model, settings) without moving it. */
+  upsertInPlace(conversation: Conversation): void {
+    this.items = this.items.map((c) => (c.id === conversation.id ? conversation : c));
+  }
+
   /** The conversation with this id, when loaded. */
   get(id: string): Conversation | undefined {
     return this.items.find((c) => c.id === id);

@@ -19,7 +19,11 @@ export class AnswerView {
   private tokens = 0;
   private readonly startedAt = performance.now();
 
-  constructor(private readonly streaming: boolean) {
+  constructor(
+    private readonly streaming: boolean,
+    /** The model answering (shown with the answer's facts). */
+    private readonly model: string | null = null,
+  ) {
     this.text = new MarkdownView('answer-text');
     this.body = h('div', { class: 'message-body', 'aria-busy': streaming ? 'true' : null }, this.text.el);
     if (streaming) {
@@ -60,7 +64,7 @@ export class AnswerView {
     // Said once when a live answer ends (the streaming text itself is not a live region).
     if (this.streaming) announce(status === 'complete' ? `samosaChaat answered: ${excerpt(this.text.el.textContent ?? '')}` : `The answer ${status === 'stopped' ? 'was stopped' : status === 'error' ? 'failed' : 'is incomplete'}. ${note ?? ''}`.trim());
     // What this page saw: token events received and the time from request to the last one.
-    if (this.streaming && this.tokens > 0) this.details({ token_count: this.tokens, inference_time_ms: performance.now() - this.startedAt, model_tag: null });
+    if (this.streaming && this.tokens > 0) this.details({ token_count: this.tokens, inference_time_ms: performance.now() - this.startedAt, model_tag: this.model });
   }
 
   /** A note under an answer (no status change). */

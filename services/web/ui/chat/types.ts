@@ -6,6 +6,10 @@ export interface Conversation {
   title: string | null;
   model_tag: string | null;
   favorited: boolean;
+  /** Settings sent with every answer (null: inference's default); see chat/settings.ts. */
+  system_prompt?: string | null;
+  temperature?: number | null;
+  max_tokens?: number | null;
   created_at: string;
   updated_at: string;
 }
