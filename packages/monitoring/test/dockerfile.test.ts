@@ -199,8 +199,10 @@ describe('deploy/docker/Dockerfile', () => {
       for (const dep of [...Object.keys(entry.dependencies ?? {}), ...Object.keys(entry.peerDependencies ?? {}).filter((d) => !optionalPeers[d]?.optional), ...platformOptional]) check(dep, pkg, key);
     };
     for (const ws of shipped) for (const pkg of await runtimeImports(repoPath(`${ws}/src`))) check(pkg, ws, '');
-    // The runtime stage copies the root node_modules only: no workspace may have its own.
-    for (const key of Object.keys(lock)) if (/^(packages|services)\/[^/]+\/node_modules\//.test(key)) problems.push(`${key} is installed inside a workspace; the image would miss it`);
+    // The runtime stage copies the root node_modules only: no workspace may have its own
+    // production module (a nested devDependency, e.g. a browser library web bundles at build
+    // time, is not installed by npm ci --omit=dev and not needed at run time).
+    for (const [key, entry] of Object.entries(lock)) if (/^(apps|packages|services)\/[^/]+\/node_modules\//.test(key) && !entry.dev) problems.push(`${key} is installed inside a workspace; the image would miss it`);
     assert.deepEqual(problems, []);
     assert.ok(shipped.size >= 8, [...shipped].join(', '));
     assert.ok(seenNames.has('fastify') && seenNames.has('esbuild') && seenNames.has('yaml') && seenNames.has('node-llama-cpp'), [...seenNames].join(' '));
