@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const mainTs = 'packages/cli/src/main.ts';
+const mainTs = 'apps/cli/src/main.ts';
 const launcher = fileURLToPath(new URL('../bin/samosachaat.mjs', import.meta.url));
 
 interface Run {
