@@ -6,9 +6,10 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { databaseConfigFromEnv, loadMigrations, migrationLabel, openDatabase, pgliteDir, type Database } from '@samosachaat/db';
+import { databaseConfigFromEnv, loadMigrations, migrationLabel, pgliteDir, type Database } from '@samosachaat/db';
 import { checkDevelopmentUser, JwtKeyError, loadJwtKeys, mintDevelopmentToken, parseAdminEmails as adminEmailsOf, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, writeJwtKeyPair, type JwtKeyPaths } from '@samosachaat/auth';
-import { runningEmbeddedUrl } from './embedded-state.js';
+import { runningEmbeddedUrl } from '@samosachaat/platform/embedded-state';
+import { dataDirOf, openPlatformDatabase } from '@samosachaat/platform/platform-database';
 import { CliError, EXIT_FAILED, EXIT_USAGE, explainFailure } from './errors.js';
 import type { CliIo } from './main.js';
 
@@ -21,21 +22,6 @@ function options<const T extends NonNullable<ParseArgsConfig['options']>>(io: Cl
     io.stderr.write(`samosachaat ${command}: ${(err as Error).message}\nrun \`samosachaat --help\` for the options\n`);
     return undefined;
   }
-}
-
-/** The data folder: DATA_DIR (default ./.data) against the working directory. */
-export function dataDirOf(io: Pick<CliIo, 'env' | 'cwd'>): string {
-  return resolve(io.cwd, io.env['DATA_DIR']?.trim() || '.data');
-}
-
-/**
- * Opens the database the platform uses: DATABASE_URL; else the embedded server `npm start` is
- * running on DATA_DIR; else the PGlite folder itself (nothing else has it open).
- */
-export async function openPlatformDatabase(io: Pick<CliIo, 'env' | 'cwd'>): Promise<Database> {
-  const dataDir = dataDirOf(io);
-  const config = databaseConfigFromEnv({ ...io.env, DATA_DIR: dataDir } as NodeJS.ProcessEnv);
-  return openDatabase({ url: config.url ?? runningEmbeddedUrl(dataDir), dataDir: config.dataDir });
 }
 
 /** Runs `fn` on the platform's database; a database that cannot be used is a {@link CliError} naming the variable. */

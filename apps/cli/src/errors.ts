@@ -6,7 +6,7 @@
 import { DevelopmentUserError, JwtKeyError } from '@samosachaat/auth';
 import { DatabaseInUseError, explainDatabaseFailure, isDatabaseUnavailable, MigrationError, PendingMigrationsError } from '@samosachaat/db';
 import { ConfigError } from '@samosachaat/observability';
-import { PortVariableError } from './service-ports.js';
+import { PortVariableError } from '@samosachaat/platform/service-ports';
 
 /** Exit status of a wrong command line or configuration. */
 export const EXIT_USAGE = 2;

@@ -12,11 +12,11 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isHousekeepingTrace, LOG_LEVELS, type LogLevel, type SpanRecord, type TraceRecord } from '@samosachaat/observability';
-import { dataDirOf } from './commands.js';
+import { dataDirOf } from '@samosachaat/platform/platform-database';
 import { EXIT_USAGE } from './errors.js';
 import type { CliIo } from './main.js';
-import { LogDirMissingError, parseSince, readLogTail, type LogTail } from './log-files.js';
-import { serviceTargets } from './service-ports.js';
+import { LogDirMissingError, parseSince, readLogTail, type LogTail } from '@samosachaat/platform/log-files';
+import { serviceTargets } from '@samosachaat/platform/service-ports';
 
 function usageError(io: CliIo, command: string, message: string): number {
   io.stderr.write(`samosachaat ${command}: ${message}\nrun \`samosachaat --help\` for the options\n`);

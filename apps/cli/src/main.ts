@@ -3,9 +3,16 @@ import { fileURLToPath } from 'node:url';
 import { runDoctorCli, type DoctorCliIo } from '@samosachaat/observability';
 import { keysCommand, migrateCommand, tokenCommand } from './commands.js';
 import { EXIT_USAGE, explainFailure } from './errors.js';
-import { buildDoctorRegistry } from './doctor-registry.js';
+import { configFromEnv as authConfig } from '@samosachaat/auth/config';
+import * as authDoctor from '@samosachaat/auth/doctor';
+import { configFromEnv as chatConfig } from '@samosachaat/chat-api/config';
+import { configFromEnv as inferenceConfig } from '@samosachaat/inference/config';
+import { buildDoctorRegistry, type DoctorServices } from '@samosachaat/platform/doctor-registry';
 import { logsCommand, tracesCommand } from './inspect.js';
 import { runStart } from './start.js';
+
+/** The services as `samosachaat doctor` sees them (the same as web's console doctor). */
+const DOCTOR_SERVICES: DoctorServices<authDoctor.JwtKeys> = { configs: { auth: authConfig, 'chat-api': chatConfig, inference: inferenceConfig }, auth: authDoctor };
 
 /** The process surface the CLI needs, injectable so `main` can run inside a test. */
 export interface CliIo extends DoctorCliIo {
@@ -67,7 +74,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'doctor':
-      return runDoctorCli(buildDoctorRegistry(io.env, io.cwd), rest, { ...io, command: 'samosachaat doctor' });
+      return runDoctorCli(buildDoctorRegistry(io.env, io.cwd, DOCTOR_SERVICES), rest, { ...io, command: 'samosachaat doctor' });
     case 'start': {
       const modelAt = rest.indexOf('--model');
       const model = modelAt >= 0 ? rest[modelAt + 1] : undefined;

@@ -22,9 +22,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { explainDatabaseFailure, migrationLabel, openDatabase, pgliteDir, startEmbeddedServer, validateDatabaseUrl } from '@samosachaat/db';
 import type { LocalMonitoring } from '@samosachaat/monitoring';
-import { clearEmbeddedState, runningEmbeddedUrl, writeEmbeddedState } from './embedded-state.js';
+import { clearEmbeddedState, runningEmbeddedUrl, writeEmbeddedState } from '@samosachaat/platform/embedded-state';
 import { chooseEngine, EngineChoiceError } from './engine-choice.js';
-import { PortVariableError, SERVICES, servicePort, type ServiceName } from './service-ports.js';
+import { PortVariableError, SERVICES, servicePort, type ServiceName } from '@samosachaat/platform/service-ports';
 
 export interface StartIo {
   stdout: { write(chunk: string): unknown };

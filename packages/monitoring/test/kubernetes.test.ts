@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { parse } from 'yaml';
 import { envTrustProxy } from '@samosachaat/observability';
-import { configFromEnv as webConfigFromEnv } from '@samosachaat/web';
+import { configFromEnv as webConfigFromEnv } from '@samosachaat/web/config';
 import { requireBinary } from '../../../test/support/binaries.js';
 import { kubernetesGenerator, partOfLabel } from '../src/kubernetes.js';
 import { repoPath } from '../src/repo.js';

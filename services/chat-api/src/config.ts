@@ -1,4 +1,4 @@
-import { databaseConfigFromEnv } from '@samosachaat/db';
+import { databaseConfigFromEnv } from '@samosachaat/db/config';
 import { envBaseUrl, envBoolean, envInteger, envInternalApiKey, serverTimeoutsFromEnv, type ServerTimeouts } from '@samosachaat/observability';
 
 type Env = Record<string, string | undefined>;

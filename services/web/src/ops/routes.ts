@@ -1,4 +1,4 @@
-import { LogDirMissingError, readLogFiles } from '@samosachaat/cli/log-files';
+import { LogDirMissingError, readLogFiles } from '@samosachaat/platform/log-files';
 import { isHousekeepingTrace, LOG_LEVELS, type LogLevel } from '@samosachaat/observability';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { webError } from '../errors.js';

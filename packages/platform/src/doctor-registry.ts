@@ -1,8 +1,5 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { configFromEnv as authConfig, jwtKeysDoctorCheck, loadJwtKeys, mintDevelopmentToken, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE } from '@samosachaat/auth';
-import { configFromEnv as chatConfig } from '@samosachaat/chat-api';
-import { configFromEnv as inferenceConfig } from '@samosachaat/inference';
 import {
   DoctorRegistry,
   diskSpaceCheck,
@@ -11,9 +8,9 @@ import {
   portsFreeCheck,
   type DoctorCheck,
 } from '@samosachaat/observability';
-import { explainDatabaseFailure, migrationLabel } from '@samosachaat/db';
+import { explainDatabaseFailure, migrationLabel, type Database } from '@samosachaat/db';
 import { answerCheck, type DoctorToken } from './answer-check.js';
-import { openPlatformDatabase } from './commands.js';
+import { openPlatformDatabase } from './platform-database.js';
 import {
   configurationCheck,
   metricsValidCheck,
@@ -28,6 +25,33 @@ import { configuredServicePorts, portVariableProblems, serviceTargets } from './
 export const DEFAULT_DATA_DIR = './.data';
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** Where auth's JWT key pair is read from. */
+export interface JwtKeyPaths {
+  privateKeyPath: string;
+  publicKeyPath: string;
+}
+
+/**
+ * What the doctor needs of auth: `@samosachaat/auth/doctor`, passed in by whoever builds the
+ * registry (the CLI, web's console), so this package depends on no service (docs/development.md).
+ */
+export interface AuthDoctorParts<Keys> {
+  /** The key files' names in DATA_DIR/keys. */
+  PRIVATE_KEY_FILE: string;
+  PUBLIC_KEY_FILE: string;
+  /** The `jwt-keys` check. */
+  jwtKeysDoctorCheck(paths: JwtKeyPaths): DoctorCheck;
+  loadJwtKeys(paths: JwtKeyPaths): Promise<Keys>;
+  /** Signs in a development user (created or updated in `db`). */
+  mintDevelopmentToken(options: { db: Database; keys: Keys; email: string; name: string; ttlSeconds: number }): Promise<{ access_token: string }>;
+}
+
+/** The services as the doctor sees them: each one's configuration parser (its `./config`), and auth's keys. */
+export interface DoctorServices<Keys = unknown> {
+  configs: Readonly<Record<string, (env: Env) => unknown>>;
+  auth: AuthDoctorParts<Keys>;
+}
 
 /**
  * Returns `path` if it exists, else its closest existing ancestor. Before the first start the
@@ -101,7 +125,8 @@ export interface DoctorRegistryOptions {
  * configuration, the JWT keys and the database, then the running services. The services are
  * looked for where `samosachaat start` puts them with the same variables (`*_PORT`, `*_URL`).
  */
-export function buildDoctorRegistry(env: Env, cwd: string, options: DoctorRegistryOptions = {}): DoctorRegistry {
+export function buildDoctorRegistry<Keys>(env: Env, cwd: string, services: DoctorServices<Keys>, options: DoctorRegistryOptions = {}): DoctorRegistry {
+  const { PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, jwtKeysDoctorCheck, loadJwtKeys, mintDevelopmentToken } = services.auth;
   const dataDir = resolve(cwd, env['DATA_DIR'] || DEFAULT_DATA_DIR);
   const keyDir = resolve(dataDir, 'keys');
   // A *_PORT that is not a number is the configuration check's finding; the others still run.
@@ -125,7 +150,7 @@ export function buildDoctorRegistry(env: Env, cwd: string, options: DoctorRegist
     }
   };
   return new DoctorRegistry()
-    .register(configurationCheck({ auth: authConfig, 'chat-api': chatConfig, inference: inferenceConfig } as Record<string, (e: Env) => unknown>, { ...env, DATA_DIR: dataDir }))
+    .register(configurationCheck(services.configs as Record<string, (e: Env) => unknown>, { ...env, DATA_DIR: dataDir }))
     .register(
       jwtKeysDoctorCheck({
         privateKeyPath: env['JWT_PRIVATE_KEY_PATH']?.trim() || resolve(keyDir, PRIVATE_KEY_FILE),
