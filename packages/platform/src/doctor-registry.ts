@@ -8,9 +8,8 @@ import {
   portsFreeCheck,
   type DoctorCheck,
 } from '@samosachaat/observability';
-import { explainDatabaseFailure, migrationLabel, type Database } from '@samosachaat/db';
+import type { Database } from '@samosachaat/db';
 import { answerCheck, type DoctorToken } from './answer-check.js';
-import { openPlatformDatabase } from './platform-database.js';
 import {
   configurationCheck,
   metricsValidCheck,
@@ -73,6 +72,10 @@ export function databaseCheck(env: Env, cwd: string): DoctorCheck {
     name: 'database',
     description: 'the database is reachable, writable and its migrations are current',
     run: async () => {
+      // The database code (and PGlite) loads when the check runs, not with the service whose
+      // console offers the doctor.
+      const { explainDatabaseFailure, migrationLabel } = await import('@samosachaat/db');
+      const { openPlatformDatabase } = await import('./platform-database.js');
       let db;
       try {
         db = await openPlatformDatabase({ env, cwd });
@@ -141,6 +144,7 @@ export function buildDoctorRegistry<Keys>(env: Env, cwd: string, services: Docto
   const signIn = async (): Promise<DoctorToken> => {
     if (!existsSync(keyPaths.privateKeyPath)) return { skipped: `no JWT private key at ${keyPaths.privateKeyPath} (JWT_PRIVATE_KEY_PATH) to sign in as doctor@samosachaat.local` };
     const keys = await loadJwtKeys(keyPaths);
+    const { openPlatformDatabase } = await import('./platform-database.js');
     const db = await openPlatformDatabase({ env, cwd });
     try {
       const minted = await mintDevelopmentToken({ db, keys, email: 'doctor@samosachaat.local', name: 'samosaChaat doctor', ttlSeconds: 300 });
