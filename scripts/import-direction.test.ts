@@ -2,7 +2,8 @@
  * The direction of imports between workspaces (docs/development.md, "Structure"): packages
  * never import a service; a service imports another service only through that service's light
  * subpaths (`./config`, `./doctor`), never its app; only apps/ (composition roots) import
- * services whole. Reads the source files only.
+ * services whole; observability (telemetry) imports no other workspace. Reads the source
+ * files only.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -103,6 +104,14 @@ describe('import direction between workspaces', () => {
     assert.ok(files.length > 200, `only ${files.length} source files found`);
     const problems = files.flatMap((file) => problemsOf(file, readFileSync(file, 'utf8')));
     assert.deepEqual(problems, []);
+  });
+
+  it('observability (telemetry) imports nothing of the service kit, which builds on it', () => {
+    const files = sourceFiles(join(root, 'packages/observability/src'));
+    const problems = files.flatMap((file) => specifiers(readFileSync(file, 'utf8')).filter((spec) => spec.startsWith('@samosachaat/')).map((spec) => `${relative(root, file)}: ${spec}`));
+    assert.deepEqual(problems, []);
+    const manifest = JSON.parse(readFileSync(join(root, 'packages/observability/package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    assert.deepEqual(Object.keys(manifest.dependencies ?? {}).filter((d) => d.startsWith('@samosachaat/')), []);
   });
 
   it('no package depends on a service, and every light subpath a service exports is one of ./config, ./doctor', () => {

@@ -5,7 +5,7 @@
  */
 import { DevelopmentUserError, JwtKeyError } from '@samosachaat/auth';
 import { DatabaseInUseError, explainDatabaseFailure, isDatabaseUnavailable, MigrationError, PendingMigrationsError } from '@samosachaat/db';
-import { ConfigError } from '@samosachaat/observability';
+import { ConfigError } from '@samosachaat/service-kit';
 import { PortVariableError } from '@samosachaat/platform/service-ports';
 
 /** Exit status of a wrong command line or configuration. */

@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runDoctorCli, type DoctorCliIo } from '@samosachaat/observability';
+import { runDoctorCli, type DoctorCliIo } from '@samosachaat/service-kit';
 import { keysCommand, migrateCommand, tokenCommand } from './commands.js';
 import { EXIT_USAGE, explainFailure } from './errors.js';
 import { configFromEnv as authConfig } from '@samosachaat/auth/config';

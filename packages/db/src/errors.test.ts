@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AppError, describeError } from '@samosachaat/observability';
+import { AppError, describeError } from '@samosachaat/service-kit';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from './errors.js';
 
 describe('isDatabaseUnavailable', () => {

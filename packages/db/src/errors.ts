@@ -1,4 +1,4 @@
-import { AppError } from '@samosachaat/observability';
+import { AppError } from '@samosachaat/service-kit';
 import type { MigrationInfo } from './types.js';
 
 /** A migration could not be applied, or the applied history does not match the files. */

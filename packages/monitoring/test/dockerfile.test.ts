@@ -138,7 +138,7 @@ describe('deploy/docker/Dockerfile', () => {
     assert.ok(copied.has('package-lock.json') || dockerfile.includes('COPY package.json package-lock.json'), 'the lock file');
     const build = steps.find((s) => s.op === 'RUN' && s.args.includes('tsc -b'));
     assert.ok(build, 'a tsc -b step');
-    for (const service of ['services/auth', 'services/chat-api', 'services/inference', 'services/web', 'apps/cli', 'packages/db', 'packages/observability']) {
+    for (const service of ['services/auth', 'services/chat-api', 'services/inference', 'services/web', 'apps/cli', 'packages/db', 'packages/observability', 'packages/service-kit']) {
       assert.ok(build.args.split(/\s+/).includes(service), `tsc -b does not build ${service}`);
       assert.ok(existsSync(repoPath(`${service}/tsconfig.json`)), `${service}/tsconfig.json`);
     }

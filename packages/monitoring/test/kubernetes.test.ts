@@ -11,7 +11,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { parse } from 'yaml';
-import { envTrustProxy } from '@samosachaat/observability';
+import { envTrustProxy } from '@samosachaat/service-kit';
 import { configFromEnv as webConfigFromEnv } from '@samosachaat/web/config';
 import { requireBinary } from '../../../test/support/binaries.js';
 import { kubernetesGenerator, partOfLabel } from '../src/kubernetes.js';

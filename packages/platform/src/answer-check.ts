@@ -5,7 +5,7 @@
  * reads the stream to its end, and deletes the conversation again. It reports the time to the
  * first token as the user would see it, and when anything on the way fails it names the hop.
  */
-import type { CheckOutcome, DoctorCheck, DoctorContext } from '@samosachaat/observability';
+import type { CheckOutcome, DoctorCheck, DoctorContext } from '@samosachaat/service-kit';
 import type { ServiceTarget } from './service-ports.js';
 
 /** A signed access token for the doctor's user, or why there is none. */

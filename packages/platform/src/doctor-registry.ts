@@ -1,13 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import {
-  DoctorRegistry,
-  diskSpaceCheck,
-  logDirWritableCheck,
-  type LogDirWritableCheckOptions,
-  portsFreeCheck,
-  type DoctorCheck,
-} from '@samosachaat/observability';
+import { DoctorRegistry, diskSpaceCheck, logDirWritableCheck, type LogDirWritableCheckOptions, portsFreeCheck, type DoctorCheck } from '@samosachaat/service-kit';
 import type { Database } from '@samosachaat/db';
 import { answerCheck, type DoctorToken } from './answer-check.js';
 import {

@@ -6,7 +6,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { ConfigError, isHousekeepingTrace, type CheckOutcome, type DoctorCheck, type DoctorContext } from '@samosachaat/observability';
+import { isHousekeepingTrace } from '@samosachaat/observability';
+import { ConfigError, type CheckOutcome, type DoctorCheck, type DoctorContext } from '@samosachaat/service-kit';
 import { portVariableProblems, type ServiceTarget } from './service-ports.js';
 
 type Env = Readonly<Record<string, string | undefined>>;

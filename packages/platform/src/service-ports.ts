@@ -4,7 +4,7 @@
  * 8002, 8003); `doctor`, `traces` and `logs` find the services at the same ports, unless
  * `WEB_URL`, `AUTH_URL`, `CHAT_API_URL` or `INFERENCE_URL` say where they run.
  */
-import type { PortSpec } from '@samosachaat/observability';
+import type { PortSpec } from '@samosachaat/service-kit';
 
 /** A service's name as it appears in logs, spans and `/health`. */
 export type ServiceName = 'auth' | 'chat-api' | 'inference' | 'web';

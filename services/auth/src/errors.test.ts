@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AppError } from '@samosachaat/observability';
+import { AppError } from '@samosachaat/service-kit';
 import { AUTH_ERROR_DEFINITIONS, authErrors, rateLimitedError } from './errors.js';
 import { FAILURE_CODES } from './oauth/failure.js';
 

@@ -1,4 +1,4 @@
-import { defineErrors, type AppError } from '@samosachaat/observability';
+import { defineErrors, type AppError } from '@samosachaat/service-kit';
 
 /**
  * The auth service's error registry: every code it answers with, its HTTP status and its

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AppError, describeError } from '@samosachaat/observability';
+import { AppError, describeError } from '@samosachaat/service-kit';
 import { CHAT_ERRORS, chatError, type ChatErrorCode } from './errors.js';
 
 describe('chat-api error registry', () => {

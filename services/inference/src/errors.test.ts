@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeError } from '@samosachaat/observability';
+import { describeError } from '@samosachaat/service-kit';
 import { INFERENCE_ERRORS, inferenceError, OverCapacityError } from './errors.js';
 
 describe('inference error registry', () => {

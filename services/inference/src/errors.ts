@@ -1,4 +1,4 @@
-import { AppError, defineErrors, type ErrorDefinition } from '@samosachaat/observability';
+import { AppError, defineErrors, type ErrorDefinition } from '@samosachaat/service-kit';
 
 /**
  * Every error the inference service answers on purpose: code, HTTP status and default

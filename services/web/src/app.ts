@@ -1,4 +1,5 @@
-import { httpServerOptions, observabilityPlugin, type Observability } from '@samosachaat/observability';
+import { type Observability } from '@samosachaat/observability';
+import { httpServerOptions, servicePlugin } from '@samosachaat/service-kit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Agent, type Dispatcher } from 'undici';
 import type { WebConfig } from './config.js';
@@ -45,7 +46,7 @@ export async function buildApp(config: WebConfig, deps: WebDeps): Promise<Fastif
     trustProxy: typeof config.trustProxy === 'object' ? [...config.trustProxy] : config.trustProxy,
     ...httpServerOptions(obs, config.serverTimeouts),
   });
-  await app.register(observabilityPlugin, {
+  await app.register(servicePlugin, {
     obs,
     localMode: config.localMode,
     internalApiKey: config.internalApiKey,

@@ -1,4 +1,4 @@
-import { AppError, defineErrors, type ErrorDefinition } from '@samosachaat/observability';
+import { AppError, defineErrors, type ErrorDefinition } from '@samosachaat/service-kit';
 
 /**
  * The web service's error registry: every code it answers with, its HTTP status and its

@@ -1,5 +1,5 @@
 import type { Database } from '@samosachaat/db';
-import { AppError } from '@samosachaat/observability';
+import { AppError } from '@samosachaat/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { isForeignKeyViolation } from '@samosachaat/db';
 import { authenticatedUser, userGoneError } from '../auth/auth-guard.js';

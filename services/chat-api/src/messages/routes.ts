@@ -1,7 +1,7 @@
 import type { Database } from '@samosachaat/db';
 import type { FastifyInstance, onSendHookHandler } from 'fastify';
 import { authenticatedUser } from '../auth/auth-guard.js';
-import { AppError } from '@samosachaat/observability';
+import { AppError } from '@samosachaat/service-kit';
 import { chatError } from '../errors.js';
 import type { ChatMetrics } from '../metrics.js';
 import { streamAnswer, type AnswerDeps } from './answer-stream.js';

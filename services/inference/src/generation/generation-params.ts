@@ -1,4 +1,4 @@
-import type { AppError } from '@samosachaat/observability';
+import type { AppError } from '@samosachaat/service-kit';
 import type { ChatMessage } from '../engines/engine.js';
 import { inferenceError } from '../errors.js';
 

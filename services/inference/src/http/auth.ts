@@ -1,4 +1,4 @@
-import { keysMatch } from '@samosachaat/observability';
+import { keysMatch } from '@samosachaat/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { inferenceError } from '../errors.js';
 

@@ -1,4 +1,5 @@
-import { currentTraceId, errorEnvelope } from '@samosachaat/observability';
+import { currentTraceId } from '@samosachaat/observability';
+import { errorEnvelope } from '@samosachaat/service-kit';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { OverCapacityError } from '../errors.js';
 import { generateBodySchema, validateGenerateBody, type GenerateBody } from '../generation/generation-params.js';

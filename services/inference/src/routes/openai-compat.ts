@@ -1,4 +1,4 @@
-import { AppError, describeError } from '@samosachaat/observability';
+import { AppError, describeError } from '@samosachaat/service-kit';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { inferenceError, OverCapacityError } from '../errors.js';
 import { ClientGoneError, type GenerationResult } from '../generation/generation-runner.js';

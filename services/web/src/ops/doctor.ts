@@ -3,7 +3,7 @@ import * as authDoctor from '@samosachaat/auth/doctor';
 import { configFromEnv as chatConfig } from '@samosachaat/chat-api/config';
 import { configFromEnv as inferenceConfig } from '@samosachaat/inference/config';
 import { buildDoctorRegistry, type DoctorServices } from '@samosachaat/platform/doctor-registry';
-import type { CheckResult } from '@samosachaat/observability';
+import type { CheckResult } from '@samosachaat/service-kit';
 
 /** A row of the console's doctor table (`ok` is null for a skipped check: it did not run). */
 export interface DoctorRow {

@@ -1,10 +1,10 @@
-import type { NetworkFailure } from '@samosachaat/observability';
+import type { NetworkFailure } from '@samosachaat/service-kit';
 import { webError, type WebError } from '../errors.js';
 
 /** Why a call to another service failed, in a few bounded words (log field `reason`). */
 export type FailureReason = NetworkFailure;
 
-export { describeNetworkError, networkFailure as failureReason } from '@samosachaat/observability';
+export { describeNetworkError, networkFailure as failureReason } from '@samosachaat/service-kit';
 
 const RETRY_AFTER_SECONDS = 2;
 

@@ -1,8 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { SpanKind } from '@opentelemetry/api';
-import { UNMATCHED_ROUTE } from '../metrics/http-metrics.js';
-import type { Observability } from '../observability.js';
-import { formatTraceparent } from '../tracing/inbound.js';
+import { formatTraceparent, UNMATCHED_ROUTE, type Observability } from '@samosachaat/observability';
 import { errorEnvelope } from './errors.js';
 import { serverTimeoutOptions, type ServerTimeouts } from './server-timeouts.js';
 

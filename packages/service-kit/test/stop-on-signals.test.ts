@@ -5,7 +5,8 @@ import { scaled } from '../../../test/support/timeouts.js';
 
 // A child service that only waits for a signal; MODE picks how its close behaves.
 const SCRIPT = `
-import { createObservability, observabilityConfigFromEnv, stopOnSignals } from '@samosachaat/observability';
+import { createObservability } from '@samosachaat/observability';
+import { observabilityConfigFromEnv, stopOnSignals } from '@samosachaat/service-kit';
 const obs = createObservability(observabilityConfigFromEnv('stop-test', { ...process.env, METRICS_ENABLED: 'false' }));
 const log = obs.getLogger('main');
 const mode = process.env.MODE;

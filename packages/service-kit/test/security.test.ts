@@ -3,7 +3,7 @@ import { generateKeyPairSync, randomBytes, createSign } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { AppError } from '../src/index.js';
 import { buildTestApp } from './support/app.js';
-import { contractErrors } from './support/log-capture.js';
+import { contractErrors } from '../../observability/test/support/log-capture.js';
 import { eventually, listen, rawRequest } from './support/http.js';
 
 // A real RS256 JWT, signed with a key generated now: nothing secret lives in the repo.

@@ -1,5 +1,4 @@
-import type { Logger } from '../logging/logger.js';
-import type { Observability } from '../observability.js';
+import type { Logger, Observability } from '@samosachaat/observability';
 
 /** Options of {@link stopOnSignals}. */
 export interface StopOnSignalsOptions {

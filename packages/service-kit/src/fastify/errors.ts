@@ -1,4 +1,4 @@
-import { redactedExcerpt } from '../logging/sanitize.js';
+import { redactedExcerpt } from '@samosachaat/observability';
 
 /**
  * An error a service raises on purpose: a stable code (`CHAT_CONVERSATION_NOT_FOUND`), an

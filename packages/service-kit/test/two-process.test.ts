@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { contractErrors } from './support/log-capture.js';
+import { contractErrors } from '../../observability/test/support/log-capture.js';
 import { eventually } from './support/http.js';
 import { startService, type RunningService } from './support/process.js';
-import type { TraceRecord } from '../src/index.js';
+import type { TraceRecord } from '@samosachaat/observability';
 
 const FIXTURE = 'packages/observability/test/fixtures/relay-service.ts';
 

@@ -3,8 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { connectionsCheckingIntervalMs, createObservability, httpServerOptions, observabilityConfigFromEnv, observabilityPlugin, serverTimeoutsFromEnv, type ServerTimeouts } from '../src/index.js';
-import { LogCapture } from './support/log-capture.js';
+import { createObservability } from '@samosachaat/observability';
+import { connectionsCheckingIntervalMs, httpServerOptions, observabilityConfigFromEnv, servicePlugin, serverTimeoutsFromEnv, type ServerTimeouts } from '../src/index.js';
+import { LogCapture } from '../../observability/test/support/log-capture.js';
 import { silentConnection, slowBody } from '../../../test/support/slow-client.js';
 import { scaled } from '../../../test/support/timeouts.js';
 
@@ -13,7 +14,7 @@ const TIMEOUTS = serverTimeoutsFromEnv({ HTTP_HEADERS_TIMEOUT_MS: '600', HTTP_RE
 async function start(timeouts: ServerTimeouts, routes: (app: FastifyInstance) => void): Promise<{ url: string; close(): Promise<void> }> {
   const obs = createObservability(observabilityConfigFromEnv('timeouts-test', { LOG_LEVEL: 'debug' }), { logDestination: new LogCapture(), registerGlobalTracer: false, runtimeMetrics: false });
   const app = Fastify({ logger: false, ...httpServerOptions(obs, timeouts) });
-  await app.register(observabilityPlugin, { obs, localMode: true });
+  await app.register(servicePlugin, { obs, localMode: true });
   routes(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   return {

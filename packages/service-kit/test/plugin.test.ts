@@ -6,7 +6,8 @@ import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify from 'fastify';
-import { AppError, bindContext, createObservability, currentTraceId, markFirstByte, observabilityConfigFromEnv, observabilityPlugin } from '../src/index.js';
+import { bindContext, createObservability, currentTraceId, markFirstByte } from '@samosachaat/observability';
+import { AppError, observabilityConfigFromEnv, servicePlugin } from '../src/index.js';
 import { buildTestApp } from './support/app.js';
 import { requireBinary } from './support/binaries.js';
 import { eventually, listen } from './support/http.js';
@@ -378,7 +379,7 @@ describe('observability plugin: health, readiness, debug traces', () => {
   it('serves /debug/traces?limit= in a service whose Ajv does not coerce types', async () => {
     const obs = createObservability(observabilityConfigFromEnv('strict-svc', { LOG_LEVEL: 'error' }), { logDestination: { write: () => undefined }, registerGlobalTracer: false, runtimeMetrics: false });
     const app = Fastify({ logger: false, ajv: { customOptions: { coerceTypes: false } } });
-    await app.register(observabilityPlugin, { obs, localMode: true });
+    await app.register(servicePlugin, { obs, localMode: true });
     const res = await app.inject({ url: '/debug/traces?limit=100&errors=false' });
     assert.equal(res.statusCode, 200, res.body);
     await app.close();

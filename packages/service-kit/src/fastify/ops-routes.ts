@@ -1,24 +1,18 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Observability } from '../observability.js';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from './errors.js';
 import { keysMatch } from './internal-key.js';
-import type { DependencyWatch } from './dependencies.js';
-import type { ReadinessRegistry } from './readiness.js';
 
-/** What the ops routes need. */
+/** What the ops routes need besides the app's `obs`, `readiness` and `dependencies`. */
 export interface OpsRoutesOptions {
-  obs: Observability;
-  readiness: ReadinessRegistry;
-  dependencies: DependencyWatch;
   localMode: boolean;
   internalApiKey: string | undefined;
 }
 
 const startedAt = Date.now();
 
-/** GET /metrics, /health, /ready, /debug/traces and /debug/traces/:traceId. */
-export function registerOpsRoutes(app: FastifyInstance, options: OpsRoutesOptions): void {
-  const { obs, readiness } = options;
+/** GET /metrics, /health, /ready, /debug/traces and /debug/traces/:traceId; encapsulated (routes only). */
+export const opsRoutesPlugin: FastifyPluginAsync<OpsRoutesOptions> = async (app, options) => {
+  const { obs, readiness, dependencies } = app;
 
   app.get('/metrics', async (request, reply) => {
     if (!obs.metrics.enabled) throw new AppError('METRICS_DISABLED', 'metrics are disabled (METRICS_ENABLED=false)', 404);
@@ -32,7 +26,7 @@ export function registerOpsRoutes(app: FastifyInstance, options: OpsRoutesOption
     service: obs.config.service,
     version: obs.config.version ?? null,
     uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
-    dependencies: options.dependencies.snapshot(),
+    dependencies: dependencies.snapshot(),
   }));
 
   app.get('/ready', async (_request, reply) => {
@@ -89,4 +83,4 @@ export function registerOpsRoutes(app: FastifyInstance, options: OpsRoutesOption
       return found;
     },
   );
-}
+};

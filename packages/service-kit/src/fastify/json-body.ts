@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { redactedExcerpt } from '../logging/sanitize.js';
+import fp from 'fastify-plugin';
+import { redactedExcerpt } from '@samosachaat/observability';
 import { AppError } from './errors.js';
 
 // Methods whose requests carry no body by nature: many clients set `content-type:
@@ -124,3 +125,6 @@ function validPrefix(bytes: Uint8Array, length: number): boolean {
     return false;
   }
 }
+
+/** {@link registerJsonBodyParser} as a plugin; fastify-plugin: the parser is the whole app's. */
+export const jsonBodyPlugin = fp(async (app: FastifyInstance) => registerJsonBodyParser(app), { fastify: '5.x', name: '@samosachaat/service-kit/json-body' });

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { createObservability, httpServerOptions, observabilityConfigFromEnv, observabilityPlugin, SERVER_TIMEOUT_DEFAULTS, type Observability } from '../src/index.js';
-import { LogCapture } from './support/log-capture.js';
+import { createObservability, type Observability } from '@samosachaat/observability';
+import { httpServerOptions, observabilityConfigFromEnv, servicePlugin, SERVER_TIMEOUT_DEFAULTS } from '../src/index.js';
+import { LogCapture } from '../../observability/test/support/log-capture.js';
 import { silentConnection } from '../../../test/support/slow-client.js';
 import { scaled } from '../../../test/support/timeouts.js';
 
@@ -31,7 +32,7 @@ describe('client errors and body-less requests', { timeout: scaled(60_000) }, ()
     logs = new LogCapture();
     obs = createObservability(observabilityConfigFromEnv('client-errors', { LOG_LEVEL: 'debug' }), { logDestination: logs, registerGlobalTracer: false, runtimeMetrics: false });
     app = Fastify({ logger: false, ...httpServerOptions(obs, SERVER_TIMEOUT_DEFAULTS) });
-    await app.register(observabilityPlugin, { obs, localMode: true });
+    await app.register(servicePlugin, { obs, localMode: true });
     app.delete('/things/:id', async (request, reply) => reply.code(204).send());
     app.options('/things/:id', async (request) => ({ body: request.body ?? null }));
     app.post('/things', async (request) => ({ body: request.body }));

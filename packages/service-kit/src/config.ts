@@ -1,22 +1,6 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import { isLogLevel, LOG_LEVELS, type LogLevel } from './logging/levels.js';
-
-/** Observability settings of one service, validated and frozen. */
-export interface ObservabilityConfig {
-  readonly service: string;
-  readonly version: string | undefined;
-  readonly environment: string | undefined;
-  readonly logLevel: LogLevel;
-  readonly logFormat: 'json' | 'pretty';
-  readonly logDir: string | undefined;
-  readonly logRetentionDays: number;
-  readonly metricsEnabled: boolean;
-  readonly otlpEndpoint: string | undefined;
-  readonly traceBufferSize: number;
-  /** DEPENDENCY_PROBE_INTERVAL_MS: how often what lies behind the service is probed (/health). */
-  readonly dependencyProbeIntervalMs: number;
-}
+import { isLogLevel, LOG_LEVELS, type ObservabilityConfig } from '@samosachaat/observability';
 
 /** A configuration problem, naming the variable at fault. */
 export class ConfigError extends Error {

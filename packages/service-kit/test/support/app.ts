@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { createObservability, observabilityConfigFromEnv, observabilityPlugin, type Observability, type ObservabilityPluginOptions } from '../../src/index.js';
-import { LogCapture } from './log-capture.js';
+import { createObservability, type Observability } from '@samosachaat/observability';
+import { observabilityConfigFromEnv, servicePlugin, type ServicePluginOptions } from '../../src/index.js';
+import { LogCapture } from '../../../observability/test/support/log-capture.js';
 
 /** A Fastify app with the observability plugin and a captured log. */
 export interface TestApp {
@@ -13,7 +14,7 @@ export interface TestApp {
 /** Builds a test app; `routes` adds the routes under test before `ready()`. */
 export async function buildTestApp(
   routes: (app: FastifyInstance) => void | Promise<void>,
-  options: { env?: Record<string, string>; plugin?: Partial<ObservabilityPluginOptions>; service?: string; runtimeMetrics?: boolean } = {},
+  options: { env?: Record<string, string>; plugin?: Partial<ServicePluginOptions>; service?: string; runtimeMetrics?: boolean } = {},
 ): Promise<TestApp> {
   const logs = new LogCapture();
   const obs = createObservability(observabilityConfigFromEnv(options.service ?? 'test-svc', { LOG_LEVEL: 'debug', ...options.env }), {
@@ -22,7 +23,7 @@ export async function buildTestApp(
     runtimeMetrics: options.runtimeMetrics ?? false,
   });
   const app = Fastify({ logger: false });
-  await app.register(observabilityPlugin, { obs, localMode: true, ...options.plugin });
+  await app.register(servicePlugin, { obs, localMode: true, ...options.plugin });
   await routes(app);
   await app.ready();
   return {
