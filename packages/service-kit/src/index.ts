@@ -24,8 +24,8 @@ export { opsRoutesPlugin } from './fastify/ops-routes.js';
 export type { OpsRoutesOptions } from './fastify/ops-routes.js';
 
 // Errors
-export { AppError, defineErrors, describeError, errorEnvelope } from './fastify/errors.js';
-export type { ErrorDefinition, ErrorEnvelope, ErrorFactories } from './fastify/errors.js';
+export { AppError, defineErrors, describeError, errorEnvelope, setRetryAfter } from './fastify/errors.js';
+export type { ErrorDefinition, ErrorEnvelope, ErrorFactories, ErrorFactory, ErrorOptions, ErrorRegistryOptions } from './fastify/errors.js';
 export { createClientErrorHandler, describeClientError, httpServerOptions } from './fastify/client-errors.js';
 
 // Readiness, shutdown

@@ -3,7 +3,7 @@ import { httpServerOptions, servicePlugin } from '@samosachaat/service-kit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Agent, type Dispatcher } from 'undici';
 import type { WebConfig } from './config.js';
-import { webError } from './errors.js';
+import { WEB_ERRORS } from './errors.js';
 import { createOpsAccess } from './ops/access.js';
 import { platformDoctor, type DoctorRunner } from './ops/doctor.js';
 import { MetricsScraper } from './ops/metrics-scraper.js';
@@ -82,7 +82,7 @@ export async function buildApp(config: WebConfig, deps: WebDeps): Promise<Fastif
 
   if (!config.opsConsole) {
     app.all('/ops/api/*', async () => {
-      throw webError('WEB_OPS_DISABLED');
+      throw WEB_ERRORS.WEB_OPS_DISABLED();
     });
     return app;
   }

@@ -1,7 +1,7 @@
 import { requestRoute, requestTraceId } from '@samosachaat/observability';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
-import { describeError, errorEnvelope } from './errors.js';
+import { describeError, errorEnvelope, setRetryAfter } from './errors.js';
 
 const plugin: FastifyPluginAsync = async (app) => {
   const errorsLog = app.obs.getLogger('http');
@@ -11,10 +11,7 @@ const plugin: FastifyPluginAsync = async (app) => {
     const traceId = requestTraceId(request);
     if (internal) errorsLog.error({ err, status_code: status, route: requestRoute(request) }, 'request_failed');
     else errorsLog.debug({ error_code: code, status_code: status }, 'request_rejected');
-    if (status === 429 || status === 503) {
-      const retryAfter = (err as { retryAfter?: unknown }).retryAfter;
-      if (typeof retryAfter === 'number') reply.header('retry-after', String(Math.ceil(retryAfter)));
-    }
+    setRetryAfter(reply, err, status);
     return reply.code(status).send(errorEnvelope(code, message, traceId));
   });
 

@@ -2,18 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AppError, defineErrors, describeError, errorEnvelope } from './errors.js';
 
+// What a thrown registry error answers (status, envelope, Retry-After) is tested through a
+// Fastify app in errors-plugin.test.ts.
 describe('error registry', () => {
-  it('builds AppErrors with the defined status and message', () => {
-    const errors = defineErrors({
-      CHAT_CONVERSATION_NOT_FOUND: { status: 404, message: 'conversation not found' },
-      CHAT_AUTH_UNAVAILABLE: { status: 503, message: 'auth service unavailable' },
-    });
-    const e = errors.CHAT_CONVERSATION_NOT_FOUND();
-    assert.ok(e instanceof AppError);
-    assert.deepEqual([e.code, e.statusCode, e.message, e.expose], ['CHAT_CONVERSATION_NOT_FOUND', 404, 'conversation not found', true]);
-    assert.equal(errors.CHAT_AUTH_UNAVAILABLE('auth timed out').message, 'auth timed out');
-  });
-
   it('rejects malformed codes and statuses at definition time', () => {
     assert.throws(() => defineErrors({ 'not-a-code': { status: 400, message: 'x' } }), /UPPER_SNAKE_CASE/);
     assert.throws(() => defineErrors({ OK_CODE: { status: 200, message: 'x' } }), /400-599/);

@@ -1,4 +1,5 @@
 import { redactedExcerpt } from '@samosachaat/observability';
+import type { FastifyReply } from 'fastify';
 
 /**
  * An error a service raises on purpose: a stable code (`CHAT_CONVERSATION_NOT_FOUND`), an
@@ -12,6 +13,8 @@ export class AppError extends Error {
     readonly statusCode: number = 500,
     /** Show `message` to the caller; 5xx messages are hidden unless this is set. */
     readonly expose: boolean = statusCode < 500,
+    /** On a 429 or 503: how long the caller should wait, sent as `Retry-After` ({@link setRetryAfter}). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'AppError';
@@ -24,25 +27,71 @@ export interface ErrorDefinition {
   message: string;
 }
 
-/** Factories for each defined code; the optional argument refines the message. */
+/** What a thrown registry error may add to its definition. */
+export interface ErrorOptions {
+  /** A more precise message than the registry's. */
+  message?: string;
+  /** On a 429 or 503: seconds the caller should wait (`Retry-After`). */
+  retryAfterSeconds?: number;
+}
+
+/** Builds the error of one code (a string argument is the message); carries its definition. */
+export interface ErrorFactory {
+  (options?: string | ErrorOptions): AppError;
+  readonly code: string;
+  readonly status: number;
+  readonly message: string;
+}
+
+/**
+ * A service's registry: for each code, the factory of its error, thrown directly
+ * (`throw CHAT_ERRORS.CHAT_FORBIDDEN()`), which also carries the code's status and message.
+ */
 export type ErrorFactories<T extends Record<string, ErrorDefinition>> = {
-  readonly [K in keyof T]: (message?: string) => AppError;
+  readonly [K in keyof T]: ErrorFactory;
 };
+
+/** Options of {@link defineErrors}. */
+export interface ErrorRegistryOptions {
+  /**
+   * Every message of the registry is written for the caller, so 5xx messages are shown too
+   * ("the auth service is unavailable; retry shortly"). Default false: only 4xx messages are
+   * shown, a 5xx answers "internal server error".
+   */
+  exposeServerErrors?: boolean;
+}
 
 const CODE_SHAPE = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$/;
 
 /**
- * Declares a service's error registry: one place for codes, statuses and messages.
- * Throws on a malformed code or a status outside 400–599, at start, not on first use.
+ * Declares a service's error registry: one place for codes, statuses and messages, whose
+ * factories the service throws directly. Throws on a malformed code or a status outside
+ * 400–599, at start, not on first use.
  */
-export function defineErrors<T extends Record<string, ErrorDefinition>>(definitions: T): ErrorFactories<T> {
-  const out: Record<string, (message?: string) => AppError> = {};
+export function defineErrors<T extends Record<string, ErrorDefinition>>(definitions: T, options: ErrorRegistryOptions = {}): ErrorFactories<T> {
+  const out: Record<string, ErrorFactory> = {};
   for (const [code, def] of Object.entries(definitions)) {
     if (!CODE_SHAPE.test(code)) throw new Error(`error code "${code}" must be UPPER_SNAKE_CASE`);
     if (!Number.isInteger(def.status) || def.status < 400 || def.status > 599) throw new Error(`error code "${code}" has status ${def.status}; it must be 400-599`);
-    out[code] = (message) => new AppError(code, message ?? def.message, def.status);
+    const expose = def.status < 500 || options.exposeServerErrors === true;
+    const factory = (arg?: string | ErrorOptions): AppError => {
+      const { message, retryAfterSeconds } = typeof arg === 'string' ? { message: arg, retryAfterSeconds: undefined } : (arg ?? {});
+      return new AppError(code, message ?? def.message, def.status, expose, retryAfterSeconds);
+    };
+    out[code] = Object.freeze(Object.assign(factory, { code, status: def.status, message: def.message }));
   }
   return Object.freeze(out) as ErrorFactories<T>;
+}
+
+/**
+ * The one way an answer gets `Retry-After`: on a 429 or 503, from the error's
+ * `retryAfterSeconds` (an {@link AppError}'s, or any error carrying the field, such as the
+ * database's unavailable error), rounded up to whole seconds.
+ */
+export function setRetryAfter(reply: FastifyReply, err: unknown, status: number): void {
+  if (status !== 429 && status !== 503) return;
+  const seconds = (err as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+  if (typeof seconds === 'number') reply.header('retry-after', String(Math.ceil(seconds)));
 }
 
 /** The wire envelope of every error answer, built here and nowhere else. */

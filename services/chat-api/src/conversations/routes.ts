@@ -3,7 +3,7 @@ import { AppError } from '@samosachaat/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { isForeignKeyViolation } from '@samosachaat/db';
 import { authenticatedUser, userGoneError } from '../auth/auth-guard.js';
-import { chatError } from '../errors.js';
+import { CHAT_ERRORS } from '../errors.js';
 import { createConversation, deleteConversation, findConversation, listConversations, listMessages, updateConversation, type ConversationChanges } from './conversation-store.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { HistoryCache } from '../messages/history-cache.js';
@@ -64,7 +64,7 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database, h
   app.get<{ Params: IdParams }>('/conversations/:id', async (request) => {
     const user = authenticatedUser(request);
     const conversation = await findConversation(db, user.id, request.params.id);
-    if (!conversation) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+    if (!conversation) throw CHAT_ERRORS.CHAT_CONVERSATION_NOT_FOUND();
     return { ...conversation, messages: await listMessages(db, conversation.id) };
   });
 
@@ -78,7 +78,7 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database, h
         throw new AppError('VALIDATION_FAILED', 'body must set at least one of title, favorited, model_tag', 400);
       }
       const updated = await updateConversation(db, user.id, request.params.id, { title: newTitle?.trim(), favorited, model_tag });
-      if (!updated) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+      if (!updated) throw CHAT_ERRORS.CHAT_CONVERSATION_NOT_FOUND();
       // Only the owner's change counts; the model is part of what a send guesses.
       if (model_tag !== undefined) historyCache.delete(updated.id);
       return updated;
@@ -87,7 +87,7 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database, h
 
   app.delete<{ Params: IdParams }>('/conversations/:id', async (request, reply) => {
     const user = authenticatedUser(request);
-    if (!(await deleteConversation(db, user.id, request.params.id))) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+    if (!(await deleteConversation(db, user.id, request.params.id))) throw CHAT_ERRORS.CHAT_CONVERSATION_NOT_FOUND();
     historyCache.delete(request.params.id.toLowerCase());
     return reply.code(204).send();
   });

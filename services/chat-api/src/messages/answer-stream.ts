@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { DatabaseUnavailableError, isDatabaseUnavailable, type Database } from '@samosachaat/db';
 import { traceHeaders, type GenerationOutcome, type GenerationStart, type Observability } from '@samosachaat/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { chatError } from '../errors.js';
+import { CHAT_ERRORS } from '../errors.js';
 import type { ChatMetrics, StreamOutcome, UpstreamFailure } from '../metrics.js';
 import { describeNetworkError, failureReason } from '../upstream-errors.js';
 import { discard, startGeneration, type GenerateParams, type GenerateStart, type InferenceClientOptions } from './inference-client.js';
@@ -393,7 +393,7 @@ export class AnswerStream {
       deps.stops.delete(this.answerId);
       gen.end({ outcome: 'upstream_error', error: new Error(started.message) });
       this.reply.header('x-user-message-id', this.userMessageId);
-      throw chatError('CHAT_INFERENCE_OVER_CAPACITY', {
+      throw CHAT_ERRORS.CHAT_INFERENCE_OVER_CAPACITY({
         message: `inference is over capacity; your message was saved: retry with POST /api/conversations/${this.conversationId}/regenerate`,
         retryAfterSeconds: started.retryAfterSeconds,
       });

@@ -1,5 +1,5 @@
 import type { Observability } from '@samosachaat/observability';
-import { chatError } from '../errors.js';
+import { CHAT_ERRORS } from '../errors.js';
 import type { ChatMetrics } from '../metrics.js';
 import { describeNetworkError, failureReason } from '../upstream-errors.js';
 
@@ -44,7 +44,7 @@ export class ModelCatalog {
     if (fresh) ids = await this.refresh();
     if (ids === undefined || ids.includes(model)) return;
     const shown = ids.slice(0, LISTED_AT_MOST).join(', ') + (ids.length > LISTED_AT_MOST ? `, … (${ids.length} in all)` : '');
-    throw chatError('CHAT_UNKNOWN_MODEL', { message: `model "${model.slice(0, 100)}" is not available; available models: ${shown || '(none)'}` });
+    throw CHAT_ERRORS.CHAT_UNKNOWN_MODEL({ message: `model "${model.slice(0, 100)}" is not available; available models: ${shown || '(none)'}` });
   }
 
   private refresh(): Promise<string[] | undefined> {
