@@ -325,7 +325,7 @@ describe('bad input on every public endpoint: exact status, code and message, an
 
   before(async () => {
     const internalKey = randomBytes(24).toString('hex');
-    p = await startPlatform({ INTERNAL_API_KEY: internalKey, ADMIN_EMAILS: 'admin@bad-input.test', LOGIN_RATE_LIMIT: '10000', DEMO_TOKENS_PER_SECOND: '0', BODY_LIMIT_BYTES: String(INFERENCE_BODY_LIMIT) });
+    p = await startPlatform({ INTERNAL_API_KEY: internalKey, ADMIN_EMAILS: 'admin@bad-input.test', LOGIN_RATE_LIMIT: '10000', DEMO_TOKENS_PER_SECOND: '0', BODY_LIMIT_BYTES: String(INFERENCE_BODY_LIMIT), OPENAI_COMPAT_API: 'true' });
     const login = async (email: string) => {
       const res = await fetch(`${p!.urls.auth}/auth/dev-login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email }) });
       assert.equal(res.status, 200, await res.clone().text());

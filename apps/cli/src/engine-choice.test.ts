@@ -44,6 +44,11 @@ describe('the engine npm start chooses', () => {
 
   it('respects ENGINE, and refuses ENGINE=llama without a model file', () => {
     assert.deepEqual(chooseEngine({ ENGINE: 'openai' }, root, join(root, 'full'), undefined).env, {});
+    // The banner names the engine that runs, never "demo" for another one; no credentials.
+    assert.equal(
+      chooseEngine({ ENGINE: 'openai', OPENAI_MODEL: 'qwen', OPENAI_BASE_URL: 'http://user:secret@vllm:8000/v1/' }, root, join(root, 'full'), undefined).description,
+      'openai, model qwen at http://vllm:8000/v1 (an OpenAI-compatible model server)',
+    );
     assert.deepEqual(chooseEngine({ ENGINE: 'demo' }, root, join(root, 'full'), undefined).env, {});
     assert.throws(() => chooseEngine({ ENGINE: 'llama' }, root, join(root, 'empty'), undefined), /ENGINE=llama, but .*empty\/models holds no \.gguf file/);
   });

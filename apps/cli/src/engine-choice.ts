@@ -41,7 +41,7 @@ export function chooseEngine(env: Readonly<Record<string, string | undefined>>, 
     };
   }
   const modelsDir = resolve(cwd, env['MODELS_DIR']?.trim() || join(dataDir, 'models'));
-  if (explicit && explicit !== 'llama') return { env: {}, description: explicit === 'demo' ? 'demo (not a language model)' : explicit, local: false };
+  if (explicit && explicit !== 'llama') return { env: {}, description: explicit === 'demo' ? 'demo (not a language model)' : explicit === 'openai' ? openAiDescription(env) : explicit, local: false };
   const files = ggufFiles(modelsDir);
   if (files.length === 0) {
     if (explicit === 'llama') throw new EngineChoiceError(`ENGINE=llama, but ${modelsDir} holds no .gguf file (MODELS_DIR; see README: Local models)`);
@@ -53,4 +53,17 @@ export function chooseEngine(env: Readonly<Record<string, string | undefined>>, 
     description: `llama, model ${wanted || files[0]} (${modelsDir}${files.length > 1 ? `, ${files.length} models` : ''})`,
     local: true,
   };
+}
+
+/** What the banner says of ENGINE=openai: the model and the upstream, without credentials. */
+function openAiDescription(env: Record<string, string | undefined>): string {
+  const model = env['OPENAI_MODEL']?.trim();
+  let where = '';
+  try {
+    const url = new URL(env['OPENAI_BASE_URL']?.trim() ?? '');
+    where = ` at ${url.origin}${url.pathname}`.replace(/\/+$/, '');
+  } catch {
+    // inference itself names a bad OPENAI_BASE_URL when it starts
+  }
+  return `openai${model ? `, model ${model}` : ''}${where} (an OpenAI-compatible model server)`;
 }

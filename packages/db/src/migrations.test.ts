@@ -18,7 +18,7 @@ after(() => {
 });
 
 describe('migration files', () => {
-  it('ships 0001_initial with every table of the schema, then 0002_message_sequence, 0003_message_parts, 0004_history_version, 0005_answer_lifecycle, 0006_client_message_id and 0007_login_attempts_and_oauth_states', () => {
+  it('ships 0001_initial with every table of the schema, then 0002_message_sequence, 0003_message_parts, 0004_history_version, 0005_answer_lifecycle, 0006_client_message_id, 0007_login_attempts_and_oauth_states, then 0009_api_keys', () => {
     const files = loadMigrations();
     assert.equal(MIGRATIONS_DIR.endsWith(join('packages', 'db', 'migrations')), true);
     assert.deepEqual(
@@ -31,6 +31,7 @@ describe('migration files', () => {
         [5, 'answer_lifecycle'],
         [6, 'client_message_id'],
         [7, 'login_attempts_and_oauth_states'],
+        [9, 'api_keys'],
       ],
     );
     const sql = (files[0] as { sql: string }).sql;

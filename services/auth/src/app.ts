@@ -12,6 +12,7 @@ import { createLoginLimit } from './login-limit.js';
 import { createAuthMetrics } from './metrics.js';
 import { purgeExpiredRefreshTokens } from './refresh-tokens.js';
 import type { RouteContext } from './routes/context.js';
+import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerDevLoginRoute } from './routes/dev-login.js';
 import { registerOAuthRoutes } from './routes/oauth.js';
 import { registerSessionRoutes } from './routes/session.js';
@@ -77,6 +78,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps): Promise<Fast
   registerDevLoginRoute(app, ctx);
   registerSessionRoutes(app, ctx);
   registerValidateRoute(app, ctx);
+  registerApiKeyRoutes(app, ctx);
 
   const purgeEvery = deps.refreshTokenPurgeIntervalMs ?? HOUR_MS;
   if (purgeEvery > 0) {

@@ -20,7 +20,7 @@ export function registerWebOriginCors(app: FastifyInstance, webUrl: string): voi
   });
   app.options('/auth/*', async (request, reply) => {
     if (request.headers.origin === origin) {
-      reply.header('access-control-allow-methods', 'GET, POST, PUT');
+      reply.header('access-control-allow-methods', 'GET, POST, PUT, DELETE');
       reply.header('access-control-allow-headers', ALLOWED_HEADERS);
       reply.header('access-control-max-age', '600');
     }

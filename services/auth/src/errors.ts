@@ -34,6 +34,10 @@ export const AUTH_ERROR_DEFINITIONS = {
   AUTH_OAUTH_PROFILE_FAILED: { status: 502, message: 'the provider did not return the user profile' },
   AUTH_OAUTH_NO_VERIFIED_EMAIL: { status: 403, message: 'the provider account has no verified e-mail address' },
   AUTH_OAUTH_PROVIDER_UNAVAILABLE: { status: 502, message: 'the provider could not be reached' },
+  AUTH_API_KEY_NOT_FOUND: { status: 404, message: 'no API key with this id among yours (it may be revoked already)' },
+  AUTH_API_KEY_LIMIT: { status: 409, message: 'you hold the most API keys allowed; revoke one first' },
+  AUTH_API_KEY_INVALID: { status: 401, message: 'the API key is not valid: it is unknown or was revoked' },
+  AUTH_INVALID_KEY_NAME: { status: 400, message: 'a key name must be 1 to 100 characters without control characters' },
   AUTH_EMAIL_IN_USE: { status: 409, message: 'this e-mail address already belongs to an account of another provider; sign in with that provider' },
 } as const;
 

@@ -19,6 +19,9 @@ import { registerMessageRoutes } from './messages/routes.js';
 import { StreamLimiter } from './messages/stream-limiter.js';
 import { ModelCatalog } from './models/model-catalog.js';
 import { registerModelRoutes } from './models/routes.js';
+import { registerOpenAiRoutes } from './openai/routes.js';
+import { UsageRecorder } from './openai/usage-recorder.js';
+import { registerUsageRoutes } from './openai/usage-routes.js';
 
 /** What the chat-api is built from, besides its configuration. */
 export interface ChatDeps {
@@ -114,6 +117,20 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
     metrics,
   });
 
+  const limiter = new StreamLimiter(config.maxStreamsPerUser);
+  const catalog = new ModelCatalog({ obs, metrics, inferenceUrl: config.inferenceUrl, internalApiKey: config.internalApiKey });
+  const inference = {
+    inferenceUrl: config.inferenceUrl,
+    internalApiKey: config.internalApiKey,
+    headersTimeoutMs: config.inferenceHeadersTimeoutMs,
+    idleTimeoutMs: config.inferenceIdleTimeoutMs,
+    dispatcher,
+  };
+  const usage = new UsageRecorder(db, config.apiUsageFlushMs, obs.getLogger('api-usage'));
+  app.addHook('onReady', async () => usage.start());
+  // After the answers in flight (registered before this hook) have ended and counted their usage.
+  app.addHook('onClose', async () => usage.stop());
+
   await app.register(
     async (api) => {
       api.get('/health', async () => ({ status: 'ok', service: 'chat-api' }));
@@ -123,10 +140,10 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
         registerMessageRoutes(guarded, {
           db,
           metrics,
-          limiter: new StreamLimiter(config.maxStreamsPerUser),
+          limiter,
           history: { maxMessages: config.maxConversationHistory, maxTokens: config.maxTokenBudget },
           maxMessageChars: config.maxMessageChars,
-          models: new ModelCatalog({ obs, metrics, inferenceUrl: config.inferenceUrl, internalApiKey: config.internalApiKey }),
+          models: catalog,
           track,
           answer: {
             db,
@@ -141,19 +158,15 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
             historyCache,
             writer,
             saveDeadlineMs: config.answerSaveDeadlineMs,
-            inference: {
-              inferenceUrl: config.inferenceUrl,
-              internalApiKey: config.internalApiKey,
-              headersTimeoutMs: config.inferenceHeadersTimeoutMs,
-              idleTimeoutMs: config.inferenceIdleTimeoutMs,
-              dispatcher,
-            },
+            inference,
           },
         });
         registerModelRoutes(guarded, { obs, metrics, inferenceUrl: config.inferenceUrl, internalApiKey: config.internalApiKey });
+        registerUsageRoutes(guarded, usage);
       });
     },
     { prefix: '/api' },
   );
+  await app.register(async (v1) => registerOpenAiRoutes(v1, { validate, catalog, metrics, limiter, inference, usage, track }), { prefix: '/v1' });
   return app;
 }

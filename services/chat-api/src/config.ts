@@ -68,6 +68,8 @@ export interface ChatConfig {
   readonly answerLeaseMs: number;
   /** How often this instance looks for stop requests (from any replica) for its answers in flight. */
   readonly answerStopPollMs: number;
+  /** How often the per-key usage of the OpenAI-compatible API is written (one statement per flush). */
+  readonly apiUsageFlushMs: number;
   readonly database: ChatDatabaseConfig;
 }
 
@@ -92,6 +94,7 @@ export const CHAT_DEFAULTS = Object.freeze({
   answerFlushIntervalMs: 1000,
   answerLeaseMs: 30_000,
   answerStopPollMs: 500,
+  apiUsageFlushMs: 5000,
 });
 
 
@@ -125,6 +128,7 @@ export function configFromEnv(env: Env = process.env): ChatConfig {
     answerFlushIntervalMs: envInteger(env, 'ANSWER_FLUSH_INTERVAL_MS', d.answerFlushIntervalMs, 50, 60_000),
     answerLeaseMs: envInteger(env, 'ANSWER_LEASE_MS', d.answerLeaseMs, 300, 600_000),
     answerStopPollMs: envInteger(env, 'ANSWER_STOP_POLL_MS', d.answerStopPollMs, 20, 10_000),
+    apiUsageFlushMs: envInteger(env, 'API_USAGE_FLUSH_MS', d.apiUsageFlushMs, 100, 3_600_000),
     database: Object.freeze({ ...database }),
   });
 }

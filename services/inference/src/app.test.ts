@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildTestInference, metricValue, sseEvents } from '../test/support/in-process.js';
+import { assertDone, buildTestInference, metricValue, sseEvents } from '../test/support/in-process.js';
 import { UpstreamError, type Engine, type EngineStream } from './engines/engine.js';
 
 const MESSAGES = [{ role: 'user', content: 'Why is chai so comforting on a rainy day?' }];
 
 describe('inference app (in-process)', () => {
-  it('streams the exact SSE contract: tokens, then {"done":true}', async () => {
+  it('streams the exact SSE contract: tokens, then done with the model and usage', async () => {
     const t = await buildTestInference();
     const res = await t.app.inject({ method: 'POST', url: '/generate', headers: { 'x-internal-api-key': t.key }, payload: { messages: MESSAGES, max_tokens: 12, seed: 5 } });
     assert.equal(res.statusCode, 200);
@@ -15,7 +15,7 @@ describe('inference app (in-process)', () => {
     const events = sseEvents(res.body);
     assert.equal(events.length, 13);
     for (const e of events.slice(0, 12)) assert.deepEqual(Object.keys(e as object), ['token']);
-    assert.deepEqual(events.at(-1), { done: true });
+    assert.deepEqual(events.at(-1), { done: true, model: 'demo', finish_reason: 'length', usage: { prompt_tokens: 15, completion_tokens: 12 } });
     assert.match((events as Array<{ token: string }>).slice(0, 12).map((e) => e.token).join(''), /^This answer about chai comforting rainy/);
     await t.close();
   });
@@ -42,9 +42,9 @@ describe('inference app (in-process)', () => {
       [{}, 'messages is required'],
       [{ messages: [] }, 'messages is empty: send at least one message'],
       [{ messages: Array(4).fill(MESSAGES[0]) }, 'messages has 4 entries; at most 3 are allowed'],
-      [{ messages: [{ role: 'wizard', content: 'hi' }] }, 'messages[0].role must be one of system, user, assistant'],
+      [{ messages: [{ role: 'wizard', content: 'hi' }] }, 'messages[0].role must be one of system, user, assistant, tool'],
       [{ messages: [{ role: 'user' }] }, 'messages[0].content is required'],
-      [{ messages: [{ role: 'user', content: 42 }] }, 'messages[0].content must be a string'],
+      [{ messages: [{ role: 'user', content: 42 }] }, 'messages[0].content must be a string or null'],
       [{ messages: [{ role: 'user', content: '' }] }, 'messages[0].content is empty'],
       [{ messages: [{ role: 'user', content: 'x'.repeat(51) }] }, 'messages[0].content has 51 characters; at most 50 are allowed'],
       [{ messages: MESSAGES, temperature: '0.5' }, 'temperature must be a number'],
@@ -170,7 +170,8 @@ describe('inference app (in-process)', () => {
     const t = await buildTestInference({ GENERATION_TIMEOUT_MS: '150', DEMO_TOKENS_PER_SECOND: '40' });
     const res = await t.app.inject({ method: 'POST', url: '/generate', headers: { 'x-internal-api-key': t.key }, payload: { messages: MESSAGES } });
     const events = sseEvents(res.body);
-    assert.deepEqual(events.slice(-2), [{ error: 'generation timed out after 150 ms' }, { done: true }]);
+    assert.deepEqual(events.at(-2), { error: 'generation timed out after 150 ms' });
+    assertDone(events.at(-1), { model: 'demo', promptTokens: 15 });
     assert.ok(events.length > 2 && events.length < 12, `${events.length} events`);
     const metrics = (await t.app.inject('/metrics')).body;
     assert.equal(metricValue(metrics, 'inference_generation_duration_seconds_count{model="demo",outcome="timeout",service="inference"}'), 1);
@@ -183,6 +184,7 @@ describe('inference app (in-process)', () => {
   it('hides an unexpected engine failure from the client but logs it with its stack', async () => {
     const engine: Engine = {
       id: 'broken',
+      capabilities: { topP: false, topK: false, stop: false, seed: false, tools: false, responseFormat: false },
       listModels: async () => [{ id: 'm' }],
       load: async () => {},
       unload: async () => {},
@@ -198,7 +200,10 @@ describe('inference app (in-process)', () => {
     await t.app.inject('/health');
     await t.app.inference.models.loadInitial('m');
     const res = await t.app.inject({ method: 'POST', url: '/generate', headers: { 'x-internal-api-key': t.key }, payload: { messages: MESSAGES } });
-    assert.deepEqual(sseEvents(res.body), [{ token: 'partial' }, { error: 'the engine failed unexpectedly; see the inference logs' }, { done: true }]);
+    const events = sseEvents(res.body);
+    assert.deepEqual(events.slice(0, 2), [{ token: 'partial' }, { error: 'the engine failed unexpectedly; see the inference logs' }]);
+    assertDone(events[2], { model: 'm', completionTokens: 1 });
+    assert.equal(events.length, 3);
     const line = t.logs.find('generation_completed')[0];
     assert.equal(line?.outcome, 'upstream_error');
     assert.equal(line?.error_type, 'TypeError');
@@ -230,7 +235,8 @@ describe('inference app (in-process)', () => {
     await new Promise((r) => setTimeout(r, 80));
     t.app.inference.runner.abortAll();
     const events = sseEvents((await pending).body);
-    assert.deepEqual(events.slice(-2), [{ error: 'the inference service is shutting down; retry the request' }, { done: true }]);
+    assert.deepEqual(events.at(-2), { error: 'the inference service is shutting down; retry the request' });
+    assertDone(events.at(-1), { model: 'demo' });
     const refused = await t.app.inject({ method: 'POST', url: '/generate', headers: { 'x-internal-api-key': t.key }, payload: { messages: MESSAGES } });
     assert.equal(refused.statusCode, 503);
     assert.equal(refused.json().error.code, 'INFERENCE_SHUTTING_DOWN');

@@ -25,7 +25,8 @@ export interface AppDeps {
 
 /**
  * Builds the inference service: the observability plugin, `/generate`, `/models`,
- * `/models/swap`, `/stats`, the OpenAI-compatible `/v1/*`, readiness on the loaded model.
+ * `/models/swap`, `/stats`, the internal OpenAI-compatible `/v1/*` when OPENAI_COMPAT_API=true,
+ * readiness on the loaded model.
  * The start-up model begins loading when the app is ready; until then generations queue
  * and `/ready` answers 503. Closing drains in-flight streams, then unloads the model.
  */
@@ -51,7 +52,9 @@ export async function buildApp(config: InferenceConfig, deps: AppDeps): Promise<
   registerGenerateRoute(app, runtime);
   registerModelRoutes(app, runtime);
   registerStatsRoute(app, runtime);
-  await app.register(async (child) => openAiCompatRoutes(child, runtime));
+  // Internal only, and off unless OPENAI_COMPAT_API=true: the internal key must never be an API
+  // key handed to users; they use chat-api's /v1 with their own keys (README "Use the API").
+  if (config.openAiCompatApi) await app.register(async (child) => openAiCompatRoutes(child, runtime));
 
   app.addHook('onReady', async () => {
     void runtime.models.loadInitial(runtime.initialModel);

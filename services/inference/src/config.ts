@@ -69,6 +69,12 @@ export interface InferenceConfig {
   readonly maxContentChars: number;
   readonly maxTokensLimit: number;
   readonly bodyLimitBytes: number;
+  /**
+   * OPENAI_COMPAT_API: serve inference's own OpenAI-compatible `/v1` (internal key as bearer),
+   * for operators testing an engine directly inside the private network. Off by default: users
+   * call chat-api's `/v1` with their own API keys (README "Use the API").
+   */
+  readonly openAiCompatApi: boolean;
   readonly demo: DemoEngineConfig;
   readonly openai: OpenAiEngineConfig | undefined;
   /** HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS, HTTP_KEEP_ALIVE_TIMEOUT_MS (generation streams are never cut by them). */
@@ -147,6 +153,7 @@ export function configFromEnv(env: Env = process.env): InferenceConfig {
     maxContentChars: envInteger(env, 'MAX_CONTENT_CHARS', 32_000, 1, 10_000_000),
     maxTokensLimit: envInteger(env, 'MAX_TOKENS_LIMIT', 4096, 1, 1_000_000),
     bodyLimitBytes: envInteger(env, 'BODY_LIMIT_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    openAiCompatApi: envBoolean(env, 'OPENAI_COMPAT_API', false),
     demo: demoConfig(env),
     openai: engine === 'openai' ? openAiConfig(env) : undefined,
     serverTimeouts: serverTimeoutsFromEnv(env),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { metricValue } from './support/in-process.js';
+import { assertDone, DONE_FRAME, metricValue } from './support/in-process.js';
 import { eventually, startInference, waitReady, type RunningInference } from './support/service.js';
 import { postJson, SseReader } from './support/sse-client.js';
 import { scaled } from '../../../test/support/timeouts.js';
@@ -64,12 +64,12 @@ describe('worker pool limits and client disconnects on a real process (WORKERS=1
     const b = new SseReader(await second);
     const bEvents = await b.readAll();
     assert.equal(bEvents.length, 6);
-    assert.deepEqual(bEvents.at(-1)?.data, { done: true });
+    assertDone(bEvents.at(-1)?.data, { model: 'demo', completionTokens: 5 });
 
     // And the one after B is served too.
     const d = await postJson(`${svc.url}/generate`, { messages: MESSAGES, max_tokens: 2 }, headers);
     assert.equal(d.status, 200);
-    assert.match(await d.text(), /data: \{"done":true\}\n\n$/);
+    assert.match(await d.text(), new RegExp(`${DONE_FRAME}$`));
 
     // The abandoned generation is recorded as client_disconnected: log, metrics, span, stats.
     const line = await eventually(() => svc.lines.find((l) => l.message === 'generation_completed' && l.trace_id === firstTrace));

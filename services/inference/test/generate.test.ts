@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { metricValue } from './support/in-process.js';
+import { assertDone, DONE_FRAME, metricValue } from './support/in-process.js';
 import { requireBinary } from './support/binaries.js';
 import { eventually, startInference, waitReady, type RunningInference } from './support/service.js';
 import { postJson, SseReader } from './support/sse-client.js';
@@ -38,7 +38,8 @@ describe('POST /generate on a real process', { timeout: scaled(60_000) }, () => 
       tokens++;
     }
     assert.equal(tokens, 25);
-    assert.equal(body, 'data: {"done":true}\n\n');
+    assert.match(body, new RegExp(`^${DONE_FRAME}$`));
+    assert.match(body, /"completion_tokens":25\}/);
   });
 
   it('gives the same tokens for the same messages and seed, across requests', async () => {
@@ -133,7 +134,7 @@ describe('a failing generation on a real process', { timeout: scaled(60_000) }, 
     assert.equal(frames.length, 6);
     for (const frame of frames.slice(0, 4)) assert.match(frame, /^data: \{"token":"[^"]+"\}$/);
     assert.equal(frames[4], 'data: {"error":"demo engine fault injection: failing after 4 tokens (DEMO_FAIL_AFTER_TOKENS)"}');
-    assert.equal(frames[5], 'data: {"done":true}');
+    assertDone(JSON.parse((frames[5] ?? '').slice('data: '.length)), { model: 'demo', completionTokens: 4 });
     const metrics = await (await fetch(`${svc.url}/metrics`)).text();
     assert.equal(metricValue(metrics, 'inference_generation_duration_seconds_count{model="demo",outcome="upstream_error",service="inference"}'), 1);
     const stats = (await (await fetch(`${svc.url}/stats`)).json()) as { generations: { failed: number } };
@@ -157,7 +158,7 @@ describe('graceful shutdown of a real process', { timeout: scaled(60_000) }, () 
       assert.ok(late === 'ECONNREFUSED' || late === 503, `a request after SIGTERM got ${late}`);
       const events = await reader.readAll();
       assert.equal(events.length, 31);
-      assert.deepEqual(events.at(-1)?.data, { done: true });
+      assertDone(events.at(-1)?.data, { model: 'demo', completionTokens: 30 });
       assert.ok(events.every((e) => !(e.data as { error?: unknown }).error));
       assert.equal(await svc.exited, 0);
       const messages = svc.lines.map((l) => l.message);
@@ -176,7 +177,8 @@ describe('graceful shutdown of a real process', { timeout: scaled(60_000) }, () 
       await reader.waitFor(1);
       svc.child.kill('SIGTERM');
       const events = await reader.readAll();
-      assert.deepEqual(events.slice(-2).map((e) => e.data), [{ error: 'the inference service is shutting down; retry the request' }, { done: true }]);
+      assert.deepEqual(events.at(-2)?.data, { error: 'the inference service is shutting down; retry the request' });
+      assertDone(events.at(-1)?.data, { model: 'demo' });
       assert.equal(await svc.exited, 0);
       assert.ok(svc.lines.some((l) => l.message === 'shutdown_timeout'));
     } finally {

@@ -12,7 +12,7 @@ import { totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writeTinyLlamaGguf } from './support/gguf-writer.js';
-import { metricValue } from './support/in-process.js';
+import { assertDone, metricValue } from './support/in-process.js';
 import { eventually, startInference, waitReady, type RunningInference } from './support/service.js';
 import { postJson, SseReader } from './support/sse-client.js';
 import { scaled } from '../../../test/support/timeouts.js';
@@ -51,7 +51,7 @@ describe('ENGINE=llama on generated GGUF files', { timeout: scaled(240_000) }, (
     writeTinyLlamaGguf(join(dir, 'outside.gguf'));
     symlinkSync(join(dir, 'outside.gguf'), join(models, 'escape.gguf'));
 
-    svc = await startInference({ ENGINE: 'llama', MODELS_DIR: models, LLAMA_MODEL: 'tiny-a', WORKERS: '2', QUEUE_LIMIT: '4', LLAMA_THREADS: '1' }, scaled(60_000));
+    svc = await startInference({ ENGINE: 'llama', MODELS_DIR: models, LLAMA_MODEL: 'tiny-a', WORKERS: '2', QUEUE_LIMIT: '4', LLAMA_THREADS: '1', OPENAI_COMPAT_API: 'true' }, scaled(60_000));
     headers = { 'x-internal-api-key': svc.key, authorization: `Bearer ${svc.key}` };
     await waitReady(svc.url, 60_000);
   });
@@ -128,7 +128,7 @@ describe('ENGINE=llama on generated GGUF files', { timeout: scaled(240_000) }, (
     controllers[0]?.abort();
     const thirdEvents = await new SseReader(await third).readAll();
     assert.ok(thirdEvents.filter((e) => typeof (e.data as { token?: unknown }).token === 'string').length > 0, JSON.stringify(thirdEvents));
-    assert.deepEqual(thirdEvents.at(-1)?.data, { done: true });
+    assertDone(thirdEvents.at(-1)?.data, { model: 'tiny-a' });
     controllers[1]?.abort();
     await eventually(async () => ((await (await fetch(`${svc.url}/stats`)).json()) as { active_generations: number }).active_generations === 0, 5000);
     assert.ok(performance.now() - cancelledAt < scaled(10_000));
@@ -171,7 +171,7 @@ describe('ENGINE=llama on generated GGUF files', { timeout: scaled(240_000) }, (
     await inFlight.waitFor(2);
     const swapped = postJson(`${svc.url}/models/swap`, { model: 'tiny-b' }, headers);
     const events = await inFlight.readAll();
-    assert.deepEqual(events.at(-1)?.data, { done: true });
+    assertDone(events.at(-1)?.data, { model: 'tiny-a' });
     assert.ok(!events.some((e) => (e.data as { error?: unknown }).error !== undefined), 'the generation in flight finished');
     const res = await swapped;
     assert.equal(res.status, 202);

@@ -23,7 +23,7 @@ describe('POST /v1/chat/completions on a real process', { timeout: scaled(60_000
   let auth: Record<string, string>;
 
   before(async () => {
-    svc = await startInference({ DEMO_TOKENS_PER_SECOND: '0' });
+    svc = await startInference({ DEMO_TOKENS_PER_SECOND: '0', OPENAI_COMPAT_API: 'true' });
     auth = { authorization: `Bearer ${svc.key}` };
     await waitReady(svc.url);
   });

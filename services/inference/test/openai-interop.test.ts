@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OpenAI, { AuthenticationError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { metricValue, sseEvents, testKey } from './support/in-process.js';
+import { assertDone, metricValue, sseEvents, testKey } from './support/in-process.js';
 import { eventually, startInference, waitReady, type RunningInference } from './support/service.js';
 import { postJson, SseReader } from './support/sse-client.js';
 import { scaled } from '../../../test/support/timeouts.js';
@@ -51,7 +51,7 @@ describe('the official openai client against POST /v1/chat/completions (real pro
   let svc: RunningInference;
 
   before(async () => {
-    svc = await startInference({ ENGINE: 'demo', DEMO_TOKENS_PER_SECOND: '0' });
+    svc = await startInference({ ENGINE: 'demo', DEMO_TOKENS_PER_SECOND: '0', OPENAI_COMPAT_API: 'true' });
     await waitReady(svc.url);
   });
   after(async () => {
@@ -146,7 +146,7 @@ describe('ENGINE=openai chained to an ENGINE=demo process over loopback (real pr
   const chained = (upstream: RunningInference) => ({ ENGINE: 'openai', OPENAI_BASE_URL: `${upstream.url}/v1`, OPENAI_API_KEY: upstream.key, OPENAI_MODEL: 'demo', OPENAI_IDLE_TIMEOUT_MS: '10000' });
 
   before(async () => {
-    [b, bSlow] = await Promise.all([startInference({ ENGINE: 'demo', DEMO_TOKENS_PER_SECOND: '0' }), startInference({ ENGINE: 'demo', DEMO_TOKENS_PER_SECOND: '25' })]);
+    [b, bSlow] = await Promise.all([startInference({ ENGINE: 'demo', DEMO_TOKENS_PER_SECOND: '0', OPENAI_COMPAT_API: 'true' }), startInference({ ENGINE: 'demo', DEMO_TOKENS_PER_SECOND: '25', OPENAI_COMPAT_API: 'true' })]);
     await Promise.all([waitReady(b.url), waitReady(bSlow.url)]);
     [a, aSlow] = await Promise.all([startInference(chained(b)), startInference(chained(bSlow))]);
     await Promise.all([waitReady(a.url), waitReady(aSlow.url)]);
@@ -169,7 +169,7 @@ describe('ENGINE=openai chained to an ENGINE=demo process over loopback (real pr
     assert.equal(res.status, 200);
     assert.match(String(res.headers.get('content-type')), /^text\/event-stream/);
     const events = sseEvents(await res.text());
-    assert.deepEqual(events.at(-1), { done: true });
+    assertDone(events.at(-1), { model: 'demo' });
     const tokenEvents = events.slice(0, -1) as Array<Record<string, unknown>>;
     for (const e of tokenEvents) assert.deepEqual(Object.keys(e), ['token'], `only token events before done, got ${JSON.stringify(e)}`);
     const relayed = tokenEvents.map((e) => e.token as string).join('');
@@ -181,6 +181,8 @@ describe('ENGINE=openai chained to an ENGINE=demo process over loopback (real pr
     assert.equal(relayed, direct.text);
     assert.equal(tokenEvents.length, direct.contentChunks.length, 'one token event per upstream content delta');
     assert.equal(usage.completion_tokens, 40, 'max_tokens reached B');
+    // A's done frame carries B's usage, not a count of its own frames.
+    assert.deepEqual((events.at(-1) as { usage: unknown }).usage, { prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens });
 
     const afterCounts = tokenCounters(await metricsOf(a), 'demo');
     assert.equal(afterCounts.prompt - before.prompt, usage.prompt_tokens);
@@ -202,7 +204,7 @@ describe('ENGINE=openai chained to an ENGINE=demo process over loopback (real pr
     await reader.readAll();
 
     const events = sseEvents(reader.raw) as Array<Record<string, unknown>>;
-    assert.deepEqual(events.at(-1), { done: true }, 'the stream still ends with done');
+    assertDone(events.at(-1), { model: 'demo' });
     const error = events.at(-2);
     assert.deepEqual(Object.keys(error ?? {}), ['error']);
     assert.match(String(error?.error), /^the upstream connection dropped mid-stream \(.+\)$/);

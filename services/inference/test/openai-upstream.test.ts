@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { metricValue } from './support/in-process.js';
+import { DONE_FRAME, metricValue } from './support/in-process.js';
 import { closedPortUrl, startFakeOpenAi, type FakeUpstream } from './support/fake-openai.js';
 import { eventually, startInference, waitReady, type RunningInference } from './support/service.js';
 import { postJson, SseReader } from './support/sse-client.js';
@@ -36,7 +36,9 @@ describe('ENGINE=openai on a real process, against a fake upstream', { timeout: 
   it('relays the upstream tokens as the SSE contract, carrying the trace and the upstream key', async () => {
     fake.requests.length = 0;
     const { traceId, text } = await generate(svc);
-    assert.equal(text, `${fake.tokens.map((t) => `data: ${JSON.stringify({ token: t })}\n\n`).join('')}data: {"done":true}\n\n`);
+    const tokens = fake.tokens.map((t) => `data: ${JSON.stringify({ token: t })}\n\n`).join('');
+    assert.equal(text.slice(0, tokens.length), tokens);
+    assert.match(text.slice(tokens.length), new RegExp(`^${DONE_FRAME}$`));
     const sent = fake.requests.find((r) => r.path === '/v1/chat/completions');
     assert.equal(sent?.headers.authorization, `Bearer ${upstreamKey}`);
     assert.equal(sent?.headers['x-trace-id'], traceId);
@@ -70,9 +72,9 @@ describe('ENGINE=openai on a real process, against a fake upstream', { timeout: 
 
   it('turns upstream failures into an error event then done, with outcome upstream_error', async () => {
     const expectations: Array<[FakeUpstream['behaviour'], RegExp]> = [
-      ['drop', /^data: \{"token":"Hel"\}\n\ndata: \{"token":"lo"\}\n\ndata: \{"error":"the upstream connection dropped mid-stream \([^"]+\)"\}\n\ndata: \{"done":true\}\n\n$/],
-      ['status', /^data: \{"error":"upstream answered 500: \{\\"error\\":\{\\"message\\":\\"model overloaded, try again\\".*"\}\n\ndata: \{"done":true\}\n\n$/],
-      ['malformed', /^data: \{"token":"ok"\}\n\ndata: \{"error":"upstream sent a malformed stream chunk: [^\n]+"\}\n\ndata: \{"done":true\}\n\n$/],
+      ['drop', /^data: \{"token":"Hel"\}\n\ndata: \{"token":"lo"\}\n\ndata: \{"error":"the upstream connection dropped mid-stream \([^"]+\)"\}\n\ndata: \{"done":true,"model":"llama-test","finish_reason":(?:"[a-z_]+"|null),"usage":\{"prompt_tokens":\d+,"completion_tokens":\d+\}\}\n\n$/],
+      ['status', /^data: \{"error":"upstream answered 500: \{\\"error\\":\{\\"message\\":\\"model overloaded, try again\\".*"\}\n\ndata: \{"done":true,"model":"llama-test","finish_reason":(?:"[a-z_]+"|null),"usage":\{"prompt_tokens":\d+,"completion_tokens":\d+\}\}\n\n$/],
+      ['malformed', /^data: \{"token":"ok"\}\n\ndata: \{"error":"upstream sent a malformed stream chunk: [^\n]+"\}\n\ndata: \{"done":true,"model":"llama-test","finish_reason":(?:"[a-z_]+"|null),"usage":\{"prompt_tokens":\d+,"completion_tokens":\d+\}\}\n\n$/],
     ];
     for (const [behaviour, pattern] of expectations) {
       fake.behaviour = behaviour;
@@ -164,7 +166,7 @@ describe('ENGINE=openai with the upstream down', { timeout: scaled(60_000) }, ()
     try {
       await waitReady(svc.url);
       const { text } = await generate(svc);
-      assert.match(text, /^data: \{"error":"cannot reach the upstream at http:\/\/127\.0\.0\.1:\d+\/v1: connection refused"\}\n\ndata: \{"done":true\}\n\n$/);
+      assert.match(text, /^data: \{"error":"cannot reach the upstream at http:\/\/127\.0\.0\.1:\d+\/v1: connection refused"\}\n\ndata: \{"done":true,"model":"llama-test","finish_reason":(?:"[a-z_]+"|null),"usage":\{"prompt_tokens":\d+,"completion_tokens":\d+\}\}\n\n$/);
       await eventually(() => svc.lines.some((l) => l.message === 'upstream_models_unavailable' && l.level === 'warning'));
       const health = (await (await fetch(`${svc.url}/health`)).json()) as { dependencies: Record<string, { ok: boolean | null; detail: string }> };
       if (health.dependencies['upstream']?.ok !== null) assert.match(health.dependencies['upstream']!.detail, /^unreachable: cannot reach the upstream at .*; check OPENAI_BASE_URL/);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { metricValue } from './support/in-process.js';
+import { assertDone, metricValue } from './support/in-process.js';
 import { eventually, startInference, waitReady, type RunningInference } from './support/service.js';
 import { postJson, SseReader } from './support/sse-client.js';
 import { scaled } from '../../../test/support/timeouts.js';
@@ -48,7 +48,7 @@ describe('model swap on a real process', { timeout: scaled(60_000) }, () => {
     const events = await inFlight.readAll();
     const finishedAt = events.at(-1)?.at ?? 0;
     assert.equal(events.length, 31);
-    assert.deepEqual(events.at(-1)?.data, { done: true });
+    assertDone(events.at(-1)?.data, { model: 'demo', completionTokens: 30 });
     assert.ok(events.slice(0, 30).every((e) => typeof (e.data as { token?: unknown }).token === 'string'));
 
     const swapped = await swap;
@@ -59,7 +59,7 @@ describe('model swap on a real process', { timeout: scaled(60_000) }, () => {
     const next = await during;
     const nextTrace = next.headers.get('x-trace-id');
     assert.equal(next.status, 200);
-    assert.match(await next.text(), /data: \{"done":true\}\n\n$/);
+    assert.match(await next.text(), /data: \{"done":true,"model":"demo-large","finish_reason":(?:"[a-z_]+"|null),"usage":\{"prompt_tokens":\d+,"completion_tokens":5\}\}\n\n$/);
     const models = await eventually(() => {
       const done = svc.lines.filter((l) => l.message === 'generation_completed');
       const a = done.find((l) => l.trace_id === inFlightTrace);

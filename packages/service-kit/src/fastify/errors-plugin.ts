@@ -11,7 +11,7 @@ const plugin: FastifyPluginAsync = async (app) => {
     const traceId = requestTraceId(request);
     if (internal) errorsLog.error({ err, status_code: status, route: requestRoute(request) }, 'request_failed');
     else errorsLog.debug({ error_code: code, status_code: status }, 'request_rejected');
-    setRetryAfter(reply, err, status);
+    setRetryAfter(reply, err);
     return reply.code(status).send(errorEnvelope(code, message, traceId));
   });
 

@@ -13,7 +13,7 @@ export class AppError extends Error {
     readonly statusCode: number = 500,
     /** Show `message` to the caller; 5xx messages are hidden unless this is set. */
     readonly expose: boolean = statusCode < 500,
-    /** On a 429 or 503: how long the caller should wait, sent as `Retry-After` ({@link setRetryAfter}). */
+    /** How long the caller should wait before retrying, sent as `Retry-After` ({@link setRetryAfter}); for a 429 or 503. */
     readonly retryAfterSeconds?: number,
   ) {
     super(message);
@@ -84,12 +84,11 @@ export function defineErrors<T extends Record<string, ErrorDefinition>>(definiti
 }
 
 /**
- * The one way an answer gets `Retry-After`: on a 429 or 503, from the error's
- * `retryAfterSeconds` (an {@link AppError}'s, or any error carrying the field, such as the
- * database's unavailable error), rounded up to whole seconds.
+ * The one way an answer gets `Retry-After`: from the error's `retryAfterSeconds` (an
+ * {@link AppError}'s, or any error carrying the field), rounded up to whole seconds. Registries
+ * give it to their 429s and 503s (the database's unavailable error has 2 s).
  */
-export function setRetryAfter(reply: FastifyReply, err: unknown, status: number): void {
-  if (status !== 429 && status !== 503) return;
+export function setRetryAfter(reply: FastifyReply, err: unknown): void {
   const seconds = (err as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
   if (typeof seconds === 'number') reply.header('retry-after', String(Math.ceil(seconds)));
 }

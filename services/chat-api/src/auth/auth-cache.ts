@@ -6,6 +6,8 @@ export interface AuthUser {
   readonly email: string;
   readonly name: string | null;
   readonly is_admin: boolean;
+  /** Set when the bearer was a user API key (`sk-sc-…`), not an access token: the key's id. */
+  readonly api_key_id?: string;
 }
 
 interface Entry {

@@ -19,6 +19,7 @@ interface ValidateAnswer {
   valid?: unknown;
   user?: { id?: unknown; email?: unknown; name?: unknown; is_admin?: unknown };
   expires_at?: unknown;
+  api_key_id?: unknown;
 }
 
 const AUTH_RETRY_AFTER_SECONDS = 5;
@@ -33,6 +34,7 @@ function parseUser(answer: ValidateAnswer): { user: AuthUser; expiresAtMs: numbe
       email: typeof u.email === 'string' ? u.email : '',
       name: typeof u.name === 'string' ? u.name : null,
       is_admin: u.is_admin === true,
+      ...(typeof answer.api_key_id === 'string' && answer.api_key_id.length > 0 ? { api_key_id: answer.api_key_id } : {}),
     }),
     expiresAtMs: expiresAt,
   };

@@ -32,6 +32,8 @@ export function registerAuthGuard(scope: FastifyInstance, validate: (token: stri
     const token = match[1] as string;
     const user = await validate(token);
     if (!user) throw CHAT_ERRORS.CHAT_INVALID_TOKEN();
+    // An API key opens the OpenAI-compatible API (/v1) only, never the account's own routes.
+    if (user.api_key_id !== undefined) throw CHAT_ERRORS.CHAT_INVALID_TOKEN({ message: 'an API key works on /v1 only; these routes need an access token' });
     users.set(request, user);
     tokens.set(request, { token, forget });
     bindContext({ user_id: user.id });

@@ -5,12 +5,31 @@ import type { UpstreamFailure } from '../metrics.js';
 import { describeNetworkError, failureReason, statusReason } from '../upstream-errors.js';
 import type { ChatTurn } from './history.js';
 
+/** A message of the OpenAI-compatible API as `/generate` takes it: a tool result or an assistant's tool calls too. */
+export interface GenerateMessage {
+  role: 'user' | 'assistant' | 'system' | 'tool';
+  content: string | null;
+  tool_calls?: unknown[];
+  tool_call_id?: string;
+}
+
 /** The body of inference's `POST /generate`. */
 export interface GenerateParams {
-  messages: ChatTurn[];
+  messages: ChatTurn[] | GenerateMessage[];
   model?: string;
   temperature?: number;
   max_tokens?: number;
+  // The sampling and tool parameters of the OpenAI-compatible API (README "Use the API"):
+  // inference passes them to an engine that honours them and refuses them (400) otherwise.
+  top_p?: number;
+  stop?: string[];
+  seed?: number;
+  tools?: unknown[];
+  tool_choice?: unknown;
+  parallel_tool_calls?: boolean;
+  response_format?: unknown;
+  /** Asks for the usage and finish reason on the final `done` event. */
+  include_usage?: boolean;
 }
 
 /** How the start of a generation went: a stream to read, or why there is none. */

@@ -3,6 +3,12 @@ import { CHAT_ERRORS } from '../errors.js';
 import type { ChatMetrics } from '../metrics.js';
 import { describeNetworkError, failureReason } from '../upstream-errors.js';
 
+/** A model inference serves, and the engine serving it. */
+export interface CatalogModel {
+  id: string;
+  engine: string;
+}
+
 /** Where the catalog reads inference's models. */
 export interface ModelCatalogOptions {
   obs: Observability;
@@ -28,7 +34,7 @@ const LISTED_AT_MOST = 20;
  * inference says, as before.
  */
 export class ModelCatalog {
-  private cached: { ids: string[]; at: number } | undefined;
+  private cached: { ids: string[]; models: CatalogModel[]; at: number } | undefined;
   private fetching: Promise<string[] | undefined> | undefined;
   private readonly ttlMs: number;
 
@@ -45,6 +51,13 @@ export class ModelCatalog {
     if (ids === undefined || ids.includes(model)) return;
     const shown = ids.slice(0, LISTED_AT_MOST).join(', ') + (ids.length > LISTED_AT_MOST ? `, … (${ids.length} in all)` : '');
     throw CHAT_ERRORS.CHAT_UNKNOWN_MODEL({ message: `model "${model.slice(0, 100)}" is not available; available models: ${shown || '(none)'}` });
+  }
+
+  /** The models inference serves now (cached for the TTL); throws CHAT_INFERENCE_UNAVAILABLE when it cannot tell. */
+  async list(): Promise<CatalogModel[]> {
+    const fresh = this.cached !== undefined && performance.now() - this.cached.at < this.ttlMs;
+    if (!fresh && (await this.refresh()) === undefined) throw CHAT_ERRORS.CHAT_INFERENCE_UNAVAILABLE({ retryAfterSeconds: 5 });
+    return (this.cached as { models: CatalogModel[] }).models;
   }
 
   private refresh(): Promise<string[] | undefined> {
@@ -64,9 +77,10 @@ export class ModelCatalog {
         await res.body?.cancel();
         throw new Error(`inference answered HTTP ${res.status}`);
       }
-      const body = (await res.json()) as { models?: Array<{ id?: unknown }> };
-      const ids = (body.models ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string');
-      this.cached = { ids, at: performance.now() };
+      const body = (await res.json()) as { models?: Array<{ id?: unknown; engine?: unknown }> };
+      const models = (body.models ?? []).flatMap((m) => (typeof m.id === 'string' ? [{ id: m.id, engine: typeof m.engine === 'string' ? m.engine : 'unknown' }] : []));
+      const ids = models.map((m) => m.id);
+      this.cached = { ids, models, at: performance.now() };
       return ids;
     } catch (err) {
       const reason = failureReason(err);

@@ -48,7 +48,7 @@ export function registerModelRoutes(app: FastifyInstance, deps: ModelRoutesDeps)
     if (body.length > MAX_PROXIED_BYTES) throw CHAT_ERRORS.CHAT_INFERENCE_UNAVAILABLE({ message: 'inference answered with an oversized body' });
     // inference's own Retry-After (a 503 over capacity), passed on the one way answers get it.
     const retryAfter = response.headers.get('retry-after');
-    if (retryAfter) setRetryAfter(reply, { retryAfterSeconds: parseRetryAfter(retryAfter) }, response.status);
+    if (retryAfter) setRetryAfter(reply, { retryAfterSeconds: parseRetryAfter(retryAfter) });
     return reply
       .code(response.status)
       .type(response.headers.get('content-type') ?? 'application/json')

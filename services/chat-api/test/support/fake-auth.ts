@@ -27,7 +27,7 @@ export interface AuthCall {
 export class FakeAuth {
   readonly calls: AuthCall[] = [];
   mode: FakeAuthMode = 'normal';
-  private readonly tokens = new Map<string, { user: FakeUser; expiresAt: number }>();
+  private readonly tokens = new Map<string, { user: FakeUser; expiresAt: number; apiKeyId?: string }>();
   private readonly server: Server;
   private readonly hanging = new Set<IncomingMessage>();
   url = '';
@@ -53,7 +53,9 @@ export class FakeAuth {
         if (!known || known.expiresAt * 1000 <= Date.now()) {
           return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"valid":false,"error":{"code":"AUTH_INVALID_TOKEN","message":"invalid"}}');
         }
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ valid: true, user: known.user, expires_at: known.expiresAt }));
+        // A user API key has no expiry of its own; its answer names the key (as auth's does).
+        const answer = known.apiKeyId ? { valid: true, user: known.user, api_key_id: known.apiKeyId } : { valid: true, user: known.user, expires_at: known.expiresAt };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
       });
     });
   }
@@ -61,6 +63,16 @@ export class FakeAuth {
   /** Registers `token` for `user`, valid for `ttlSeconds`. */
   grant(token: string, user: FakeUser, ttlSeconds = 3600): void {
     this.tokens.set(token, { user, expiresAt: Math.floor(Date.now() / 1000) + ttlSeconds });
+  }
+
+  /** Registers `key` as `user`'s API key `keyId` (README "Use the API"). */
+  grantApiKey(key: string, user: FakeUser, keyId: string): void {
+    this.tokens.set(key, { user, expiresAt: Math.floor(Date.now() / 1000) + 86_400, apiKeyId: keyId });
+  }
+
+  /** Forgets a token or key (a revocation). */
+  revoke(token: string): void {
+    this.tokens.delete(token);
   }
 
   /** Calls made with `token`. */

@@ -16,6 +16,8 @@ const LENGTHS: Record<string, { minWords: number; maxWords: number }> = {
  */
 export class DemoEngine implements Engine {
   readonly id = 'demo';
+  // Template text, not sampled from a distribution: nucleus sampling and stop texts mean nothing here.
+  readonly capabilities = { topP: false, topK: true, stop: false, seed: true, tools: false, responseFormat: false };
   private loaded: string | undefined;
 
   constructor(private readonly config: DemoEngineConfig) {}

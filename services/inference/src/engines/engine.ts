@@ -1,7 +1,26 @@
 /** A chat message as the engines receive it. */
 export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
+  role: 'system' | 'user' | 'assistant' | 'tool';
   content: string;
+  /** An assistant's tool calls (OpenAI's shape), passed through to engines with tool support. */
+  toolCalls?: unknown[];
+  /** A `tool` message: the call it answers. */
+  toolCallId?: string;
+}
+
+/**
+ * What an engine honours beyond messages, temperature and max tokens. A request using anything
+ * else is refused with a 400 naming the parameter (README "Use the API": nothing is silently
+ * ignored).
+ */
+export interface EngineCapabilities {
+  topP: boolean;
+  topK: boolean;
+  stop: boolean;
+  seed: boolean;
+  /** `tools`, `tool_choice`, tool messages; tool-call deltas stream back. */
+  tools: boolean;
+  responseFormat: boolean;
 }
 
 /** One generation, validated and normalised. */
@@ -16,10 +35,15 @@ export interface GenerationRequest {
   seed?: number;
   /** Generation ends (without the stop text) when the output would contain one of these. */
   stop?: string[];
+  /** OpenAI's `tools`, `tool_choice`, `parallel_tool_calls`, `response_format`, passed through unchanged. */
+  tools?: unknown[];
+  toolChoice?: unknown;
+  parallelToolCalls?: boolean;
+  responseFormat?: unknown;
 }
 
-/** Why the engine stopped: it finished, or it hit `maxTokens`. */
-export type FinishReason = 'stop' | 'length';
+/** Why the engine stopped: it finished, hit `maxTokens`, or asks for tool calls. */
+export type FinishReason = 'stop' | 'length' | 'tool_calls';
 
 /** What an engine reports once its stream has ended. Unknown fields stay undefined. */
 export interface StreamSummary {
@@ -33,6 +57,8 @@ export interface StreamSummary {
 /** One piece of generated text. */
 export interface EngineChunk {
   token: string;
+  /** Tool-call deltas (OpenAI's `delta.tool_calls`), forwarded unchanged; `token` is then empty. */
+  toolCalls?: unknown[];
   /**
    * How many model tokens this text holds, when the engine knows (llama: a multi-byte
    * character can span tokens, several tokens can arrive as one piece); 1 when left out.
@@ -71,6 +97,8 @@ export interface EngineModel {
 export interface Engine {
   /** `demo`, `openai` or `llama` (also the span's `gen_ai.provider.name`). */
   readonly id: string;
+  /** The parameters it honours; others are refused before a generation starts. */
+  readonly capabilities: EngineCapabilities;
   /** The models this engine can load. */
   listModels(): Promise<EngineModel[]>;
   load(model: string): Promise<void>;

@@ -29,6 +29,7 @@ export interface LlamaModelInfo extends EngineModel {
  */
 export class LlamaEngine implements Engine {
   readonly id = 'llama';
+  readonly capabilities = { topP: true, topK: true, stop: true, seed: true, tools: false, responseFormat: false };
   private llama: Llama | undefined;
   private model: LlamaModel | undefined;
   private context: LlamaContext | undefined;
@@ -64,12 +65,19 @@ export class LlamaEngine implements Engine {
     try {
       if (this.config.probe) await probeModelFile(path);
       const llama = await this.runtime();
+      // The console shows the load in steps of 10 % (`model_load_progress`); /health shows the percent.
+      let shownStep = -1;
       const loaded = await llama
         .loadModel({
           modelPath: path,
           gpuLayers: 0,
           onLoadProgress: (p) => {
             if (this.loading) this.loading.progress = p;
+            const step = Math.floor(p * 10);
+            if (step > shownStep) {
+              shownStep = step;
+              this.log.info({ model_tag: model, percent: step * 10, size_bytes: size }, 'model_load_progress');
+            }
           },
         })
         .catch((err: unknown) => {
@@ -158,8 +166,10 @@ export class LlamaEngine implements Engine {
           });
         for (;;) {
           if (queue.length > 0) {
-            // Everything decoded since the last chunk, with the tokens it took.
+            // Everything decoded since the last chunk, with the tokens it took. No empty frame:
+            // tokens without text yet (part of a character) count with the next text.
             const token = queue.splice(0).join('');
+            if (token === '') continue;
             const tokens = completion - counted;
             counted = completion;
             yield { token, tokens };

@@ -12,6 +12,12 @@ describe('parseStreamChunk', () => {
     assert.deepEqual(parseStreamChunk('{"choices":[{"delta":{"content":""}}],"usage":null}'), {});
   });
 
+  it('passes tool-call deltas through unchanged, with finish_reason tool_calls', () => {
+    const delta = [{ index: 0, id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a"' } }];
+    assert.deepEqual(parseStreamChunk(JSON.stringify({ choices: [{ delta: { tool_calls: delta } }] })), { toolCalls: delta });
+    assert.deepEqual(parseStreamChunk('{"choices":[{"delta":{},"finish_reason":"tool_calls"}]}'), { finishReason: 'tool_calls' });
+  });
+
   it('turns malformed JSON and in-stream errors into UpstreamErrors with a clear message', () => {
     assert.throws(() => parseStreamChunk('{"choices":[{"delta"'), (e: unknown) => e instanceof UpstreamError && e.message.startsWith('upstream sent a malformed stream chunk: "{\\"choices'));
     assert.throws(() => parseStreamChunk('[1,2]'), /malformed stream chunk/);

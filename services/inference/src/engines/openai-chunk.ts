@@ -4,6 +4,8 @@ import { UpstreamError, type FinishReason } from './engine.js';
 /** What one `chat.completion.chunk` of an upstream stream carries. */
 export interface ParsedChunk {
   content?: string;
+  /** `delta.tool_calls`, unchanged. */
+  toolCalls?: unknown[];
   finishReason?: FinishReason;
   promptTokens?: number;
   completionTokens?: number;
@@ -12,7 +14,7 @@ export interface ParsedChunk {
 
 interface RawChunk {
   model?: unknown;
-  choices?: Array<{ delta?: { content?: unknown }; finish_reason?: unknown }>;
+  choices?: Array<{ delta?: { content?: unknown; tool_calls?: unknown }; finish_reason?: unknown }>;
   usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
   error?: unknown;
 }
@@ -51,7 +53,10 @@ export function parseStreamChunk(data: string): ParsedChunk {
   if (choice) {
     const content = choice.delta?.content;
     if (typeof content === 'string' && content.length > 0) out.content = content;
-    if (typeof choice.finish_reason === 'string' && choice.finish_reason) out.finishReason = choice.finish_reason === 'length' ? 'length' : 'stop';
+    const toolCalls = choice.delta?.tool_calls;
+    if (Array.isArray(toolCalls) && toolCalls.length > 0) out.toolCalls = toolCalls;
+    const finish = choice.finish_reason;
+    if (typeof finish === 'string' && finish) out.finishReason = finish === 'length' ? 'length' : finish === 'tool_calls' ? 'tool_calls' : 'stop';
   }
   if (raw.usage) {
     const prompt = count(raw.usage.prompt_tokens);

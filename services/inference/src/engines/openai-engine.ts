@@ -1,12 +1,19 @@
 import { traceHeaders, type Logger } from '@samosachaat/observability';
 import { request } from 'undici';
 import type { OpenAiEngineConfig } from '../config.js';
-import { UpstreamError, type Engine, type EngineChunk, type EngineModel, type EngineStream, type GenerationRequest, type StreamSummary } from './engine.js';
+import { UpstreamError, type ChatMessage, type Engine, type EngineChunk, type EngineModel, type EngineStream, type GenerationRequest, type StreamSummary } from './engine.js';
 import { parseStreamChunk } from './openai-chunk.js';
 import { describeUpstreamFailure, readExcerpt } from './upstream-errors.js';
 import { SseParser } from './sse-parser.js';
 
 const MODELS_TIMEOUT_MS = 5000;
+
+/** A message in OpenAI's shape: tool calls and tool results as the caller sent them. */
+function upstreamMessage(m: ChatMessage): Record<string, unknown> {
+  if (m.role === 'tool') return { role: 'tool', content: m.content, tool_call_id: m.toolCallId };
+  if (m.toolCalls) return { role: m.role, content: m.content === '' ? null : m.content, tool_calls: m.toolCalls };
+  return { role: m.role, content: m.content };
+}
 
 /**
  * The production engine: streams from any OpenAI-compatible `POST {base}/chat/completions`
@@ -16,6 +23,8 @@ const MODELS_TIMEOUT_MS = 5000;
  */
 export class OpenAiEngine implements Engine {
   readonly id = 'openai';
+  // Everything passes through to the upstream, which honours or refuses it itself.
+  readonly capabilities = { topP: true, topK: true, stop: true, seed: true, tools: true, responseFormat: true };
   private loaded: string | undefined;
   /** The base URL without credentials, safe for error messages and logs. */
   private readonly displayUrl: string;
@@ -119,7 +128,7 @@ export class OpenAiEngine implements Engine {
     const displayUrl = this.displayUrl;
     const payload: Record<string, unknown> = {
       model,
-      messages: req.messages,
+      messages: req.messages.map(upstreamMessage),
       stream: true,
       stream_options: { include_usage: true },
       max_tokens: req.maxTokens,
@@ -130,6 +139,11 @@ export class OpenAiEngine implements Engine {
     if (req.topP !== undefined) payload.top_p = req.topP;
     if (req.stop !== undefined) payload.stop = req.stop;
     if (req.seed !== undefined) payload.seed = req.seed;
+    // Tools and formats pass through unchanged: the upstream honours or refuses them itself.
+    if (req.tools !== undefined) payload.tools = req.tools;
+    if (req.toolChoice !== undefined) payload.tool_choice = req.toolChoice;
+    if (req.parallelToolCalls !== undefined) payload.parallel_tool_calls = req.parallelToolCalls;
+    if (req.responseFormat !== undefined) payload.response_format = req.responseFormat;
     const headers = () => this.headers({ 'content-type': 'application/json', accept: 'text/event-stream' });
 
     async function* chunks(): AsyncGenerator<EngineChunk> {
@@ -163,6 +177,7 @@ export class OpenAiEngine implements Engine {
             if (parsed.model) summary.responseModel = parsed.model;
             if (parsed.finishReason) summary.finishReason = parsed.finishReason;
             if (parsed.content) yield { token: parsed.content };
+            if (parsed.toolCalls) yield { token: '', toolCalls: parsed.toolCalls };
           }
           // Everything after [DONE] is ignored; leaving the loop releases the body.
           if (finished) break;

@@ -13,6 +13,8 @@ export interface TokenSink {
   open(model: string): void;
   /** Delivers one token; resolves when the transport can take more (backpressure). */
   write(token: string): Promise<void>;
+  /** Delivers tool-call deltas unchanged (engines with tool support); a sink without it never asked for tools. */
+  toolCalls?(deltas: unknown[]): Promise<void>;
 }
 
 /** How a generation ended. `error` is the message for the client when it failed. */
@@ -152,13 +154,31 @@ export class GenerationRunner {
     try {
       await gen.run(async () => {
         const stream = engine.stream(
-          { messages: params.messages, maxTokens, temperature: params.temperature, topK: params.topK, topP: params.topP, seed: params.seed, stop: params.stop },
+          {
+            messages: params.messages,
+            maxTokens,
+            temperature: params.temperature,
+            topK: params.topK,
+            topP: params.topP,
+            seed: params.seed,
+            stop: params.stop,
+            tools: params.tools,
+            toolChoice: params.toolChoice,
+            parallelToolCalls: params.parallelToolCalls,
+            responseFormat: params.responseFormat,
+          },
           controller.signal,
         );
         summary = stream.summary;
         let last = 0;
         let chunks = 0;
-        for await (const { token, tokens = 1 } of stream) {
+        for await (const { token, tokens = 1, toolCalls } of stream) {
+          if (toolCalls) {
+            // Counted in the engine's usage summary, not as streamed text.
+            await sink.toolCalls?.(toolCalls);
+            if (stopReason) throw new Error(`generation stopped: ${stopReason}`);
+            continue;
+          }
           const now = performance.now();
           if (chunks === 0) metrics.timeToFirstToken.observe({ model }, (now - startedAt) / 1000);
           else metrics.interTokenLatency.observe({ model }, (now - last) / 1000);

@@ -3,8 +3,16 @@ import { describe, it } from 'node:test';
 import { buildTestInference, metricValue, sseEvents } from '../../test/support/in-process.js';
 
 describe('OpenAI-compatible API (in-process)', () => {
+  it('is not served unless OPENAI_COMPAT_API=true: the internal key is no user API key', async () => {
+    const t = await buildTestInference();
+    const res = await t.app.inject({ method: 'POST', url: '/v1/chat/completions', headers: { authorization: `Bearer ${t.key}` }, payload: { messages: [{ role: 'user', content: 'hi' }] } });
+    assert.equal(res.statusCode, 404);
+    assert.equal((await t.app.inject({ method: 'GET', url: '/v1/models', headers: { authorization: `Bearer ${t.key}` } })).statusCode, 404);
+    await t.close();
+  });
+
   it('answers errors in OpenAI shape with the field as param', async () => {
-    const t = await buildTestInference({ WORKERS: '1', QUEUE_LIMIT: '0', DEMO_TOKENS_PER_SECOND: '50' });
+    const t = await buildTestInference({ WORKERS: '1', QUEUE_LIMIT: '0', DEMO_TOKENS_PER_SECOND: '50', OPENAI_COMPAT_API: 'true' });
     const auth = { authorization: `Bearer ${t.key}` };
     const post = (payload: unknown, headers: Record<string, string> = auth) => t.app.inject({ method: 'POST', url: '/v1/chat/completions', headers, payload: payload as object });
 
@@ -50,7 +58,7 @@ describe('OpenAI-compatible API (in-process)', () => {
   });
 
   it('accepts text parts, the developer role, null parameters and max_completion_tokens', async () => {
-    const t = await buildTestInference();
+    const t = await buildTestInference({ OPENAI_COMPAT_API: 'true' });
     const res = await t.app.inject({
       method: 'POST',
       url: '/v1/chat/completions',
@@ -78,7 +86,7 @@ describe('OpenAI-compatible API (in-process)', () => {
   });
 
   it('ends a failed stream with an OpenAI error object and [DONE]', async () => {
-    const t = await buildTestInference({ DEMO_FAIL_AFTER_TOKENS: '2' });
+    const t = await buildTestInference({ DEMO_FAIL_AFTER_TOKENS: '2', OPENAI_COMPAT_API: 'true' });
     const res = await t.app.inject({ method: 'POST', url: '/v1/chat/completions', headers: { authorization: `Bearer ${t.key}` }, payload: { messages: [{ role: 'user', content: 'hi there friend' }], stream: true } });
     const events = sseEvents(res.body) as Array<Record<string, unknown>>;
     assert.equal(events.length, 5);
@@ -91,7 +99,7 @@ describe('OpenAI-compatible API (in-process)', () => {
   });
 
   it('lists models for OpenAI clients', async () => {
-    const t = await buildTestInference();
+    const t = await buildTestInference({ OPENAI_COMPAT_API: 'true' });
     const res = await t.app.inject({ url: '/v1/models', headers: { authorization: `Bearer ${t.key}` } });
     const body = res.json();
     assert.equal(body.object, 'list');

@@ -9,6 +9,7 @@ import { SseResponse } from '../http/sse-response.js';
 import { chatCompletionsBodySchema, parseChatCompletionsBody, type ChatCompletionsBody } from '../openai/openai-request.js';
 import { CompletionShape, openAiError, usageOf } from '../openai/openai-response.js';
 import type { InferenceRuntime } from '../runtime.js';
+import { assertEngineHonours } from '../generation/generation-params.js';
 import { countInvalidRequests } from './rejections.js';
 
 /** A generation that failed after it started, as an HTTP error of the non-streamed answer. */
@@ -29,7 +30,7 @@ export async function openAiCompatRoutes(app: FastifyInstance, runtime: Inferenc
 
   app.setErrorHandler((err, _request, reply) => {
     const { status, code, message, internal } = describeError(err);
-    if (err instanceof OverCapacityError) setRetryAfter(reply, err, status);
+    if (err instanceof OverCapacityError) setRetryAfter(reply, err);
     else if (internal && !(err instanceof AppError)) errorsLog.error({ err, status_code: status }, 'request_failed');
     else errorsLog.debug({ error_code: code, status_code: status }, 'request_rejected');
     const param = (err as { param?: unknown }).param;
@@ -49,6 +50,7 @@ export async function openAiCompatRoutes(app: FastifyInstance, runtime: Inferenc
     { onRequest, schema: { body: chatCompletionsBodySchema }, schemaErrorFormatter: formatSchemaErrors, onError: countInvalidRequests(metrics) },
     async (request, reply) => {
       const { params, stream, includeUsage } = parseChatCompletionsBody(request.body, config);
+      assertEngineHonours(params, runtime.engine.id, runtime.engine.capabilities);
       const clientSignal = clientDisconnectSignal(reply);
       return stream ? streamed(request, reply, clientSignal) : whole(reply, clientSignal);
 

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createObservability, type Observability } from '@samosachaat/observability';
 import { observabilityConfigFromEnv } from '@samosachaat/service-kit';
@@ -85,4 +86,21 @@ export function sseEvents(body: string): unknown[] {
 export function metricValue(body: string, series: string): number | undefined {
   const line = body.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+/** The final `/generate` frame as text: done, the model and the engine's token counts. */
+export const DONE_FRAME = String.raw`data: \{"done":true,"model":"[^"]+","finish_reason":(?:"[a-z_]+"|null),"usage":\{"prompt_tokens":\d+,"completion_tokens":\d+\}\}\n\n`;
+
+/**
+ * Checks the final `/generate` frame: `{"done":true,"model":…,"usage":{"prompt_tokens","completion_tokens"}}`
+ * with whole-number counts, equal to the expected ones when given.
+ */
+export function assertDone(event: unknown, expected: { model: string; promptTokens?: number; completionTokens?: number }): void {
+  const e = event as { done?: unknown; model?: unknown; usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } } | undefined;
+  assert.deepEqual(Object.keys(e ?? {}), ['done', 'model', 'usage'], JSON.stringify(event));
+  assert.equal(e?.done, true);
+  assert.equal(e?.model, expected.model);
+  assert.ok(Number.isInteger(e?.usage?.prompt_tokens) && Number.isInteger(e?.usage?.completion_tokens), JSON.stringify(event));
+  if (expected.promptTokens !== undefined) assert.equal(e?.usage?.prompt_tokens, expected.promptTokens);
+  if (expected.completionTokens !== undefined) assert.equal(e?.usage?.completion_tokens, expected.completionTokens);
 }

@@ -48,13 +48,14 @@ function serve(slot: AssetSlot, cacheControl: string) {
 
 /**
  * The pages and their assets: `/`, `/c/:conversationId`, `/login`, `/auth/complete` and
- * `/auth/error` are the chat page; `/ops` and `/ops/*` the console (when enabled);
- * `/assets/chat.js`, `/assets/ops.js` and `/assets/styles.css`.
+ * `/auth/error` are the chat page; `/keys` the API-keys page; `/ops` and `/ops/*` the console
+ * (when enabled); `/assets/chat.js`, `/assets/ops.js`, `/assets/keys.js` and `/assets/styles.css`.
  */
 export function registerUiRoutes(app: FastifyInstance, assets: UiAssets, options: { opsConsole: boolean }): void {
   const html = 'no-cache';
   const chat = serve(assets.chatHtml, html);
   for (const path of ['/', '/c/:conversationId', '/login', '/auth/complete', '/auth/error']) app.get(path, chat);
+  app.get('/keys', serve(assets.keysHtml, html));
   if (options.opsConsole) {
     const ops = serve(assets.opsHtml, html);
     app.get('/ops', ops);
@@ -63,5 +64,6 @@ export function registerUiRoutes(app: FastifyInstance, assets: UiAssets, options
   const cached = `public, max-age=${ASSET_MAX_AGE_SECONDS}`;
   app.get('/assets/chat.js', serve(assets.chatJs, cached));
   app.get('/assets/ops.js', serve(assets.opsJs, cached));
+  app.get('/assets/keys.js', serve(assets.keysJs, cached));
   app.get('/assets/styles.css', serve(assets.stylesCss, cached));
 }

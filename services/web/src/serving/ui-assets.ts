@@ -19,6 +19,9 @@ export interface UiAssets {
   readonly opsHtml: AssetSlot;
   readonly chatJs: AssetSlot;
   readonly opsJs: AssetSlot;
+  /** The API-keys page (README "Use the API"). */
+  readonly keysHtml: AssetSlot;
+  readonly keysJs: AssetSlot;
   readonly stylesCss: AssetSlot;
 }
 
@@ -86,17 +89,19 @@ async function bundle(dir: string, file: string, local: boolean): Promise<AssetS
 }
 
 /**
- * Reads chat.html, ops.html and styles.css and bundles chat.ts and ops.ts with esbuild (ESM,
+ * Reads chat.html, ops.html, keys.html and styles.css and bundles chat.ts, ops.ts and keys.ts with esbuild (ESM,
  * ES2022; inline sourcemaps in local mode, minified otherwise). A missing file becomes a slot
  * that answers 503 naming it; a bundle that fails to compile throws {@link UiBuildError}.
  */
 export async function loadUiAssets(dir: string, local: boolean): Promise<UiAssets> {
-  const [chatHtml, opsHtml, stylesCss, chatJs, opsJs] = await Promise.all([
+  const [chatHtml, opsHtml, stylesCss, chatJs, opsJs, keysHtml, keysJs] = await Promise.all([
     readAsset(dir, 'chat.html', 'text/html; charset=utf-8'),
     readAsset(dir, 'ops.html', 'text/html; charset=utf-8'),
     readAsset(dir, 'styles.css', 'text/css; charset=utf-8'),
     bundle(dir, 'chat.ts', local),
     bundle(dir, 'ops.ts', local),
+    readAsset(dir, 'keys.html', 'text/html; charset=utf-8'),
+    bundle(dir, 'keys.ts', local),
   ]);
-  return { chatHtml, opsHtml, stylesCss, chatJs, opsJs };
+  return { chatHtml, opsHtml, stylesCss, chatJs, opsJs, keysHtml, keysJs };
 }

@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify';
+import type { AuthUser } from '../auth/auth-cache.js';
+import type { ModelCatalog } from '../models/model-catalog.js';
+import type { ApiAnswerDeps } from './api-answer.js';
+import { registerApiKeyGuard } from './api-key-guard.js';
+import { registerChatCompletions } from './chat-completions.js';
+import { modelCheck, registerModels } from './models.js';
+import { registerOpenAiErrorHandling } from './openai-errors.js';
+import { registerResponses } from './responses.js';
+
+/** What the OpenAI-compatible API needs. */
+export interface OpenAiRoutesDeps extends ApiAnswerDeps {
+  validate: (token: string) => Promise<AuthUser | undefined>;
+  catalog: ModelCatalog;
+}
+
+/**
+ * The OpenAI-compatible API for users (README "Use the API"), registered under `/v1`:
+ * models, chat completions and responses, authenticated by the user's API keys, errors in
+ * OpenAI's shape, answers counted in the answer SLIs with surface `api`.
+ */
+export async function registerOpenAiRoutes(scope: FastifyInstance, deps: OpenAiRoutesDeps): Promise<void> {
+  registerOpenAiErrorHandling(scope, scope.obs.getLogger('openai-api'));
+  registerApiKeyGuard(scope, deps.validate);
+  const models = modelCheck(deps.catalog);
+  registerModels(scope, deps.catalog);
+  registerChatCompletions(scope, { ...deps, models });
+  registerResponses(scope, { ...deps, models });
+}
