@@ -55,6 +55,10 @@ function problemsOf(file: string, source: string): string[] {
     if (!target) continue;
     if (from.kind === 'services' && target.service === from.name) continue;
     const light = !spec.startsWith('.') && target.subpath !== undefined && LIGHT_SUBPATHS.has(target.subpath);
+    // A service's integration test may start another service through that service's test
+    // support (a process, as the repository's end-to-end tests do), never load its code.
+    const testSupport = from.kind === 'services' && inTestFolder && spec.startsWith('.') && target.subpath?.split(sep).slice(0, 2).join('/') === 'test/support';
+    if (testSupport) continue;
     const where = relative(root, file);
     if (from.kind === 'packages' && !inTestFolder) problems.push(`${where}: ${spec} (a package imports a service)`);
     else if (!light) problems.push(`${where}: ${spec} (${from.kind === 'packages' ? 'a package test' : 'a service'} imports another service other than through ./config or ./doctor)`);
@@ -97,6 +101,9 @@ describe('import direction between workspaces', () => {
     assert.deepEqual(problemsOf(service, "import { configFromEnv } from '@samosachaat/auth/config';\nimport * as d from '@samosachaat/auth/doctor';"), []);
     assert.deepEqual(problemsOf(join(root, 'packages/monitoring/test/x.test.ts'), "import { configFromEnv } from '@samosachaat/web/config';"), []);
     assert.deepEqual(problemsOf(join(root, 'apps/cli/src/x.ts'), "import { buildApp } from '@samosachaat/auth';"), []);
+    assert.deepEqual(problemsOf(join(root, 'services/chat-api/test/x.test.ts'), "import { startInference } from '../../inference/test/support/service.js';"), []);
+    assert.equal(problemsOf(join(root, 'services/chat-api/src/x.ts'), "import { startInference } from '../../inference/test/support/service.js';").length, 1);
+    assert.equal(problemsOf(join(root, 'services/chat-api/test/x.test.ts'), "import { buildApp } from '../../inference/src/app.js';").length, 1);
   });
 
   it('packages import no service, and services import each other only through ./config and ./doctor', () => {

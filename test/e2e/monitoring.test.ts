@@ -8,6 +8,14 @@
  * valid and reads metrics that exist, and that alerts travel all the way: stopping inference
  * pages Slack (a local webhook), a warning reaches e-mail (a local SMTP server), and bringing
  * inference back delivers the resolved notification.
+ *
+ * Two outages prove that failed answers are seen (issue 15): inference killed, and inference
+ * with ENGINE=openai against a stand-in upstream that refuses its API key (401). In both, sends
+ * are 5xx with the right code, the answer-success burn alert (its SLO windows divided by 60 in
+ * the overlay: 5 m → 5 s, 1 h → 60 s) pages Slack and resolves after recovery, the console's
+ * answer-success figure drops and the doctor exits 1 naming the cause; the time from outage to
+ * notification is printed. An upstream 429 with `Retry-After: 20` reaches the client as a 503
+ * with `Retry-After: 20`.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -24,6 +32,8 @@ import { requireBinary } from '../support/binaries.js';
 import { dashboardQueries, pollUntil, promApi, promQuery, servicesReady, startLauncher } from '../support/monitoring.js';
 import { freePort, repoRoot, runCli, startPlatform, type Platform } from '../support/platform.js';
 import { startSmtpReceiver, startWebhookReceiver, type WebhookPost } from '../support/receivers.js';
+import { consoleAnswerSuccess, newConversation, runDoctor, sendOnce, startSendLoop, type SendLoop } from '../support/outages.js';
+import { startFakeOpenAi } from '../../services/inference/test/support/fake-openai.js';
 import { driveTraffic, type TrafficLog } from '../support/traffic.js';
 import { scaled } from '../support/timeouts.js';
 
@@ -62,29 +72,39 @@ async function firingAlerts(prometheus: string): Promise<PromAlert[]> {
   return (await promApi<{ alerts: PromAlert[] }>(prometheus, '/api/v1/alerts')).alerts;
 }
 
-/** Starts inference again on its old port, the way the launcher runs it; stopped by the test. */
-async function restartInference(t: TestContext, platform: Platform, internalKey: string): Promise<void> {
+/** Starts inference again on its old port, the way the launcher runs it (plus `env`); stopped by the test or by the returned function. */
+async function restartInference(t: TestContext, platform: Platform, internalKey: string, env: Record<string, string> = {}): Promise<() => Promise<void>> {
   const port = new URL(platform.urls.inference).port;
   const child = spawn(
     process.execPath,
     ['--conditions=source', '--import', 'tsx', '--import', join(repoRoot, 'apps/cli/src/parent-guard.ts'), join(repoRoot, 'services/inference/src/main.ts')],
-    { cwd: repoRoot, env: { ...process.env, SAMOSACHAAT_LOCAL: 'true', SAMOSACHAAT_PARENT_GUARD: '1', INTERNAL_API_KEY: internalKey, PORT: port, HOST: '127.0.0.1', DATA_DIR: platform.dataDir }, stdio: ['pipe', 'ignore', 'pipe'] },
+    { cwd: repoRoot, env: { ...process.env, SAMOSACHAAT_LOCAL: 'true', SAMOSACHAAT_PARENT_GUARD: '1', INTERNAL_API_KEY: internalKey, PORT: port, HOST: '127.0.0.1', DATA_DIR: platform.dataDir, ...env }, stdio: ['pipe', 'ignore', 'pipe'] },
   );
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  t.after(async () => {
+  const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
-  });
+  };
+  t.after(stop);
   await pollUntil('the restarted inference answers /ready', 90_000, async () => {
     if (child.exitCode !== null) throw new Error(`restarted inference exited (${child.exitCode}): ${stderr.slice(-2000)}`);
     const res = await fetch(`${platform.urls.inference}/ready`).catch(() => undefined);
     return res?.ok ? true : undefined;
   });
+  return stop;
 }
 
-describe('monitoring proof: the platform, Prometheus, Alertmanager and node_exporter on loopback', { timeout: scaled(420_000) }, () => {
+/** Waits until `url` refuses connections (the process behind it is gone). */
+async function gone(what: string, url: string): Promise<void> {
+  await pollUntil(`${what} stops answering`, 30_000, async () => ((await fetch(url).then(() => false, () => true)) ? true : undefined));
+}
+
+const BURN = 'AnswerSuccessBudgetBurn';
+const burnTitle = (state: 'FIRING' | 'RESOLVED') => new RegExp(state === 'FIRING' ? `^\\[FIRING:\\d+\\] ${BURN} \\(critical\\)$` : `^\\[RESOLVED\\] ${BURN} \\(critical\\)$`);
+
+describe('monitoring proof: the platform, Prometheus, Alertmanager and node_exporter on loopback', { timeout: scaled(720_000) }, () => {
   it('dashboards, rules and alert delivery work against the running platform', async (t) => {
     const started = Date.now();
     if (!requireBinary(t, 'prometheus', 'prometheus')) return;
@@ -111,7 +131,8 @@ describe('monitoring proof: the platform, Prometheus, Alertmanager and node_expo
 
     const dataDir = await mkdtemp(join(tmpdir(), 'samosachaat-monitoring-'));
     t.after(() => rm(dataDir, { recursive: true, force: true }));
-    const ruleFiles = await writeTestOverlay(join(dataDir, 'rules'), { forOverride: '5s', intervalOverride: '1s' });
+    // The SLO windows divided by 60 (5 m → 5 s, 1 h → 60 s): a burn fires and resolves in seconds.
+    const ruleFiles = await writeTestOverlay(join(dataDir, 'rules'), { forOverride: '5s', intervalOverride: '1s', sloWindowDivisor: 60 });
     const stack: MonitoringStack = await startMonitoringStack({
       dataDir,
       targets: Object.fromEntries(Object.entries(servicesReady(platform.output())).map(([job, url]) => [job, [hostPort(url)]])),
@@ -212,13 +233,69 @@ describe('monitoring proof: the platform, Prometheus, Alertmanager and node_expo
       assert.match(mail.text, /docs\/runbooks\/InferenceQueueBacklog\.md/);
     });
 
+    // The doctor finds the platform with the *_PORT variables it was started with.
+    // (web runs on the WEB_PORT given above, which the launcher's banner confirms.)
+    const webUrl = new URL(servicesReady(platform.output())['web'] ?? platform.urls.web).origin;
+    const port = (url: string) => new URL(url).port;
+    const doctorEnv = { DATA_DIR: platform.dataDir, AUTH_PORT: port(platform.urls.auth), CHAT_API_PORT: port(platform.urls.chat), INFERENCE_PORT: port(platform.urls.inference), WEB_PORT: port(webUrl), LOG_DIR: '' };
+    const doctorChecks = ['services-ready', 'model-loaded', 'answer'];
+
+    /** No answer-success page active, in Prometheus nor in Alertmanager (the traffic's over-capacity 503s may have burned too). */
+    const burnQuiet = async () => {
+      let firing: PromAlert[] = [];
+      await pollUntil(
+        `${BURN} (critical) is quiet before the outage`,
+        90_000,
+        async () => {
+          firing = (await firingAlerts(prometheus)).filter((a) => a.labels['alertname'] === BURN && a.labels['severity'] === 'critical');
+          const held = await amAlerts(stack.urls.alertmanager, `alertname="${BURN}"`);
+          return firing.length === 0 && held.every((a) => a.labels['severity'] !== 'critical') ? true : undefined;
+        },
+        () => JSON.stringify(firing),
+      );
+    };
+
+    /** The page for the burn, posted after `mark`; prints the time since `since`. */
+    const burnPaged = async (mark: number, since: number, outage: string) => {
+      const post = await webhook.waitFor((p) => webhook.posts().indexOf(p) >= mark && burnTitle('FIRING').test(String(attachment(p)['title'])), `Slack post: ${BURN} firing (${outage})`, scaled(120_000));
+      const seconds = ((Date.now() - since) / 1000).toFixed(1);
+      t.diagnostic(`${outage}: ${BURN} reached Slack ${seconds} s after the outage began`);
+      assert.equal(post.body['channel'], '#samosachaat-alerts');
+      assert.match(String(attachment(post)['title_link']), new RegExp(`docs/runbooks/${BURN}\\.md$`));
+    };
+
+    /** The console's answer-success figure falls below a half. */
+    const consoleDrops = async () => {
+      let ratio: number | null = null;
+      await pollUntil('the console answer-success figure drops below 50 %', 90_000, async () => {
+        ratio = await consoleAnswerSuccess(webUrl);
+        return ratio !== null && ratio < 0.5 ? true : undefined;
+      }, () => `answers.success_ratio ${ratio}`);
+      t.diagnostic(`console answer success during the outage: ${(ratio! * 100).toFixed(1)} %`);
+    };
+
+    /** Every send of the loop after its first ones was refused with `status` and `code` (and a Retry-After when 503). */
+    const sendsRefused = (loop: SendLoop, status: number, code: string) => {
+      assert.ok(loop.seen.length >= 3, `sends were made during the outage: ${JSON.stringify(loop.seen)}`);
+      const wrong = loop.seen.filter((s) => s.status !== status || s.code !== code || (status === 503) !== (s.retryAfter !== null));
+      assert.deepEqual(wrong, [], `every send answered ${status} ${code}`);
+    };
+
+    await burnQuiet();
     // Startup may already have produced notifications (absent(up) before the first scrape); only later ones count.
     const mark = webhook.posts().length;
     const after = (p: WebhookPost) => webhook.posts().indexOf(p) >= mark;
+    let loop: SendLoop | undefined;
+    t.after(() => loop?.stop());
+    let killedAt = 0;
     await t.test('stopping inference fires InferenceServiceDown and pages Slack', async () => {
       const pid = platform.pids['inference'];
       assert.ok(pid, 'the launcher printed the inference pid');
       process.kill(pid, 'SIGTERM');
+      killedAt = Date.now();
+      await gone('inference', `${platform.urls.inference}/health`);
+      // Users keep sending through the outage: every send is a refused answer.
+      loop = startSendLoop(platform.urls.chat, platform.token);
       await pollUntil('InferenceServiceDown fires in Prometheus', 90_000, async () =>
         (await firingAlerts(prometheus)).some((a) => a.labels['alertname'] === 'InferenceServiceDown' && a.state === 'firing') ? true : undefined,
       );
@@ -240,11 +317,70 @@ describe('monitoring proof: the platform, Prometheus, Alertmanager and node_expo
       );
     });
 
-    await t.test('bringing inference back delivers the resolved notification', async () => {
-      await restartInference(t, platform, internalKey);
+    await t.test('inference killed: sends are 503 CHAT_INFERENCE_UNAVAILABLE, the answer-success burn pages Slack, the console drops, the doctor exits 1', async () => {
+      try {
+        await burnPaged(mark, killedAt, 'inference killed');
+        await consoleDrops();
+        const doctor = await runDoctor(doctorEnv, doctorChecks);
+        t.diagnostic(`doctor during the inference outage: ${doctor.failed.map((c) => `${c.name}: ${c.detail}`).join(' | ')}`);
+        assert.equal(doctor.status, 1);
+        assert.ok(doctor.failed.some((c) => c.name === 'services-ready' && /inference/.test(c.detail)), 'the doctor names inference');
+      } finally {
+        // Stopped whatever happened: sends going on would keep the burn from resolving.
+        await loop!.stop();
+      }
+      sendsRefused(loop!, 503, 'CHAT_INFERENCE_UNAVAILABLE');
+    });
+
+    let stopRestarted: (() => Promise<void>) | undefined;
+    await t.test('bringing inference back delivers the resolved notifications', async () => {
+      const markBack = webhook.posts().length;
+      stopRestarted = await restartInference(t, platform, internalKey);
       const post = await webhook.waitFor((p) => after(p) && /^\[RESOLVED\] InferenceServiceDown \(critical\)$/.test(String(attachment(p)['title'])), 'Slack post: InferenceServiceDown resolved', 120_000);
       assert.equal(attachment(post)['color'], 'good');
       assert.match(String(attachment(post)['text']), /Resolved:/);
+      const conversation = await newConversation(platform.urls.chat, platform.token);
+      assert.equal((await sendOnce(platform.urls.chat, platform.token, conversation, 'back?')).status, 200);
+      await webhook.waitFor((p) => webhook.posts().indexOf(p) >= markBack && burnTitle('RESOLVED').test(String(attachment(p)['title'])), `Slack post: ${BURN} resolved`, scaled(120_000));
+    });
+
+    await t.test('ENGINE=openai with an upstream refusing the key (401): sends are 502 CHAT_UPSTREAM_REFUSED, the burn pages Slack and resolves once the key is accepted', async () => {
+      const upstream = await startFakeOpenAi();
+      t.after(() => upstream.close());
+      // The upstream wants another key than the one inference is given: every call is a 401.
+      upstream.requiredKey = `sk-${randomBytes(12).toString('hex')}`;
+      await stopRestarted!();
+      await gone('the demo inference', `${platform.urls.inference}/health`);
+      await restartInference(t, platform, internalKey, { ENGINE: 'openai', OPENAI_BASE_URL: upstream.baseUrl, OPENAI_MODEL: 'llama-test', OPENAI_API_KEY: `sk-${randomBytes(12).toString('hex')}` });
+      await burnQuiet();
+      const markRefused = webhook.posts().length;
+      const refusedAt = Date.now();
+      const refusing = startSendLoop(platform.urls.chat, platform.token);
+      loop = refusing;
+      try {
+        await burnPaged(markRefused, refusedAt, 'upstream refusing the key');
+        await consoleDrops();
+        const doctor = await runDoctor(doctorEnv, doctorChecks);
+        t.diagnostic(`doctor with the key refused: ${doctor.failed.map((c) => `${c.name}: ${c.detail}`).join(' | ')}`);
+        assert.equal(doctor.status, 1);
+        assert.ok(doctor.failed.some((c) => /key refused|OPENAI_API_KEY|401/.test(`${c.detail} ${c.fix ?? ''}`)), 'the doctor names the refused key');
+      } finally {
+        await refusing.stop();
+      }
+      sendsRefused(refusing, 502, 'CHAT_UPSTREAM_REFUSED');
+
+      // An upstream rate limit: its Retry-After reaches the client on a 503.
+      delete upstream.requiredKey;
+      upstream.behaviour = 'rate-limited';
+      const conversation = await newConversation(platform.urls.chat, platform.token);
+      const limited = await sendOnce(platform.urls.chat, platform.token, conversation, 'too fast?');
+      assert.deepEqual([limited.status, limited.code, limited.retryAfter], [503, 'CHAT_UPSTREAM_RATE_LIMITED', '20']);
+
+      // The key accepted again: answers flow, the burn resolves.
+      upstream.behaviour = 'ok';
+      const markFixed = webhook.posts().length;
+      assert.equal((await sendOnce(platform.urls.chat, platform.token, conversation, 'and now?')).status, 200);
+      await webhook.waitFor((p) => webhook.posts().indexOf(p) >= markFixed && burnTitle('RESOLVED').test(String(attachment(p)['title'])), `Slack post: ${BURN} resolved after the key was fixed`, scaled(120_000));
     });
 
     t.diagnostic(`monitoring proof took ${Math.round((Date.now() - started) / 1000)} s`);

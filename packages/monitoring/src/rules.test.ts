@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { alertingRules, isAlertingRule, loadRuleFiles, loadRuleGroups, parseRuleFile, ruleFileNames, rulesDir, stringifyRuleGroups, writeTestOverlay } from './rules.js';
+import { alertingRules, isAlertingRule, loadRuleFiles, loadRuleGroups, parseRuleFile, ruleFileNames, rulesDir, scaleRanges, stringifyRuleGroups, writeTestOverlay } from './rules.js';
 
 describe('loadRuleGroups', () => {
   it('reads the recording and the alert groups of deploy/prometheus/rules', async () => {
@@ -75,6 +75,28 @@ describe('writeTestOverlay', () => {
     const written = await writeTestOverlay(out);
     const original = await loadRuleFiles();
     for (const [i, path] of written.entries()) assert.deepEqual(parseRuleFile(await readFile(path, 'utf8'), path), original[i]!.groups);
+  });
+
+  it('divides the ranges of the SLO rules only, keeping their names, when sloWindowDivisor is given', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'rules-overlay-'));
+    dirs.push(out);
+    assert.equal(scaleRanges('rate(x[5m]) / rate(x[1h]) + avg_over_time(y[30d]) + rate(z[30s])', 60), 'rate(x[5s]) / rate(x[60s]) + avg_over_time(y[43200s]) + rate(z[1s])');
+    const written = await writeTestOverlay(out, { sloWindowDivisor: 60 });
+    const original = await loadRuleFiles();
+    for (const [i, path] of written.entries()) {
+      const overlay = parseRuleFile(await readFile(path, 'utf8'), path);
+      const source = original[i]!;
+      if (source.name !== 'slo.rules.yml') {
+        assert.deepEqual(overlay, source.groups);
+        continue;
+      }
+      const rules = overlay.flatMap((g) => g.rules);
+      const sourceRules = source.groups.flatMap((g) => g.rules);
+      assert.deepEqual(rules.map((r) => ('record' in r ? r.record : r.alert)), sourceRules.map((r) => ('record' in r ? r.record : r.alert)));
+      assert.ok(rules.some((r) => r.expr.includes('[5s]')), 'the 5m window became 5 s');
+      assert.ok(rules.every((r) => !/\[\d+[mhdw]\]/.test(r.expr)), 'no range left in minutes or more');
+    }
+    await assert.rejects(writeTestOverlay(out, { sloWindowDivisor: 0 }), /sloWindowDivisor must be at least 1/);
   });
 
   it('refuses an override that is not a duration', async () => {

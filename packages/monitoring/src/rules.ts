@@ -63,6 +63,19 @@ export interface TestOverlayOptions {
   forOverride?: string;
   /** Sets every group's evaluation `interval` (e.g. '1s'). Left as written when absent. */
   intervalOverride?: string;
+  /**
+   * Divides every range of the SLO rules (`slo.rules.yml`: `[5m]` → `[5s]` with 60) so a test
+   * sees a burn-rate alert fire and resolve in seconds. The recorded names keep their windows
+   * (`slo:sli_error:ratio_rate5m` then holds a 5 s ratio). Left as written when absent.
+   */
+  sloWindowDivisor?: number;
+}
+
+const RANGE_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+
+/** `expr` with every `[<n><unit>]` range divided by `divisor` (at least 1 s). */
+export function scaleRanges(expr: string, divisor: number): string {
+  return expr.replace(/\[(\d+)([smhdw])\]/g, (_all, n: string, unit: string) => `[${Math.max(1, Math.round((Number(n) * (RANGE_SECONDS[unit] ?? 1)) / divisor))}s]`);
 }
 
 const DURATION = /^(\d+(ms|s|m|h|d|w|y))+$/;
@@ -159,7 +172,8 @@ export function stringifyRuleGroups(groups: RuleGroup[], header?: string): strin
  * and annotations. Returns the absolute paths written, recording rules first.
  */
 export async function writeTestOverlay(outDir: string, options: TestOverlayOptions = {}): Promise<string[]> {
-  const { forOverride, intervalOverride } = options;
+  const { forOverride, intervalOverride, sloWindowDivisor } = options;
+  if (sloWindowDivisor !== undefined && !(sloWindowDivisor >= 1)) throw new Error(`writeTestOverlay: sloWindowDivisor must be at least 1, not ${sloWindowDivisor}`);
   checkDuration(forOverride, 'writeTestOverlay', 'forOverride');
   checkDuration(intervalOverride, 'writeTestOverlay', 'intervalOverride');
   await mkdir(outDir, { recursive: true });
@@ -169,10 +183,13 @@ export async function writeTestOverlay(outDir: string, options: TestOverlayOptio
       name,
       ...rest,
       ...(intervalOverride ? { interval: intervalOverride } : {}),
-      rules: rules.map((r) => (isAlertingRule(r) && forOverride ? { ...r, for: forOverride } : r)),
+      rules: rules
+        .map((r) => (isAlertingRule(r) && forOverride ? { ...r, for: forOverride } : r))
+        .map((r) => (sloWindowDivisor && file.name === 'slo.rules.yml' ? { ...r, expr: scaleRanges(r.expr, sloWindowDivisor) } : r)),
     }));
     const header = `Test overlay generated from deploy/prometheus/rules/${file.name} by writeTestOverlay` +
-      ` (for=${forOverride ?? 'unchanged'}, interval=${intervalOverride ?? 'unchanged'}). Do not edit.`;
+      ` (for=${forOverride ?? 'unchanged'}, interval=${intervalOverride ?? 'unchanged'}` +
+      `${sloWindowDivisor && file.name === 'slo.rules.yml' ? `, SLO windows divided by ${sloWindowDivisor}` : ''}). Do not edit.`;
     const path = join(outDir, file.name);
     await writeFile(path, stringifyRuleGroups(groups, header));
     written.push(path);

@@ -158,6 +158,7 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
             historyCache,
             writer,
             saveDeadlineMs: config.answerSaveDeadlineMs,
+            firstTokenTimeoutMs: config.answerFirstTokenTimeoutMs,
             inference,
           },
         });

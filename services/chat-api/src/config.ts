@@ -59,6 +59,11 @@ export interface ChatConfig {
    * the stream kept open, before the client is told `answer_not_saved`.
    */
   readonly answerSaveDeadlineMs: number;
+  /**
+   * ANSWER_FIRST_TOKEN_TIMEOUT_MS: the longest a send waits for inference's first token before
+   * it is answered 504 (no response headers are sent before it; README "Error contract").
+   */
+  readonly answerFirstTokenTimeoutMs: number;
   /** The longest a streamed token waits before it is written to the database as a part. */
   readonly answerFlushIntervalMs: number;
   /**
@@ -91,6 +96,7 @@ export const CHAT_DEFAULTS = Object.freeze({
   answerFlushChars: 65_536,
   historyCacheChars: 16_777_216,
   answerSaveDeadlineMs: 30_000,
+  answerFirstTokenTimeoutMs: 60_000,
   answerFlushIntervalMs: 1000,
   answerLeaseMs: 30_000,
   answerStopPollMs: 500,
@@ -125,6 +131,7 @@ export function configFromEnv(env: Env = process.env): ChatConfig {
     historyCacheChars: envInteger(env, 'HISTORY_CACHE_CHARS', d.historyCacheChars, 0, 1_073_741_824),
     serverTimeouts: serverTimeoutsFromEnv(env),
     answerSaveDeadlineMs: envInteger(env, 'ANSWER_SAVE_DEADLINE_MS', d.answerSaveDeadlineMs, 0, 600_000),
+    answerFirstTokenTimeoutMs: envInteger(env, 'ANSWER_FIRST_TOKEN_TIMEOUT_MS', d.answerFirstTokenTimeoutMs, 1000, 3_600_000),
     answerFlushIntervalMs: envInteger(env, 'ANSWER_FLUSH_INTERVAL_MS', d.answerFlushIntervalMs, 50, 60_000),
     answerLeaseMs: envInteger(env, 'ANSWER_LEASE_MS', d.answerLeaseMs, 300, 600_000),
     answerStopPollMs: envInteger(env, 'ANSWER_STOP_POLL_MS', d.answerStopPollMs, 20, 10_000),

@@ -20,6 +20,12 @@ export const CHAT_ERRORS = defineErrors({
   CHAT_AUTH_UNAVAILABLE: { status: 503, message: 'the auth service is unavailable; retry shortly' },
   CHAT_INFERENCE_OVER_CAPACITY: { status: 503, message: 'inference is over capacity; retry shortly' },
   CHAT_INFERENCE_UNAVAILABLE: { status: 503, message: 'the inference service is unavailable; retry shortly' },
+  // A send that fails before the first byte of its answer (README "Error contract of a send").
+  CHAT_UPSTREAM_UNAVAILABLE: { status: 503, message: 'the model server behind inference is unreachable or failing; retry shortly' },
+  CHAT_UPSTREAM_RATE_LIMITED: { status: 503, message: 'the model server is rate-limiting requests; retry shortly' },
+  CHAT_UPSTREAM_REFUSED: { status: 502, message: 'the model server refused the request (its API key or model name is wrong); an operator must fix the inference configuration' },
+  CHAT_INFERENCE_FAILED: { status: 502, message: 'inference failed before answering; retry, and if it persists see the inference logs' },
+  CHAT_INFERENCE_TIMEOUT: { status: 504, message: 'inference did not start answering in time; retry shortly' },
 }, { exposeServerErrors: true });
 
 /** A code of the registry. */

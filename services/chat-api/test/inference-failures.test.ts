@@ -27,7 +27,7 @@ describe('inference in a child process: stalls and crashes mid-answer', () => {
   before(async () => {
     const key = newInternalKey();
     inference = await startChildInference(key);
-    h = await startHarness({ inference, internalApiKey: key, env: { INFERENCE_IDLE_TIMEOUT_MS: '800' } });
+    h = await startHarness({ inference, internalApiKey: key, env: { INFERENCE_IDLE_TIMEOUT_MS: '800', INFERENCE_HEADERS_TIMEOUT_MS: '2000' } });
   });
   after(async () => {
     await h?.close();
@@ -38,10 +38,23 @@ describe('inference in a child process: stalls and crashes mid-answer', () => {
     const id = (await h.call('POST', '/api/conversations', { body: {} })).json.id as string;
     await inference.script({ tokens: ['still ', 'there?'], hangAfter: 1 });
     const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'ping' });
-    assert.deepEqual(storedEvents(res.events), [{ token: 'still ' }, { error: 'inference stopped answering (timed out)' }, DONE_STORED]);
+    assert.deepEqual(storedEvents(res.events), [{ token: 'still ' }, { error: 'inference stopped answering (timed out)', code: 'timeout' }, DONE_STORED]);
     const messages = (await h.call('GET', `/api/conversations/${id}`)).json.messages;
     assert.deepEqual(messages.map((m: { status: string; content: string }) => [m.status, m.content]), [['complete', 'ping'], ['incomplete', 'still ']]);
     assert.equal(await h.metric('chat_upstream_errors_total{upstream="inference",reason="timeout",service="chat-api"}'), 1);
+  });
+
+  it('answers 504 CHAT_INFERENCE_TIMEOUT when inference sends no first token in time, keeping the question', async () => {
+    const id = (await h.call('POST', '/api/conversations', { body: {} })).json.id as string;
+    await inference.script({ tokens: ['late'], hangAfter: 0 });
+    const res = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'are you there?' } });
+    assert.equal(res.status, 504);
+    assert.equal(res.json.error.code, 'CHAT_INFERENCE_TIMEOUT');
+    const messages = (await h.call('GET', `/api/conversations/${id}`)).json.messages;
+    assert.deepEqual(
+      messages.map((m: { status: string; content: string; failure_code: string | null }) => [m.status, m.content, m.failure_code]),
+      [['complete', 'are you there?', null], ['error', '', 'inference_timeout']],
+    );
   });
 
   it('SIGKILL of inference mid-stream: the client gets error then done, the partial answer is kept as incomplete, the user message stays', async () => {
@@ -63,7 +76,7 @@ describe('inference in a child process: stalls and crashes mid-answer', () => {
       if (done) break;
       text += Buffer.from(value).toString();
     }
-    assert.deepEqual(storedEvents(parseEvents(text)), [{ token: 'a ' }, { token: 'b ' }, { token: 'c ' }, { error: 'inference connection dropped mid-answer' }, DONE_STORED]);
+    assert.deepEqual(storedEvents(parseEvents(text)), [{ token: 'a ' }, { token: 'b ' }, { token: 'c ' }, { error: 'inference connection dropped mid-answer', code: 'stream_error' }, DONE_STORED]);
 
     const messages = (await h.call('GET', `/api/conversations/${id}`)).json.messages;
     assert.deepEqual(messages.map((m: { role: string; status: string; content: string; token_count: number | null }) => [m.role, m.status, m.content, m.token_count]), [
@@ -98,16 +111,24 @@ describe('inference unreachable', () => {
     await h?.close();
   });
 
-  it('streams error then done, keeps the user message with an error answer, and is not ready', async () => {
+  it('answers a send 503 CHAT_INFERENCE_UNAVAILABLE with Retry-After, keeps the user message with an error answer, and stays ready', async () => {
     const id = (await h.call('POST', '/api/conversations', { body: {} })).json.id as string;
-    const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'hello?' });
-    assert.equal(res.status, 200);
-    assert.deepEqual(storedEvents(res.events), [{ error: 'inference is unreachable' }, DONE_STORED]);
+    const res = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'hello?' } });
+    assert.equal(res.status, 503);
+    assert.equal(res.json.error.code, 'CHAT_INFERENCE_UNAVAILABLE');
+    assert.equal(res.headers.get('retry-after'), '5');
     const messages = (await h.call('GET', `/api/conversations/${id}`)).json.messages;
-    assert.deepEqual(messages.map((m: { role: string; status: string }) => [m.role, m.status]), [['user', 'complete'], ['assistant', 'error']]);
+    assert.deepEqual(
+      messages.map((m: { role: string; status: string; failure_code: string | null }) => [m.role, m.status, m.failure_code]),
+      [['user', 'complete', null], ['assistant', 'error', 'inference_unavailable']],
+    );
+    assert.equal(res.headers.get('x-user-message-id'), messages[0].id);
     assert.equal(await h.metric('chat_upstream_errors_total{upstream="inference",reason="connect",service="chat-api"}'), 1);
     assert.equal(await h.metric('chat_stream_duration_seconds_count{outcome="error",service="chat-api"}'), 1);
-    assert.equal(await h.metric('chat_answers_total{surface="chat",outcome="error",reason="connect",client="connected",service="chat-api"}'), 1);
+    assert.equal(await h.metric('chat_answers_total{surface="chat",outcome="refused",reason="inference_unavailable",client="connected",service="chat-api"}'), 1);
+    // Counted among the 5xx responses, which the old 200-with-an-error-event hid.
+    const access = h.logs.find('http_request_completed').find((l) => l.route === '/api/conversations/:id/messages');
+    assert.equal(access?.status_code, 503);
 
     const models = await h.call('GET', '/api/models');
     assert.equal(models.status, 503);
@@ -123,5 +144,37 @@ describe('inference unreachable', () => {
     const deps = (await h.app.inject({ url: '/health' })).json().dependencies;
     assert.deepEqual([deps.auth.ok, deps.inference.ok], [true, false]);
     assert.equal(await h.metric('dependency_up{dependency="inference",service="chat-api"}'), 0);
+  });
+});
+
+describe('the first-token deadline (ANSWER_FIRST_TOKEN_TIMEOUT_MS)', () => {
+  let h: Harness;
+  before(async () => {
+    // The idle timeout far beyond the deadline: only the deadline can end these sends.
+    h = await startHarness({ env: { ANSWER_FIRST_TOKEN_TIMEOUT_MS: '1000', INFERENCE_IDLE_TIMEOUT_MS: '60000' } });
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('answers 504 when inference sends its headers but no token in time, sending no header before; a token in time streams as usual', async () => {
+    const id = (await h.call('POST', '/api/conversations', { body: {} })).json.id as string;
+    await h.inference.script({ tokens: ['never'], hangAfter: 0 });
+    const res = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'slow?' } });
+    assert.equal(res.status, 504);
+    assert.equal(res.json.error.code, 'CHAT_INFERENCE_TIMEOUT');
+    assert.equal(res.json.error.message, 'inference sent no first token within 1 s; retry shortly');
+    const messages = (await h.call('GET', `/api/conversations/${id}`)).json.messages;
+    assert.deepEqual(
+      messages.map((m: { status: string; failure_code: string | null; failure_message: string | null }) => [m.status, m.failure_code, m.failure_message]),
+      [['complete', null, null], ['error', 'inference_timeout', res.json.error.message]],
+    );
+    assert.equal(await h.metric('chat_answers_total{surface="chat",outcome="refused",reason="inference_timeout",client="connected",service="chat-api"}'), 1);
+
+    // Slower than the deadline in all, but the first token within it: a normal answer.
+    await h.inference.script({ tokens: ['a', 'b', 'c'], delayMs: 400 });
+    const ok = await stream(h.url, `/api/conversations/${id}/regenerate`, h.alice);
+    assert.equal(ok.status, 200);
+    assert.deepEqual(storedEvents(ok.events), [{ token: 'a' }, { token: 'b' }, { token: 'c' }, DONE_STORED]);
   });
 });

@@ -109,7 +109,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       await h.inference.script({ tokens, dropAfter: 250 });
       const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'q' });
       assert.equal(res.status, 200);
-      assert.deepEqual(storedEvents(res.events).slice(-2), [{ error: 'inference connection dropped mid-answer' }, DONE_STORED]);
+      assert.deepEqual(storedEvents(res.events).slice(-2), [{ error: 'inference connection dropped mid-answer', code: 'stream_error' }, DONE_STORED]);
       const rows = await rowsOf(id);
       assert.equal(rows.length, 2);
       assert.equal(rows[1]?.status, 'incomplete');

@@ -251,28 +251,32 @@ for (const { backend, skip } of await backendsUnderTest()) {
       assert.equal(await series('chat_active_streams', ''), 0);
     });
 
-    it("forwards an inference error event once, ends with chat-api's own done, and keeps the partial answer as incomplete", async () => {
+    it("forwards an inference error event once (with its stored code), ends with chat-api's own done, and keeps the partial answer as incomplete", async () => {
       const id = await newConversation();
-      await h.inference.script({ tokens: ['par', 'tial', 'never'], errorAfter: 2, errorMessage: 'engine overheated' });
+      await h.inference.script({ tokens: ['par', 'tial', 'never'], errorAfter: 2, errorMessage: 'engine overheated', errorCode: 'INFERENCE_GENERATION_FAILED' });
       const before = (await series('chat_upstream_errors_total', 'upstream="inference",reason="stream_error"')) ?? 0;
       const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'hi' });
-      assert.equal(beforeDone(res.text), beforeDone((await lastCall()).sent));
-      assert.deepEqual(storedEvents(res.events), [{ token: 'par' }, { token: 'tial' }, { error: 'engine overheated' }, DONE_STORED]);
+      assert.equal(res.status, 200);
+      assert.deepEqual(storedEvents(res.events), [{ token: 'par' }, { token: 'tial' }, { error: 'engine overheated', code: 'inference_error' }, DONE_STORED]);
       const [user, answer] = await messagesOf(id);
       assert.equal(user?.content, 'hi');
       assert.equal(answer?.status, 'incomplete');
       assert.equal(answer?.content, 'partial');
       assert.equal(await series('chat_upstream_errors_total', 'upstream="inference",reason="stream_error"'), before + 1);
 
-      // An error before any token: status 'error', empty content.
+      // An error before any token is an HTTP error (README "Error contract of a send"), never
+      // inference's own words: the answer is stored as 'error', empty, with the reason told.
       const id2 = await newConversation();
-      await h.inference.script({ errorAfter: 0 });
-      const res2 = await stream(h.url, `/api/conversations/${id2}/messages`, h.alice, { content: 'hi again' });
-      assert.deepEqual(storedEvents(res2.events), [{ error: 'engine exploded' }, DONE_STORED]);
-      const answer2 = (await messagesOf(id2))[1];
-      assert.equal(answer2?.status, 'error');
-      assert.equal(answer2?.content, '');
-      assert.ok(((await series('chat_messages_persisted_total', 'role="assistant",outcome="error"')) ?? 0) >= 1);
+      await h.inference.script({ errorAfter: 0, errorMessage: 'engine exploded: {"raw":"upstream body"}' });
+      const res2 = await h.call('POST', `/api/conversations/${id2}/messages`, { body: { content: 'hi again' } });
+      assert.equal(res2.status, 502);
+      assert.equal(res2.json.error.code, 'CHAT_INFERENCE_FAILED');
+      assert.doesNotMatch(res2.json.error.message, /raw|upstream body/);
+      const [user2, answer2] = await messagesOf(id2);
+      assert.equal(res2.headers.get('x-user-message-id'), user2?.id);
+      assert.equal(res2.headers.get('x-answer-message-id'), answer2?.id);
+      assert.deepEqual([answer2?.status, answer2?.content, answer2?.failure_code, answer2?.failure_message], ['error', '', 'inference_failed', res2.json.error.message]);
+      assert.ok(((await series('chat_answers_total', 'surface="chat",outcome="refused",reason="inference_failed",client="connected"')) ?? 0) >= 1);
     });
 
     it('ends the stream with its own error then done when inference drops the connection, without duplicating an error inference sent', async () => {
@@ -280,7 +284,7 @@ for (const { backend, skip } of await backendsUnderTest()) {
       await h.inference.script({ tokens: ['one ', 'two ', 'three'], dropAfter: 2 });
       const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'count' });
       assert.equal(res.status, 200);
-      assert.deepEqual(storedEvents(res.events), [{ token: 'one ' }, { token: 'two ' }, { error: 'inference connection dropped mid-answer' }, DONE_STORED]);
+      assert.deepEqual(storedEvents(res.events), [{ token: 'one ' }, { token: 'two ' }, { error: 'inference connection dropped mid-answer', code: 'stream_error' }, DONE_STORED]);
       const answer = (await messagesOf(id))[1];
       assert.equal(answer?.status, 'incomplete');
       assert.equal(answer?.content, 'one two ');
@@ -288,37 +292,66 @@ for (const { backend, skip } of await backendsUnderTest()) {
       const id2 = await newConversation();
       await h.inference.script({ tokens: ['x'], errorThenDropAfter: 1, errorMessage: 'worker died' });
       const res2 = await stream(h.url, `/api/conversations/${id2}/messages`, h.alice, { content: 'again' });
-      assert.deepEqual(storedEvents(res2.events), [{ token: 'x' }, { error: 'worker died' }, DONE_STORED]);
+      assert.deepEqual(storedEvents(res2.events), [{ token: 'x' }, { error: 'worker died', code: 'inference_error' }, DONE_STORED]);
     });
 
-    it('turns an inference 5xx or 4xx answer into error then done, persisting an error row and keeping the user message', async () => {
+    it('answers an inference 5xx or 4xx with 502 CHAT_INFERENCE_FAILED, persisting an error row and keeping the user message', async () => {
       const id = await newConversation();
       await h.inference.script({ status: 500 });
-      const res = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'anyone there?' });
-      assert.equal(res.status, 200);
-      assert.deepEqual(storedEvents(res.events), [{ error: 'inference failed (HTTP 500)' }, DONE_STORED]);
+      const res = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'anyone there?' } });
+      assert.equal(res.status, 502);
+      assert.equal(res.json.error.code, 'CHAT_INFERENCE_FAILED');
+      assert.equal(res.headers.get('retry-after'), null);
       const stored = await messagesOf(id);
-      assert.deepEqual(stored.map((m) => [m.role, m.status, m.content]), [['user', 'complete', 'anyone there?'], ['assistant', 'error', '']]);
+      assert.deepEqual(stored.map((m) => [m.role, m.status, m.content, m.failure_code]), [['user', 'complete', 'anyone there?', null], ['assistant', 'error', '', 'inference_failed']]);
       assert.ok(((await series('chat_upstream_errors_total', 'upstream="inference",reason="status_5xx"')) ?? 0) >= 1);
 
       await h.inference.script({ status: 400 });
-      const bad = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'second try' });
-      assert.deepEqual(storedEvents(bad.events), [{ error: 'inference rejected the request (HTTP 400): fake failure 400' }, DONE_STORED]);
+      const bad = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'second try' } });
+      assert.equal(bad.status, 502);
+      // inference's own coded refusal (a 4xx envelope) is told: it names what to change.
+      assert.equal(bad.json.error.message, 'inference refused the request: fake failure 400');
       assert.ok(((await series('chat_upstream_errors_total', 'upstream="inference",reason="status_4xx"')) ?? 0) >= 1);
       const failed = h.logs.find('upstream_failed').filter((l) => l.upstream === 'inference' && l.status_code === 500);
       assert.equal(failed[0]?.reason, 'status_5xx');
 
+      // A raw body (a proxy's words, not inference's envelope) is never shown.
       await h.inference.script({ status: 422, errorBody: 'plain words from a proxy' });
-      const plain = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'third' });
-      assert.deepEqual(plain.events[0], { error: 'inference rejected the request (HTTP 422): plain words from a proxy' });
-      await h.inference.script({ status: 400, errorBody: 'y'.repeat(10_000) });
-      const huge = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'fourth' });
-      assert.equal((huge.events[0]?.error as string).length, 'inference rejected the request (HTTP 400): '.length + 501, 'the upstream message is cut short');
-      assert.ok((huge.events[0]?.error as string).endsWith('y…'), 'and says so');
+      const plain = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'third' } });
+      assert.equal(plain.status, 502);
+      assert.equal(plain.json.error.message, 'inference failed before answering; retry, and if it persists see the inference logs');
       await h.inference.script({ wrongContentType: 'application/json' });
-      const notStream = await stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'fifth' });
-      assert.deepEqual(storedEvents(notStream.events), [{ error: 'inference answered without an event stream' }, DONE_STORED]);
-      assert.deepEqual((await messagesOf(id)).map((m) => m.status), ['complete', 'error', 'complete', 'error', 'complete', 'error', 'complete', 'error', 'complete', 'error']);
+      const notStream = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'fifth' } });
+      assert.equal(notStream.status, 502);
+      assert.equal(notStream.json.error.code, 'CHAT_INFERENCE_FAILED');
+      assert.deepEqual((await messagesOf(id)).map((m) => m.status), ['complete', 'error', 'complete', 'error', 'complete', 'error', 'complete', 'error']);
+      assert.ok(((await series('chat_answers_total', 'surface="chat",outcome="refused",reason="inference_failed",client="connected"')) ?? 0) >= 4);
+    });
+
+    it('maps a coded failure before the first token to its status: upstream 429 → 503 with its Retry-After, refused → 502, timeout → 504', async () => {
+      const cases: Array<[Record<string, unknown>, number, string, string | null, string]> = [
+        [{ errorCode: 'INFERENCE_UPSTREAM_RATE_LIMITED', errorRetryAfter: 20 }, 503, 'CHAT_UPSTREAM_RATE_LIMITED', '20', 'upstream_rate_limited'],
+        [{ errorCode: 'INFERENCE_UPSTREAM_UNAVAILABLE' }, 503, 'CHAT_UPSTREAM_UNAVAILABLE', '5', 'upstream_unavailable'],
+        [{ errorCode: 'INFERENCE_UPSTREAM_REFUSED', errorMessage: 'upstream answered 401: {"error":{"message":"Incorrect API key"}}' }, 502, 'CHAT_UPSTREAM_REFUSED', null, 'upstream_refused'],
+        [{ errorCode: 'INFERENCE_GENERATION_TIMEOUT' }, 504, 'CHAT_INFERENCE_TIMEOUT', null, 'inference_timeout'],
+        [{ errorCode: 'INFERENCE_SHUTTING_DOWN' }, 503, 'CHAT_INFERENCE_UNAVAILABLE', '5', 'inference_unavailable'],
+      ];
+      for (const [script, status, code, retryAfter, failureCode] of cases) {
+        const id = await newConversation();
+        await h.inference.script({ errorAfter: 0, ...script });
+        const res = await h.call('POST', `/api/conversations/${id}/messages`, { body: { content: 'hello' } });
+        assert.deepEqual([res.status, res.json.error.code, res.headers.get('retry-after')], [status, code, retryAfter], code);
+        assert.doesNotMatch(res.json.error.message, /Incorrect API key|\{/, 'never an upstream body');
+        const [user, answer] = await messagesOf(id);
+        assert.deepEqual([user?.status, answer?.status, answer?.failure_code, answer?.failure_message], ['complete', 'error', failureCode, res.json.error.message]);
+        // Regenerate (the contract's Retry) answers the kept question once inference is back.
+        await h.inference.script({ tokens: ['back'] });
+        const again = await stream(h.url, `/api/conversations/${id}/regenerate`, h.alice);
+        assert.equal(again.status, 200);
+        assert.deepEqual((await messagesOf(id)).map((m) => [m.role, m.status, m.content]), [['user', 'complete', 'hello'], ['assistant', 'complete', 'back']]);
+      }
+      assert.ok(((await series('chat_answers_total', 'surface="chat",outcome="refused",reason="upstream_rate_limited",client="connected"')) ?? 0) >= 1);
+      assert.ok(((await series('chat_answers_total', 'surface="chat",outcome="refused",reason="upstream_refused",client="connected"')) ?? 0) >= 1);
     });
 
     it('answers 503 with Retry-After when inference is over capacity, keeps the user message, and regenerate answers it later', async () => {

@@ -170,7 +170,7 @@ describe('inference app (in-process)', () => {
     const t = await buildTestInference({ GENERATION_TIMEOUT_MS: '150', DEMO_TOKENS_PER_SECOND: '40' });
     const res = await t.app.inject({ method: 'POST', url: '/generate', headers: { 'x-internal-api-key': t.key }, payload: { messages: MESSAGES } });
     const events = sseEvents(res.body);
-    assert.deepEqual(events.at(-2), { error: 'generation timed out after 150 ms' });
+    assert.deepEqual(events.at(-2), { error: 'generation timed out after 150 ms', code: 'INFERENCE_GENERATION_TIMEOUT' });
     assertDone(events.at(-1), { model: 'demo', promptTokens: 15 });
     assert.ok(events.length > 2 && events.length < 12, `${events.length} events`);
     const metrics = (await t.app.inject('/metrics')).body;
@@ -201,7 +201,7 @@ describe('inference app (in-process)', () => {
     await t.app.inference.models.loadInitial('m');
     const res = await t.app.inject({ method: 'POST', url: '/generate', headers: { 'x-internal-api-key': t.key }, payload: { messages: MESSAGES } });
     const events = sseEvents(res.body);
-    assert.deepEqual(events.slice(0, 2), [{ token: 'partial' }, { error: 'the engine failed unexpectedly; see the inference logs' }]);
+    assert.deepEqual(events.slice(0, 2), [{ token: 'partial' }, { error: 'the engine failed unexpectedly; see the inference logs', code: 'INFERENCE_GENERATION_FAILED' }]);
     assertDone(events[2], { model: 'm', completionTokens: 1 });
     assert.equal(events.length, 3);
     const line = t.logs.find('generation_completed')[0];
@@ -235,7 +235,7 @@ describe('inference app (in-process)', () => {
     await new Promise((r) => setTimeout(r, 80));
     t.app.inference.runner.abortAll();
     const events = sseEvents((await pending).body);
-    assert.deepEqual(events.at(-2), { error: 'the inference service is shutting down; retry the request' });
+    assert.deepEqual(events.at(-2), { error: 'the inference service is shutting down; retry the request', code: 'INFERENCE_SHUTTING_DOWN' });
     assertDone(events.at(-1), { model: 'demo' });
     const refused = await t.app.inject({ method: 'POST', url: '/generate', headers: { 'x-internal-api-key': t.key }, payload: { messages: MESSAGES } });
     assert.equal(refused.statusCode, 503);

@@ -133,7 +133,7 @@ describe('a failing generation on a real process', { timeout: scaled(60_000) }, 
     const frames = body.split('\n\n').filter(Boolean);
     assert.equal(frames.length, 6);
     for (const frame of frames.slice(0, 4)) assert.match(frame, /^data: \{"token":"[^"]+"\}$/);
-    assert.equal(frames[4], 'data: {"error":"demo engine fault injection: failing after 4 tokens (DEMO_FAIL_AFTER_TOKENS)"}');
+    assert.equal(frames[4], 'data: {"error":"demo engine fault injection: failing after 4 tokens (DEMO_FAIL_AFTER_TOKENS)","code":"INFERENCE_GENERATION_FAILED"}');
     assertDone(JSON.parse((frames[5] ?? '').slice('data: '.length)), { model: 'demo', completionTokens: 4 });
     const metrics = await (await fetch(`${svc.url}/metrics`)).text();
     assert.equal(metricValue(metrics, 'inference_generation_duration_seconds_count{model="demo",outcome="upstream_error",service="inference"}'), 1);
@@ -177,7 +177,7 @@ describe('graceful shutdown of a real process', { timeout: scaled(60_000) }, () 
       await reader.waitFor(1);
       svc.child.kill('SIGTERM');
       const events = await reader.readAll();
-      assert.deepEqual(events.at(-2)?.data, { error: 'the inference service is shutting down; retry the request' });
+      assert.deepEqual(events.at(-2)?.data, { error: 'the inference service is shutting down; retry the request', code: 'INFERENCE_SHUTTING_DOWN' });
       assertDone(events.at(-1)?.data, { model: 'demo' });
       assert.equal(await svc.exited, 0);
       assert.ok(svc.lines.some((l) => l.message === 'shutdown_timeout'));

@@ -206,7 +206,8 @@ describe('ENGINE=openai chained to an ENGINE=demo process over loopback (real pr
     const events = sseEvents(reader.raw) as Array<Record<string, unknown>>;
     assertDone(events.at(-1), { model: 'demo' });
     const error = events.at(-2);
-    assert.deepEqual(Object.keys(error ?? {}), ['error']);
+    assert.deepEqual(Object.keys(error ?? {}), ['error', 'code']);
+    assert.equal(error?.code, 'INFERENCE_UPSTREAM_UNAVAILABLE');
     assert.match(String(error?.error), /^the upstream connection dropped mid-stream \(.+\)$/);
     const tokens = events.slice(0, -2);
     assert.ok(tokens.length >= 3, 'the tokens streamed before the kill were relayed');

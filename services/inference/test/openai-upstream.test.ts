@@ -72,9 +72,9 @@ describe('ENGINE=openai on a real process, against a fake upstream', { timeout: 
 
   it('turns upstream failures into an error event then done, with outcome upstream_error', async () => {
     const expectations: Array<[FakeUpstream['behaviour'], RegExp]> = [
-      ['drop', /^data: \{"token":"Hel"\}\n\ndata: \{"token":"lo"\}\n\ndata: \{"error":"the upstream connection dropped mid-stream \([^"]+\)"\}\n\ndata: \{"done":true,"model":"llama-test","finish_reason":(?:"[a-z_]+"|null),"usage":\{"prompt_tokens":\d+,"completion_tokens":\d+\}\}\n\n$/],
-      ['status', /^data: \{"error":"upstream answered 500: \{\\"error\\":\{\\"message\\":\\"model overloaded, try again\\".*"\}\n\ndata: \{"done":true,"model":"llama-test","finish_reason":(?:"[a-z_]+"|null),"usage":\{"prompt_tokens":\d+,"completion_tokens":\d+\}\}\n\n$/],
-      ['malformed', /^data: \{"token":"ok"\}\n\ndata: \{"error":"upstream sent a malformed stream chunk: [^\n]+"\}\n\ndata: \{"done":true,"model":"llama-test","finish_reason":(?:"[a-z_]+"|null),"usage":\{"prompt_tokens":\d+,"completion_tokens":\d+\}\}\n\n$/],
+      ['drop', /^data: \{"token":"Hel"\}\n\ndata: \{"token":"lo"\}\n\ndata: \{"error":"the upstream connection dropped mid-stream \([^"]+\)","code":"INFERENCE_UPSTREAM_UNAVAILABLE"\}\n\ndata: \{"done":true,"model":"llama-test","finish_reason":(?:"[a-z_]+"|null),"usage":\{"prompt_tokens":\d+,"completion_tokens":\d+\}\}\n\n$/],
+      ['status', /^data: \{"error":"upstream answered 500: \{\\"error\\":\{\\"message\\":\\"model overloaded, try again\\".*","code":"INFERENCE_UPSTREAM_UNAVAILABLE"\}\n\ndata: \{"done":true,"model":"llama-test","finish_reason":(?:"[a-z_]+"|null),"usage":\{"prompt_tokens":\d+,"completion_tokens":\d+\}\}\n\n$/],
+      ['malformed', /^data: \{"token":"ok"\}\n\ndata: \{"error":"upstream sent a malformed stream chunk: [^\n]+","code":"INFERENCE_GENERATION_FAILED"\}\n\ndata: \{"done":true,"model":"llama-test","finish_reason":(?:"[a-z_]+"|null),"usage":\{"prompt_tokens":\d+,"completion_tokens":\d+\}\}\n\n$/],
     ];
     for (const [behaviour, pattern] of expectations) {
       fake.behaviour = behaviour;
@@ -86,6 +86,21 @@ describe('ENGINE=openai on a real process, against a fake upstream', { timeout: 
     }
     const metrics = await (await fetch(`${svc.url}/metrics`)).text();
     assert.equal(metricValue(metrics, 'inference_generation_duration_seconds_count{model="llama-test",outcome="upstream_error",service="inference"}'), 3);
+  });
+
+  it('codes an upstream refusal before any token: 429 rate-limited with its Retry-After, 401 refused', async () => {
+    fake.behaviour = 'rate-limited';
+    const limited = await generate(svc);
+    assert.match(limited.text, /^data: \{"error":"upstream answered 429: [^\n]*","code":"INFERENCE_UPSTREAM_RATE_LIMITED","retry_after":20\}\n\ndata: \{"done":true\}\n\n$/);
+    fake.behaviour = 'ok';
+    fake.requiredKey = 'sk-another-key-entirely';
+    try {
+      const refused = await generate(svc);
+      assert.match(refused.text, /^data: \{"error":"upstream answered 401: [^\n]*","code":"INFERENCE_UPSTREAM_REFUSED"\}\n\ndata: \{"done":true\}\n\n$/);
+      assert.ok(!refused.text.includes(upstreamKey), 'the configured key is never echoed');
+    } finally {
+      delete fake.requiredKey;
+    }
   });
 
   it('stops the upstream request when the client disconnects', async () => {
@@ -166,7 +181,7 @@ describe('ENGINE=openai with the upstream down', { timeout: scaled(60_000) }, ()
     try {
       await waitReady(svc.url);
       const { text } = await generate(svc);
-      assert.match(text, /^data: \{"error":"cannot reach the upstream at http:\/\/127\.0\.0\.1:\d+\/v1: connection refused"\}\n\ndata: \{"done":true,"model":"llama-test","finish_reason":(?:"[a-z_]+"|null),"usage":\{"prompt_tokens":\d+,"completion_tokens":\d+\}\}\n\n$/);
+      assert.match(text, /^data: \{"error":"cannot reach the upstream at http:\/\/127\.0\.0\.1:\d+\/v1: connection refused","code":"INFERENCE_UPSTREAM_UNAVAILABLE"\}\n\ndata: \{"done":true,"model":"llama-test","finish_reason":(?:"[a-z_]+"|null),"usage":\{"prompt_tokens":\d+,"completion_tokens":\d+\}\}\n\n$/);
       await eventually(() => svc.lines.some((l) => l.message === 'upstream_models_unavailable' && l.level === 'warning'));
       const health = (await (await fetch(`${svc.url}/health`)).json()) as { dependencies: Record<string, { ok: boolean | null; detail: string }> };
       if (health.dependencies['upstream']?.ok !== null) assert.match(health.dependencies['upstream']!.detail, /^unreachable: cannot reach the upstream at .*; check OPENAI_BASE_URL/);

@@ -53,7 +53,9 @@ export const WEB_DEFAULTS = Object.freeze({
   authUrl: 'http://127.0.0.1:8001',
   inferenceUrl: 'http://127.0.0.1:8003',
   // Longer than chat-api's own 30 s wait for inference, so its precise error reaches the browser.
-  proxyTimeoutMs: 60_000,
+  // Longer than chat-api's first-token deadline (ANSWER_FIRST_TOKEN_TIMEOUT_MS, 60 s): chat-api
+  // holds a send's headers until the first token, and its own 504 must come through.
+  proxyTimeoutMs: 75_000,
   proxyIdleTimeoutMs: 300_000,
   bodyLimitBytes: 1024 * 1024,
   metricsScrapeIntervalMs: 5000,

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { DatabaseUnavailableError, isDatabaseUnavailable, type Database } from '@samosachaat/db';
 import { traceHeaders, type GenerationOutcome, type GenerationStart, type Observability } from '@samosachaat/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CHAT_ERRORS } from '../errors.js';
+import { CHAT_ERRORS, type ChatErrorCode } from '../errors.js';
 import type { ChatMetrics, StreamOutcome, UpstreamFailure } from '../metrics.js';
 import { describeNetworkError, failureReason } from '../upstream-errors.js';
 import { discard, startGeneration, type GenerateParams, type GenerateStart, type InferenceClientOptions } from './inference-client.js';
@@ -44,6 +44,11 @@ export interface AnswerDeps {
    * heartbeats) before the answer is reported `answer_not_saved`.
    */
   saveDeadlineMs: number;
+  /**
+   * The longest a send waits for inference's first token (from its arrival) before it is
+   * answered 504 CHAT_INFERENCE_TIMEOUT; no response headers are sent before it.
+   */
+  firstTokenTimeoutMs: number;
 }
 
 /** One answer to stream. */
@@ -61,10 +66,27 @@ const SPAN_KIND_CLIENT = 2 as NonNullable<GenerationStart['kind']>;
 
 interface Failure {
   reason: UpstreamFailure;
+  /** The error code a failure before the first byte is answered with (else chosen by reason). */
+  code?: ChatErrorCode;
+  retryAfterSeconds?: number;
   /** Sent to the client in the error event. */
   message: string;
   detail?: string;
   status?: number;
+  /** inference's own message for a refusal (from its error envelope), which may be shown. */
+  inferenceMessage?: string;
+}
+
+/** How a send that failed before its first token is answered (README "Error contract of a send"). */
+interface Refusal {
+  code: ChatErrorCode;
+  retryAfterSeconds?: number;
+  /** The message for the client, when more precise than the registry's. */
+  message?: string;
+  /** The answer's stored failure_code; by default the code, lower-case, without CHAT_. */
+  failureCode?: string;
+  /** The answer's stored failure_message; by default the message. */
+  storedMessage?: string;
 }
 
 /** What was read from inference. */
@@ -94,8 +116,11 @@ class Accumulator {
   writtenChars = 0;
   outputTokens: number | undefined;
   model: string | undefined;
-  /** The error event inference sent, if any (already forwarded). */
+  /** The error event inference sent, if any (forwarded after the first token; before it, the send is refused). */
   upstreamError: string | undefined;
+  /** Its code (inference's registry) and the Retry-After it passed on, when it said. */
+  upstreamCode: string | undefined;
+  upstreamRetryAfter: number | undefined;
   done = false;
   /** When inference's stream ended (done, error or cut): the end of `inference_time_ms`. */
   endedAt: number | undefined;
@@ -122,6 +147,10 @@ class Accumulator {
     return text;
   }
 }
+
+// Retry-After of a send refused because inference (or its upstream) is unreachable.
+const RETRY_AFTER_SECONDS = 5;
+const CHAT_ERROR_MESSAGES = Object.fromEntries(Object.entries(CHAT_ERRORS).map(([code, def]) => [code, def.message])) as Record<ChatErrorCode, string>;
 
 // The longest a send whose history was cached waits for inference's headers before it saves
 // the user message anyway.
@@ -158,10 +187,12 @@ function drainAfterDone(body: Readable, chunks: AsyncIterator<Buffer>): void {
  * which refuses any other move.
  *
  * - `starting`: inference is asked; the user message (if not saved yet) is being saved.
- * - `refused`: nothing was streamed — the save failed or inference was over capacity before
- *   any byte (the request ends with an error response).
+ * - `refused`: nothing was streamed — the save failed, or inference failed before the first
+ *   token (unreachable, over capacity, an upstream refusal, the first-token deadline): the
+ *   request ends with an HTTP error (README "Error contract of a send").
  * - `streaming`: inference's token events are forwarded to the client while tokens
- *   accumulate; inference's own `done` is held back.
+ *   accumulate; inference's own `done` is held back. The client's response headers wait for
+ *   the first token (or `done`), so a failure before it can still be an HTTP error.
  * - `finishing`: inference's stream ended (done, error or cut); an `error` event when it was
  *   cut and inference did not send one itself.
  * - `persisting`: the answer is written to the database, retried with backoff while the
@@ -175,7 +206,7 @@ export type AnswerState = 'starting' | 'refused' | 'streaming' | 'finishing' | '
 export const ANSWER_TRANSITIONS: Readonly<Record<AnswerState, readonly AnswerState[]>> = Object.freeze({
   starting: ['streaming', 'refused'],
   refused: [],
-  streaming: ['finishing', 'ended'],
+  streaming: ['finishing', 'refused', 'ended'],
   finishing: ['persisting', 'ended'],
   persisting: ['acknowledging', 'ended'],
   acknowledging: ['ended'],
@@ -197,7 +228,8 @@ const SAVE_HEARTBEAT_MS = 1000;
  * answer. A client that leaves stops being written to while the answer is still read to
  * the end and persisted. An inference failure becomes an `error` event then `done` (never
  * duplicating ones inference sent itself), and what was generated is kept as incomplete.
- * Inference over capacity before any byte is a 503 (the user message stays saved).
+ * A failure before the first token is an HTTP error (503/502/504, README "Error contract of a
+ * send"); the user message stays saved and the answer is stored as `error` with the reason.
  */
 export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, reply: FastifyReply, job: AnswerJob): Promise<void> {
   await new AnswerStream(deps, request, reply, job).run();
@@ -223,6 +255,12 @@ export class AnswerStream {
   /** The answer SLIs: its first token and how it ended (docs/slos.md). */
   private readonly sli: AnswerRecorder;
   private saveResult: SaveResult | undefined;
+  /** The client's response was opened (headers sent): from the first token, or `done`. */
+  private opened = false;
+  /** Events read before the first token (nothing of an answer yet), written once it opens. */
+  private held: Buffer[] = [];
+  /** The first-token deadline passed with nothing streamed. */
+  private firstTokenExpired = false;
 
   constructor(
     private readonly deps: AnswerDeps,
@@ -268,7 +306,6 @@ export class AnswerStream {
   async run(): Promise<void> {
     const started = await this.start();
     const { metrics } = this.deps;
-    this.client.open({ 'x-user-message-id': this.userMessageId, 'x-answer-message-id': this.answerId });
     metrics.activeStreams.inc();
     const { client, parser } = this;
     const unregister = this.deps.openStreams.add({
@@ -278,6 +315,12 @@ export class AnswerStream {
     });
     try {
       this.failure = started.ok ? await this.relay(started.body) : started;
+      if (!this.opened) {
+        // Nothing reached the client yet: a failure now is an HTTP error, not a 200 stream.
+        const refusal = this.refusal();
+        if (refusal) throw await this.refuseBeforeFirstByte(refusal);
+        this.openClient();
+      }
       // Not including the time the last bytes waited for a slow client.
       const inferenceTimeMs = Math.round((this.acc.endedAt ?? performance.now()) - this.startedAt);
       this.to('finishing');
@@ -290,17 +333,116 @@ export class AnswerStream {
       this.to('acknowledging');
       await this.acknowledge(saved);
     } finally {
-      this.to('ended');
+      const refused = this.stateNow === 'refused';
+      if (!refused) this.to('ended');
       this.deps.liveAnswers.delete(this.answerId);
       this.deps.stops.delete(this.answerId);
-      this.client.end();
+      // A refused send's error response is Fastify's to send (the reply was never hijacked).
+      if (!refused) this.client.end();
       unregister();
       metrics.activeStreams.dec();
       const outcome: StreamOutcome = this.client.disconnected ? 'client_disconnected' : this.acc.status;
       metrics.streamDuration.observe({ outcome }, (performance.now() - this.startedAt) / 1000);
       this.endGeneration();
-      this.recordOutcome();
+      // A refused send is counted by the route, from the status it was answered with.
+      if (!refused) this.recordOutcome();
     }
+  }
+
+  /** Sends the response headers (once) and what was held back before the first token. */
+  private openClient(): void {
+    if (this.opened) return;
+    this.opened = true;
+    this.client.open({ 'x-user-message-id': this.userMessageId, 'x-answer-message-id': this.answerId });
+    if (this.held.length > 0) void this.client.write(Buffer.concat(this.held));
+    this.held = [];
+  }
+
+  /**
+   * Whether the answer failed before its first token, and how the send is answered then
+   * (README "Error contract of a send"); undefined when it is to be streamed (a token came, it
+   * was stopped, or inference finished without error).
+   */
+  private refusal(): Refusal | undefined {
+    const { acc, failure } = this;
+    if (acc.stopped || acc.tokenCount > 0) return undefined;
+    const deadlinePassed = performance.now() - this.startedAt >= this.deps.firstTokenTimeoutMs;
+    if (this.firstTokenExpired || (failure?.reason === 'timeout' && deadlinePassed)) {
+      return { code: 'CHAT_INFERENCE_TIMEOUT', message: `inference sent no first token within ${this.deps.firstTokenTimeoutMs / 1000} s; retry shortly` };
+    }
+    if (failure) {
+      if (failure.reason === 'over_capacity') {
+        const seconds = failure.retryAfterSeconds ?? 5;
+        return {
+          code: 'CHAT_INFERENCE_OVER_CAPACITY',
+          retryAfterSeconds: failure.retryAfterSeconds,
+          message: `inference is over capacity; your message was saved: retry with POST /api/conversations/${this.conversationId}/regenerate`,
+          failureCode: 'over_capacity',
+          storedMessage: `inference is over capacity; retry in ${seconds} s`,
+        };
+      }
+      if (failure.code) return { code: failure.code };
+      if (failure.reason === 'timeout') return { code: 'CHAT_INFERENCE_TIMEOUT' };
+      // inference answered, but not with a stream (non-2xx, not an event stream).
+      if (failure.status !== undefined) return { code: 'CHAT_INFERENCE_FAILED', message: failure.inferenceMessage ? `inference refused the request: ${failure.inferenceMessage}` : undefined };
+      return { code: 'CHAT_INFERENCE_UNAVAILABLE', retryAfterSeconds: RETRY_AFTER_SECONDS };
+    }
+    if (acc.upstreamError === undefined) return undefined;
+    const retryAfterSeconds = acc.upstreamRetryAfter ?? RETRY_AFTER_SECONDS;
+    switch (acc.upstreamCode) {
+      case 'INFERENCE_UPSTREAM_RATE_LIMITED':
+        return { code: 'CHAT_UPSTREAM_RATE_LIMITED', retryAfterSeconds, message: `the model server is rate-limiting requests; retry in ${retryAfterSeconds} s` };
+      case 'INFERENCE_UPSTREAM_UNAVAILABLE':
+        return { code: 'CHAT_UPSTREAM_UNAVAILABLE', retryAfterSeconds };
+      case 'INFERENCE_UPSTREAM_REFUSED':
+        return { code: 'CHAT_UPSTREAM_REFUSED' };
+      case 'INFERENCE_GENERATION_TIMEOUT':
+        return { code: 'CHAT_INFERENCE_TIMEOUT' };
+      case 'INFERENCE_SHUTTING_DOWN':
+      case 'INFERENCE_OVER_CAPACITY':
+        return { code: 'CHAT_INFERENCE_UNAVAILABLE', retryAfterSeconds };
+      default:
+        return { code: 'CHAT_INFERENCE_FAILED' };
+    }
+  }
+
+  /**
+   * `refused` after inference was asked: the answer ends before it began — its row stored as
+   * `error` with the code and the message the client is told, so a reload shows them and
+   * regenerate replaces it — and the error to answer the send with is returned. The user
+   * message stays saved (`x-user-message-id`).
+   */
+  private async refuseBeforeFirstByte(refusal: Refusal): Promise<Error> {
+    const { deps, acc } = this;
+    const message = refusal.message ?? CHAT_ERROR_MESSAGES[refusal.code];
+    const stored = refusal.storedMessage ?? message;
+    const failureCode = refusal.failureCode ?? refusal.code.replace(/^CHAT_/, '').toLowerCase();
+    if (this.failure) this.reportFailure(this.failure);
+    else if (acc.upstreamError !== undefined) this.reportFailure({ reason: 'stream_error', message: 'inference reported an error before the first token', detail: `${acc.upstreamCode ?? 'uncoded'}: ${acc.upstreamError}` });
+    else this.reportFailure({ reason: 'timeout', message: stored });
+    this.to('refused');
+    this.client.abandon();
+    await deps.writer
+      .finishAnswer({
+        conversationId: this.conversationId,
+        id: this.answerId,
+        content: '',
+        tokenCount: 0,
+        modelTag: acc.model ?? this.model ?? null,
+        inferenceTimeMs: Math.round((acc.endedAt ?? performance.now()) - this.startedAt),
+        status: 'error',
+        failureCode,
+        failureMessage: stored,
+      })
+      .catch(async (err: unknown) => {
+        this.log.warning({ err, conversation_id: this.conversationId }, 'answer_row_end_failed');
+        await dropAnswerRow(deps.db, this.answerId).catch(() => undefined);
+      });
+    deps.historyCache.delete(this.conversationId);
+    this.reply.header('x-user-message-id', this.userMessageId);
+    this.reply.header('x-answer-message-id', this.answerId);
+    this.log.info({ conversation_id: this.conversationId, message_id: this.answerId, code: refusal.code, failure_code: failureCode }, 'answer_refused');
+    return CHAT_ERRORS[refusal.code]({ message, retryAfterSeconds: refusal.retryAfterSeconds });
   }
 
   /** Counts the answer once, by how it ended: the stream's outcome, not the HTTP status. */
@@ -329,7 +471,9 @@ export class AnswerStream {
    */
   private async start(): Promise<GenerateStart> {
     const { job, gen, params, deps } = this;
-    const starting = gen.run(() => startGeneration(deps.inference, params, traceHeaders()));
+    // inference's headers are awaited no longer than the first-token deadline.
+    const inference = { ...deps.inference, headersTimeoutMs: Math.min(deps.inference.headersTimeoutMs, deps.firstTokenTimeoutMs) };
+    const starting = gen.run(() => startGeneration(inference, params, traceHeaders()));
     let saveTimer: NodeJS.Timeout | undefined;
     const saveDeadline = new Promise<void>((resolve) => (saveTimer = setTimeout(resolve, SAVE_WITHIN_MS)));
     const committing = Promise.race([starting.then(noop, noop), saveDeadline]).then(() => {
@@ -356,7 +500,7 @@ export class AnswerStream {
         params.messages = fresh.history;
         if (this.model === undefined) delete params.model;
         else params.model = this.model;
-        started = await gen.run(() => startGeneration(deps.inference, params, traceHeaders()));
+        started = await gen.run(() => startGeneration(inference, params, traceHeaders()));
       }
     } catch (err) {
       if (started.ok) discard(started.body);
@@ -365,38 +509,6 @@ export class AnswerStream {
       if (err instanceof DuplicateSendError) gen.end({ outcome: 'client_disconnected' });
       else gen.end({ outcome: 'upstream_error', error: err as Error });
       throw err;
-    }
-    if (!started.ok && started.reason === 'over_capacity') {
-      this.reportFailure(started);
-      this.refuse();
-      // The answer ends before it began, with the reason the user is told, so a reload shows it
-      // too; regenerate replaces it.
-      const seconds = started.retryAfterSeconds ?? 5;
-      await deps.writer
-        .finishAnswer({
-          conversationId: this.conversationId,
-          id: this.answerId,
-          content: '',
-          tokenCount: 0,
-          modelTag: this.model ?? null,
-          inferenceTimeMs: 0,
-          status: 'error',
-          failureCode: 'over_capacity',
-          failureMessage: `inference is over capacity; retry in ${seconds} s`,
-        })
-        .catch(async (err: unknown) => {
-          this.log.warning({ err, conversation_id: this.conversationId }, 'answer_row_end_failed');
-          await dropAnswerRow(deps.db, this.answerId).catch(() => undefined);
-        });
-      deps.historyCache.delete(this.conversationId);
-      deps.liveAnswers.delete(this.answerId);
-      deps.stops.delete(this.answerId);
-      gen.end({ outcome: 'upstream_error', error: new Error(started.message) });
-      this.reply.header('x-user-message-id', this.userMessageId);
-      throw CHAT_ERRORS.CHAT_INFERENCE_OVER_CAPACITY({
-        message: `inference is over capacity; your message was saved: retry with POST /api/conversations/${this.conversationId}/regenerate`,
-        retryAfterSeconds: started.retryAfterSeconds,
-      });
     }
     this.to('streaming');
     return started;
@@ -444,6 +556,15 @@ export class AnswerStream {
     this.body = body;
     // Stopped while inference was being asked: nothing more to read.
     if (acc.stopped) body.destroy();
+    // The first-token deadline, from the send's arrival: nothing streamed by then is a 504.
+    const firstTokenTimer = setTimeout(
+      () => {
+        if (this.opened || acc.stopped) return;
+        this.firstTokenExpired = true;
+        body.destroy();
+      },
+      Math.max(0, this.deps.firstTokenTimeoutMs - (performance.now() - this.startedAt)),
+    );
     try {
       for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
         const chunk = next.value;
@@ -452,8 +573,19 @@ export class AnswerStream {
         let tokenInChunk = false;
         for (const event of events) {
           const seen = readUpstreamEvent(event.data);
-          // inference's done is held back: chat-api sends its own once the answer is stored.
-          if (!seen.done) forward.push(event.raw);
+          if (seen.error !== undefined) {
+            if (acc.upstreamError === undefined) {
+              acc.upstreamError = seen.error;
+              acc.upstreamCode = seen.code;
+              acc.upstreamRetryAfter = seen.retryAfter;
+            }
+            // Before the first token it is not forwarded: the send is answered with an HTTP
+            // error instead. After it, chat-api's own event with the stored failure code.
+            if (this.opened || tokenInChunk) forward.push(Buffer.from(sseEvent({ error: seen.error, code: 'inference_error' })));
+          } else if (!seen.done) {
+            // inference's done is held back: chat-api sends its own once the answer is stored.
+            forward.push(event.raw);
+          }
           if (seen.token !== undefined) {
             acc.add(seen.token);
             gen.tokens();
@@ -461,12 +593,18 @@ export class AnswerStream {
           }
           if (seen.outputTokens !== undefined) acc.outputTokens = seen.outputTokens;
           if (seen.model !== undefined) acc.model = seen.model;
-          if (seen.error !== undefined && acc.upstreamError === undefined) acc.upstreamError = seen.error;
           if (seen.done) {
             acc.done = true;
             acc.endedAt = performance.now();
             break;
           }
+        }
+        if (!this.opened) {
+          // The response headers wait for the first token (README "Error contract of a send").
+          if (!tokenInChunk) {
+            this.held.push(...forward);
+            forward.length = 0;
+          } else this.openClient();
         }
         // Most writes are taken at once: no promise is made for them (see SseClient.write).
         const draining = forward.length > 0 ? client.write(forward.length === 1 ? (forward[0] as Buffer) : Buffer.concat(forward)) : undefined;
@@ -486,10 +624,12 @@ export class AnswerStream {
     } catch (err) {
       acc.endedAt = performance.now();
       if (acc.stopped) return undefined;
-      if (err instanceof SseEventTooLargeError) return { reason: 'stream_error', message: 'inference sent a malformed stream', detail: err.message };
+      if (this.firstTokenExpired) return { reason: 'timeout', code: 'CHAT_INFERENCE_TIMEOUT', message: 'inference sent no first token in time' };
+      if (err instanceof SseEventTooLargeError) return { reason: 'stream_error', code: 'CHAT_INFERENCE_FAILED', message: 'inference sent a malformed stream', detail: err.message };
       const reason = failureReason(err);
       return { reason, message: reason === 'timeout' ? 'inference stopped answering (timed out)' : 'inference connection dropped mid-answer', detail: describeNetworkError(err) };
     } finally {
+      clearTimeout(firstTokenTimer);
       if (acc.done) drainAfterDone(body, chunks);
       else body.destroy();
     }
@@ -507,7 +647,8 @@ export class AnswerStream {
       return;
     }
     if (!cut || acc.upstreamError !== undefined) return;
-    await this.client.write(sseEvent({ error: cut.message }));
+    // The code is the failure_code the answer is stored with (README "Error contract of a send").
+    await this.client.write(sseEvent({ error: cut.message, code: cut.reason }));
   }
 
   /** `acknowledging`: chat-api's own terminal events, once the answer's fate is known. */

@@ -35,7 +35,7 @@ export interface GenerateParams {
 /** How the start of a generation went: a stream to read, or why there is none. */
 export type GenerateStart =
   | { ok: true; body: Readable }
-  | { ok: false; reason: UpstreamFailure; message: string; status?: number; retryAfterSeconds?: number; detail?: string };
+  | { ok: false; reason: UpstreamFailure; message: string; status?: number; retryAfterSeconds?: number; detail?: string; inferenceMessage?: string };
 
 /** Settings of the inference client. */
 export interface InferenceClientOptions {
@@ -66,6 +66,11 @@ export function discard(body: Readable): void {
 
 /** The message of an error answer from inference (its JSON envelope, else the raw text), redacted, then cut to 500 characters. */
 export async function readErrorBody(body: Readable): Promise<string> {
+  return (await readErrorMessage(body)).text;
+}
+
+/** {@link readErrorBody}, saying whether the text came from inference's own error envelope (a message written for callers) or is a raw body. */
+export async function readErrorMessage(body: Readable): Promise<{ text: string; envelope: boolean }> {
   let text = '';
   for await (const chunk of body) {
     text += (chunk as Buffer).toString('utf8');
@@ -78,11 +83,11 @@ export async function readErrorBody(body: Readable): Promise<string> {
     const message = (JSON.parse(text) as { error?: { message?: unknown } | string }).error;
     const found = typeof message === 'string' ? message : message?.message;
     // Redacted before it is cut: a secret split by the cut would escape redaction.
-    if (typeof found === 'string') return redactedExcerpt(found, 500);
+    if (typeof found === 'string') return { text: redactedExcerpt(found, 500), envelope: true };
   } catch {
     // not the JSON envelope: fall back to the raw text
   }
-  return redactedExcerpt(text, 500);
+  return { text: redactedExcerpt(text, 500), envelope: false };
 }
 
 /**
@@ -128,9 +133,12 @@ export async function startGeneration(options: InferenceClientOptions, params: G
     return { ok: false, reason: 'over_capacity', status: statusCode, message: 'inference is over capacity', retryAfterSeconds: parseRetryAfter(headers['retry-after']) };
   }
   if (statusCode < 200 || statusCode >= 300) {
-    const detail = await readErrorBody(body).catch(() => '');
+    const { text: detail, envelope } = await readErrorMessage(body).catch(() => ({ text: '', envelope: false }));
     const message = statusCode < 500 && detail ? `inference rejected the request (HTTP ${statusCode}): ${detail}` : `inference failed (HTTP ${statusCode})`;
-    return { ok: false, reason: statusReason(statusCode), status: statusCode, message, detail };
+    const failed: GenerateStart = { ok: false, reason: statusReason(statusCode), status: statusCode, message, detail };
+    // inference's own refusal (its envelope, a message written for callers) may be shown; a raw body never is.
+    if (envelope && statusCode < 500 && detail) failed.inferenceMessage = detail;
+    return failed;
   }
   const type = String(headers['content-type'] ?? '');
   if (!type.startsWith('text/event-stream')) {

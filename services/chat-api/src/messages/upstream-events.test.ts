@@ -8,6 +8,9 @@ describe('inference events', () => {
     assert.deepEqual(readUpstreamEvent('{"token":""}'), { token: '' });
     assert.deepEqual(readUpstreamEvent('{"error":"boom"}'), { error: 'boom' });
     assert.deepEqual(readUpstreamEvent('{"error":{"code":"X"}}'), { error: '{"code":"X"}' });
+    assert.deepEqual(readUpstreamEvent('{"error":"slow down","code":"INFERENCE_UPSTREAM_RATE_LIMITED","retry_after":20}'), { error: 'slow down', code: 'INFERENCE_UPSTREAM_RATE_LIMITED', retryAfter: 20 });
+    // A code that is not a registry code is ignored; a Retry-After is bounded to an hour.
+    assert.deepEqual(readUpstreamEvent('{"error":"x","code":"not a code","retry_after":99999}'), { error: 'x', retryAfter: 3600 });
     assert.deepEqual(readUpstreamEvent('{"done":true,"usage":{"completion_tokens":12},"model":"demo"}'), { done: true, outputTokens: 12, model: 'demo' });
     assert.deepEqual(readUpstreamEvent('{"done":true,"usage":{"output_tokens":3}}'), { done: true, outputTokens: 3 });
     assert.deepEqual(readUpstreamEvent('{"done":false,"usage":{"completion_tokens":-1}}'), {});

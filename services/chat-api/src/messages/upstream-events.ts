@@ -2,6 +2,10 @@
 export interface UpstreamEvent {
   token?: string;
   error?: string;
+  /** The error event's code (inference's registry, e.g. INFERENCE_UPSTREAM_REFUSED), when it has one. */
+  code?: string;
+  /** Seconds to wait before retrying, when inference passed an upstream's Retry-After on. */
+  retryAfter?: number;
   done?: boolean;
   /** Output tokens, when inference reports usage. */
   outputTokens?: number;
@@ -31,6 +35,11 @@ export function readUpstreamEvent(data: string | undefined): UpstreamEvent {
   if (typeof parsed.token === 'string') event.token = parsed.token;
   if (typeof parsed.error === 'string') event.error = parsed.error;
   else if (parsed.error !== undefined && parsed.error !== null) event.error = JSON.stringify(parsed.error);
+  if (event.error !== undefined) {
+    if (typeof parsed.code === 'string' && /^[A-Z0-9_]{1,64}$/.test(parsed.code)) event.code = parsed.code;
+    const retryAfter = count(parsed.retry_after);
+    if (retryAfter !== undefined) event.retryAfter = Math.min(3600, Math.max(1, retryAfter));
+  }
   if (parsed.done === true) event.done = true;
   const usage = parsed.usage as Record<string, unknown> | undefined;
   const output = count(usage?.completion_tokens) ?? count(usage?.output_tokens) ?? count(parsed.output_tokens);

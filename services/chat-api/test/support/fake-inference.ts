@@ -18,6 +18,9 @@ export interface GenerateScript {
   /** After this many tokens: an `error` event (`errorMessage`), then `done`. */
   errorAfter?: number;
   errorMessage?: string;
+  /** The `code` (and `retry_after` seconds) of that error event, as inference codes them. */
+  errorCode?: string;
+  errorRetryAfter?: number;
   /** After this many tokens: an `error` event, then the connection is cut (no `done`). */
   errorThenDropAfter?: number;
   /** After this many tokens: the connection is cut (no `done`). */
@@ -164,7 +167,10 @@ export class FakeInference {
     const tokens = s.tokens ?? DEFAULT_TOKENS;
     for (let i = 0; i <= tokens.length; i++) {
       if (s.errorAfter === i) {
-        await send({ error: s.errorMessage ?? 'engine exploded' });
+        const event: Record<string, unknown> = { error: s.errorMessage ?? 'engine exploded' };
+        if (s.errorCode !== undefined) event.code = s.errorCode;
+        if (s.errorRetryAfter !== undefined) event.retry_after = s.errorRetryAfter;
+        await send(event);
         await send({ done: true });
         return void res.end();
       }

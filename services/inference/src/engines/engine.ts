@@ -120,11 +120,26 @@ export interface Engine {
  * client in the `error` event, so it names the problem without secrets.
  */
 export class UpstreamError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** What kind of failure, as an error code of the registry (src/errors.ts); unset: a generic engine failure. */
+  readonly code: UpstreamFailureCode | undefined;
+  /** Seconds the upstream asked to wait (its `Retry-After`), passed on to the client. */
+  readonly retryAfter: number | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; code?: UpstreamFailureCode; retryAfter?: number }) {
     super(message, options);
     this.name = 'UpstreamError';
+    this.code = options?.code;
+    this.retryAfter = options?.retryAfter;
   }
 }
+
+/**
+ * The coded kinds of upstream failure, reported in `/generate`'s error event so chat-api can
+ * answer a failure before the first token with the right HTTP status (see the chat-api
+ * README's error contract): unreachable or 5xx, rate-limited (429), refused (other 4xx: a
+ * bad key, an unknown model), timed out.
+ */
+export type UpstreamFailureCode = 'INFERENCE_UPSTREAM_UNAVAILABLE' | 'INFERENCE_UPSTREAM_RATE_LIMITED' | 'INFERENCE_UPSTREAM_REFUSED' | 'INFERENCE_GENERATION_TIMEOUT';
 
 /**
  * Rough prompt size in tokens (about four characters per token plus a few per message),

@@ -3,7 +3,7 @@ import { request } from 'undici';
 import type { OpenAiEngineConfig } from '../config.js';
 import { UpstreamError, type ChatMessage, type Engine, type EngineChunk, type EngineModel, type EngineStream, type GenerationRequest, type StreamSummary } from './engine.js';
 import { parseStreamChunk } from './openai-chunk.js';
-import { describeUpstreamFailure, readExcerpt } from './upstream-errors.js';
+import { describeUpstreamFailure, networkFailureCode, readExcerpt, retryAfterSeconds, statusFailureCode } from './upstream-errors.js';
 import { SseParser } from './sse-parser.js';
 
 const MODELS_TIMEOUT_MS = 5000;
@@ -152,10 +152,14 @@ export class OpenAiEngine implements Engine {
         res = await request(`${baseUrl}/chat/completions`, { method: 'POST', headers: headers(), body: JSON.stringify(payload), signal, headersTimeout: idleTimeoutMs, bodyTimeout: idleTimeoutMs });
       } catch (err) {
         if (signal.aborted) throw err;
-        throw new UpstreamError(describeUpstreamFailure(err, displayUrl, idleTimeoutMs), { cause: err });
+        throw new UpstreamError(describeUpstreamFailure(err, displayUrl, idleTimeoutMs), { cause: err, code: networkFailureCode(err) });
       }
       if (res.statusCode < 200 || res.statusCode >= 300) {
-        throw new UpstreamError(`upstream answered ${res.statusCode}: ${await readExcerpt(res.body)}`);
+        // Coded so chat-api can answer 503 (+ the upstream's Retry-After), 502 or 504.
+        throw new UpstreamError(`upstream answered ${res.statusCode}: ${await readExcerpt(res.body)}`, {
+          code: statusFailureCode(res.statusCode),
+          retryAfter: retryAfterSeconds(res.headers['retry-after']),
+        });
       }
       const type = String(res.headers['content-type'] ?? '');
       if (!type.startsWith('text/event-stream')) {
@@ -184,7 +188,7 @@ export class OpenAiEngine implements Engine {
         }
       } catch (err) {
         if (signal.aborted || err instanceof UpstreamError) throw err;
-        throw new UpstreamError(describeUpstreamFailure(err, displayUrl, idleTimeoutMs, true), { cause: err });
+        throw new UpstreamError(describeUpstreamFailure(err, displayUrl, idleTimeoutMs, true), { cause: err, code: networkFailureCode(err) });
       }
       if (!finished && summary.finishReason === undefined) {
         throw new UpstreamError('upstream closed the stream before it finished (no finish_reason and no [DONE])');

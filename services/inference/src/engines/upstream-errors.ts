@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { redactedExcerpt } from '@samosachaat/observability';
+import type { UpstreamFailureCode } from './engine.js';
 
 const EXCERPT_CHARS = 300;
 
@@ -48,4 +49,28 @@ export function describeUpstreamFailure(err: unknown, upstream: string, timeoutM
       if ((e as { name?: unknown } | null)?.name === 'TimeoutError') return `the upstream at ${upstream} did not answer within ${timeoutMs} ms`;
       return midStream ? `the upstream stream failed mid-stream: ${detail}` : `the upstream request to ${upstream} failed: ${detail}`;
   }
+}
+
+/** The code of a failed call that got no HTTP answer: a timeout, else unreachable. */
+export function networkFailureCode(err: unknown): UpstreamFailureCode {
+  const e = err as { code?: unknown; name?: unknown; cause?: { code?: unknown } } | null;
+  const code = typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : undefined;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || e?.name === 'TimeoutError') return 'INFERENCE_GENERATION_TIMEOUT';
+  return 'INFERENCE_UPSTREAM_UNAVAILABLE';
+}
+
+/** The code of an HTTP status the upstream answered: 429 rate-limited, 5xx unavailable, other 4xx refused. */
+export function statusFailureCode(status: number): UpstreamFailureCode {
+  if (status === 429) return 'INFERENCE_UPSTREAM_RATE_LIMITED';
+  if (status === 408 || status === 504) return 'INFERENCE_GENERATION_TIMEOUT';
+  return status >= 500 ? 'INFERENCE_UPSTREAM_UNAVAILABLE' : 'INFERENCE_UPSTREAM_REFUSED';
+}
+
+/** An upstream's `Retry-After` in seconds (a delta or an HTTP date), bounded to [1, 3600]; undefined when absent or unreadable. */
+export function retryAfterSeconds(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const raw = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!raw) return undefined;
+  const seconds = /^\d+$/.test(raw) ? Number(raw) : Math.ceil((Date.parse(raw) - now) / 1000);
+  if (!Number.isFinite(seconds)) return undefined;
+  return Math.min(3600, Math.max(1, seconds));
 }

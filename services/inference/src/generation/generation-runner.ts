@@ -25,6 +25,10 @@ export interface GenerationResult {
   completionTokens: number;
   finishReason: FinishReason | undefined;
   error: string | undefined;
+  /** The error's code (src/errors.ts) when it failed: what kind of failure, for the client to map to a status. */
+  errorCode: string | undefined;
+  /** Seconds to wait before retrying, when the failure says (an upstream's `Retry-After`). */
+  retryAfter: number | undefined;
 }
 
 /** The client left while its request waited in the queue. */
@@ -233,7 +237,24 @@ export class GenerationRunner {
     else if (clientMessage) fields.error = clientMessage;
     gen.run(() => (outcome === 'completed' || outcome === 'client_disconnected' ? this.log.info(fields, 'generation_completed') : this.log.warning(fields, 'generation_completed')));
 
-    return { outcome, model, promptTokens, completionTokens, finishReason: failure === undefined ? (summary.finishReason ?? 'stop') : undefined, error: clientMessage };
+    const coded = failure instanceof UpstreamError ? failure : undefined;
+    return {
+      outcome,
+      model,
+      promptTokens,
+      completionTokens,
+      finishReason: failure === undefined ? (summary.finishReason ?? 'stop') : undefined,
+      error: clientMessage,
+      errorCode: clientMessage === undefined ? undefined : this.errorCode(outcome, coded),
+      retryAfter: clientMessage === undefined ? undefined : coded?.retryAfter,
+    };
+  }
+
+  /** The registry code of a failed generation (src/errors.ts). */
+  private errorCode(outcome: StatsOutcome, failure: UpstreamError | undefined): string {
+    if (outcome === 'timeout') return 'INFERENCE_GENERATION_TIMEOUT';
+    if (outcome === 'shutdown') return 'INFERENCE_SHUTTING_DOWN';
+    return failure?.code ?? 'INFERENCE_GENERATION_FAILED';
   }
 
   private clientMessage(outcome: StatsOutcome, failure: unknown): string | undefined {

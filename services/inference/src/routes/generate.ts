@@ -22,12 +22,12 @@ export function sendOverCapacity(reply: FastifyReply, err: OverCapacityError): F
 
 /**
  * `POST /generate` (internal key): one generation as server-sent events, exactly
- * `data: {"token":"…"}` per chunk, `data: {"error":"…"}` on failure, and always a final
- * `data: {"done":true,"model":"…","usage":{"prompt_tokens":…,"completion_tokens":…}}` with
- * the engine's own token counts (a chunk can hold several model tokens, so counting frames is
- * not counting tokens). chat-api forwards the token and error events to browsers, keeps the
- * usage for the stored `token_count` and sends its own `done` (services/inference/README.md).
- * The done frame also carries the finish reason (`stop`, `length`, `tool_calls`…).
+ * `data: {"token":"…"}` per chunk, `data: {"error":"…","code":"INFERENCE_…"}` on failure
+ * (plus `retry_after` seconds when the upstream gave a `Retry-After`), and always a final
+ * `data: {"done":true,"model":"…","finish_reason":…,"usage":{"prompt_tokens":…,"completion_tokens":…}}`
+ * with the engine's own token counts (a chunk can hold several model tokens, so counting frames
+ * is not counting tokens). chat-api forwards the token events to browsers, keeps the usage for
+ * the stored `token_count` and sends its own `done` (services/inference/README.md).
  */
 export function registerGenerateRoute(app: FastifyInstance, runtime: InferenceRuntime): void {
   const { config, runner, metrics } = runtime;
@@ -61,7 +61,13 @@ export function registerGenerateRoute(app: FastifyInstance, runtime: InferenceRu
         if (err instanceof ClientGoneError) return reply.hijack();
         throw err;
       }
-      if (result.error !== undefined) await sse.send(JSON.stringify({ error: result.error }));
+      if (result.error !== undefined) {
+        // Coded (src/errors.ts), so chat-api can answer a failure before the first token with
+        // the right HTTP status and pass an upstream's Retry-After on.
+        const event: Record<string, unknown> = { error: result.error, code: result.errorCode };
+        if (result.retryAfter !== undefined) event.retry_after = result.retryAfter;
+        await sse.send(JSON.stringify(event));
+      }
       // The engine's own counts and finish reason, always: chat-api stores completion_tokens as
       // the answer's token_count and its OpenAI-compatible API reports them as usage.
       const usage = { prompt_tokens: result.promptTokens, completion_tokens: result.completionTokens };

@@ -10,7 +10,8 @@ export type FakeBehaviour =
   | 'status' // 500 with a JSON error body
   | 'malformed' // a chunk that is not JSON
   | 'no-done' // two content chunks, then a clean end without finish_reason or [DONE]
-  | 'slow'; // one content chunk every 50 ms, up to 200
+  | 'slow' // one content chunk every 50 ms, up to 200
+  | 'rate-limited'; // 429 with `Retry-After: 20` and a JSON error body
 
 /** A request the fake upstream received. */
 export interface RecordedRequest {
@@ -102,6 +103,9 @@ export async function startFakeOpenAi(): Promise<FakeUpstream> {
         sse();
         res.write(`data: ${chunk(model, { content: 'Hel' })}\n\ndata: ${chunk(model, { content: 'lo' })}\n\n`);
         setTimeout(() => res.socket?.destroy(), 30);
+        return;
+      case 'rate-limited':
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '20' }).end(JSON.stringify({ error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' } }));
         return;
       case 'status':
         res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'model overloaded, try again', type: 'server_error' } }));

@@ -92,12 +92,12 @@ export function metricValue(body: string, series: string): number | undefined {
 export const DONE_FRAME = String.raw`data: \{"done":true,"model":"[^"]+","finish_reason":(?:"[a-z_]+"|null),"usage":\{"prompt_tokens":\d+,"completion_tokens":\d+\}\}\n\n`;
 
 /**
- * Checks the final `/generate` frame: `{"done":true,"model":…,"usage":{"prompt_tokens","completion_tokens"}}`
+ * Checks the final `/generate` frame: `{"done":true,"model":…,"finish_reason":…,"usage":{"prompt_tokens","completion_tokens"}}`
  * with whole-number counts, equal to the expected ones when given.
  */
 export function assertDone(event: unknown, expected: { model: string; promptTokens?: number; completionTokens?: number }): void {
   const e = event as { done?: unknown; model?: unknown; usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } } | undefined;
-  assert.deepEqual(Object.keys(e ?? {}), ['done', 'model', 'usage'], JSON.stringify(event));
+  assert.deepEqual(Object.keys(e ?? {}), ['done', 'model', 'finish_reason', 'usage'], JSON.stringify(event));
   assert.equal(e?.done, true);
   assert.equal(e?.model, expected.model);
   assert.ok(Number.isInteger(e?.usage?.prompt_tokens) && Number.isInteger(e?.usage?.completion_tokens), JSON.stringify(event));
