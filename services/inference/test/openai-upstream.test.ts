@@ -91,12 +91,12 @@ describe('ENGINE=openai on a real process, against a fake upstream', { timeout: 
   it('codes an upstream refusal before any token: 429 rate-limited with its Retry-After, 401 refused', async () => {
     fake.behaviour = 'rate-limited';
     const limited = await generate(svc);
-    assert.match(limited.text, /^data: \{"error":"upstream answered 429: [^\n]*","code":"INFERENCE_UPSTREAM_RATE_LIMITED","retry_after":20\}\n\ndata: \{"done":true\}\n\n$/);
+    assert.match(limited.text, /^data: \{"error":"upstream answered 429: [^\n]*","code":"INFERENCE_UPSTREAM_RATE_LIMITED","retry_after":20\}\n\ndata: \{"done":true,"model":"llama-test","finish_reason":(?:"[a-z_]+"|null),"usage":\{"prompt_tokens":\d+,"completion_tokens":\d+\}\}\n\n$/);
     fake.behaviour = 'ok';
     fake.requiredKey = 'sk-another-key-entirely';
     try {
       const refused = await generate(svc);
-      assert.match(refused.text, /^data: \{"error":"upstream answered 401: [^\n]*","code":"INFERENCE_UPSTREAM_REFUSED"\}\n\ndata: \{"done":true\}\n\n$/);
+      assert.match(refused.text, /^data: \{"error":"upstream answered 401: [^\n]*","code":"INFERENCE_UPSTREAM_REFUSED"\}\n\ndata: \{"done":true,"model":"llama-test","finish_reason":(?:"[a-z_]+"|null),"usage":\{"prompt_tokens":\d+,"completion_tokens":\d+\}\}\n\n$/);
       assert.ok(!refused.text.includes(upstreamKey), 'the configured key is never echoed');
     } finally {
       delete fake.requiredKey;
