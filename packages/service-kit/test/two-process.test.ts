@@ -5,7 +5,7 @@ import { eventually } from './support/http.js';
 import { startService, type RunningService } from './support/process.js';
 import type { TraceRecord } from '@samosachaat/observability';
 
-const FIXTURE = 'packages/observability/test/fixtures/relay-service.ts';
+const FIXTURE = 'packages/service-kit/test/fixtures/relay-service.ts';
 
 describe('one trace across two real processes', () => {
   let leaf: RunningService;
