@@ -223,13 +223,15 @@ async function main(): Promise<void> {
   console.log(table(['measurement', 'result', 'target', 'verdict'], verdictRows(report)));
   console.log(`\nlogger: contract ${micro.logger.contractMedianNs.toFixed(0)} ns/line, raw pino ${micro.logger.pinoMedianNs.toFixed(0)} ns/line`);
   console.log(`/json work: ${method.serverWorkUs.toFixed(1)} µs per call (median of the servers' start-up measurements)`);
-  // Keep the streaming benchmark's section (bench/streams.ts writes it between its markers).
+  // Keep the sections other benchmarks write between their markers (bench/streams.ts, bench/llama.ts, bench/ui-markdown.ts).
   let kept = '';
   try {
     const previous = readFileSync(outFile, 'utf8');
-    const from = previous.indexOf('<!-- streams:start -->');
-    const to = previous.indexOf('<!-- streams:end -->');
-    if (from !== -1 && to > from) kept = `\n${previous.slice(from, to + '<!-- streams:end -->'.length)}\n`;
+    for (const name of ['streams', 'llama', 'ui-markdown']) {
+      const from = previous.indexOf(`<!-- ${name}:start -->`);
+      const to = previous.indexOf(`<!-- ${name}:end -->`);
+      if (from !== -1 && to > from) kept += `\n${previous.slice(from, to + `<!-- ${name}:end -->`.length)}\n`;
+    }
   } catch {
     // First run: nothing to keep.
   }

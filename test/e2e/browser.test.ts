@@ -4,13 +4,17 @@
  * Nothing is downloaded: no browser, no model.
  *
  * A person signs in with the development login, chats (the answer is watched growing token
- * by token), reloads, renames, favourites, deletes, stops and regenerates; then an operator
+ * by token), reloads, renames, favourites, deletes, stops (button and Esc) and regenerates,
+ * reads a markdown answer and copies its code, and meets a refused send (kept, explained,
+ * answered by Retry); axe-core checks the pages' accessibility; then an operator
  * follows the answer's trace link into the console and finds the waterfall across the four
  * services, the trace's log lines, the key figures and the doctor's results. Screenshots go
  * to test-artifacts/ on every run and to docs/images/ with UPDATE_SCREENSHOTS=1.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -64,6 +68,18 @@ async function recordAnswerLengths(page: Page): Promise<void> {
       if (window.__lengths[window.__lengths.length - 1] !== n) window.__lengths.push(n);
     }).observe(list, { childList: true, subtree: true, characterData: true });
   })()`);
+}
+
+/** axe-core's browser build, evaluated in the page (CDP's evaluate is not subject to the page's CSP). */
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Runs axe-core on the page and fails on any serious or critical violation, naming them. */
+async function axeCheck(page: Page, what: string): Promise<void> {
+  await page.evaluate(AXE_SOURCE);
+  const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) })))`)) as unknown[];
+  assert.deepEqual(violations, [], `${what}: ${JSON.stringify(violations, null, 1)}`);
 }
 
 async function send(page: Page, text: string): Promise<void> {
@@ -373,8 +389,15 @@ describe('the web UI in Chromium', { timeout: scaled(600_000) }, () => {
   it('opens the answer’s trace in the console: a waterfall across the four services and its log lines', async (t) => {
     if (!ready(t)) return;
     await page.goto(`${web}/c/${firstId}`);
-    await page.locator('li.message.assistant a.trace-link').click();
-    await page.waitForURL(`${web}/ops#/traces/${answerTrace}`);
+    // The link opens a new tab (the chat stays where it is), without an opener.
+    const link = page.locator('li.message.assistant a.trace-link');
+    assert.equal(await link.getAttribute('target'), '_blank');
+    assert.equal(await link.getAttribute('rel'), 'noopener');
+    const [tab] = await Promise.all([context.waitForEvent('page'), link.click()]);
+    await tab.waitForURL(`${web}/ops#/traces/${answerTrace}`);
+    await tab.close();
+    assert.equal(page.url(), `${web}/c/${firstId}`);
+    await page.goto(`${web}/ops#/traces/${answerTrace}`);
     const services = await eventually(async () => {
       await page.locator('.wf-row').first().waitFor({ timeout: scaled(5000) });
       const seen = new Set(await page.locator('.wf-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-service'))));
@@ -460,8 +483,12 @@ describe('the web UI in Chromium', { timeout: scaled(600_000) }, () => {
 
     await send(page, 'Are you busy?');
     await page.locator('#banner', { hasText: 'over capacity' }).waitFor();
-    assert.match((await page.locator('#banner-text').textContent()) ?? '', /Try again in 7 s/);
+    assert.match((await page.locator('#banner-text').textContent()) ?? '', /over capacity, retry in 7 s\. Your question is saved\./);
     assert.equal(await page.locator('#banner-action').textContent(), 'Retry');
+    // The question stays (chat-api stored it), with the failed answer under it.
+    assert.equal(await page.locator('li.message.user .message-body').last().textContent(), 'Are you busy?');
+    assert.equal(await page.locator('li.message.assistant').last().getAttribute('data-status'), 'error');
+    assert.equal(await page.locator('#composer-input').inputValue(), '');
 
     answer = { status: 429, headers: { 'retry-after': '5', 'content-type': 'application/json' }, body: envelope('CHAT_TOO_MANY_STREAMS') };
     await send(page, 'One more');
@@ -485,6 +512,129 @@ describe('the web UI in Chromium', { timeout: scaled(600_000) }, () => {
     await page.goto(`${web}/ops#/traces`);
     await page.locator('#ops-error', { hasText: 'Access denied' }).waitFor();
     await page.unroute('**/ops/api/traces?*');
+  });
+
+  it('renders a markdown answer: a highlighted code block copied, a table, a list; raw HTML stays text', async (t) => {
+    if (!ready(t)) return;
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: web });
+    await page.goto(`${web}/c/${firstId}`);
+    await page.locator('li.message.assistant').first().waitFor();
+    const markdown = [
+      '## Making chutney',
+      'Simmer **tamarind** with `jaggery`, then strain.',
+      '```python\ndef chutney(tamarind):\n    return "sweet " + tamarind\n```',
+      '| step | minutes |\n|---|---|\n| soak | 20 |\n| simmer | 10 |',
+      '- cumin\n- chilli',
+      '<img src="/x.png" onerror="window.__injected=1"><script>window.__injected=2</script>',
+    ].join('\n\n');
+    // Small tokens, each event ended by CRLF CRLF: the stream parser must keep them whole.
+    const tokens = markdown.match(/[\s\S]{1,4}/g) ?? [];
+    const sse = tokens.map((token) => `data: ${JSON.stringify({ token })}\r\n\r\n`).join('') + 'data: {"done":true}\r\n\r\n';
+    await page.route(`**/api/conversations/${firstId}/messages`, (route) => route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream', 'x-trace-id': '0af7651916cd43dd8448eb211c80319c' }, body: sse }));
+    try {
+      await send(page, 'How do I make tamarind chutney?');
+      const answer = page.locator('li.message.assistant[data-status="complete"]').last();
+      await answer.waitFor();
+      assert.equal(await answer.locator('h2').textContent(), 'Making chutney');
+      assert.equal(await answer.locator('strong').textContent(), 'tamarind');
+      assert.equal(await answer.locator('p code').textContent(), 'jaggery');
+      const code = answer.locator('.code-block code.language-python');
+      assert.equal(await code.textContent(), 'def chutney(tamarind):\n    return "sweet " + tamarind');
+      assert.ok((await code.locator('span[class^="hljs-"]').count()) >= 2, 'the code is highlighted');
+      assert.equal(await answer.locator('.code-lang').textContent(), 'python');
+      assert.deepEqual(await answer.locator('table th').allTextContents(), ['step', 'minutes']);
+      assert.deepEqual(await answer.locator('table tbody td').allTextContents(), ['soak', '20', 'simmer', '10']);
+      assert.deepEqual(await answer.locator('ul li').allTextContents(), ['cumin', 'chilli']);
+      // Model output is never markup: the tags are shown as text and nothing ran.
+      assert.equal(await answer.locator('img, script').count(), 0);
+      assert.match((await answer.locator('.answer-text').textContent()) ?? '', /<img src="\/x\.png" onerror=/);
+      assert.equal(await page.evaluate('window.__injected'), undefined);
+
+      await answer.locator('.code-block button.copy-code').click();
+      await answer.locator('.code-block button.copy-code .copy-label', { hasText: 'Copied' }).waitFor();
+      assert.equal(await page.evaluate('navigator.clipboard.readText()'), 'def chutney(tamarind):\n    return "sweet " + tamarind');
+      await answer.locator('button.copy-answer').click();
+      assert.equal(await page.evaluate('navigator.clipboard.readText()'), markdown);
+      await screenshot(page, 'chat-markdown');
+      // Rendered markdown (headings, a table, a code block with its button) is accessible too.
+      await axeCheck(page, 'the chat page with a markdown answer');
+    } finally {
+      await page.unroute(`**/api/conversations/${firstId}/messages`);
+    }
+  });
+
+  it('keeps a refused question, shows the reason, and Retry answers it without a second copy', async (t) => {
+    if (!ready(t)) return;
+    await page.goto(`${web}/`);
+    await page.locator('#composer-input').waitFor();
+    // A stand-in for chat-api refusing after it stored the question (services/chat-api/README.md):
+    // the real send goes through (the question is stored), the page gets chat-api's 503.
+    let refused = 0;
+    await page.route('**/api/conversations/*/messages', async (route) => {
+      const real = await route.fetch();
+      refused++;
+      await route.fulfill({
+        status: 503,
+        headers: { 'content-type': 'application/json', 'retry-after': '20', 'x-user-message-id': real.headers()['x-user-message-id'] ?? '' },
+        body: JSON.stringify({ error: { code: 'CHAT_UPSTREAM_RATE_LIMITED', message: 'the model server is rate-limiting requests; retry in 20 s', trace_id: '0af7651916cd43dd8448eb211c80319c' } }),
+      });
+    });
+    await send(page, 'Is the tamarind ready?');
+    await page.locator('#banner', { hasText: 'rate-limiting' }).waitFor({ timeout: scaled(60_000) });
+    await page.unroute('**/api/conversations/*/messages');
+    assert.equal(refused, 1);
+    const reason = 'Not answered: the model server is rate-limiting requests, retry in 20 s. Your question is saved.';
+    assert.equal(await page.locator('#banner-text').textContent(), reason);
+    assert.equal(await page.locator('li.message.user .message-body').allTextContents().then((a) => a.join('|')), 'Is the tamarind ready?');
+    const failed = page.locator('li.message.assistant').last();
+    assert.equal(await failed.getAttribute('data-status'), 'error');
+    assert.equal(await failed.locator('.message-note').textContent(), reason);
+    assert.equal(await page.locator('#banner-action').textContent(), 'Retry');
+
+    await page.locator('#banner-action').click();
+    await page.locator('li.message.assistant[data-status="complete"]').waitFor({ timeout: scaled(60_000) });
+    assert.equal(await page.locator('#messages > li.user').count(), 1);
+    assert.equal(await page.locator('#messages > li.assistant').count(), 1, 'the failed answer is replaced');
+    await page.reload();
+    await page.locator('li.message.assistant').first().waitFor();
+    assert.equal(await page.locator('#messages > li.user').count(), 1, 'no second copy of the question');
+    assert.equal(await page.locator('li.message.assistant').getAttribute('data-status'), 'complete');
+  });
+
+  it('stops a streaming answer with Esc, through the stop endpoint', async (t) => {
+    if (!ready(t)) return;
+    const stops: string[] = [];
+    const record = (r: { url(): string; method(): string }) => {
+      if (/\/messages\/[0-9a-f-]{36}\/stop$/.test(new URL(r.url()).pathname)) stops.push(r.method());
+    };
+    page.on('request', record);
+    try {
+      await send(page, 'Tell me everything about chaat masala');
+      const streaming = page.locator('li.message.assistant.streaming .answer-text');
+      await eventually(async () => ((await streaming.textContent()) ?? '').length > 5, 'a few tokens of the answer');
+      await page.keyboard.press('Escape');
+      await page.locator('li.message.assistant[data-status="stopped"]').waitFor();
+      assert.deepEqual(stops, ['POST']);
+      // The page said so once, politely; the streaming text itself is not a live region.
+      await eventually(async () => /stopped/.test((await page.locator('#announcer').textContent()) ?? ''), 'the stop announced');
+      assert.equal(await page.locator('#announcer').getAttribute('aria-live'), 'polite');
+      assert.equal(await page.locator('li.message.assistant [aria-live]').count(), 0);
+    } finally {
+      page.off('request', record);
+    }
+  });
+
+  it('passes axe-core with no serious or critical violation on the chat page and the console', async (t) => {
+    if (!ready(t)) return;
+    await page.goto(`${web}/c/${firstId}`);
+    await page.locator('li.message.assistant').first().waitFor();
+    await axeCheck(page, 'the chat page');
+    await page.goto(`${web}/ops#/traces`);
+    await page.locator('#traces-body tr').first().waitFor();
+    await axeCheck(page, 'the console (traces)');
+    await page.goto(`${web}/ops#/metrics`);
+    await page.locator('.metric-card').first().waitFor();
+    await axeCheck(page, 'the console (metrics)');
   });
 
   it('says plainly when the session has expired', async (t) => {

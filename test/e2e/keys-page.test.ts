@@ -65,6 +65,8 @@ describe('the API-keys page in Chromium', { timeout: scaled(300_000) }, () => {
     const key = await page.locator('#new-key-value').inputValue();
     assert.match(key, /^sk-sc-[A-Za-z0-9_-]{43}$/);
     const row = page.locator('#key-rows tr');
+    // The key is shown before the list reloads (keys.ts create → load): wait for its row.
+    await row.first().waitFor({ state: 'visible' });
     assert.equal(await row.count(), 1);
     assert.match((await row.first().textContent()) ?? '', new RegExp(`browser key${key.slice(0, 14)}…`));
     assert.match((await row.first().locator('td').nth(3).textContent()) ?? '', /never/);

@@ -1,19 +1,23 @@
 /**
  * Starts the whole platform the way a newcomer does (`samosachaat start`), on free loopback
  * ports and a temporary DATA_DIR, and gives tests its URLs, its development token and its
- * output. Everything it starts is stopped by `stop()`.
+ * output. Everything it starts is stopped by `stop()`. As `npm start` does (its prestart step),
+ * the UI bundles are built first, so a fresh clone's web serves its pages.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildUi } from '../../services/web/src/serving/ui-build.js';
 import { freePort } from './ports.js';
 import { scaled } from './timeouts.js';
 
 export { freePort };
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+let uiBuilt: Promise<string[]> | undefined;
 
 
 export interface Platform {
@@ -49,6 +53,7 @@ export function startupFailureReport(out: string, tailChars = 3000): string {
 
 export async function startPlatform(extraEnv: Record<string, string> = {}, timeoutMs = 120_000): Promise<Platform> {
   timeoutMs = scaled(timeoutMs);
+  await (uiBuilt ??= buildUi(join(repoRoot, 'services/web/ui'), { dev: true }));
   const dataDir = await mkdtemp(join(tmpdir(), 'samosachaat-e2e-'));
   const [auth, chat, inference, web] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'apps/cli/src/main.ts', 'start'], {

@@ -33,13 +33,12 @@ const READINESS_PROBE_TIMEOUT_MS = 1500;
 
 /**
  * Builds the web service: the observability plugin (service `web`), readiness (chat-api and
- * auth reachable), the pages and their bundles, the `/api` and `/auth` proxies and, unless
- * OPS_CONSOLE=false, the operations console and its `/ops/api`. A UI bundle that does not
- * compile rejects (UiBuildError) so the start fails naming the file.
+ * auth reachable), the pages and their prebuilt bundles (`npm run build:ui`), the `/api` and `/auth` proxies
+ * and, unless OPS_CONSOLE=false, the operations console and its `/ops/api`.
  */
 export async function buildApp(config: WebConfig, deps: WebDeps): Promise<FastifyInstance> {
   const { obs } = deps;
-  const ui = deps.ui ?? (await loadUiAssets(config.uiDir, config.localMode));
+  const ui = deps.ui ?? (await loadUiAssets(config.uiDir));
   const app = Fastify({
     logger: false,
     bodyLimit: config.bodyLimitBytes,

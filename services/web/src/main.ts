@@ -1,5 +1,5 @@
 /**
- * web entry point: configuration, observability, the UI bundles, the app on HOST:PORT, and a
+ * web entry point: configuration, observability, the prebuilt UI bundles, the app on HOST:PORT, and a
  * graceful shutdown on SIGINT/SIGTERM that lets proxied streams finish.
  */
 import { createObservability, type Observability } from '@samosachaat/observability';
@@ -7,7 +7,6 @@ import { ConfigError, observabilityConfigFromEnv, stopOnSignals } from '@samosac
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { configFromEnv, type WebConfig } from './config.js';
-import { UiBuildError } from './serving/ui-assets.js';
 
 let config: WebConfig;
 let obs: Observability;
@@ -27,8 +26,7 @@ let app: FastifyInstance;
 try {
   app = await buildApp(config, { obs });
 } catch (err) {
-  if (err instanceof UiBuildError) process.stderr.write(`web: ${err.message}\n`);
-  else log.critical({ err }, 'start_failed');
+  log.critical({ err }, 'start_failed');
   await obs.shutdown();
   process.exit(1);
 }

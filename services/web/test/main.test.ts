@@ -7,6 +7,7 @@ import { fixtureUi, newInternalKey, startUpstream, type Upstream } from './suppo
 import { scaled } from '../../../test/support/timeouts.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const BUILD_UI = fileURLToPath(new URL('../src/build-ui.ts', import.meta.url));
 
 interface WebProcess {
   lines: Array<Record<string, unknown>>;
@@ -72,12 +73,30 @@ describe('main.ts as a real process', { timeout: scaled(120_000) }, () => {
     assert.match(port.stderr(), /^web: configuration error: PORT: must be a whole number/);
   });
 
-  it('refuses to start when a UI bundle does not compile, naming the file', async () => {
+  it('builds the UI with `npm run build:ui`: a bundle that does not compile exits 1 naming the file', async () => {
     const ui = fixtureUi({ brokenTs: true });
     cleanups.push(ui.remove);
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', BUILD_UI, ui.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, 1);
+    assert.match(stderr, /^web: bundling .*chat\.ts failed: .*Could not resolve "\.\/missing-module\.js"/);
+  });
+
+  it('starts without bundling anything: an unbuilt UI is served as a 503 naming the command', async () => {
+    const ui = fixtureUi();
+    cleanups.push(ui.remove);
     const p = run({ INTERNAL_API_KEY: newInternalKey(), PORT: '0', WEB_UI_DIR: ui.dir, METRICS_SCRAPE_INTERVAL_MS: '0' });
-    assert.equal(await p.exited, 1);
-    assert.match(p.stderr(), /^web: bundling .*chat\.ts failed: .*Could not resolve "\.\/missing-module\.js"/);
+    const started = await p.started;
+    try {
+      const res = await fetch(`http://127.0.0.1:${String(started.port)}/assets/chat.js`);
+      assert.equal(res.status, 503);
+      assert.match(await res.text(), /dist\/chat\.js is missing \(run `npm run build:ui`\)/);
+    } finally {
+      p.kill();
+      await p.exited;
+    }
   });
 
   it('serves, and on SIGTERM lets a proxied stream finish before it exits 0', async () => {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CONTENT_SECURITY_POLICY, loadUiAssets, UiBuildError } from '../src/index.js';
-import { FIXTURE_MARKERS, fixtureUi, startWeb, type WebHarness } from './support/harness.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildUi, CONTENT_SECURITY_POLICY, UiBuildError } from '../src/index.js';
+import { builtFixtureUi, FIXTURE_MARKERS, fixtureUi, startWeb, type WebHarness } from './support/harness.js';
 import { scaled } from '../../../test/support/timeouts.js';
 
 describe('serving the pages and their bundles', { timeout: scaled(60_000) }, () => {
@@ -38,7 +40,7 @@ describe('serving the pages and their bundles', { timeout: scaled(60_000) }, () 
     assert.doesNotMatch(CONTENT_SECURITY_POLICY, /unsafe-inline|unsafe-eval|\*/);
   });
 
-  it('serves the bundles (TypeScript compiled, imports resolved, inline sourcemap in local mode) and the stylesheet', async () => {
+  it('serves the prebuilt bundles (TypeScript compiled, imports resolved, inline sourcemap in a --dev build) and the stylesheet', async () => {
     const chat = await fetch(`${web.url}/assets/chat.js`);
     assert.equal(chat.status, 200);
     assert.equal(chat.headers.get('content-type'), 'text/javascript; charset=utf-8');
@@ -64,12 +66,13 @@ describe('serving the pages and their bundles', { timeout: scaled(60_000) }, () 
     assert.equal(await again.text(), '');
   });
 
-  it('minifies without a sourcemap outside local mode', async () => {
+  it('builds minified bundles without a sourcemap unless --dev', async () => {
     const ui = fixtureUi();
     try {
-      const assets = await loadUiAssets(ui.dir, false);
-      assert.ok(assets.chatJs.ok);
-      const js = assets.chatJs.asset.body.toString();
+      const files = await buildUi(ui.dir, { dev: false });
+      assert.deepEqual(files, [join(ui.dir, 'dist/chat.js'), join(ui.dir, 'dist/ops.js'), join(ui.dir, 'dist/keys.js')]);
+      const js = readFileSync(join(ui.dir, 'dist/chat.js'), 'utf8');
+      assert.match(js, /chat-bundle-entry/);
       assert.doesNotMatch(js, /sourceMappingURL/);
       assert.ok(js.trim().split('\n').length <= 2, 'minified output is one or two lines');
     } finally {
@@ -78,7 +81,7 @@ describe('serving the pages and their bundles', { timeout: scaled(60_000) }, () 
   });
 
   it('answers a clear 503 naming the file when a page or bundle is missing', async () => {
-    const ui = fixtureUi({ omit: ['chat.html', 'ops.ts'] });
+    const ui = await builtFixtureUi({ omit: ['chat.html', 'ops.ts'] });
     const bare = await startWeb({ WEB_UI_DIR: ui.dir });
     try {
       const page = await fetch(`${bare.url}/`);
@@ -89,7 +92,7 @@ describe('serving the pages and their bundles', { timeout: scaled(60_000) }, () 
       assert.equal(((await json.json()) as { error: { code: string } }).error.code, 'WEB_UI_UNAVAILABLE');
       const bundle = await fetch(`${bare.url}/assets/ops.js`);
       assert.equal(bundle.status, 503);
-      assert.match(await bundle.text(), /ops\.ts is missing/);
+      assert.match(await bundle.text(), /dist\/ops\.js is missing \(run `npm run build:ui`\)/);
       assert.equal((await fetch(`${bare.url}/ops`)).status, 200);
     } finally {
       await bare.close();
@@ -97,10 +100,10 @@ describe('serving the pages and their bundles', { timeout: scaled(60_000) }, () 
     }
   });
 
-  it('refuses to start when a bundle does not compile, naming the file and the error', async () => {
+  it('fails the build when a bundle does not compile, naming the file and the error', async () => {
     const ui = fixtureUi({ brokenTs: true });
     try {
-      await assert.rejects(loadUiAssets(ui.dir, true), (err: Error) => {
+      await assert.rejects(buildUi(ui.dir, { dev: true }), (err: Error) => {
         assert.ok(err instanceof UiBuildError);
         assert.match(err.message, /bundling .*chat\.ts failed: .*chat\.ts:1:\d+: Could not resolve "\.\/missing-module\.js"/);
         return true;

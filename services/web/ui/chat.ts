@@ -12,6 +12,7 @@ import { Answers } from './chat/answers.js';
 import { ConversationList } from './chat/conversation-list.js';
 import { reasonText, showSignIn } from './chat/sign-in.js';
 import { Thread } from './chat/thread.js';
+import { plainTitle } from './chat/titles.js';
 import type { Conversation, ConversationWithMessages } from './chat/types.js';
 
 const session = new Session();
@@ -48,8 +49,8 @@ function fail(err: unknown, retry?: { label: string; run: () => void }): void {
 }
 
 function showTitle(title: string | null): void {
-  ui.title.textContent = title ?? 'New chat';
-  document.title = `${title ?? 'New chat'} · samosaChaat`;
+  ui.title.textContent = plainTitle(title);
+  document.title = `${plainTitle(title)} · samosaChaat`;
 }
 
 function hideBanner(): void {
@@ -98,9 +99,12 @@ const answers = new Answers({
 
 function updateButtons(): void {
   const streaming = answers.streaming;
+  const stopHadFocus = document.activeElement === ui.stop;
   ui.stop.hidden = !streaming;
   ui.send.disabled = streaming;
   ui.regenerate.hidden = streaming || !currentId || !thread.lastAnswer();
+  // A button that disappears under the keyboard focus hands it to the message box.
+  if (!streaming && stopHadFocus) ui.input.focus();
 }
 
 function setSidebar(open: boolean): void {
@@ -231,8 +235,9 @@ ui.toggle.addEventListener('click', () => setSidebar(!document.body.classList.co
 ui.scrim.addEventListener('click', () => setSidebar(false));
 document.addEventListener('keydown', (ev) => {
   if (ev.key === 'Escape' && document.body.classList.contains('sidebar-open')) setSidebar(false);
-  // Esc stops the answer streaming (as the Stop button does).
-  else if (ev.key === 'Escape' && answers.streaming) answers.stop();
+  // Esc stops the answer streaming (as the Stop button does), unless it is cancelling something
+  // else: a rename field or a dialog.
+  else if (ev.key === 'Escape' && answers.streaming && !(ev.target instanceof HTMLInputElement) && !(ev.target instanceof Element && ev.target.closest('dialog'))) answers.stop();
 });
 byId('new-chat').addEventListener('click', () => navigate('/'));
 byId('banner-close').addEventListener('click', hideBanner);

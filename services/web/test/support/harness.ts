@@ -7,7 +7,7 @@ import { createObservability, type Observability } from '@samosachaat/observabil
 import { observabilityConfigFromEnv } from '@samosachaat/service-kit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { LogCapture } from '../../../../test/support/contract-log-capture.js';
-import { buildApp, configFromEnv, type WebConfig, type WebDeps } from '../../src/index.js';
+import { buildApp, buildUi, configFromEnv, type WebConfig, type WebDeps } from '../../src/index.js';
 
 export { LogCapture };
 
@@ -36,8 +36,8 @@ export async function startUpstream(routes: (app: FastifyInstance) => void): Pro
 export const FIXTURE_MARKERS = { chat: 'fixture-chat-page', ops: 'fixture-ops-page', css: 'fixture-styles' };
 
 /**
- * A UI folder in os.tmpdir() with the five files web serves. `omit` leaves files out;
- * `brokenTs` writes a chat.ts that does not compile.
+ * A UI folder in os.tmpdir() with the five source files, unbuilt: `omit` leaves files out;
+ * `brokenTs` writes a chat.ts that does not compile. {@link builtFixtureUi} also builds it.
  */
 export function fixtureUi(options: { omit?: string[]; brokenTs?: boolean } = {}): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'web-ui-'));
@@ -50,9 +50,23 @@ export function fixtureUi(options: { omit?: string[]; brokenTs?: boolean } = {})
       ? "import { nothing } from './missing-module.js';\nconsole.log(nothing);\n"
       : "import { traceIdLength } from './shared.js';\nconst chatMarker: string = 'chat-bundle-entry';\ndocument.title = `${chatMarker} ${traceIdLength('ab')}`;\n",
     'ops.ts': "const opsMarker: string = 'ops-bundle-entry';\ndocument.title = opsMarker;\n",
+    'keys.html': '<!doctype html><title>keys</title><main id="keys-fixture"></main><script type="module" src="/assets/keys.js"></script>',
+    'keys.ts': "const keysMarker: string = 'keys-bundle-entry';\ndocument.title = keysMarker;\n",
   };
   for (const [name, text] of Object.entries(files)) if (!options.omit?.includes(name)) writeFileSync(join(dir, name), text);
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** {@link fixtureUi} with its bundles built as `npm run build:ui -- --dev` builds them (dist/). */
+export async function builtFixtureUi(options: { omit?: string[] } = {}): Promise<{ dir: string; remove(): void }> {
+  const ui = fixtureUi(options);
+  try {
+    await buildUi(ui.dir, { dev: true, skipMissing: true });
+  } catch (err) {
+    ui.remove();
+    throw err;
+  }
+  return ui;
 }
 
 /** The web app on 127.0.0.1:0 with captured logs. */
@@ -73,7 +87,7 @@ const NOWHERE = 'http://127.0.0.1:9';
  * scraping, every upstream at a closed port (127.0.0.1:9) unless `env` says otherwise.
  */
 export async function startWeb(env: Record<string, string> = {}, deps: Partial<WebDeps> = {}): Promise<WebHarness> {
-  const ui = env.WEB_UI_DIR ? undefined : fixtureUi();
+  const ui = env.WEB_UI_DIR ? undefined : await builtFixtureUi();
   const internalApiKey = env.INTERNAL_API_KEY ?? newInternalKey();
   const logs = new LogCapture();
   const obs = createObservability(observabilityConfigFromEnv('web', { LOG_LEVEL: 'debug' }), { logDestination: logs, registerGlobalTracer: false, runtimeMetrics: false });

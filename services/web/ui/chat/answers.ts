@@ -9,6 +9,7 @@ import { ApiError, apiFetch, type TokenSource } from '../lib/api.js';
 import { conversationApiPath, stopAnswerApiPath } from '../lib/ids.js';
 import { readAnswerStream } from '../lib/sse.js';
 import { newTraceId } from '../lib/trace.js';
+import { planRefusal } from './retry.js';
 import { AnswerView, userMessage, type Thread } from './thread.js';
 import { rememberTrace } from './trace-links.js';
 
@@ -25,14 +26,30 @@ export interface AnswerHost {
   answered(conversationId: string): void;
 }
 
-/** How one send or regenerate ended, from the composer's point of view. */
-export type SendResult = 'streamed' | 'not-sent';
+/**
+ * How one send or regenerate ended, from the composer's point of view: 'not-sent' nothing was
+ * saved (the text goes back into the composer); 'unanswered' the question stays, refused before
+ * any answer, with Retry offered (chat/retry.ts).
+ */
+export type SendResult = 'streamed' | 'not-sent' | 'unanswered';
+
+/** A send, kept to retry it with the same client message id. */
+interface SendAttempt {
+  kind: 'send';
+  content: string;
+  clientMessageId: string;
+  question: HTMLLIElement;
+}
+
+type Attempt = SendAttempt | { kind: 'regenerate' };
 
 /** Runs at most one streamed answer at a time. */
 export class Answers {
   private controller: AbortController | null = null;
   /** The answer streaming now: where its stop endpoint is. */
   private current: { conversationId: string; answerId: string } | null = null;
+  /** A resent question turned out stored with a failed answer: regenerate it. */
+  private storedUnanswered = false;
 
   constructor(private readonly host: AnswerHost) {}
 
@@ -63,7 +80,7 @@ export class Answers {
     this.host.thread.add(question);
     // Every send carries its own id, so a retried request can never store the message twice.
     const clientMessageId = typeof crypto.randomUUID === 'function' ? crypto.randomUUID() : newTraceId();
-    const result = await this.stream(conversationId, conversationApiPath(conversationId, '/messages'), { content, client_message_id: clientMessageId }, question, undefined);
+    const result = await this.stream(conversationId, conversationApiPath(conversationId, '/messages'), { content, client_message_id: clientMessageId }, question, undefined, { kind: 'send', content, clientMessageId, question });
     if (result === 'not-sent') question.remove();
     this.host.thread.refreshWelcome();
     return result;
@@ -74,11 +91,20 @@ export class Answers {
     const previous = this.host.thread.lastAnswer();
     const question = this.host.thread.lastUser();
     previous?.remove();
-    const result = await this.stream(conversationId, conversationApiPath(conversationId, '/regenerate'), {}, question, question?.dataset['id']);
+    const result = await this.stream(conversationId, conversationApiPath(conversationId, '/regenerate'), {}, question, question?.dataset['id'], { kind: 'regenerate' });
     if (result === 'not-sent' && previous) this.host.thread.add(previous);
   }
 
-  private async stream(conversationId: string, path: string, body: unknown, question: HTMLLIElement | null, userMessageId: string | undefined): Promise<SendResult> {
+  /** Retry of a refused send whose storing is unknown: the same client message id, never a second copy. */
+  private async resend(conversationId: string, attempt: SendAttempt): Promise<void> {
+    this.host.thread.lastAnswer()?.remove();
+    this.storedUnanswered = false;
+    const { content, clientMessageId, question } = attempt;
+    await this.stream(conversationId, conversationApiPath(conversationId, '/messages'), { content, client_message_id: clientMessageId }, question, undefined, attempt);
+    if (this.storedUnanswered) await this.regenerate(conversationId);
+  }
+
+  private async stream(conversationId: string, path: string, body: unknown, question: HTMLLIElement | null, userMessageId: string | undefined, attempt: Attempt): Promise<SendResult> {
     const traceId = newTraceId();
     const controller = new AbortController();
     this.controller = controller;
@@ -102,7 +128,13 @@ export class Answers {
       if ((res.headers.get('content-type') ?? '').startsWith('application/json')) {
         // This message was stored already (same client message id): show the stored answer.
         const stored = (await res.json()) as { answer: { content: string; status: string } | null };
-        if (stored.answer) view.append(stored.answer.content);
+        if (!stored.answer || (stored.answer.status === 'error' && !stored.answer.content)) {
+          // Stored, but refused before any answer: a retry regenerates it.
+          view.el.remove();
+          this.storedUnanswered = true;
+          return 'streamed';
+        }
+        view.append(stored.answer.content);
         view.finish(stored.answer?.status ?? 'streaming');
         return 'streamed';
       }
@@ -126,7 +158,7 @@ export class Answers {
       }
       if (!started) {
         view.el.remove();
-        result = this.refused(conversationId, err);
+        result = this.refused(conversationId, err, attempt);
         return result;
       }
       view.finish('incomplete', `The connection was lost: ${err instanceof Error ? err.message : String(err)}`);
@@ -135,22 +167,33 @@ export class Answers {
       this.controller = null;
       this.current = null;
       this.host.streamingChanged(false);
-      if (result === 'streamed') this.host.answered(conversationId);
+      if (result !== 'not-sent') this.host.answered(conversationId);
     }
   }
 
-  /** The request was answered with an error before any byte of the answer. */
-  private refused(conversationId: string, err: unknown): SendResult {
+  /** The request was answered with an error before any byte of the answer (chat/retry.ts). */
+  private refused(conversationId: string, err: unknown, attempt: Attempt): SendResult {
     if (err instanceof ApiError && err.code === 'SESSION_EXPIRED') {
       this.host.sessionExpired();
       return 'not-sent';
     }
-    if (err instanceof ApiError && err.code === 'CHAT_INFERENCE_OVER_CAPACITY') {
-      // The question is saved (chat-api commits it first): retrying means regenerating.
-      this.host.fail(err, { label: 'Retry', run: () => void this.regenerate(conversationId) });
-      return 'streamed';
+    const plan = err instanceof ApiError ? planRefusal(err, attempt.kind) : null;
+    if (!(err instanceof ApiError) || !plan?.keepQuestion) {
+      this.host.fail(err);
+      return 'not-sent';
     }
-    this.host.fail(err);
-    return 'not-sent';
+    if (attempt.kind === 'send' && err.userMessageId) attempt.question.dataset['id'] = err.userMessageId;
+    // As a reload shows it: the question, then the answer that failed and why.
+    const failed = new AnswerView(false);
+    failed.finish('error', plan.text);
+    failed.linkTrace(err.traceId);
+    this.host.thread.add(failed.el);
+    const run = (): void => {
+      if (this.streaming) return;
+      if (plan.retry === 'regenerate' || attempt.kind === 'regenerate') void this.regenerate(conversationId);
+      else void this.resend(conversationId, attempt);
+    };
+    this.host.fail(new Error(plan.text), plan.retry ? { label: 'Retry', run } : undefined);
+    return 'unanswered';
   }
 }

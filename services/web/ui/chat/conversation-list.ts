@@ -7,6 +7,7 @@ import { ago, byId, clear, h, icon, ICONS } from '../lib/dom.js';
 import { conversationApiPath, conversationPagePath } from '../lib/ids.js';
 import { newTraceId } from '../lib/trace.js';
 import type { Conversation, ConversationPage } from './types.js';
+import { plainTitle } from './titles.js';
 
 const PAGE_SIZE = 20;
 
@@ -87,7 +88,7 @@ export class ConversationList {
   }
 
   private row(c: Conversation, active: boolean): HTMLLIElement {
-    const title = c.title ?? 'New chat';
+    const title = plainTitle(c.title);
     const link = h('a', { href: conversationPagePath(c.id), class: 'conversation-link', 'aria-current': active ? 'page' : null, title },
       h('span', { class: 'conversation-title' }, title),
       h('span', { class: 'conversation-time' }, ago(c.updated_at)));

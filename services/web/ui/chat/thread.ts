@@ -1,9 +1,11 @@
 /**
  * Rendering of one conversation's messages, including the answer that is streaming now.
- * Message text only ever reaches the page as text nodes.
+ * A question is shown as text; an answer as sanitised markdown (chat/markdown.ts).
  */
+import { announce, excerpt } from '../lib/a11y.js';
 import { byId, clear, h } from '../lib/dom.js';
 import { traceHref } from '../lib/trace.js';
+import { copyButton, copyText, MarkdownView } from './markdown.js';
 import { storedNote } from './reasons.js';
 import type { Message } from './types.js';
 import { traceFor } from './trace-links.js';
@@ -11,47 +13,52 @@ import { traceFor } from './trace-links.js';
 /** One assistant answer on screen, growing while it streams. */
 export class AnswerView {
   readonly el: HTMLLIElement;
-  private readonly text: HTMLSpanElement;
+  private readonly text: MarkdownView;
   private readonly body: HTMLDivElement;
   private readonly meta: HTMLDivElement;
-  private content = '';
   private tokens = 0;
   private readonly startedAt = performance.now();
 
   constructor(private readonly streaming: boolean) {
-    this.text = h('span', { class: 'answer-text' });
-    this.body = h('div', { class: 'message-body', 'aria-live': streaming ? 'polite' : null, 'aria-busy': streaming ? 'true' : null }, this.text);
-    if (streaming) this.body.appendChild(h('span', { class: 'typing', 'aria-hidden': 'true' }, h('span'), h('span'), h('span')));
-    this.meta = h('div', { class: 'message-meta' });
+    this.text = new MarkdownView('answer-text');
+    this.body = h('div', { class: 'message-body', 'aria-busy': streaming ? 'true' : null }, this.text.el);
+    if (streaming) {
+      this.body.appendChild(h('span', { class: 'typing', 'aria-hidden': 'true' }, h('span'), h('span'), h('span')));
+      announce('samosaChaat is answering.');
+    }
+    const copy = copyButton('copy-answer', ' this answer (markdown)');
+    copy.addEventListener('click', () => void copyText(copy, this.text.text));
+    this.meta = h('div', { class: 'message-meta' }, copy);
     this.el = h('li', { class: `message assistant${streaming ? ' streaming' : ''}` }, h('div', { class: 'message-role' }, 'samosaChaat'), this.body, this.meta);
   }
 
   /** Appends streamed text. */
   append(token: string): void {
-    this.content += token;
     this.tokens += 1;
-    this.text.textContent = this.content;
+    this.text.append(token);
     this.body.querySelector('.typing')?.remove();
   }
 
   /** Shows stored text (a reloaded answer). */
   setText(text: string): void {
-    this.content = text;
-    this.text.textContent = text;
+    this.text.set(text);
   }
 
   get length(): number {
-    return this.content.length;
+    return this.text.text.length;
   }
 
   /** Ends streaming: `status` complete, incomplete, stopped or error, with an optional note. */
   finish(status: string, note?: string): void {
+    this.text.flush();
     this.el.classList.remove('streaming');
     this.el.dataset['status'] = status;
     this.body.setAttribute('aria-busy', 'false');
     this.body.querySelector('.typing')?.remove();
     if (status !== 'complete') this.meta.appendChild(h('span', { class: `badge badge-${status === 'stopped' ? 'muted' : 'warn'}` }, status === 'stopped' ? 'stopped' : status === 'error' ? 'failed' : 'incomplete'));
     if (note) this.meta.appendChild(h('span', { class: 'message-note' }, note));
+    // Said once when a live answer ends (the streaming text itself is not a live region).
+    if (this.streaming) announce(status === 'complete' ? `samosaChaat answered: ${excerpt(this.text.el.textContent ?? '')}` : `The answer ${status === 'stopped' ? 'was stopped' : status === 'error' ? 'failed' : 'is incomplete'}. ${note ?? ''}`.trim());
     // What this page saw: token events received and the time from request to the last one.
     if (this.streaming && this.tokens > 0) this.details({ token_count: this.tokens, inference_time_ms: performance.now() - this.startedAt, model_tag: null });
   }
@@ -70,7 +77,8 @@ export class AnswerView {
   /** Links the answer to its trace in the operations console. */
   linkTrace(traceId: string): void {
     this.meta.querySelector('.trace-link')?.remove();
-    this.meta.appendChild(h('a', { class: 'trace-link', href: traceHref(traceId), 'data-trace-id': traceId, title: `Trace ${traceId}`, 'aria-label': 'Open the trace of this answer in the console' }, 'trace'));
+    // A new tab: the chat (and an answer still streaming) stays where it is.
+    this.meta.appendChild(h('a', { class: 'trace-link', href: traceHref(traceId), target: '_blank', rel: 'noopener', 'data-trace-id': traceId, title: `Trace ${traceId}`, 'aria-label': 'Open the trace of this answer in the console (new tab)' }, 'trace'));
   }
 }
 

@@ -12,7 +12,11 @@ export interface TokenSource {
   refresh(): Promise<boolean>;
 }
 
-/** A failed call: HTTP status, the platform's error code, Retry-After and the trace id. */
+/**
+ * A failed call: HTTP status, the platform's error code, Retry-After and the trace id; `detail`
+ * is the envelope's own message, `userMessageId` the stored question of a refused send
+ * (chat-api's `x-user-message-id`, services/chat-api/README.md).
+ */
 export class ApiError extends Error {
   constructor(
     message: string,
@@ -20,6 +24,8 @@ export class ApiError extends Error {
     readonly code: string,
     readonly traceId: string,
     readonly retryAfterS: number | null = null,
+    readonly detail = '',
+    readonly userMessageId: string | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -96,7 +102,7 @@ export async function errorFrom(res: Response, traceId: string): Promise<ApiErro
   }
   const header = res.headers.get('retry-after');
   const retryAfterS = header && /^\d+$/.test(header) ? Number(header) : null;
-  return new ApiError(describe(res.status, code, detail, retryAfterS), res.status, code, res.headers.get('x-trace-id') ?? traceId, retryAfterS);
+  return new ApiError(describe(res.status, code, detail, retryAfterS), res.status, code, res.headers.get('x-trace-id') ?? traceId, retryAfterS, detail, res.headers.get('x-user-message-id'));
 }
 
 function describe(status: number, code: string, detail: string, retryAfterS: number | null): string {
@@ -106,7 +112,10 @@ function describe(status: number, code: string, detail: string, retryAfterS: num
   if (code === 'CHAT_INFERENCE_OVER_CAPACITY') return `The model is over capacity right now; your message is saved.${retry}`;
   if (code === 'CHAT_TOO_MANY_STREAMS' || status === 429) return `Too many answers are streaming at once — wait for one to finish.${retry}`;
   if (code === 'CHAT_AUTH_UNAVAILABLE') return `Sign-in checks are unavailable right now.${retry}`;
-  if (status === 503) return `Inference is unavailable right now.${retry}${detail ? ` (${detail})` : ''}`;
-  if (status === 502 || status === 504) return `A service behind the web server is unreachable${detail ? `: ${detail}` : '.'}`;
+  // web's own gateway errors (WEB_*, or no envelope at all); a coded answer from behind it says more.
+  if ((status === 502 || status === 504) && (code.startsWith('WEB_') || code.startsWith('HTTP_'))) return `A service behind the web server is unreachable${detail ? `: ${detail}` : '.'}`;
+  if (status === 503 && (code === 'CHAT_INFERENCE_UNAVAILABLE' || code.startsWith('HTTP_') || !detail)) return `Inference is unavailable right now.${retry}${detail ? ` (${detail})` : ''}`;
+  // Any other coded 5xx (a code this page does not know yet included): the envelope's own sentence.
+  if (status >= 500 && detail) return `${detail.charAt(0).toUpperCase()}${detail.slice(1)}${/[.!?]$/.test(detail) ? '' : '.'}${retry}`;
   return detail || `The request failed (HTTP ${status}).`;
 }

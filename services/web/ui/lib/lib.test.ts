@@ -32,6 +32,14 @@ describe('SseParser', () => {
     assert.deepEqual(out, ['{"token":"समोसा"}', 'a\nb', 'tail']);
   });
 
+  it('keeps one event whole when a CRLF line ending is split between two chunks', () => {
+    // A CR at the end of one chunk and its LF at the start of the next are one line ending,
+    // not two: the event's two data lines must not become two events.
+    const p = new SseParser();
+    const out = [...p.push(enc.encode('data: a\r')), ...p.push(enc.encode('\ndata: b\r\n\r\n')), ...p.end()];
+    assert.deepEqual(out, ['a\nb']);
+  });
+
   it('interprets token, error (string or envelope), done and anything else', () => {
     assert.deepEqual(toAnswerEvent('{"token":" x"}'), { kind: 'token', token: ' x' });
     assert.deepEqual(toAnswerEvent('{"error":"upstream dropped"}'), { kind: 'error', message: 'upstream dropped' });
@@ -86,6 +94,11 @@ describe('API errors', () => {
     assert.match((await errorFrom(envelope(429, 'CHAT_TOO_MANY_STREAMS', 'x', { 'retry-after': '5' }), 't')).message, /Too many answers.*5 s/);
     assert.match((await errorFrom(envelope(503, 'CHAT_INFERENCE_UNAVAILABLE', 'down'), 't')).message, /Inference is unavailable.*down/);
     assert.match((await errorFrom(envelope(502, 'WEB_UPSTREAM_UNAVAILABLE', 'chat-api refused'), 't')).message, /unreachable: chat-api refused/);
+    // A coded 502/504 from chat-api is its own reason, not "unreachable".
+    const timeout = await errorFrom(envelope(504, 'CHAT_INFERENCE_TIMEOUT', 'inference did not start answering in time', { 'x-user-message-id': 'u1' }), 't');
+    assert.equal(timeout.message, 'Inference did not start answering in time.');
+    assert.equal(timeout.detail, 'inference did not start answering in time');
+    assert.equal(timeout.userMessageId, 'u1');
     assert.match((await errorFrom(envelope(403, 'FORBIDDEN', 'admins only'), 't')).message, /Access denied: admins only/);
     const plain = await errorFrom(new Response('<html>', { status: 500 }), 'abc');
     assert.equal(plain.code, 'HTTP_500');

@@ -1,8 +1,11 @@
 /**
  * Incremental server-sent-events parsing for answers streamed over `fetch` (EventSource cannot
- * POST or send an Authorization header). Bytes arrive in arbitrary chunks; an event is only
- * complete at its blank line, so the parser keeps the unfinished tail between chunks.
+ * POST or send an Authorization header). Bytes arrive in arbitrary chunks; the event-stream
+ * grammar (line endings split across chunks, multi-line data, comments, a final event without
+ * its blank line) is left to `eventsource-parser`, a maintained implementation of the spec's
+ * parsing rules (services/web/README.md, "The browser UI").
  */
+import { createParser, type EventSourceParser } from 'eventsource-parser';
 
 /** One event of an answer stream: chat-api forwards inference's frames unchanged. */
 export type AnswerEvent =
@@ -13,41 +16,34 @@ export type AnswerEvent =
 
 /** Splits a byte stream into the `data` payloads of complete SSE events. */
 export class SseParser {
-  private buffer = '';
   private readonly decoder = new TextDecoder();
+  private readonly parser: EventSourceParser;
+  private out: string[] = [];
+
+  constructor() {
+    this.parser = createParser({ onEvent: (event) => this.out.push(event.data) });
+  }
 
   /** Feeds one chunk; returns the data of every event it completed. */
   push(chunk: Uint8Array): string[] {
-    this.buffer += this.decoder.decode(chunk, { stream: true }).replace(/\r\n?/g, '\n');
-    return this.drain();
+    this.parser.feed(this.decoder.decode(chunk, { stream: true }));
+    return this.take();
   }
 
   /** Flushes the decoder at end of stream (a final event without its blank line counts). */
   end(): string[] {
-    this.buffer += this.decoder.decode();
-    const events = this.drain();
-    if (this.buffer.trim()) events.push(...this.dataOf(this.buffer));
-    this.buffer = '';
-    return events;
+    const rest = this.decoder.decode();
+    if (rest) this.parser.feed(rest);
+    // A stream cut after a data line still delivers that event, as the old parser did.
+    this.parser.feed('\n\n');
+    this.parser.reset();
+    return this.take();
   }
 
-  private drain(): string[] {
-    const out: string[] = [];
-    let idx: number;
-    while ((idx = this.buffer.indexOf('\n\n')) !== -1) {
-      const block = this.buffer.slice(0, idx);
-      this.buffer = this.buffer.slice(idx + 2);
-      out.push(...this.dataOf(block));
-    }
+  private take(): string[] {
+    const out = this.out;
+    this.out = [];
     return out;
-  }
-
-  private dataOf(block: string): string[] {
-    const lines = block
-      .split('\n')
-      .filter((l) => l.startsWith('data:'))
-      .map((l) => l.slice(5).replace(/^ /, ''));
-    return lines.length ? [lines.join('\n')] : [];
   }
 }
 
