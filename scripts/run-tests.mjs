@@ -12,7 +12,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const roots = ['packages', 'services', 'test', 'bench'];
+const roots = ['packages', 'services', 'apps', 'scripts', 'test', 'bench'];
 const skipDirs = new Set(['node_modules', 'dist', 'coverage', '.data']);
 
 function collect(dir, out) {

@@ -81,7 +81,7 @@ async function startOnce(repoRoot: string, extraEnv: Record<string, string>, tim
     NO_COLOR: '1',
     ...extraEnv,
   });
-  const child = spawn(process.execPath, [...TSX, 'packages/cli/src/main.ts', 'start'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...TSX, 'apps/cli/src/main.ts', 'start'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   track(child);
   let out = '';
   const onData = (c: Buffer): void => {

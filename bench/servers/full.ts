@@ -6,7 +6,8 @@
  * BatchSpanProcessor. Started by bench/run.ts as a child process with stdout on /dev/null.
  */
 import Fastify from 'fastify';
-import { createObservability, observabilityConfigFromEnv, observabilityPlugin } from '@samosachaat/observability';
+import { createObservability } from '@samosachaat/observability';
+import { observabilityConfigFromEnv, servicePlugin } from '@samosachaat/service-kit';
 import { announceFailure, bindToParent, listenAndAnnounce, registerRoutes, repeatFromEnv } from './common.cjs';
 
 async function main(): Promise<void> {
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
   const repeat = repeatFromEnv();
   const obs = createObservability(observabilityConfigFromEnv('bench', process.env));
   const app = Fastify({ logger: false });
-  await app.register(observabilityPlugin, { obs, localMode: true });
+  await app.register(servicePlugin, { obs, localMode: true });
   registerRoutes(app, repeat);
   await listenAndAnnounce(app, repeat);
 }

@@ -10,14 +10,15 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import Fastify from 'fastify';
-import { createObservability, observabilityConfigFromEnv, observabilityPlugin } from '@samosachaat/observability';
+import { createObservability } from '@samosachaat/observability';
+import { observabilityConfigFromEnv, servicePlugin } from '@samosachaat/service-kit';
 
 const variant = process.env.VARIANT ?? 'bare';
 if (!['bare', 'als', 'full'].includes(variant)) throw new Error(`VARIANT must be bare, als or full, got "${variant}"`);
 const app = Fastify({ logger: false });
 if (variant === 'full') {
   const obs = createObservability(observabilityConfigFromEnv('bench', process.env));
-  await app.register(observabilityPlugin, { obs, localMode: true });
+  await app.register(servicePlugin, { obs, localMode: true });
 }
 if (variant === 'als') {
   const als = new AsyncLocalStorage<{ id: number }>();

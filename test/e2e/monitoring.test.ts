@@ -77,7 +77,7 @@ async function restartInference(t: TestContext, platform: Platform, internalKey:
   const port = new URL(platform.urls.inference).port;
   const child = spawn(
     process.execPath,
-    ['--conditions=source', '--import', 'tsx', '--import', join(repoRoot, 'packages/cli/src/parent-guard.ts'), join(repoRoot, 'services/inference/src/main.ts')],
+    ['--conditions=source', '--import', 'tsx', '--import', join(repoRoot, 'apps/cli/src/parent-guard.ts'), join(repoRoot, 'services/inference/src/main.ts')],
     { cwd: repoRoot, env: { ...process.env, SAMOSACHAAT_LOCAL: 'true', SAMOSACHAAT_PARENT_GUARD: '1', INTERNAL_API_KEY: internalKey, PORT: port, HOST: '127.0.0.1', DATA_DIR: platform.dataDir, ...env }, stdio: ['pipe', 'ignore', 'pipe'] },
   );
   let stderr = '';

@@ -111,7 +111,7 @@ export interface Launcher {
  */
 export async function startLauncher(args: string[], env: Record<string, string>, timeoutMs = 180_000): Promise<Launcher> {
   timeoutMs = scaled(timeoutMs);
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'packages/cli/src/main.ts', ...args], {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'apps/cli/src/main.ts', ...args], {
     cwd: repoRoot,
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],

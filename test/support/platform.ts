@@ -56,7 +56,7 @@ export async function startPlatform(extraEnv: Record<string, string> = {}, timeo
   await (uiBuilt ??= buildUi(join(repoRoot, 'services/web/ui'), { dev: true }));
   const dataDir = await mkdtemp(join(tmpdir(), 'samosachaat-e2e-'));
   const [auth, chat, inference, web] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'packages/cli/src/main.ts', 'start'], {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'apps/cli/src/main.ts', 'start'], {
     cwd: repoRoot,
     env: {
       ...process.env,
@@ -164,7 +164,7 @@ export async function readSse(res: Response, stopAfter?: (events: SseEvent[]) =>
 /** Runs one `samosachaat` command as a real process and collects its output. */
 export function runCli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'packages/cli/src/main.ts', ...args], {
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'apps/cli/src/main.ts', ...args], {
       cwd: repoRoot,
       env: { ...process.env, NO_COLOR: '1', ...env },
     });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError } from '@samosachaat/observability';
+import { ConfigError } from '@samosachaat/service-kit';
 import { databaseConfigFromEnv } from './config.js';
 
 describe('databaseConfigFromEnv', () => {

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ConfigError } from '@samosachaat/observability';
+import { ConfigError } from '@samosachaat/service-kit';
 import type { DatabaseConfig } from './types.js';
 
 const TRUE = new Set(['true', '1', 'yes', 'on']);

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfigError } from '@samosachaat/observability';
+import { ConfigError } from '@samosachaat/service-kit';
 import { validateDatabaseUrl } from './config.js';
 import type { Driver, LockSession, Session } from './driver.js';
 import { DatabaseUnavailableError, isDatabaseUnavailable, migrationLabel, MigrationError, PendingMigrationsError } from './errors.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AppError, describeError } from '@samosachaat/observability';
+import { AppError, describeError } from '@samosachaat/service-kit';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from './errors.js';
 
 describe('isDatabaseUnavailable', () => {
@@ -24,7 +24,7 @@ describe('isDatabaseUnavailable', () => {
   it('becomes a 503 DATABASE_UNAVAILABLE with Retry-After in every service', () => {
     const err = new DatabaseUnavailableError(new Error('timeout exceeded when trying to connect'));
     assert.ok(err instanceof AppError);
-    assert.equal(err.retryAfter, 2);
+    assert.equal(err.retryAfterSeconds, 2);
     assert.deepEqual(describeError(err), { status: 503, code: 'DATABASE_UNAVAILABLE', message: 'the database is unavailable or overloaded; retry shortly', internal: true });
   });
 });

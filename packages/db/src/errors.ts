@@ -1,4 +1,4 @@
-import { AppError } from '@samosachaat/observability';
+import { AppError } from '@samosachaat/service-kit';
 import type { MigrationInfo } from './types.js';
 
 /** A migration could not be applied, or the applied history does not match the files. */
@@ -40,12 +40,11 @@ export class DatabaseInUseError extends Error {
 /**
  * The database cannot serve the query now: unreachable, out of connections, or so busy that a
  * connection or the statement timed out. Services answer it as 503 with Retry-After (the
- * observability plugin's error handler does), never as a 500 that pages someone for load.
+ * service kit's error handler does), never as a 500 that pages someone for load.
  */
 export class DatabaseUnavailableError extends AppError {
-  readonly retryAfter = 2;
   constructor(cause: unknown) {
-    super('DATABASE_UNAVAILABLE', 'the database is unavailable or overloaded; retry shortly', 503, true);
+    super('DATABASE_UNAVAILABLE', 'the database is unavailable or overloaded; retry shortly', 503, true, 2);
     this.name = 'DatabaseUnavailableError';
     this.cause = cause;
   }

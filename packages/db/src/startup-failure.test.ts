@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '@samosachaat/observability';
+import { ConfigError } from '@samosachaat/service-kit';
 import { DatabaseUnavailableError, migrationLabel, PendingMigrationsError } from './errors.js';
 import { explainDatabaseFailure } from './startup-failure.js';
 

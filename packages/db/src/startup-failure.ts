@@ -3,7 +3,7 @@
  * start`, a CLI command): which variable points where, what went wrong, how to fix it. No
  * stack trace: the cause is the configuration or the server, not the code.
  */
-import { ConfigError } from '@samosachaat/observability';
+import { ConfigError } from '@samosachaat/service-kit';
 import { DatabaseInUseError, isDatabaseUnavailable, MigrationError, PendingMigrationsError, sqlState } from './errors.js';
 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET']);

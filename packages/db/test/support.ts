@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import pg from 'pg';
-import { createObservability, observabilityConfigFromEnv, type Observability } from '@samosachaat/observability';
+import { createObservability, type Observability } from '@samosachaat/observability';
+import { observabilityConfigFromEnv } from '@samosachaat/service-kit';
 import { MIGRATIONS_DIR, openDatabase, startEmbeddedServer, type Database, type DatabaseOptions } from '../src/index.js';
 
 /** The PostgreSQL server tests create their databases on. */

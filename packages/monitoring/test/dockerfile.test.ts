@@ -66,7 +66,7 @@ async function runtimeImports(dir: string): Promise<Set<string>> {
 
 async function workspaces(): Promise<string[]> {
   const found: string[] = [];
-  for (const root of ['packages', 'services']) {
+  for (const root of ['packages', 'services', 'apps']) {
     for (const entry of await readdir(repoPath(root), { withFileTypes: true })) {
       if (entry.isDirectory() && existsSync(repoPath(`${root}/${entry.name}/package.json`))) found.push(`${root}/${entry.name}`);
     }
@@ -138,22 +138,22 @@ describe('deploy/docker/Dockerfile', () => {
     assert.ok(copied.has('package-lock.json') || dockerfile.includes('COPY package.json package-lock.json'), 'the lock file');
     const build = steps.find((s) => s.op === 'RUN' && s.args.includes('tsc -b'));
     assert.ok(build, 'a tsc -b step');
-    for (const service of ['services/auth', 'services/chat-api', 'services/inference', 'services/web', 'packages/cli', 'packages/db', 'packages/observability']) {
+    for (const service of ['services/auth', 'services/chat-api', 'services/inference', 'services/web', 'apps/cli', 'packages/db', 'packages/observability', 'packages/service-kit']) {
       assert.ok(build.args.split(/\s+/).includes(service), `tsc -b does not build ${service}`);
       assert.ok(existsSync(repoPath(`${service}/tsconfig.json`)), `${service}/tsconfig.json`);
     }
     // Every entry point the image names is compiled from a source file that exists.
-    const entries = [...dockerfile.matchAll(/(services\/[a-z-]+|packages\/[a-z-]+)\/dist\/([a-z-]+)\.js/g)];
+    const entries = [...dockerfile.matchAll(/(services\/[a-z-]+|packages\/[a-z-]+|apps\/[a-z-]+)\/dist\/([a-z-]+)\.js/g)];
     assert.ok(entries.length >= 5);
     for (const [, pkg, file] of entries) assert.ok(existsSync(repoPath(`${pkg}/src/${file}.ts`)), `${pkg}/src/${file}.ts (for ${pkg}/dist/${file}.js)`);
-    assert.ok(existsSync(repoPath('packages/cli/bin/samosachaat.mjs')));
+    assert.ok(existsSync(repoPath('apps/cli/bin/samosachaat.mjs')));
   });
 
   it('ships every module the running code imports (production dependency, or copied from the build stage)', async () => {
     const lock = (JSON.parse(await readFile(repoPath('package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> }).packages;
     const runtime = steps.filter((s) => s.stage === lastStage && s.op === 'COPY' && s.args.startsWith('--from=build '));
     const copiedModules = new Set(runtime.flatMap((s) => [...s.args.matchAll(/\/app\/node_modules\/(\S+?)\s/g)].map((m) => m[1]!)));
-    const shipped = new Set(runtime.flatMap((s) => [...s.args.matchAll(/\/app\/((?:packages|services)\/[a-z-]+)\/dist\s/g)].map((m) => m[1]!)));
+    const shipped = new Set(runtime.flatMap((s) => [...s.args.matchAll(/\/app\/((?:packages|services|apps)\/[a-z-]+)\/dist\s/g)].map((m) => m[1]!)));
     // Node's resolution over the lockfile: a package's own nested node_modules first, then each
     // enclosing one up to the root (node-llama-cpp carries its own chalk 5 while the root's chalk 4
     // is a devDependency).
@@ -226,6 +226,6 @@ describe('.dockerignore', () => {
     const lines = (await readFile(repoPath('.dockerignore'), 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
     for (const needed of ['**/node_modules', '**/dist', '.data', '**/*.pem', '.env', '.git']) assert.ok(lines.includes(needed), `.dockerignore lacks ${needed}`);
     // …but not what the image needs.
-    for (const kept of ['packages', 'services', 'package-lock.json', 'tsconfig.base.json']) assert.ok(!lines.includes(kept), `.dockerignore drops ${kept}`);
+    for (const kept of ['packages', 'services', 'apps', 'package-lock.json', 'tsconfig.base.json']) assert.ok(!lines.includes(kept), `.dockerignore drops ${kept}`);
   });
 });

@@ -1,15 +1,12 @@
 /**
  * @samosachaat/observability — the one place that configures pino, prom-client and
- * OpenTelemetry for every samosaChaat service. Services import from here only.
+ * OpenTelemetry for every samosaChaat service: logs, traces, metrics and their Fastify hooks.
+ * Configuration, errors, readiness, shutdown and the doctor are @samosachaat/service-kit's.
  */
 
-// Configuration and the per-service bundle
-export { ConfigError, envBaseUrl, envBoolean, envInteger, envInternalApiKey, envText, envTrustProxy, INTERNAL_API_KEY_MIN_LENGTH, observabilityConfigFromEnv } from './config.js';
-export { describeNetworkError, networkFailure } from './net/network-errors.js';
-export type { NetworkFailure } from './net/network-errors.js';
-export type { ObservabilityConfig, TrustProxy } from './config.js';
+// The per-service bundle
 export { createObservability } from './observability.js';
-export type { Observability, ObservabilityOverrides } from './observability.js';
+export type { Observability, ObservabilityConfig, ObservabilityOverrides } from './observability.js';
 
 // Request context (one AsyncLocalStorage, OpenTelemetry's)
 export { bindContext, currentTraceId, ensureContextManager, getContextFields, inCurrentContext, runWithContext } from './context/request-context.js';
@@ -52,21 +49,6 @@ export type { SpanLossListener, SpanLossReason } from './tracing/span-loss.js';
 export type { MetricDescription } from './metrics/describe.js';
 
 // Fastify
-export { observabilityPlugin } from './fastify/plugin.js';
+export { observabilityPlugin, requestRoute, requestTraceId } from './fastify/plugin.js';
 export type { ObservabilityPluginOptions } from './fastify/plugin.js';
 export { markFirstByte, nameRequestSpan, SPAN_NAME_HEADER } from './fastify/request-lifecycle.js';
-export { AppError, defineErrors, describeError, errorEnvelope } from './fastify/errors.js';
-export type { ErrorDefinition, ErrorEnvelope, ErrorFactories } from './fastify/errors.js';
-export { ReadinessRegistry } from './fastify/readiness.js';
-export { DependencyWatch } from './fastify/dependencies.js';
-export type { DependencyState } from './fastify/dependencies.js';
-export type { ReadinessCheck, ReadinessResult } from './fastify/readiness.js';
-export { keysMatch } from './fastify/internal-key.js';
-export { stopOnSignals } from './fastify/stop-on-signals.js';
-export { connectionsCheckingIntervalMs, SERVER_TIMEOUT_DEFAULTS, serverTimeoutOptions, serverTimeoutsFromEnv } from './fastify/server-timeouts.js';
-export type { ServerTimeouts } from './fastify/server-timeouts.js';
-export { createClientErrorHandler, describeClientError, httpServerOptions } from './fastify/client-errors.js';
-export type { StopOnSignalsOptions } from './fastify/stop-on-signals.js';
-
-// Doctor
-export * from './doctor/index.js';

@@ -1,6 +1,6 @@
 import type { DiagLogger, Tracer } from '@opentelemetry/api';
 import type { DestinationStream } from 'pino';
-import type { ObservabilityConfig } from './config.js';
+import type { LogLevel } from './logging/levels.js';
 import { createLogger, type LineWriter, type Logger } from './logging/logger.js';
 import { createRateLimitedLogger, type RateLimitedLogger } from './logging/rate-limited.js';
 import { createHttpMetrics, type HttpMetrics } from './metrics/http-metrics.js';
@@ -10,6 +10,22 @@ import { startGenerationSpan, type GenerationSpan, type GenerationStart } from '
 import { createTracedFetch, type TracedFetch } from './tracing/outbound.js';
 import type { RingBufferSpanExporter } from './tracing/ring-buffer-exporter.js';
 import { setupTracing, type TracingHandle } from './tracing/setup.js';
+
+/** Observability settings of one service, validated and frozen. */
+export interface ObservabilityConfig {
+  readonly service: string;
+  readonly version: string | undefined;
+  readonly environment: string | undefined;
+  readonly logLevel: LogLevel;
+  readonly logFormat: 'json' | 'pretty';
+  readonly logDir: string | undefined;
+  readonly logRetentionDays: number;
+  readonly metricsEnabled: boolean;
+  readonly otlpEndpoint: string | undefined;
+  readonly traceBufferSize: number;
+  /** DEPENDENCY_PROBE_INTERVAL_MS: how often what lies behind the service is probed (/health). */
+  readonly dependencyProbeIntervalMs: number;
+}
 
 // The SDK hands over exceptions as JSON strings; keep the message and code, drop the noise.
 function diagFields(message: string): Record<string, unknown> {

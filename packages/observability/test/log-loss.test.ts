@@ -11,7 +11,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
-import { createObservability, observabilityConfigFromEnv } from '@samosachaat/observability';
+import { createObservability } from '@samosachaat/observability';
+import { observabilityConfigFromEnv } from '@samosachaat/service-kit';
 import { LogCapture } from './support/log-capture.js';
 
 const mountPoint = mkdtempSync(join(tmpdir(), 'full-disk-'));

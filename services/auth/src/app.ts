@@ -1,6 +1,7 @@
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { httpServerOptions, observabilityPlugin, type Observability } from '@samosachaat/observability';
+import { type Observability } from '@samosachaat/observability';
+import { httpServerOptions, servicePlugin } from '@samosachaat/service-kit';
 import type { AuthConfig } from './config.js';
 import { registerWebOriginCors } from './cors.js';
 import type { AuthDatabase } from './database.js';
@@ -50,7 +51,7 @@ export async function buildApp(config: AuthConfig, deps: AuthDeps): Promise<Fast
     // No type coercion: {"name": 5} is a 400 naming the field, not a user called "5".
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
   });
-  await app.register(observabilityPlugin, { obs, localMode: config.localMode, internalApiKey: config.internalApiKey, quietRoutes: ['/health', '/ready', '/metrics', '/auth/health'] });
+  await app.register(servicePlugin, { obs, localMode: config.localMode, internalApiKey: config.internalApiKey, quietRoutes: ['/health', '/ready', '/metrics', '/auth/health'] });
   await app.register(cookie);
 
   const log = obs.getLogger('auth');

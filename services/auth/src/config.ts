@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { ConfigError, envBoolean, envInteger, envInternalApiKey, envText, envTrustProxy, serverTimeoutsFromEnv, type ServerTimeouts, type TrustProxy } from '@samosachaat/observability';
+import { ConfigError, envBoolean, envInteger, envInternalApiKey, envText, envTrustProxy, serverTimeoutsFromEnv, type ServerTimeouts, type TrustProxy } from '@samosachaat/service-kit';
 import { parseAdminEmails } from './admin-emails.js';
 
 type Env = Readonly<Record<string, string | undefined>>;

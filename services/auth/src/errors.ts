@@ -1,8 +1,9 @@
-import { defineErrors, type AppError } from '@samosachaat/observability';
+import { defineErrors } from '@samosachaat/service-kit';
 
 /**
  * The auth service's error registry: every code it answers with, its HTTP status and its
- * default message. Handlers throw `authErrors.CODE('more precise message')`.
+ * default message. Handlers throw `authErrors.CODE('more precise message')`, or
+ * `authErrors.CODE({ message, retryAfterSeconds })` on a 429 (→ `Retry-After`).
  */
 export const AUTH_ERROR_DEFINITIONS = {
   AUTH_PROVIDER_UNKNOWN: { status: 404, message: 'unknown login provider' },
@@ -45,8 +46,3 @@ export const authErrors = defineErrors(AUTH_ERROR_DEFINITIONS);
 
 /** A code of the registry. */
 export type AuthErrorCode = keyof typeof AUTH_ERROR_DEFINITIONS;
-
-/** A 429 that tells the observability error handler what to put in `Retry-After`. */
-export function rateLimitedError(retryAfterSeconds: number): AppError & { retryAfter: number } {
-  return Object.assign(authErrors.AUTH_RATE_LIMITED(`too many login attempts from this address; try again in ${retryAfterSeconds} s`), { retryAfter: retryAfterSeconds });
-}

@@ -3,7 +3,7 @@ import { chmod, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promise
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import type { CheckOutcome, DoctorCheck } from '@samosachaat/observability';
+import type { CheckOutcome, DoctorCheck } from '@samosachaat/service-kit';
 
 /** Where a JWT key pair lives. */
 export interface JwtKeyPaths {

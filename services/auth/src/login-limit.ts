@@ -1,7 +1,7 @@
 import type { onRequestAsyncHookHandler } from 'fastify';
 import type { RateLimitedLogger } from '@samosachaat/observability';
 import type { Queryable } from './database.js';
-import { rateLimitedError } from './errors.js';
+import { authErrors } from './errors.js';
 import { recordLoginAttempt } from './login-attempts.js';
 import type { AuthMetrics, LimitedEndpoint } from './metrics.js';
 
@@ -21,6 +21,6 @@ export function createLoginLimit(options: { db: Queryable; max: number; windowSe
       options.metrics.rateLimited(endpoint);
       // Rate-limited itself: a flood of refused attempts must not become a flood of log lines.
       options.log.warning('login_rate_limited', { endpoint, retry_after_seconds: decision.retryAfterSeconds });
-      throw rateLimitedError(decision.retryAfterSeconds);
+      throw authErrors.AUTH_RATE_LIMITED({ message: `too many login attempts from this address; try again in ${decision.retryAfterSeconds} s`, retryAfterSeconds: decision.retryAfterSeconds });
     };
 }

@@ -2,7 +2,8 @@
  * The auth service process: configuration, observability, signing keys, database, then
  * listen. Any problem before listening prints one line that names what is wrong and exits 1.
  */
-import { ConfigError, createObservability, observabilityConfigFromEnv, stopOnSignals, type Observability } from '@samosachaat/observability';
+import { createObservability, type Observability } from '@samosachaat/observability';
+import { ConfigError, observabilityConfigFromEnv, stopOnSignals } from '@samosachaat/service-kit';
 import { databaseConfigFromEnv, explainDatabaseFailure, migrationLabel, openDatabase } from '@samosachaat/db';
 import { buildApp } from './app.js';
 import { configFromEnv, OAUTH_PROVIDERS } from './config.js';

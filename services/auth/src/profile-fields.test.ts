@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AppError } from '@samosachaat/observability';
+import { AppError } from '@samosachaat/service-kit';
 import { providerAvatar, providerName, validateAvatarUrl, validateName } from './profile-fields.js';
 
 function code(fn: () => unknown): string | undefined {

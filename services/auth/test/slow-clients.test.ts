@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { connectionsCheckingIntervalMs } from '@samosachaat/observability';
+import { connectionsCheckingIntervalMs } from '@samosachaat/service-kit';
 import { openTestPglite, type OwnedDatabase } from './support/databases.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { silentConnection, slowBody } from '../../../test/support/slow-client.js';

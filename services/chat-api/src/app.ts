@@ -1,5 +1,6 @@
 import type { Database } from '@samosachaat/db';
-import { httpServerOptions, observabilityPlugin, type Observability } from '@samosachaat/observability';
+import { type Observability } from '@samosachaat/observability';
+import { httpServerOptions, servicePlugin } from '@samosachaat/service-kit';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Agent, type Dispatcher } from 'undici';
@@ -56,7 +57,7 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
   const strictBody = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: true, allErrors: false });
   const lenientQuery = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: true, allErrors: false });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strictBody : lenientQuery).compile(schema));
-  await app.register(observabilityPlugin, {
+  await app.register(servicePlugin, {
     obs,
     localMode: config.localMode,
     internalApiKey: config.internalApiKey,

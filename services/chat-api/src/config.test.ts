@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '@samosachaat/observability';
+import { ConfigError } from '@samosachaat/service-kit';
 import { CHAT_DEFAULTS, configFromEnv } from './config.js';
 
 const KEY = 'k'.repeat(32);

@@ -1,5 +1,5 @@
-import { databaseConfigFromEnv } from '@samosachaat/db';
-import { envBaseUrl, envBoolean, envInteger, envInternalApiKey, serverTimeoutsFromEnv, type ServerTimeouts } from '@samosachaat/observability';
+import { databaseConfigFromEnv } from '@samosachaat/db/config';
+import { envBaseUrl, envBoolean, envInteger, envInternalApiKey, serverTimeoutsFromEnv, type ServerTimeouts } from '@samosachaat/service-kit';
 
 type Env = Record<string, string | undefined>;
 

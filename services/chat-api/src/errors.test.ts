@@ -1,31 +1,42 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { AppError, describeError } from '@samosachaat/observability';
-import { CHAT_ERRORS, chatError, type ChatErrorCode } from './errors.js';
+import { after, describe, it } from 'node:test';
+import { createObservability } from '@samosachaat/observability';
+import { observabilityConfigFromEnv, servicePlugin } from '@samosachaat/service-kit';
+import Fastify from 'fastify';
+import { CHAT_ERRORS, type ChatErrorCode } from './errors.js';
 
-describe('chat-api error registry', () => {
-  it('has unique CHAT_ codes with 4xx/5xx statuses and a message each', () => {
-    const codes = Object.keys(CHAT_ERRORS);
-    assert.equal(new Set(codes).size, codes.length);
-    for (const [code, def] of Object.entries(CHAT_ERRORS)) {
-      assert.match(code, /^CHAT_[A-Z0-9_]+$/);
-      assert.ok(def.status >= 400 && def.status <= 599, code);
-      assert.ok(def.message.length > 10, code);
+// A bare app with the service kit's plugins: what a client gets when a handler throws.
+const obs = createObservability(observabilityConfigFromEnv('chat-api', { LOG_LEVEL: 'critical', TRACE_BUFFER_SIZE: '0' }), { registerGlobalTracer: false, runtimeMetrics: false, logDestination: { write: () => {} } });
+const app = Fastify({ logger: false });
+let thrown: unknown;
+await app.register(servicePlugin, { obs, localMode: true });
+app.get('/throw', async () => {
+  throw thrown;
+});
+await app.ready();
+after(async () => {
+  await app.close();
+  await obs.shutdown();
+});
+
+async function answerTo(err: unknown) {
+  thrown = err;
+  const res = await app.inject({ method: 'GET', url: '/throw' });
+  return { status: res.statusCode, error: (res.json() as { error: { code: string; message: string } }).error, retryAfter: res.headers['retry-after'] };
+}
+
+describe('chat-api errors, as a client gets them', () => {
+  it('answers every code with its status and message, 5xx messages included (they are written for the caller)', async () => {
+    for (const code of Object.keys(CHAT_ERRORS) as ChatErrorCode[]) {
+      const res = await answerTo(CHAT_ERRORS[code]());
+      assert.deepEqual([res.status, res.error.code, res.error.message], [CHAT_ERRORS[code].status, code, CHAT_ERRORS[code].message], code);
+      assert.equal(res.retryAfter, undefined, code);
     }
   });
 
-  it('builds AppErrors whose messages reach the caller, even for 503, with an optional Retry-After', () => {
-    for (const code of Object.keys(CHAT_ERRORS) as ChatErrorCode[]) {
-      const err = chatError(code);
-      assert.ok(err instanceof AppError);
-      const described = describeError(err);
-      assert.equal(described.code, code);
-      assert.equal(described.status, CHAT_ERRORS[code].status);
-      assert.equal(described.message, CHAT_ERRORS[code].message);
-    }
-    const busy = chatError('CHAT_INFERENCE_OVER_CAPACITY', { message: 'try later', retryAfterSeconds: 7 });
-    assert.equal(busy.retryAfter, 7);
-    assert.equal(describeError(busy).message, 'try later');
-    assert.equal(chatError('CHAT_FORBIDDEN').retryAfter, undefined);
+  it('sends a more precise message and Retry-After when the thrower gives them', async () => {
+    const busy = await answerTo(CHAT_ERRORS.CHAT_TOO_MANY_STREAMS({ message: 'wait for an answer to finish', retryAfterSeconds: 7 }));
+    assert.deepEqual([busy.status, busy.error.message, busy.retryAfter], [429, 'wait for an answer to finish', '7']);
+    assert.equal((await answerTo(CHAT_ERRORS.CHAT_AUTH_UNAVAILABLE({ retryAfterSeconds: 2 }))).retryAfter, '2');
   });
 });

@@ -1,11 +1,13 @@
-import { AppError, defineErrors, type ErrorDefinition } from '@samosachaat/observability';
+import { defineErrors } from '@samosachaat/service-kit';
 
 /**
  * The chat-api's error registry: every code it answers with, its HTTP status and its
  * default message. All messages are written for the caller (no internal detail), so 5xx
  * ones are shown too: "auth is unavailable" is what a client needs to hear.
+ * Handlers throw its factories directly: `throw CHAT_ERRORS.CHAT_FORBIDDEN()`, with a more
+ * precise message (`{ message }` or a string) and, on a 429/503, `retryAfterSeconds` (`Retry-After`).
  */
-export const CHAT_ERRORS = {
+export const CHAT_ERRORS = defineErrors({
   CHAT_UNAUTHENTICATED: { status: 401, message: 'missing or malformed Authorization header: expected "Bearer <access token>"' },
   CHAT_INVALID_TOKEN: { status: 401, message: 'the access token is invalid or expired' },
   CHAT_FORBIDDEN: { status: 403, message: 'this action needs an administrator' },
@@ -24,21 +26,8 @@ export const CHAT_ERRORS = {
   CHAT_UPSTREAM_REFUSED: { status: 502, message: 'the model server refused the request (its API key or model name is wrong); an operator must fix the inference configuration' },
   CHAT_INFERENCE_FAILED: { status: 502, message: 'inference failed before answering; retry, and if it persists see the inference logs' },
   CHAT_INFERENCE_TIMEOUT: { status: 504, message: 'inference did not start answering in time; retry shortly' },
-} as const satisfies Record<string, ErrorDefinition>;
+}, { exposeServerErrors: true });
 
 /** A code of the registry. */
 export type ChatErrorCode = keyof typeof CHAT_ERRORS;
 
-// Validates the codes and statuses once, at import, as defineErrors does for every service.
-defineErrors(CHAT_ERRORS);
-
-/** An AppError that may also tell the client when to retry (429/503 → `Retry-After`). */
-export type ChatError = AppError & { retryAfter?: number };
-
-/** Builds the error for `code`, optionally with a more precise message and a retry delay. */
-export function chatError(code: ChatErrorCode, options: { message?: string; retryAfterSeconds?: number } = {}): ChatError {
-  const def = CHAT_ERRORS[code];
-  const err: ChatError = new AppError(code, options.message ?? def.message, def.status, true);
-  if (options.retryAfterSeconds !== undefined) err.retryAfter = options.retryAfterSeconds;
-  return err;
-}

@@ -4,7 +4,8 @@
  * answers finish and be persisted before the database closes.
  */
 import { explainDatabaseFailure, migrationLabel, openDatabase, PendingMigrationsError, type Database } from '@samosachaat/db';
-import { ConfigError, createObservability, observabilityConfigFromEnv, stopOnSignals, type Observability } from '@samosachaat/observability';
+import { createObservability, type Observability } from '@samosachaat/observability';
+import { ConfigError, observabilityConfigFromEnv, stopOnSignals } from '@samosachaat/service-kit';
 import { buildApp } from './app.js';
 import { configFromEnv, type ChatConfig } from './config.js';
 

@@ -1,7 +1,7 @@
-import { networkFailure } from '@samosachaat/observability';
+import { networkFailure } from '@samosachaat/service-kit';
 import type { UpstreamFailure } from './metrics.js';
 
-export { describeNetworkError } from '@samosachaat/observability';
+export { describeNetworkError } from '@samosachaat/service-kit';
 
 /**
  * Classifies a failed call to another service (fetch or undici) into the bounded reasons of

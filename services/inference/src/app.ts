@@ -1,4 +1,5 @@
-import { httpServerOptions, observabilityPlugin, type Observability } from '@samosachaat/observability';
+import { type Observability } from '@samosachaat/observability';
+import { httpServerOptions, servicePlugin } from '@samosachaat/service-kit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { InferenceConfig } from './config.js';
 import type { Engine } from './engines/engine.js';
@@ -41,7 +42,7 @@ export async function buildApp(config: InferenceConfig, deps: AppDeps): Promise<
   const runtime = createRuntime(config, obs, deps.engine);
   app.decorate('inference', runtime);
   extendHealthRoute(app, runtime);
-  await app.register(observabilityPlugin, { obs, localMode: config.localMode, internalApiKey: config.internalApiKey });
+  await app.register(servicePlugin, { obs, localMode: config.localMode, internalApiKey: config.internalApiKey });
   app.readiness.add('model', () => runtime.models.readinessCheck());
   // The upstream model server (ENGINE=openai) is watched, not a readiness gate: inference is
   // ready with its engine; an upstream outage shows in /health, the gauge and the doctor.

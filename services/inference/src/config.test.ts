@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ConfigError } from '@samosachaat/observability';
+import { ConfigError } from '@samosachaat/service-kit';
 import { configFromEnv, defaultLlamaThreads } from './config.js';
 
 const KEY = randomBytes(24).toString('hex');

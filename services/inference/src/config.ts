@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { ConfigError, envBaseUrl, envBoolean, envInteger, envInternalApiKey, envText, serverTimeoutsFromEnv, type ServerTimeouts } from '@samosachaat/observability';
+import { ConfigError, envBaseUrl, envBoolean, envInteger, envInternalApiKey, envText, serverTimeoutsFromEnv, type ServerTimeouts } from '@samosachaat/service-kit';
 
 /** Which engine answers generations. */
 export type EngineKind = 'demo' | 'openai' | 'llama';

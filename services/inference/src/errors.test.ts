@@ -1,26 +1,43 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { describeError } from '@samosachaat/observability';
-import { INFERENCE_ERRORS, inferenceError, OverCapacityError } from './errors.js';
+import { after, describe, it } from 'node:test';
+import { createObservability } from '@samosachaat/observability';
+import { observabilityConfigFromEnv, servicePlugin } from '@samosachaat/service-kit';
+import Fastify from 'fastify';
+import { INFERENCE_ERRORS, OverCapacityError, type InferenceErrorCode } from './errors.js';
 
-describe('inference error registry', () => {
-  it('has unique, prefixed codes with 4xx/5xx statuses and a message each', () => {
-    const codes = Object.keys(INFERENCE_ERRORS);
-    assert.equal(new Set(codes).size, codes.length);
-    for (const [code, def] of Object.entries(INFERENCE_ERRORS)) {
-      assert.match(code, /^INFERENCE_[A-Z0-9_]+$/);
-      assert.ok(def.status >= 400 && def.status <= 599, code);
-      assert.ok(def.message.length > 0, code);
+// A bare app with the service kit's plugins: what a client gets when a handler throws.
+const obs = createObservability(observabilityConfigFromEnv('inference', { LOG_LEVEL: 'critical', TRACE_BUFFER_SIZE: '0' }), { registerGlobalTracer: false, runtimeMetrics: false, logDestination: { write: () => {} } });
+const app = Fastify({ logger: false });
+let thrown: unknown;
+await app.register(servicePlugin, { obs, localMode: true });
+app.get('/throw', async () => {
+  throw thrown;
+});
+await app.ready();
+after(async () => {
+  await app.close();
+  await obs.shutdown();
+});
+
+async function answerTo(err: unknown) {
+  thrown = err;
+  const res = await app.inject({ method: 'GET', url: '/throw' });
+  return { status: res.statusCode, error: (res.json() as { error: { code: string; message: string } }).error, retryAfter: res.headers['retry-after'] };
+}
+
+describe('inference errors, as a client of the native API gets them', () => {
+  it('answers every code with its status and message, 5xx messages included, unlike an unexpected error', async () => {
+    for (const code of Object.keys(INFERENCE_ERRORS) as InferenceErrorCode[]) {
+      const res = await answerTo(INFERENCE_ERRORS[code]());
+      assert.deepEqual([res.status, res.error.code, res.error.message], [INFERENCE_ERRORS[code].status, code, INFERENCE_ERRORS[code].message], code);
     }
+    const precise = await answerTo(INFERENCE_ERRORS.INFERENCE_NO_MODEL('no model is loaded; check the logs'));
+    assert.deepEqual([precise.status, precise.error.message], [503, 'no model is loaded; check the logs']);
+    assert.equal((await answerTo(new Error('secret detail'))).error.message, 'internal server error');
   });
 
-  it('shows the message of a 5xx it raises on purpose, unlike an unexpected error', () => {
-    const err = inferenceError('INFERENCE_NO_MODEL', 'no model is loaded; check the logs');
-    assert.deepEqual(describeError(err), { status: 503, code: 'INFERENCE_NO_MODEL', message: 'no model is loaded; check the logs', internal: true });
-    const busy = new OverCapacityError(7, 'all busy');
-    assert.equal(busy.retryAfter, 7);
-    assert.equal(describeError(busy).message, 'all busy');
-    assert.equal(describeError(busy).status, 503);
-    assert.equal(describeError(new Error('secret detail')).message, 'internal server error');
+  it('answers the worker pool refusal as 503 INFERENCE_OVER_CAPACITY with Retry-After', async () => {
+    const res = await answerTo(new OverCapacityError(7, 'all busy'));
+    assert.deepEqual([res.status, res.error.code, res.error.message, res.retryAfter], [503, 'INFERENCE_OVER_CAPACITY', 'all busy', '7']);
   });
 });

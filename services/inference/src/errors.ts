@@ -1,11 +1,13 @@
-import { AppError, defineErrors, type ErrorDefinition } from '@samosachaat/observability';
+import { AppError, defineErrors } from '@samosachaat/service-kit';
 
 /**
  * Every error the inference service answers on purpose: code, HTTP status and default
  * message. On `/generate` and the other native routes they travel in the
  * `{"error":{"code","message","trace_id"}}` envelope; on `/v1/*` in OpenAI's shape.
+ * Handlers throw its factories directly: `throw INFERENCE_ERRORS.INFERENCE_NO_MODEL('…')`, with a more
+ * precise message (`{ message }` or a string) and, on a 429/503, `retryAfterSeconds` (`Retry-After`).
  */
-export const INFERENCE_ERRORS = {
+export const INFERENCE_ERRORS = defineErrors({
   INFERENCE_UNAUTHORIZED: { status: 401, message: 'missing or wrong X-Internal-API-Key' },
   INFERENCE_INVALID_REQUEST: { status: 400, message: 'the request body is invalid' },
   INFERENCE_MODEL_NOT_FOUND: { status: 404, message: 'unknown model' },
@@ -20,30 +22,15 @@ export const INFERENCE_ERRORS = {
   INFERENCE_NO_MODEL: { status: 503, message: 'no model is loaded' },
   INFERENCE_OVER_CAPACITY: { status: 503, message: 'every worker is busy and the queue is full' },
   INFERENCE_SHUTTING_DOWN: { status: 503, message: 'the inference service is shutting down' },
-} as const satisfies Record<string, ErrorDefinition>;
+}, { exposeServerErrors: true });
 
 /** A code of {@link INFERENCE_ERRORS}. */
 export type InferenceErrorCode = keyof typeof INFERENCE_ERRORS;
 
-// Validates codes and statuses at start (defineErrors throws on a malformed entry).
-defineErrors(INFERENCE_ERRORS);
-
-/**
- * Builds the error for `code`. Every message here is written for the caller, so it is
- * shown even for 5xx answers (the plugin hides 5xx messages unless told otherwise).
- */
-export function inferenceError(code: InferenceErrorCode, message?: string): AppError {
-  const def = INFERENCE_ERRORS[code];
-  return new AppError(code, message ?? def.message, def.status, true);
-}
-
-/** Over capacity: carries the `Retry-After` seconds the client should wait. */
+/** Over capacity, refused by the worker pool, with the seconds the client should wait (`Retry-After`). */
 export class OverCapacityError extends AppError {
-  constructor(
-    readonly retryAfter: number,
-    message: string,
-  ) {
-    super('INFERENCE_OVER_CAPACITY', message, INFERENCE_ERRORS.INFERENCE_OVER_CAPACITY.status, true);
+  constructor(retryAfterSeconds: number, message: string) {
+    super('INFERENCE_OVER_CAPACITY', message, INFERENCE_ERRORS.INFERENCE_OVER_CAPACITY.status, true, retryAfterSeconds);
     this.name = 'OverCapacityError';
   }
 }

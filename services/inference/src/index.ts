@@ -6,7 +6,7 @@ export { buildApp } from './app.js';
 export type { AppDeps } from './app.js';
 export { configFromEnv, DEMO_MODELS } from './config.js';
 export type { DemoEngineConfig, EngineKind, InferenceConfig, OpenAiEngineConfig } from './config.js';
-export { INFERENCE_ERRORS, inferenceError, OverCapacityError } from './errors.js';
+export { INFERENCE_ERRORS, OverCapacityError } from './errors.js';
 export type { InferenceErrorCode } from './errors.js';
 export { DemoEngine } from './engines/demo-engine.js';
 export { OpenAiEngine } from './engines/openai-engine.js';

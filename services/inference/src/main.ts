@@ -3,7 +3,8 @@
  * and on SIGINT/SIGTERM drains in-flight streams (bounded by SHUTDOWN_TIMEOUT_MS, after
  * which running generations end with an error event), then exits 0.
  */
-import { ConfigError, createObservability, observabilityConfigFromEnv } from '@samosachaat/observability';
+import { createObservability } from '@samosachaat/observability';
+import { ConfigError, observabilityConfigFromEnv } from '@samosachaat/service-kit';
 import { buildApp } from './app.js';
 import { configFromEnv } from './config.js';
 

@@ -1,8 +1,9 @@
-import { httpServerOptions, observabilityPlugin, type Observability } from '@samosachaat/observability';
+import { type Observability } from '@samosachaat/observability';
+import { httpServerOptions, servicePlugin } from '@samosachaat/service-kit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Agent, type Dispatcher } from 'undici';
 import type { WebConfig } from './config.js';
-import { webError } from './errors.js';
+import { WEB_ERRORS } from './errors.js';
 import { createOpsAccess } from './ops/access.js';
 import { platformDoctor, type DoctorRunner } from './ops/doctor.js';
 import { MetricsScraper } from './ops/metrics-scraper.js';
@@ -44,7 +45,7 @@ export async function buildApp(config: WebConfig, deps: WebDeps): Promise<Fastif
     trustProxy: typeof config.trustProxy === 'object' ? [...config.trustProxy] : config.trustProxy,
     ...httpServerOptions(obs, config.serverTimeouts),
   });
-  await app.register(observabilityPlugin, {
+  await app.register(servicePlugin, {
     obs,
     localMode: config.localMode,
     internalApiKey: config.internalApiKey,
@@ -82,7 +83,7 @@ export async function buildApp(config: WebConfig, deps: WebDeps): Promise<Fastif
 
   if (!config.opsConsole) {
     app.all('/ops/api/*', async () => {
-      throw webError('WEB_OPS_DISABLED');
+      throw WEB_ERRORS.WEB_OPS_DISABLED();
     });
     return app;
   }

@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, envBaseUrl, envBoolean, envInteger, envInternalApiKey, envText, envTrustProxy, serverTimeoutsFromEnv, type ServerTimeouts, type TrustProxy } from '@samosachaat/observability';
+import { ConfigError, envBaseUrl, envBoolean, envInteger, envInternalApiKey, envText, envTrustProxy, serverTimeoutsFromEnv, type ServerTimeouts, type TrustProxy } from '@samosachaat/service-kit';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -1,10 +1,12 @@
-import { AppError, defineErrors, type ErrorDefinition } from '@samosachaat/observability';
+import { defineErrors } from '@samosachaat/service-kit';
 
 /**
  * The web service's error registry: every code it answers with, its HTTP status and its
  * default message. Messages are written for the person at the browser, so 5xx ones are shown.
+ * Handlers throw its factories directly: `throw WEB_ERRORS.WEB_OPS_FORBIDDEN()`, with a more
+ * precise message (`{ message }` or a string) and, on a 429/503, `retryAfterSeconds` (`Retry-After`).
  */
-export const WEB_ERRORS = {
+export const WEB_ERRORS = defineErrors({
   WEB_UPSTREAM_UNAVAILABLE: { status: 503, message: 'the upstream service is unavailable; retry shortly' },
   WEB_UPSTREAM_TIMEOUT: { status: 504, message: 'the upstream service did not answer in time; retry shortly' },
   WEB_BAD_GATEWAY: { status: 502, message: 'the upstream service failed while answering' },
@@ -19,21 +21,8 @@ export const WEB_ERRORS = {
   WEB_OPS_API_NOT_FOUND: { status: 404, message: 'no such console API' },
   WEB_TRACE_NOT_FOUND: { status: 404, message: 'no service holds this trace (it may have been evicted from the ring buffers)' },
   WEB_DOCTOR_FAILED: { status: 500, message: 'the doctor could not run' },
-} as const satisfies Record<string, ErrorDefinition>;
+}, { exposeServerErrors: true });
 
 /** A code of the registry. */
 export type WebErrorCode = keyof typeof WEB_ERRORS;
 
-// Validates the codes and statuses once, at import.
-defineErrors(WEB_ERRORS);
-
-/** An AppError that may also tell the client when to retry (503 → `Retry-After`). */
-export type WebError = AppError & { retryAfter?: number };
-
-/** Builds the error for `code`, optionally with a more precise message and a retry delay. */
-export function webError(code: WebErrorCode, options: { message?: string; retryAfterSeconds?: number } = {}): WebError {
-  const def = WEB_ERRORS[code];
-  const err: WebError = new AppError(code, options.message ?? def.message, def.status, true);
-  if (options.retryAfterSeconds !== undefined) err.retryAfter = options.retryAfterSeconds;
-  return err;
-}

@@ -2,7 +2,8 @@
  * web entry point: configuration, observability, the prebuilt UI bundles, the app on HOST:PORT, and a
  * graceful shutdown on SIGINT/SIGTERM that lets proxied streams finish.
  */
-import { ConfigError, createObservability, observabilityConfigFromEnv, stopOnSignals, type Observability } from '@samosachaat/observability';
+import { createObservability, type Observability } from '@samosachaat/observability';
+import { ConfigError, observabilityConfigFromEnv, stopOnSignals } from '@samosachaat/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { configFromEnv, type WebConfig } from './config.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { CheckResult } from '@samosachaat/observability';
+import type { CheckResult } from '@samosachaat/service-kit';
 import { fakeService, type FakeService } from './support/fake-services.js';
 import { eventually, newInternalKey, startUpstream, startWeb, type Upstream, type WebHarness } from './support/harness.js';
 import { scaled } from '../../../test/support/timeouts.js';

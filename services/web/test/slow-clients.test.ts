@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { connectionsCheckingIntervalMs } from '@samosachaat/observability';
+import { connectionsCheckingIntervalMs } from '@samosachaat/service-kit';
 import { startWeb, type WebHarness } from './support/harness.js';
 import { slowBody } from '../../../test/support/slow-client.js';
 import { scaled } from '../../../test/support/timeouts.js';

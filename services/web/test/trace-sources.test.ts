@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createObservability, observabilityConfigFromEnv } from '@samosachaat/observability';
+import { createObservability } from '@samosachaat/observability';
+import { observabilityConfigFromEnv } from '@samosachaat/service-kit';
 import { gather, localTraceSource, remoteTraceSource } from '../src/ops/trace-sources.js';
 import { newInternalKey, startUpstream, type Upstream } from './support/harness.js';
 

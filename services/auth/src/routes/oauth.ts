@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { bindContext, keysMatch, redactedExcerpt } from '@samosachaat/observability';
+import { bindContext, redactedExcerpt } from '@samosachaat/observability';
+import { keysMatch } from '@samosachaat/service-kit';
 import { isAdminEmail } from '../admin-emails.js';
 import { OAUTH_PROVIDERS, type OAuthProviderName } from '../config.js';
 import { authErrors } from '../errors.js';

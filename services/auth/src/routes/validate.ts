@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { currentTraceId, keysMatch } from '@samosachaat/observability';
+import { currentTraceId } from '@samosachaat/observability';
+import { keysMatch } from '@samosachaat/service-kit';
 import { MAX_TOKEN_LENGTH } from '../access-token.js';
 import { AUTH_ERROR_DEFINITIONS, authErrors } from '../errors.js';
 import { findApiKeyOwner, looksLikeApiKey } from '../api-keys.js';

@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { createObservability, observabilityConfigFromEnv, type Observability } from '@samosachaat/observability';
+import { createObservability, type Observability } from '@samosachaat/observability';
+import { observabilityConfigFromEnv } from '@samosachaat/service-kit';
 import { buildApp, configFromEnv, generateJwtKeys, loadJwtKeys, type AuthConfig, type AuthDatabase, type JwtKeys } from '../../src/index.js';
 import { LogCapture } from './log-capture.js';
 

@@ -1,5 +1,5 @@
 import type { Observability } from '@samosachaat/observability';
-import { chatError } from '../errors.js';
+import { CHAT_ERRORS } from '../errors.js';
 import type { ChatMetrics, UpstreamFailure } from '../metrics.js';
 import { describeNetworkError, failureReason, statusReason } from '../upstream-errors.js';
 import { AuthCache, tokenKey, type AuthUser } from './auth-cache.js';
@@ -54,7 +54,7 @@ export function createTokenValidator(options: TokenValidatorOptions): (token: st
   function unavailable(reason: UpstreamFailure, fields: Record<string, unknown>): never {
     metrics.upstreamErrors.inc({ upstream: 'auth', reason });
     log.error({ upstream: 'auth', reason, ...fields }, 'upstream_failed');
-    throw chatError('CHAT_AUTH_UNAVAILABLE', { retryAfterSeconds: AUTH_RETRY_AFTER_SECONDS });
+    throw CHAT_ERRORS.CHAT_AUTH_UNAVAILABLE({ retryAfterSeconds: AUTH_RETRY_AFTER_SECONDS });
   }
 
   async function ask(token: string): Promise<AuthUser | undefined> {

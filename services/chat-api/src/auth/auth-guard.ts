@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { bindContext } from '@samosachaat/observability';
-import { chatError } from '../errors.js';
+import { CHAT_ERRORS } from '../errors.js';
 import type { AuthUser } from './auth-cache.js';
 
 // Kept off the request object's type on purpose: another service's module augmentation of
@@ -28,12 +28,12 @@ export function registerAuthGuard(scope: FastifyInstance, validate: (token: stri
   scope.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
     const match = typeof header === 'string' && header.length <= MAX_TOKEN_LENGTH + 7 ? BEARER.exec(header.trim()) : null;
-    if (!match) throw chatError('CHAT_UNAUTHENTICATED');
+    if (!match) throw CHAT_ERRORS.CHAT_UNAUTHENTICATED();
     const token = match[1] as string;
     const user = await validate(token);
-    if (!user) throw chatError('CHAT_INVALID_TOKEN');
+    if (!user) throw CHAT_ERRORS.CHAT_INVALID_TOKEN();
     // An API key opens the OpenAI-compatible API (/v1) only, never the account's own routes.
-    if (user.api_key_id !== undefined) throw chatError('CHAT_INVALID_TOKEN', { message: 'an API key works on /v1 only; these routes need an access token' });
+    if (user.api_key_id !== undefined) throw CHAT_ERRORS.CHAT_INVALID_TOKEN({ message: 'an API key works on /v1 only; these routes need an access token' });
     users.set(request, user);
     tokens.set(request, { token, forget });
     bindContext({ user_id: user.id });
@@ -48,12 +48,12 @@ export function registerAuthGuard(scope: FastifyInstance, validate: (token: stri
 export function userGoneError(request: FastifyRequest) {
   const entry = tokens.get(request);
   entry?.forget(entry.token);
-  return chatError('CHAT_INVALID_TOKEN', { message: 'the account this access token was issued for no longer exists; sign in again' });
+  return CHAT_ERRORS.CHAT_INVALID_TOKEN({ message: 'the account this access token was issued for no longer exists; sign in again' });
 }
 
 /** Throws CHAT_FORBIDDEN unless the request's user is an administrator. */
 export function requireAdmin(request: FastifyRequest): AuthUser {
   const user = authenticatedUser(request);
-  if (!user.is_admin) throw chatError('CHAT_FORBIDDEN');
+  if (!user.is_admin) throw CHAT_ERRORS.CHAT_FORBIDDEN();
   return user;
 }

@@ -1,4 +1,4 @@
-import { chatError } from '../errors.js';
+import { CHAT_ERRORS } from '../errors.js';
 
 /** Where a page of the conversation list stopped: the last row's sort key. */
 export interface ListPosition {
@@ -42,14 +42,14 @@ export function isRealTimestamp(value: string): boolean {
 
 /** Reads a cursor back; anything this API did not produce is a 400 CHAT_INVALID_CURSOR. */
 export function decodeCursor(cursor: string): ListPosition {
-  if (cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH) throw chatError('CHAT_INVALID_CURSOR');
+  if (cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH) throw CHAT_ERRORS.CHAT_INVALID_CURSOR();
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw chatError('CHAT_INVALID_CURSOR');
+    throw CHAT_ERRORS.CHAT_INVALID_CURSOR();
   }
   const { u, i } = (parsed ?? {}) as { u?: unknown; i?: unknown };
-  if (typeof u !== 'string' || typeof i !== 'string' || !isRealTimestamp(u) || !isUuid(i)) throw chatError('CHAT_INVALID_CURSOR');
+  if (typeof u !== 'string' || typeof i !== 'string' || !isRealTimestamp(u) || !isUuid(i)) throw CHAT_ERRORS.CHAT_INVALID_CURSOR();
   return { updatedAt: u, id: i };
 }

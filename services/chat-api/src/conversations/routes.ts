@@ -1,9 +1,9 @@
 import type { Database } from '@samosachaat/db';
-import { AppError } from '@samosachaat/observability';
+import { AppError } from '@samosachaat/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { isForeignKeyViolation } from '@samosachaat/db';
 import { authenticatedUser, userGoneError } from '../auth/auth-guard.js';
-import { chatError } from '../errors.js';
+import { CHAT_ERRORS } from '../errors.js';
 import { CHANGEABLE, createConversation, deleteConversation, findConversation, listConversations, listMessages, updateConversation, type ConversationChanges } from './conversation-store.js';
 import { SETTINGS_SCHEMA, settingsOf, type ConversationSettings } from './settings.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -96,7 +96,7 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database, h
   app.get<{ Params: IdParams }>('/conversations/:id', { config: { spanName: 'open conversation' } }, async (request) => {
     const user = authenticatedUser(request);
     const conversation = await findConversation(db, user.id, request.params.id);
-    if (!conversation) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+    if (!conversation) throw CHAT_ERRORS.CHAT_CONVERSATION_NOT_FOUND();
     return { ...conversation, messages: await listMessages(db, conversation.id) };
   });
 
@@ -111,7 +111,7 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database, h
         throw new AppError('VALIDATION_FAILED', `body must set at least one of ${CHANGEABLE.join(', ')}`, 400);
       }
       const updated = await updateConversation(db, user.id, request.params.id, { ...changes, title: changes.title?.trim() });
-      if (!updated) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+      if (!updated) throw CHAT_ERRORS.CHAT_CONVERSATION_NOT_FOUND();
       // Only the owner's change counts; the model and the settings are part of what a send guesses.
       if (changes.model_tag !== undefined || changes.system_prompt !== undefined || changes.temperature !== undefined || changes.max_tokens !== undefined) {
         historyCache.delete(updated.id);
@@ -122,7 +122,7 @@ export function registerConversationRoutes(app: FastifyInstance, db: Database, h
 
   app.delete<{ Params: IdParams }>('/conversations/:id', { config: { spanName: 'delete conversation' } }, async (request, reply) => {
     const user = authenticatedUser(request);
-    if (!(await deleteConversation(db, user.id, request.params.id))) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+    if (!(await deleteConversation(db, user.id, request.params.id))) throw CHAT_ERRORS.CHAT_CONVERSATION_NOT_FOUND();
     historyCache.delete(request.params.id.toLowerCase());
     return reply.code(204).send();
   });

@@ -1,5 +1,5 @@
 import type { Queryable } from '@samosachaat/db';
-import { AppError } from '@samosachaat/observability';
+import { AppError } from '@samosachaat/service-kit';
 import { COLUMNS, toConversation, type Conversation, type ConversationRow } from './conversation-store.js';
 import type { ListPosition } from './cursor.js';
 

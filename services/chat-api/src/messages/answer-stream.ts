@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { DatabaseUnavailableError, isDatabaseUnavailable, type Database } from '@samosachaat/db';
 import { traceHeaders, type GenerationOutcome, type GenerationStart, type Observability } from '@samosachaat/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CHAT_ERRORS, chatError, type ChatErrorCode } from '../errors.js';
+import { CHAT_ERRORS, type ChatErrorCode } from '../errors.js';
 import type { ChatMetrics, StreamOutcome, UpstreamFailure } from '../metrics.js';
 import { describeNetworkError, failureReason } from '../upstream-errors.js';
 import { generationSettings } from '../conversations/settings.js';
@@ -442,7 +442,7 @@ export class AnswerStream {
     this.reply.header('x-user-message-id', this.userMessageId);
     this.reply.header('x-answer-message-id', this.answerId);
     this.log.info({ conversation_id: this.conversationId, message_id: this.answerId, code: refusal.code, failure_code: failureCode }, 'answer_refused');
-    return chatError(refusal.code, { message, retryAfterSeconds: refusal.retryAfterSeconds });
+    return CHAT_ERRORS[refusal.code]({ message, retryAfterSeconds: refusal.retryAfterSeconds });
   }
 
   /** Counts the answer once, by how it ended: the stream's outcome, not the HTTP status. */

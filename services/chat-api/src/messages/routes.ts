@@ -1,8 +1,8 @@
 import type { Database } from '@samosachaat/db';
 import type { FastifyInstance, onSendHookHandler } from 'fastify';
 import { authenticatedUser } from '../auth/auth-guard.js';
-import { AppError } from '@samosachaat/observability';
-import { chatError } from '../errors.js';
+import { AppError } from '@samosachaat/service-kit';
+import { CHAT_ERRORS } from '../errors.js';
 import type { ChatMetrics } from '../metrics.js';
 import { streamAnswer, type AnswerDeps } from './answer-stream.js';
 import type { HistoryLimits } from './history.js';
@@ -64,7 +64,7 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
 
   function acquireStream(userId: string): () => void {
     const release = deps.limiter.tryAcquire(userId);
-    if (!release) throw chatError('CHAT_TOO_MANY_STREAMS', { retryAfterSeconds: STREAM_RETRY_AFTER_SECONDS });
+    if (!release) throw CHAT_ERRORS.CHAT_TOO_MANY_STREAMS({ retryAfterSeconds: STREAM_RETRY_AFTER_SECONDS });
     return release;
   }
 
@@ -132,8 +132,8 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
   app.post<{ Params: { id: string; messageId: string } }>('/conversations/:id/messages/:messageId/stop', { config: { spanName: 'stop answer' } }, async (request, reply) => {
     const user = authenticatedUser(request);
     const { id, messageId } = request.params;
-    if (!isUuid(id)) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
-    if (!isUuid(messageId)) throw chatError('CHAT_MESSAGE_NOT_FOUND');
+    if (!isUuid(id)) throw CHAT_ERRORS.CHAT_CONVERSATION_NOT_FOUND();
+    if (!isUuid(messageId)) throw CHAT_ERRORS.CHAT_MESSAGE_NOT_FOUND();
     const { rows } = await deps.db.query<{ id: string; status: string; flagged: boolean }>(
       `WITH target AS (
          SELECT m.id, m.status FROM messages m JOIN conversations c ON c.id = m.conversation_id
@@ -147,7 +147,7 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
       { operation: 'messages.stop' },
     );
     const found = rows[0];
-    if (!found) throw chatError('CHAT_MESSAGE_NOT_FOUND');
+    if (!found) throw CHAT_ERRORS.CHAT_MESSAGE_NOT_FOUND();
     if (!found.flagged) return reply.code(200).send({ id: found.id, status: found.status });
     const here = deps.answer.stops.stopHere(found.id);
     log.info({ conversation_id: id, message_id: found.id, streaming_here: here }, 'answer_stop_requested');

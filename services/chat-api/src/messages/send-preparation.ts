@@ -1,7 +1,7 @@
 import type { Database } from '@samosachaat/db';
 import { COLUMNS, MESSAGE_COLUMNS, toConversation, toMessage, type Conversation, type ConversationRow, type Message } from '../conversations/conversation-store.js';
 import { isUuid } from '../conversations/cursor.js';
-import { chatError } from '../errors.js';
+import { CHAT_ERRORS } from '../errors.js';
 import { nextVersion, type HistoryCache } from './history-cache.js';
 import { historyBefore, loadHistory, readConversation } from './history-queries.js';
 import { selectHistory, type ChatTurn, type HistoryCandidate, type HistoryLimits } from './history.js';
@@ -75,7 +75,7 @@ export async function storedExchange(db: Database, conversationId: string, userM
     { operation: 'messages.exchange' },
   );
   const [message, next] = rows.map(toMessage);
-  if (!message) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+  if (!message) throw CHAT_ERRORS.CHAT_CONVERSATION_NOT_FOUND();
   return { message, answer: next?.role === 'assistant' ? next : null };
 }
 
@@ -104,7 +104,7 @@ function promptFor(conversation: AnswerConversation, newestFirst: HistoryCandida
  * before the save).
  */
 export async function prepareSend(db: Database, writer: MessageWriter, userId: string, conversationId: string, content: string, options: SendOptions): Promise<AnswerContext> {
-  if (!isUuid(conversationId)) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+  if (!isUuid(conversationId)) throw CHAT_ERRORS.CHAT_CONVERSATION_NOT_FOUND();
   // The database's spelling (lower case): the cache's key, whatever case the URL used.
   conversationId = conversationId.toLowerCase();
   const { cache, limits } = options;
@@ -114,7 +114,7 @@ export async function prepareSend(db: Database, writer: MessageWriter, userId: s
   if (!cached) {
     found = 'miss';
     const read = await readConversation(db, userId, conversationId, cache.depth);
-    if (!read) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+    if (!read) throw CHAT_ERRORS.CHAT_CONVERSATION_NOT_FOUND();
     cached = read.cached;
     cache.set(conversationId, cached);
   }
@@ -128,7 +128,7 @@ export async function prepareSend(db: Database, writer: MessageWriter, userId: s
         // This user's entry was wrong (the conversation is gone). An entry of someone else's
         // is never served here, so a stranger's 404 cannot evict it.
         cache.delete(conversationId);
-        throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+        throw CHAT_ERRORS.CHAT_CONVERSATION_NOT_FOUND();
       }
       if (saved.duplicate) {
         let id = saved.messageId;
@@ -162,7 +162,7 @@ export async function prepareSend(db: Database, writer: MessageWriter, userId: s
  * in one transaction when the new one is persisted. 409 when there is no user message.
  */
 export async function prepareRegeneration(db: Database, writer: MessageWriter, userId: string, conversationId: string, limits: HistoryLimits): Promise<AnswerContext> {
-  if (!isUuid(conversationId)) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+  if (!isUuid(conversationId)) throw CHAT_ERRORS.CHAT_CONVERSATION_NOT_FOUND();
   const { rows } = await db.query<ConversationRow & { last_user_id: string | null }>(
     `SELECT ${COLUMNS},
             (SELECT m.id FROM messages m WHERE m.conversation_id = c.id AND m.role = 'user' ORDER BY m.seq DESC LIMIT 1) AS last_user_id
@@ -171,8 +171,8 @@ export async function prepareRegeneration(db: Database, writer: MessageWriter, u
     { operation: 'messages.last_user' },
   );
   const row = rows[0];
-  if (!row) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
-  if (row.last_user_id === null) throw chatError('CHAT_NOTHING_TO_REGENERATE');
+  if (!row) throw CHAT_ERRORS.CHAT_CONVERSATION_NOT_FOUND();
+  if (row.last_user_id === null) throw CHAT_ERRORS.CHAT_NOTHING_TO_REGENERATE();
   const conversation = toConversation(row);
   const { turns, estimatedTokens } = await loadHistory(db, conversation.id, row.last_user_id, limits);
   const userMessageId = row.last_user_id;
@@ -180,7 +180,7 @@ export async function prepareRegeneration(db: Database, writer: MessageWriter, u
   // The new answer's `streaming` row; the previous answer is replaced when the new one ends.
   const commit = () =>
     (committed ??= startAnswerRow(db, conversation.id, writer.instanceId, conversation.model_tag).then((answerId) => {
-      if (answerId === undefined) throw chatError('CHAT_CONVERSATION_NOT_FOUND');
+      if (answerId === undefined) throw CHAT_ERRORS.CHAT_CONVERSATION_NOT_FOUND();
       return { userMessageId, answerId };
     }));
   return { conversation, history: turns, estimatedTokens, commit };

@@ -1,5 +1,5 @@
 import type { Observability } from '@samosachaat/observability';
-import { chatError } from '../errors.js';
+import { CHAT_ERRORS } from '../errors.js';
 import type { ChatMetrics } from '../metrics.js';
 import { describeNetworkError, failureReason } from '../upstream-errors.js';
 
@@ -50,13 +50,13 @@ export class ModelCatalog {
     if (fresh) ids = await this.refresh();
     if (ids === undefined || ids.includes(model)) return;
     const shown = ids.slice(0, LISTED_AT_MOST).join(', ') + (ids.length > LISTED_AT_MOST ? `, … (${ids.length} in all)` : '');
-    throw chatError('CHAT_UNKNOWN_MODEL', { message: `model "${model.slice(0, 100)}" is not available; available models: ${shown || '(none)'}` });
+    throw CHAT_ERRORS.CHAT_UNKNOWN_MODEL({ message: `model "${model.slice(0, 100)}" is not available; available models: ${shown || '(none)'}` });
   }
 
   /** The models inference serves now (cached for the TTL); throws CHAT_INFERENCE_UNAVAILABLE when it cannot tell. */
   async list(): Promise<CatalogModel[]> {
     const fresh = this.cached !== undefined && performance.now() - this.cached.at < this.ttlMs;
-    if (!fresh && (await this.refresh()) === undefined) throw chatError('CHAT_INFERENCE_UNAVAILABLE', { retryAfterSeconds: 5 });
+    if (!fresh && (await this.refresh()) === undefined) throw CHAT_ERRORS.CHAT_INFERENCE_UNAVAILABLE({ retryAfterSeconds: 5 });
     return (this.cached as { models: CatalogModel[] }).models;
   }
 

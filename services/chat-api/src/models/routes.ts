@@ -1,7 +1,9 @@
 import type { Observability } from '@samosachaat/observability';
+import { setRetryAfter } from '@samosachaat/service-kit';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { requireAdmin } from '../auth/auth-guard.js';
-import { chatError } from '../errors.js';
+import { CHAT_ERRORS } from '../errors.js';
+import { parseRetryAfter } from '../messages/inference-client.js';
 import type { ChatMetrics } from '../metrics.js';
 import { describeNetworkError, failureReason, statusReason } from '../upstream-errors.js';
 
@@ -36,16 +38,17 @@ export function registerModelRoutes(app: FastifyInstance, deps: ModelRoutesDeps)
       const reason = failureReason(err);
       deps.metrics.upstreamErrors.inc({ upstream: 'inference', reason });
       log.error({ upstream: 'inference', reason, path, error: describeNetworkError(err) }, 'upstream_failed');
-      throw chatError('CHAT_INFERENCE_UNAVAILABLE', { retryAfterSeconds: 5 });
+      throw CHAT_ERRORS.CHAT_INFERENCE_UNAVAILABLE({ retryAfterSeconds: 5 });
     }
     if (response.status >= 400) {
       const reason = response.status === 503 ? 'over_capacity' : statusReason(response.status);
       deps.metrics.upstreamErrors.inc({ upstream: 'inference', reason });
       log.error({ upstream: 'inference', reason, path, status_code: response.status }, 'upstream_failed');
     }
-    if (body.length > MAX_PROXIED_BYTES) throw chatError('CHAT_INFERENCE_UNAVAILABLE', { message: 'inference answered with an oversized body' });
+    if (body.length > MAX_PROXIED_BYTES) throw CHAT_ERRORS.CHAT_INFERENCE_UNAVAILABLE({ message: 'inference answered with an oversized body' });
+    // inference's own Retry-After (a 503 over capacity), passed on the one way answers get it.
     const retryAfter = response.headers.get('retry-after');
-    if (retryAfter) reply.header('retry-after', retryAfter);
+    if (retryAfter) setRetryAfter(reply, { retryAfterSeconds: parseRetryAfter(retryAfter) });
     return reply
       .code(response.status)
       .type(response.headers.get('content-type') ?? 'application/json')

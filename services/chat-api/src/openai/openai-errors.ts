@@ -1,4 +1,5 @@
-import { AppError, describeError, type Logger } from '@samosachaat/observability';
+import { type Logger } from '@samosachaat/observability';
+import { AppError, describeError, setRetryAfter } from '@samosachaat/service-kit';
 import type { FastifyInstance } from 'fastify';
 
 /** OpenAI's error `type` for an HTTP status. */
@@ -14,13 +15,11 @@ export function openAiErrorType(status: number): string {
 /** An error of the OpenAI-compatible API: OpenAI's `code` (`model_not_found`, …) and the parameter at fault. */
 export class OpenAiError extends AppError {
   readonly param: string | null;
-  retryAfter?: number;
 
   constructor(status: number, code: string, message: string, param: string | null = null, options: { retryAfterSeconds?: number } = {}) {
-    super(code, message, status, true);
+    super(code, message, status, true, options.retryAfterSeconds);
     this.name = 'OpenAiError';
     this.param = param;
-    if (options.retryAfterSeconds !== undefined) this.retryAfter = options.retryAfterSeconds;
   }
 }
 
@@ -60,8 +59,7 @@ const CODE_ALIASES: Record<string, string> = {
 export function registerOpenAiErrorHandling(scope: FastifyInstance, log: Logger): void {
   scope.setErrorHandler((err, _request, reply) => {
     const { status, code, message, internal } = describeError(err);
-    const retryAfter = (err as { retryAfter?: unknown }).retryAfter;
-    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+    setRetryAfter(reply, err);
     if (status === 401) reply.header('www-authenticate', 'Bearer realm="samosachaat"');
     if (internal && !(err instanceof AppError)) log.error({ err, status_code: status }, 'request_failed');
     const param = err instanceof OpenAiError ? err.param : typeof (err as { param?: unknown }).param === 'string' ? ((err as { param: string }).param) : null;

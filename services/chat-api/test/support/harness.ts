@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { openDatabase, type Database } from '@samosachaat/db';
-import { createObservability, observabilityConfigFromEnv, type Observability } from '@samosachaat/observability';
+import { createObservability, type Observability } from '@samosachaat/observability';
+import { observabilityConfigFromEnv } from '@samosachaat/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, configFromEnv, type AuthCache } from '../../src/index.js';
 import { openTestDatabase, type Backend, type TestDatabase } from './databases.js';

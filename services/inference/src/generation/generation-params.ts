@@ -1,6 +1,6 @@
-import type { AppError } from '@samosachaat/observability';
+import type { AppError } from '@samosachaat/service-kit';
 import type { ChatMessage, EngineCapabilities } from '../engines/engine.js';
-import { inferenceError } from '../errors.js';
+import { INFERENCE_ERRORS } from '../errors.js';
 
 /** A generation request after validation, shared by `/generate` and `/v1/chat/completions`. */
 export interface GenerationParams {
@@ -53,7 +53,7 @@ const MAX_STOP_CHARS = 200;
 
 /** A 400 naming the field; `param` is the field, for OpenAI-shaped errors. */
 export function invalidRequest(message: string, param?: string): AppError {
-  return Object.assign(inferenceError('INFERENCE_INVALID_REQUEST', message), { param: param ?? null });
+  return Object.assign(INFERENCE_ERRORS.INFERENCE_INVALID_REQUEST(message), { param: param ?? null });
 }
 
 export function range(name: string, value: number | undefined, min: number, max: number, integer: boolean): void {

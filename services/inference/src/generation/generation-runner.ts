@@ -1,6 +1,6 @@
 import type { GenerationSpan, Observability } from '@samosachaat/observability';
 import { estimatePromptTokens, UpstreamError, type Engine, type FinishReason, type StreamSummary } from '../engines/engine.js';
-import { inferenceError, OverCapacityError } from '../errors.js';
+import { INFERENCE_ERRORS, OverCapacityError } from '../errors.js';
 import type { InferenceMetrics } from '../metrics.js';
 import type { Lease, WorkerPool } from '../pool/worker-pool.js';
 import type { GenerationStats, StatsOutcome } from '../stats/generation-stats.js';
@@ -88,7 +88,7 @@ export class GenerationRunner {
 
   async run(params: GenerationParams, sink: TokenSink, clientSignal: AbortSignal): Promise<GenerationResult> {
     const { models, pool, metrics } = this.deps;
-    if (this.closing) throw inferenceError('INFERENCE_SHUTTING_DOWN');
+    if (this.closing) throw INFERENCE_ERRORS.INFERENCE_SHUTTING_DOWN();
     if (params.model !== undefined && params.model !== models.current) await models.assertKnown(params.model);
     let lease: Lease;
     try {
@@ -97,7 +97,7 @@ export class GenerationRunner {
       if (err instanceof OverCapacityError) {
         metrics.rejected.inc({ reason: 'over_capacity' });
         const { workers, busy, queueDepth, queueLimit } = pool.snapshot;
-        this.rejections.warning('generation_rejected', { reason: 'over_capacity', retry_after_s: err.retryAfter, workers, workers_busy: busy, queue_depth: queueDepth, queue_limit: queueLimit });
+        this.rejections.warning('generation_rejected', { reason: 'over_capacity', retry_after_s: err.retryAfterSeconds, workers, workers_busy: busy, queue_depth: queueDepth, queue_limit: queueLimit });
         throw err;
       }
       if (clientSignal.aborted) throw new ClientGoneError();
@@ -106,11 +106,11 @@ export class GenerationRunner {
     metrics.queueWait.observe(lease.queuedMs / 1000);
     const model = models.current;
     try {
-      if (this.closing) throw inferenceError('INFERENCE_SHUTTING_DOWN');
+      if (this.closing) throw INFERENCE_ERRORS.INFERENCE_SHUTTING_DOWN();
       if (clientSignal.aborted) throw new ClientGoneError();
-      if (model === undefined) throw inferenceError('INFERENCE_NO_MODEL', 'no model is loaded; check the inference logs for model_load_failed');
+      if (model === undefined) throw INFERENCE_ERRORS.INFERENCE_NO_MODEL('no model is loaded; check the inference logs for model_load_failed');
       if (params.model !== undefined && params.model !== model) {
-        throw inferenceError('INFERENCE_MODEL_NOT_LOADED', `model "${params.model}" is not loaded (current: "${model}"); swap to it first with POST /models/swap`);
+        throw INFERENCE_ERRORS.INFERENCE_MODEL_NOT_LOADED(`model "${params.model}" is not loaded (current: "${model}"); swap to it first with POST /models/swap`);
       }
       sink.open(model);
     } catch (err) {

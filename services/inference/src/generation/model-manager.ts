@@ -1,6 +1,6 @@
 import type { Logger } from '@samosachaat/observability';
 import type { Engine, ModelDetails } from '../engines/engine.js';
-import { inferenceError } from '../errors.js';
+import { INFERENCE_ERRORS } from '../errors.js';
 import type { InferenceMetrics } from '../metrics.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 
@@ -73,7 +73,7 @@ export class ModelManager {
   /** Throws 404 naming the available models when `model` is not one of them. */
   async assertKnown(model: string): Promise<void> {
     const ids = (await this.engine.listModels()).map((m) => m.id);
-    if (!ids.includes(model)) throw inferenceError('INFERENCE_MODEL_NOT_FOUND', `unknown model "${model}"; available models: ${ids.join(', ')}`);
+    if (!ids.includes(model)) throw INFERENCE_ERRORS.INFERENCE_MODEL_NOT_FOUND(`unknown model "${model}"; available models: ${ids.join(', ')}`);
   }
 
   /**
@@ -103,7 +103,7 @@ export class ModelManager {
 
   /** Drains, unloads, loads `target` (rolling back on failure); 409 if a swap is running. */
   async swap(target: string): Promise<SwapResult> {
-    if (this.busy) throw inferenceError('INFERENCE_SWAP_IN_PROGRESS', `a model swap is already in progress (${this.busy.from ?? 'none'} → ${this.busy.to}); retry when it finishes`);
+    if (this.busy) throw INFERENCE_ERRORS.INFERENCE_SWAP_IN_PROGRESS(`a model swap is already in progress (${this.busy.from ?? 'none'} → ${this.busy.to}); retry when it finishes`);
     const previous = this.loadedModel;
     this.busy = { from: previous, to: target };
     try {
@@ -123,8 +123,7 @@ export class ModelManager {
       } catch (err) {
         this.log.error({ err, model_tag: target }, 'model_load_failed');
         const rolledBack = previous !== undefined && (await this.loadTimed(previous).then(() => true, () => false));
-        throw inferenceError(
-          'INFERENCE_MODEL_LOAD_FAILED',
+        throw INFERENCE_ERRORS.INFERENCE_MODEL_LOAD_FAILED(
           `loading model "${target}" failed: ${(err as Error).message}; ${rolledBack ? `rolled back to "${previous}"` : 'no model is loaded now'}`,
         );
       }

@@ -1,11 +1,11 @@
-import { keysMatch } from '@samosachaat/observability';
+import { keysMatch } from '@samosachaat/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { inferenceError } from '../errors.js';
+import { INFERENCE_ERRORS } from '../errors.js';
 
 /** An `onRequest` hook: the `X-Internal-API-Key` header must match, compared in constant time. */
 export function requireInternalKey(key: string) {
   return async (request: FastifyRequest): Promise<void> => {
-    if (!keysMatch(request.headers['x-internal-api-key'], key)) throw inferenceError('INFERENCE_UNAUTHORIZED');
+    if (!keysMatch(request.headers['x-internal-api-key'], key)) throw INFERENCE_ERRORS.INFERENCE_UNAUTHORIZED();
   };
 }
 
@@ -18,7 +18,7 @@ export function requireBearerKey(key: string) {
     const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
     if (!keysMatch(token, key)) {
       reply.header('www-authenticate', 'Bearer realm="samosachaat-inference"');
-      throw inferenceError('INFERENCE_UNAUTHORIZED', 'missing or wrong API key: send Authorization: Bearer <INTERNAL_API_KEY>');
+      throw INFERENCE_ERRORS.INFERENCE_UNAUTHORIZED('missing or wrong API key: send Authorization: Bearer <INTERNAL_API_KEY>');
     }
   };
 }

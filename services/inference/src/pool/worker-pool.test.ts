@@ -15,7 +15,7 @@ describe('WorkerPool', () => {
     const c = pool.acquire().then((l) => (order.push('c'), l));
     const d = pool.acquire().then((l) => (order.push('d'), l));
     assert.deepEqual(pool.snapshot, { workers: 2, busy: 2, queueDepth: 2, queueLimit: 2 });
-    await assert.rejects(pool.acquire(), (err: unknown) => err instanceof OverCapacityError && err.retryAfter >= 1 && /queue is full \(2\/2\)/.test(err.message));
+    await assert.rejects(pool.acquire(), (err: unknown) => err instanceof OverCapacityError && (err.retryAfterSeconds ?? 0) >= 1 && /queue is full \(2\/2\)/.test(err.message));
     a.release();
     a.release(); // a second release is ignored
     const leaseC = await c;
@@ -81,7 +81,7 @@ describe('WorkerPool', () => {
     const err = await pool.acquire().catch((e: unknown) => e);
     assert.ok(err instanceof OverCapacityError);
     // 4 s per generation, 3 queued + this one, 2 workers: 8 s.
-    assert.equal(err.retryAfter, 8);
+    assert.equal(err.retryAfterSeconds, 8);
     for (const lease of held) lease.release();
     for (const lease of await Promise.all(queued.slice(0, 2))) lease.release();
     (await queued[2])?.release();

@@ -1,4 +1,5 @@
-import { currentTraceId, errorEnvelope } from '@samosachaat/observability';
+import { currentTraceId } from '@samosachaat/observability';
+import { errorEnvelope, setRetryAfter } from '@samosachaat/service-kit';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { OverCapacityError } from '../errors.js';
 import { assertEngineHonours, generateBodySchema, validateGenerateBody, type GenerateBody } from '../generation/generation-params.js';
@@ -15,7 +16,8 @@ import { countInvalidRequests } from './rejections.js';
  * to log at `error` on every request (the runner logs it, rate-limited).
  */
 export function sendOverCapacity(reply: FastifyReply, err: OverCapacityError): FastifyReply {
-  return reply.code(503).header('retry-after', String(err.retryAfter)).send(errorEnvelope(err.code, err.message, currentTraceId()));
+  setRetryAfter(reply, err);
+  return reply.code(503).send(errorEnvelope(err.code, err.message, currentTraceId()));
 }
 
 /**

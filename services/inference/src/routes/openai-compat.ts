@@ -1,6 +1,6 @@
-import { AppError, describeError } from '@samosachaat/observability';
+import { AppError, describeError, setRetryAfter } from '@samosachaat/service-kit';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { inferenceError, OverCapacityError } from '../errors.js';
+import { INFERENCE_ERRORS, OverCapacityError } from '../errors.js';
 import { ClientGoneError, type GenerationResult } from '../generation/generation-runner.js';
 import { requireBearerKey } from '../http/auth.js';
 import { clientDisconnectSignal } from '../http/client-signal.js';
@@ -14,9 +14,9 @@ import { countInvalidRequests } from './rejections.js';
 
 /** A generation that failed after it started, as an HTTP error of the non-streamed answer. */
 function failedGeneration(result: GenerationResult): AppError {
-  if (result.outcome === 'timeout') return inferenceError('INFERENCE_GENERATION_TIMEOUT', result.error);
-  if (result.outcome === 'shutdown') return inferenceError('INFERENCE_SHUTTING_DOWN', result.error);
-  return inferenceError('INFERENCE_GENERATION_FAILED', result.error);
+  if (result.outcome === 'timeout') return INFERENCE_ERRORS.INFERENCE_GENERATION_TIMEOUT(result.error);
+  if (result.outcome === 'shutdown') return INFERENCE_ERRORS.INFERENCE_SHUTTING_DOWN(result.error);
+  return INFERENCE_ERRORS.INFERENCE_GENERATION_FAILED(result.error);
 }
 
 /**
@@ -30,7 +30,7 @@ export async function openAiCompatRoutes(app: FastifyInstance, runtime: Inferenc
 
   app.setErrorHandler((err, _request, reply) => {
     const { status, code, message, internal } = describeError(err);
-    if (err instanceof OverCapacityError) reply.header('retry-after', String(err.retryAfter));
+    if (err instanceof OverCapacityError) setRetryAfter(reply, err);
     else if (internal && !(err instanceof AppError)) errorsLog.error({ err, status_code: status }, 'request_failed');
     else errorsLog.debug({ error_code: code, status_code: status }, 'request_rejected');
     const param = (err as { param?: unknown }).param;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createObservability, observabilityConfigFromEnv, type Observability } from '@samosachaat/observability';
+import { createObservability, type Observability } from '@samosachaat/observability';
+import { observabilityConfigFromEnv } from '@samosachaat/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { configFromEnv } from '../../src/config.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Observability } from '@samosachaat/observability';
 import type { FastifyRequest } from 'fastify';
-import { webError } from '../errors.js';
+import { WEB_ERRORS } from '../errors.js';
 import { describeNetworkError, failureReason } from '../proxy/upstream-errors.js';
 
 /** What the console's access rule needs. */
@@ -47,7 +47,7 @@ export function createOpsAccess(options: OpsAccessOptions): (request: FastifyReq
       );
     } catch (err) {
       failures.error('ops_auth_failed', { upstream: 'auth', reason: failureReason(err), error: describeNetworkError(err) });
-      throw webError('WEB_AUTH_UNAVAILABLE', { retryAfterSeconds: 5 });
+      throw WEB_ERRORS.WEB_AUTH_UNAVAILABLE({ retryAfterSeconds: 5 });
     }
     if (res.status === 401) {
       await res.body?.cancel();
@@ -56,7 +56,7 @@ export function createOpsAccess(options: OpsAccessOptions): (request: FastifyReq
     if (res.status !== 200) {
       await res.body?.cancel();
       failures.error('ops_auth_failed', { upstream: 'auth', reason: `status_${res.status}`, status_code: res.status });
-      throw webError('WEB_AUTH_UNAVAILABLE', { retryAfterSeconds: 5 });
+      throw WEB_ERRORS.WEB_AUTH_UNAVAILABLE({ retryAfterSeconds: 5 });
     }
     const user = (await res.json().catch(() => ({}))) as { is_admin?: unknown };
     return user.is_admin === true;
@@ -66,7 +66,7 @@ export function createOpsAccess(options: OpsAccessOptions): (request: FastifyReq
     if (options.localMode) return;
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? BEARER.exec(header) : null;
-    if (!match) throw webError('WEB_OPS_UNAUTHENTICATED');
+    if (!match) throw WEB_ERRORS.WEB_OPS_UNAUTHENTICATED();
     const token = match[1] as string;
     const key = createHash('sha256').update(token).digest('base64url');
     let verdict = cache.get(key);
@@ -74,7 +74,7 @@ export function createOpsAccess(options: OpsAccessOptions): (request: FastifyReq
       const admin = await ask(token);
       if (admin === undefined) {
         cache.delete(key);
-        throw webError('WEB_OPS_INVALID_TOKEN');
+        throw WEB_ERRORS.WEB_OPS_INVALID_TOKEN();
       }
       verdict = { admin, until: now() + ttl };
       cache.delete(key);
@@ -82,6 +82,6 @@ export function createOpsAccess(options: OpsAccessOptions): (request: FastifyReq
       // Oldest first out: a Map iterates in insertion order.
       while (cache.size > size) cache.delete(cache.keys().next().value as string);
     }
-    if (!verdict.admin) throw webError('WEB_OPS_FORBIDDEN');
+    if (!verdict.admin) throw WEB_ERRORS.WEB_OPS_FORBIDDEN();
   };
 }

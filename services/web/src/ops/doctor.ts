@@ -1,5 +1,9 @@
-import { buildDoctorRegistry } from '@samosachaat/cli/doctor-registry';
-import type { CheckResult } from '@samosachaat/observability';
+import { configFromEnv as authConfig } from '@samosachaat/auth/config';
+import * as authDoctor from '@samosachaat/auth/doctor';
+import { configFromEnv as chatConfig } from '@samosachaat/chat-api/config';
+import { configFromEnv as inferenceConfig } from '@samosachaat/inference/config';
+import { buildDoctorRegistry, type DoctorServices } from '@samosachaat/platform/doctor-registry';
+import type { CheckResult } from '@samosachaat/service-kit';
 
 /** A row of the console's doctor table (`ok` is null for a skipped check: it did not run). */
 export interface DoctorRow {
@@ -11,6 +15,9 @@ export interface DoctorRow {
   fix: string | null;
   duration_ms: number;
 }
+
+/** The services as the doctor sees them, through their light subpaths: web's app loads no other service. */
+const SERVICES: DoctorServices<authDoctor.JwtKeys> = { configs: { auth: authConfig, 'chat-api': chatConfig, inference: inferenceConfig }, auth: authDoctor };
 
 /** Runs the doctor; injectable so tests need not probe a whole platform. */
 export type DoctorRunner = () => Promise<CheckResult[]>;
@@ -24,7 +31,7 @@ export function platformDoctor(env: Readonly<Record<string, string | undefined>>
   let running: Promise<CheckResult[]> | undefined;
   return () => {
     // A service's own LOG_DIR says whether it writes files: no DATA_DIR/logs default here.
-    running ??= buildDoctorRegistry(env, cwd, { runner: 'service' })
+    running ??= buildDoctorRegistry(env, cwd, SERVICES, { runner: 'service' })
       .run({ timeoutMs })
       .finally(() => (running = undefined));
     return running;

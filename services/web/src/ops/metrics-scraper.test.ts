@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createObservability, observabilityConfigFromEnv } from '@samosachaat/observability';
+import { createObservability } from '@samosachaat/observability';
+import { observabilityConfigFromEnv } from '@samosachaat/service-kit';
 import { MetricsScraper } from './metrics-scraper.js';
 
 const obs = createObservability(observabilityConfigFromEnv('web', { LOG_LEVEL: 'critical' }), { registerGlobalTracer: false, runtimeMetrics: false, logDestination: { write: () => {} } });

@@ -1,7 +1,7 @@
-import { LogDirMissingError, readLogFiles } from '@samosachaat/cli/log-files';
+import { LogDirMissingError, readLogFiles } from '@samosachaat/platform/log-files';
 import { isHousekeepingTrace, LOG_LEVELS, type LogLevel } from '@samosachaat/observability';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { webError } from '../errors.js';
+import { WEB_ERRORS } from '../errors.js';
 import { doctorRows, type DoctorRunner } from './doctor.js';
 import type { MetricsScraper } from './metrics-scraper.js';
 import { booleanParam, choiceParam, integerParam, onlyKnown, stringParam, traceIdParam } from './query.js';
@@ -67,7 +67,7 @@ export async function registerOpsApi(app: FastifyInstance, options: OpsRoutesOpt
         const [trace] = mergeTraces(found);
         if (!trace) {
           const also = unreachable.length ? `; not reachable: ${unreachable.map((u) => u.service).join(', ')}` : '';
-          throw webError('WEB_TRACE_NOT_FOUND', { message: `no service holds trace ${traceId} (it may have been evicted from the ring buffers)${also}` });
+          throw WEB_ERRORS.WEB_TRACE_NOT_FOUND({ message: `no service holds trace ${traceId} (it may have been evicted from the ring buffers)${also}` });
         }
         return {
           trace_id: trace.trace_id,
@@ -107,21 +107,21 @@ export async function registerOpsApi(app: FastifyInstance, options: OpsRoutesOpt
         onlyKnown(request.query as Query, []);
         let timer: NodeJS.Timeout | undefined;
         const overall = new Promise<never>((_resolve, reject) => {
-          timer = setTimeout(() => reject(webError('WEB_DOCTOR_FAILED', { message: `the doctor did not finish within ${options.doctorTimeoutMs * 2} ms` })), options.doctorTimeoutMs * 2);
+          timer = setTimeout(() => reject(WEB_ERRORS.WEB_DOCTOR_FAILED({ message: `the doctor did not finish within ${options.doctorTimeoutMs * 2} ms` })), options.doctorTimeoutMs * 2);
         });
         try {
           const results = await Promise.race([options.doctor(), overall]);
           return { results: doctorRows(results) };
         } catch (err) {
           if ((err as { code?: unknown }).code === 'WEB_DOCTOR_FAILED') throw err;
-          throw webError('WEB_DOCTOR_FAILED', { message: `the doctor could not run: ${(err as Error).message}` });
+          throw WEB_ERRORS.WEB_DOCTOR_FAILED({ message: `the doctor could not run: ${(err as Error).message}` });
         } finally {
           clearTimeout(timer);
         }
       });
 
       ops.all('/*', async (request) => {
-        throw webError('WEB_OPS_API_NOT_FOUND', { message: `no console API at ${request.method} ${request.url.split('?')[0]}` });
+        throw WEB_ERRORS.WEB_OPS_API_NOT_FOUND({ message: `no console API at ${request.method} ${request.url.split('?')[0]}` });
       });
     },
     { prefix: '/ops/api' },

@@ -2,7 +2,7 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { nameRequestSpan, SPAN_NAME_HEADER, traceHeaders, type Observability } from '@samosachaat/observability';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
-import { webError } from '../errors.js';
+import { WEB_ERRORS } from '../errors.js';
 import { describeNetworkError, failureReason, upstreamError } from './upstream-errors.js';
 
 /** Where one path prefix is forwarded. */
@@ -91,7 +91,7 @@ export async function registerProxies(app: FastifyInstance, routes: readonly Pro
       const basePath = origin.pathname.replace(/\/+$/, '');
       const handler = async (request: FastifyRequest, reply: FastifyReply) => {
         const path = upstreamPath(request.url, route.prefix);
-        if (path === undefined) throw webError('WEB_INVALID_PATH', { message: `the path must stay under ${route.prefix}/` });
+        if (path === undefined) throw WEB_ERRORS.WEB_INVALID_PATH({ message: `the path must stay under ${route.prefix}/` });
         return forward(request, reply, route, `${origin.origin}`, `${basePath}${path}`);
       };
       scope.route({ method: [...METHODS], url: route.prefix, handler });

@@ -17,7 +17,7 @@ describe('upstream errors', () => {
     assert.equal(describeNetworkError(Object.assign(new Error(''), { code: 'EPIPE' })), 'EPIPE');
     assert.equal(describeNetworkError('plain'), 'plain');
     const down = upstreamError('auth', 'connect');
-    assert.deepEqual([down.statusCode, down.code, down.retryAfter], [503, 'WEB_UPSTREAM_UNAVAILABLE', 2]);
+    assert.deepEqual([down.statusCode, down.code, down.retryAfterSeconds], [503, 'WEB_UPSTREAM_UNAVAILABLE', 2]);
     assert.match(down.message, /^auth is unavailable/);
     assert.equal(upstreamError('auth', 'timeout').statusCode, 504);
     assert.equal(upstreamError('chat-api', 'stream_error').statusCode, 502);

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { webError } from '../errors.js';
+import { WEB_ERRORS } from '../errors.js';
 import type { AssetSlot, UiAssets } from './ui-assets.js';
 
 /**
@@ -35,7 +35,7 @@ function serve(slot: AssetSlot, cacheControl: string) {
     if (!slot.ok) {
       // Plain text on purpose: this page is read by a developer who has not built the UI yet.
       reply.header('cache-control', 'no-store');
-      if (request.headers.accept?.includes('application/json')) throw webError('WEB_UI_UNAVAILABLE', { message: slot.problem });
+      if (request.headers.accept?.includes('application/json')) throw WEB_ERRORS.WEB_UI_UNAVAILABLE({ message: slot.problem });
       return reply.code(503).type('text/plain; charset=utf-8').send(`503 Service Unavailable: ${slot.problem}\n`);
     }
     const { asset } = slot;
