@@ -218,12 +218,13 @@ describe('the OpenAI-compatible API (/v1 through web)', { timeout: scaled(300_00
       const usage = await call('GET', '/api/keys/usage', aliceToken);
       assert.equal(usage.status, 200, usage.text);
       mine = usage.json.usage.find((u: { key_id: string }) => u.key_id === key.id);
-      if (mine?.requests >= 5 || Date.now() > deadline) break;
+      // Usage is flushed in batches: wait until every earlier answer of this file is in.
+      if ((mine?.requests >= 5 && mine?.completion_tokens >= 12 + 8 + 10 + 6 + 9 + 5) || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(mine, 'alice sees her key’s usage');
     assert.ok(mine.requests >= 5, `requests: ${mine.requests}`);
-    assert.ok(mine.completion_tokens >= 12 + 8 + 10 + 6 + 9 + 5);
+    assert.ok(mine.completion_tokens >= 12 + 8 + 10 + 6 + 9 + 5, JSON.stringify(mine));
     assert.ok(mine.prompt_tokens > 0);
     assert.ok(Date.parse(mine.last_used_at) > Date.parse(key.created_at) - 1000);
     const aliceIds = (await call('GET', '/api/keys/usage', aliceToken)).json.usage.map((u: { key_id: string }) => u.key_id);
