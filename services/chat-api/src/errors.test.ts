@@ -1,29 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { createObservability } from '@samosachaat/observability';
-import { observabilityConfigFromEnv, servicePlugin } from '@samosachaat/service-kit';
-import Fastify from 'fastify';
+import { errorAnswerApp } from '@samosachaat/service-kit/testing';
 import { CHAT_ERRORS, type ChatErrorCode } from './errors.js';
 
 // A bare app with the service kit's plugins: what a client gets when a handler throws.
-const obs = createObservability(observabilityConfigFromEnv('chat-api', { LOG_LEVEL: 'critical', TRACE_BUFFER_SIZE: '0' }), { registerGlobalTracer: false, runtimeMetrics: false, logDestination: { write: () => {} } });
-const app = Fastify({ logger: false });
-let thrown: unknown;
-await app.register(servicePlugin, { obs, localMode: true });
-app.get('/throw', async () => {
-  throw thrown;
-});
-await app.ready();
-after(async () => {
-  await app.close();
-  await obs.shutdown();
-});
-
-async function answerTo(err: unknown) {
-  thrown = err;
-  const res = await app.inject({ method: 'GET', url: '/throw' });
-  return { status: res.statusCode, error: (res.json() as { error: { code: string; message: string } }).error, retryAfter: res.headers['retry-after'] };
-}
+const errors = await errorAnswerApp('chat-api');
+after(() => errors.close());
+const answerTo = errors.answerTo;
 
 describe('chat-api errors, as a client gets them', () => {
   it('answers every code with its status and message, 5xx messages included (they are written for the caller)', async () => {
