@@ -6,13 +6,14 @@
  * A/B section).
  *
  *   node --conditions=source --import tsx bench/streams-ab.ts --old ../old-checkout [--new .] [--rounds 3] [--out FILE]
+ *   … --from DIR   tabulate the reports an earlier sitting left in DIR ({old,new}-N.md) without running
  *
  * Each checkout runs its own bench/streams.ts with its own dependencies (`npm ci` in the old
  * checkout first, e.g. a `git worktree add --detach ../old <commit>`). Loopback only; each
  * run is bounded by bench:streams' own watchdog.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -46,7 +47,18 @@ interface Run {
 }
 const runs: Run[] = [];
 const started = new Date().toISOString();
-for (let round = 1; round <= rounds; round++) {
+const fromIndex = process.argv.indexOf('--from');
+const fromDir = fromIndex !== -1 ? process.argv[fromIndex + 1] : undefined;
+if (fromDir) {
+  // Only the table, from the reports of a sitting that was cut short (each run's own file).
+  for (let round = 1; round <= rounds; round++) {
+    for (const arm of arms) {
+      const file = join(resolve(fromDir), `${arm.name}-${round}.md`);
+      if (existsSync(file)) runs.push({ arm: arm.name, round, file, load: /Load average ([\d.]+ \/ [\d.]+ \/ [\d.]+) at start/.exec(readFileSync(file, 'utf8'))?.[1] ?? '?' });
+    }
+  }
+}
+for (let round = 1; !fromDir && round <= rounds; round++) {
   for (const arm of arms) {
     const file = join(work, `${arm.name}-${round}.md`);
     const load = os.loadavg().map((l) => l.toFixed(2)).join(' / ');
@@ -77,8 +89,8 @@ function memoryRows(md: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of md.split('\n')) {
     const cells = line.split('|').map((c) => c.trim());
-    if (cells[1]?.startsWith('idle open streams')) out.set('idle', `${cells[2]} (${cells[6]})`);
-    if (cells[1]?.startsWith('paused readers')) out.set('paused', `${cells[2]} (${cells[6]})`);
+    if (cells[1]?.startsWith('idle open streams:')) out.set('idle', `${cells[2]} (${cells[6]})`);
+    if (cells[1]?.startsWith('paused readers:')) out.set('paused', `${cells[2]} (${cells[6]})`);
   }
   return out;
 }
@@ -106,7 +118,7 @@ for (const r of parsed) {
   lines.push(`| ${r.arm} ${r.round} | ${r.load} | ${cells.join(' | ')} | ${lat.get('chat-api@100')?.gap ?? '—'} | ${mem.get('idle') ?? '—'} | ${mem.get('paused') ?? '—'} |`);
 }
 lines.push('');
-lines.push(`Every run's full report: ${work}/{old,new}-N.md (not kept).`);
+lines.push(`Every run's full report: ${fromDir ? resolve(fromDir) : work}/{old,new}-N.md (not kept).`);
 writeFileSync(outFile, lines.join('\n') + '\n');
 console.log(lines.join('\n'));
 console.log(`bench:streams-ab: written to ${outFile}`);
