@@ -100,7 +100,7 @@ const keys = ['chat-api@1', 'chat-api@100', 'minimal proxy@100', 'direct@100', '
 const lines: string[] = [];
 lines.push('## Old versus new, alternated in one sitting');
 lines.push('');
-lines.push(`Runs ${started} → ${new Date().toISOString()} with \`node --conditions=source --import tsx bench/streams-ab.ts --old <old checkout> --rounds ${rounds}\`: each checkout's own \`bench:streams\`, alternately. Old = ${arms[0].commit}, new = ${arms[1].commit}. CPU: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} logical cores; Node.js from each checkout's \`node\` devDependency.`);
+lines.push(`${fromDir ? `Rebuilt ${started} from the reports in ${resolve(fromDir)} (each report gives its own run time); ` : `Runs ${started} → ${new Date().toISOString()} with `} \`node --conditions=source --import tsx bench/streams-ab.ts --old <old checkout> --rounds ${rounds}\`: each checkout's own \`bench:streams\`, alternately. Old = ${arms[0].commit}, new = ${arms[1].commit}. CPU: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} logical cores; Node.js from each checkout's \`node\` devDependency.`);
 lines.push('');
 lines.push('| run | load at start | ' + keys.map((k) => `${k}: TTFT p50 / p99 ms`).join(' | ') + ' | chat-api@100: gap p50 / p99 ms | idle stream memory | paused reader memory |');
 lines.push('| --- | --- | ' + keys.map(() => '---').join(' | ') + ' | --- | --- | --- |');
