@@ -319,7 +319,7 @@ export class AnswerStream {
         // Nothing reached the client yet: a failure now is an HTTP error, not a 200 stream.
         const refusal = this.refusal();
         if (refusal) throw await this.refuseBeforeFirstByte(refusal);
-        this.openClient();
+        void this.openClient();
       }
       // Not including the time the last bytes waited for a slow client.
       const inferenceTimeMs = Math.round((this.acc.endedAt ?? performance.now()) - this.startedAt);
@@ -349,13 +349,20 @@ export class AnswerStream {
     }
   }
 
-  /** Sends the response headers (once) and what was held back before the first token. */
-  private openClient(): void {
-    if (this.opened) return;
+  /**
+   * Sends the response headers (once) with what was held back before the first token and
+   * `first` (the first token's events), in one write: one packet, one wake-up of the client.
+   * Resolves like {@link SseClient.write}.
+   */
+  private openClient(first: Buffer[] = []): Promise<void> | undefined {
+    if (this.opened) return undefined;
     this.opened = true;
-    this.client.open({ 'x-user-message-id': this.userMessageId, 'x-answer-message-id': this.answerId });
-    if (this.held.length > 0) void this.client.write(Buffer.concat(this.held));
+    const bytes = this.held.length > 0 ? [...this.held, ...first] : first;
     this.held = [];
+    return this.client.open(
+      { 'x-user-message-id': this.userMessageId, 'x-answer-message-id': this.answerId },
+      bytes.length === 0 ? undefined : bytes.length === 1 ? (bytes[0] as Buffer) : Buffer.concat(bytes),
+    );
   }
 
   /**
@@ -602,15 +609,13 @@ export class AnswerStream {
             break;
           }
         }
-        if (!this.opened) {
-          // The response headers wait for the first token (README "Error contract of a send").
-          if (!tokenInChunk) {
-            this.held.push(...forward);
-            forward.length = 0;
-          } else this.openClient();
-        }
         // Most writes are taken at once: no promise is made for them (see SseClient.write).
-        const draining = forward.length > 0 ? client.write(forward.length === 1 ? (forward[0] as Buffer) : Buffer.concat(forward)) : undefined;
+        let draining: Promise<void> | undefined;
+        if (this.opened) draining = forward.length > 0 ? client.write(forward.length === 1 ? (forward[0] as Buffer) : Buffer.concat(forward)) : undefined;
+        // The response headers wait for the first token (README "Error contract of a send"),
+        // then leave in one write with it and whatever was held back.
+        else if (tokenInChunk) draining = this.openClient(forward);
+        else this.held.push(...forward);
         if (tokenInChunk) this.sli.firstToken();
         if (draining) await draining;
         if (acc.done) break;

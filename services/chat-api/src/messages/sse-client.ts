@@ -43,10 +43,14 @@ export class SseClient {
     return this.gone ? 0 : this.reply.raw.writableLength;
   }
 
-  /** Takes the reply over from Fastify and sends the event-stream headers. */
-  open(headers: Record<string, string>): void {
+  /**
+   * Takes the reply over from Fastify and sends the event-stream headers, with `first` when
+   * given: the headers and the first bytes leave in one write (one packet for the client to
+   * wake up for), else the headers alone at once. Resolves like {@link write}.
+   */
+  open(headers: Record<string, string>, first?: Buffer): Promise<void> | undefined {
     this.reply.hijack();
-    if (this.gone) return;
+    if (this.gone) return undefined;
     const res = this.reply.raw;
     const inherited: Record<string, string> = {};
     // x-trace-id and traceparent were set on the Fastify reply; a hijacked reply must carry them itself.
@@ -58,8 +62,10 @@ export class SseClient {
       'cache-control': 'no-cache, no-transform',
       'x-accel-buffering': 'no',
     });
-    res.flushHeaders();
     markFirstByte(this.request);
+    if (first !== undefined) return this.write(first);
+    res.flushHeaders();
+    return undefined;
   }
 
   /** Writes `bytes`; resolves once the socket can take more (or the client is gone). */
