@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import type { TestContext } from 'node:test';
 import { createObservability } from '@samosachaat/observability';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { observabilityConfigFromEnv } from './config.js';
@@ -52,4 +54,21 @@ export async function errorAnswerApp(service: string): Promise<ErrorAnswerApp> {
       await obs.shutdown();
     },
   };
+}
+
+/**
+ * Finds an external binary a test needs (promtool, prometheus, prometheus-alertmanager,
+ * prometheus-node-exporter, chromium, kubectl…). On a developer's machine a missing binary
+ * skips the test with a loud message naming the Debian package; under CI=true it fails the
+ * test, because CI installs everything the tests need and a skip there would hide a hole.
+ */
+export function requireBinary(t: TestContext, name: string, debianPackage: string = name): string | undefined {
+  const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
+  const path = found.status === 0 ? found.stdout.trim() : '';
+  if (path) return path;
+  const message = `${name} is not installed: install it (Debian: apt-get install ${debianPackage}) to run this test`;
+  if (process.env.CI === 'true') throw new Error(`CI=true and ${message}`);
+  process.stderr.write(`\n!!! SKIPPED: ${message}\n\n`);
+  t.skip(message);
+  return undefined;
 }

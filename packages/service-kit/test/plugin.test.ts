@@ -9,7 +9,7 @@ import Fastify from 'fastify';
 import { bindContext, createObservability, currentTraceId, markFirstByte } from '@samosachaat/observability';
 import { AppError, observabilityConfigFromEnv, servicePlugin } from '../src/index.js';
 import { buildTestApp } from './support/app.js';
-import { requireBinary } from './support/binaries.js';
+import { requireBinary } from '../src/testing.js';
 import { eventually, listen } from './support/http.js';
 import { scaled } from '../../../test/support/timeouts.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { requireBinary } from './support/binaries.js';
+import { requireBinary } from '@samosachaat/service-kit/testing';
 import { backendsUnderTest } from './support/databases.js';
 import type { GenerateCall } from './support/fake-inference.js';
 import { startHarness, type Harness, type TestUser } from './support/harness.js';

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { assertDone, DONE_FRAME, metricValue } from './support/in-process.js';
-import { requireBinary } from './support/binaries.js';
+import { requireBinary } from '@samosachaat/service-kit/testing';
 import { eventually, startInference, waitReady, type RunningInference } from './support/service.js';
 import { postJson, SseReader } from './support/sse-client.js';
 import { scaled } from '../../../test/support/timeouts.js';
