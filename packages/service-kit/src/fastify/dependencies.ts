@@ -1,4 +1,4 @@
-import type { ReadinessCheck } from './readiness.js';
+import { checkWithin, type ReadinessCheck } from './readiness.js';
 
 /** What the last probe of one dependency found. */
 export interface DependencyState {
@@ -67,19 +67,7 @@ export class DependencyWatch {
   }
 
   private async probe(name: string, check: ReadinessCheck): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
-    });
-    let state: DependencyState;
-    try {
-      const detail = await Promise.race([Promise.resolve().then(check), timeout]);
-      state = { ok: true, detail: detail || 'reachable', checked_at: new Date().toISOString() };
-    } catch (err) {
-      state = { ok: false, detail: (err as Error).message, checked_at: new Date().toISOString() };
-    } finally {
-      clearTimeout(timer);
-    }
-    this.states.set(name, state);
+    const found = await checkWithin(check, this.timeoutMs, `no answer within ${this.timeoutMs} ms`);
+    this.states.set(name, { ok: found.ok, detail: found.detail || (found.ok ? 'reachable' : ''), checked_at: new Date().toISOString() });
   }
 }

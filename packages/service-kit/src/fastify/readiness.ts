@@ -37,17 +37,26 @@ export class ReadinessRegistry {
   }
 
   private async runOne(name: string, check: ReadinessCheck): Promise<ReadinessResult> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
-    });
-    try {
-      const detail = await Promise.race([Promise.resolve().then(check), timeout]);
-      return detail ? { name, ok: true, detail } : { name, ok: true };
-    } catch (err) {
-      return { name, ok: false, detail: (err as Error).message };
-    } finally {
-      clearTimeout(timer);
-    }
+    const found = await checkWithin(check, this.timeoutMs, `timed out after ${this.timeoutMs} ms`);
+    return found.ok && !found.detail ? { name, ok: true } : { name, ...found };
+  }
+}
+
+/**
+ * Runs one check bounded by `timeoutMs` (shared by readiness and dependency probes): ok with
+ * the check's detail, or not ok with its error message (`timeoutMessage` past the bound).
+ */
+export async function checkWithin(check: ReadinessCheck, timeoutMs: number, timeoutMessage: string): Promise<{ ok: boolean; detail?: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(timeoutMessage)), timeoutMs);
+  });
+  try {
+    const detail = await Promise.race([Promise.resolve().then(check), timeout]);
+    return detail ? { ok: true, detail } : { ok: true };
+  } catch (err) {
+    return { ok: false, detail: (err as Error).message };
+  } finally {
+    clearTimeout(timer);
   }
 }
