@@ -119,8 +119,8 @@ export class LlamaEngine implements Engine {
     const modelId = this.loadedId;
     if (loadedContext === undefined || modelId === undefined) throw new UpstreamError('the llama engine has no model loaded');
     const context: LlamaContext = loadedContext;
-    const LlamaChat = this.chatClass;
-    if (LlamaChat === undefined) throw new UpstreamError('the llama engine has no model loaded');
+    if (this.chatClass === undefined) throw new UpstreamError('the llama engine has no model loaded');
+    const LlamaChat: typeof LlamaChatClass = this.chatClass;
     const summary: StreamSummary = { promptTokens: estimatePromptTokens(request.messages), responseModel: modelId };
 
     async function* chunks(): AsyncGenerator<EngineChunk> {

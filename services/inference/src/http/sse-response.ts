@@ -50,7 +50,7 @@ export class SseResponse {
     if (!this.sentFrame) {
       this.sentFrame = true;
       const socket = res.socket;
-      if (socket !== null && socket.writableCorked > 0) socket.uncork();
+      if (socket != null && socket.writableCorked > 0) socket.uncork();
     }
     if (written) return;
     await new Promise<void>((resolve) => {
