@@ -37,7 +37,7 @@ export { stopOnSignals } from './fastify/stop-on-signals.js';
 export type { StopOnSignalsOptions } from './fastify/stop-on-signals.js';
 
 // Between services
-export { keysMatch } from './fastify/internal-key.js';
+export { keyMatcher, keysMatch } from './fastify/internal-key.js';
 export { describeNetworkError, networkFailure } from './net/network-errors.js';
 export type { NetworkFailure } from './net/network-errors.js';
 

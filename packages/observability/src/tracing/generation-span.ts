@@ -34,8 +34,11 @@ export interface GenerationEnd {
 /** A running generation span. */
 export interface GenerationSpan {
   readonly span: Span;
-  /** Records `n` generated tokens; the first call also records the first-token event. */
-  tokens(n?: number): void;
+  /**
+   * Records `n` generated tokens; the first call also records the first-token event. `at`
+   * (a `performance.now()` time) is when they arrived, if that was before this call.
+   */
+  tokens(n?: number, at?: number): void;
   /** Milliseconds from start to first token, once known. */
   readonly timeToFirstTokenMs: number | undefined;
   /** Ends the span; later calls are ignored. */
@@ -72,10 +75,10 @@ export function startGenerationSpan(tracer: Tracer, start: GenerationStart): Gen
     get timeToFirstTokenMs() {
       return ttft;
     },
-    tokens(n = 1) {
+    tokens(n = 1, at) {
       if (ended) return;
       if (ttft === undefined) {
-        ttft = Math.round((performance.now() - startedAt) * 1000) / 1000;
+        ttft = Math.round(((at ?? performance.now()) - startedAt) * 1000) / 1000;
         span.addEvent('gen_ai.first_token', { 'gen_ai.response.time_to_first_token_ms': ttft });
       }
       outputTokens += n;

@@ -10,3 +10,15 @@ export function keysMatch(presented: string | string[] | undefined, expected: st
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
 }
+
+/**
+ * {@link keysMatch} against one expected key whose digest is computed once: a per-request
+ * check (an `onRequest` hook) hashes only the presented key. Same constant-time comparison.
+ */
+export function keyMatcher(expected: string): (presented: string | string[] | undefined) => boolean {
+  const b = createHash('sha256').update(expected).digest();
+  return (presented) => {
+    if (typeof presented !== 'string' || expected.length === 0) return false;
+    return timingSafeEqual(createHash('sha256').update(presented).digest(), b);
+  };
+}

@@ -4,7 +4,7 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '@samosachaat/observability';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ChatHistoryItem, Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
+import type { ChatHistoryItem, Llama, LlamaChat as LlamaChatClass, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
 import type { LlamaEngineConfig } from '../config.js';
 import { estimatePromptTokens, UpstreamError, type Engine, type EngineChunk, type EngineModel, type EngineStream, type GenerationRequest, type StreamSummary } from './engine.js';
 import { assertFitsInMemory, listGgufFiles, modelIdOf, readGgufDetails, resolveModelFile, type GgufDetails } from './gguf-files.js';
@@ -31,6 +31,12 @@ export class LlamaEngine implements Engine {
   readonly id = 'llama';
   readonly capabilities = { topP: true, topK: true, stop: true, seed: true, tools: false, responseFormat: false };
   private llama: Llama | undefined;
+  /**
+   * node-llama-cpp's LlamaChat, kept from the load: an `import()` per generation is a round
+   * trip through the module loader (under tsx, a message to its loader thread and back) on
+   * the way to the first token.
+   */
+  private chatClass: typeof LlamaChatClass | undefined;
   private model: LlamaModel | undefined;
   private context: LlamaContext | undefined;
   private loadedId: string | undefined;
@@ -113,13 +119,16 @@ export class LlamaEngine implements Engine {
     const modelId = this.loadedId;
     if (loadedContext === undefined || modelId === undefined) throw new UpstreamError('the llama engine has no model loaded');
     const context: LlamaContext = loadedContext;
+    if (this.chatClass === undefined) throw new UpstreamError('the llama engine has no model loaded');
+    const LlamaChat: typeof LlamaChatClass = this.chatClass;
     const summary: StreamSummary = { promptTokens: estimatePromptTokens(request.messages), responseModel: modelId };
 
     async function* chunks(): AsyncGenerator<EngineChunk> {
       signal.throwIfAborted();
-      const { LlamaChat } = await import('node-llama-cpp');
-      const sequence = await freeSequence(context, signal);
+      // Synchronous when a sequence is free (the worker pool sees to that): no wait on the way.
+      const sequence = context.sequencesLeft > 0 ? context.getSequence() : await freeSequence(context, signal);
       const chat = new LlamaChat({ contextSequence: sequence });
+      const chatWrapper = chat.chatWrapper;
       // A cancel gives the sequence back at once, not when the consumer next reads.
       const release = () => chat.dispose({ disposeSequence: true });
       signal.addEventListener('abort', release, { once: true });
@@ -131,8 +140,6 @@ export class LlamaEngine implements Engine {
       let completion = 0;
       let counted = 0;
       try {
-        const state = chat.chatWrapper.generateContextState({ chatHistory: history });
-        summary.promptTokens = state.contextText.tokenize(context.model.tokenizer).length;
         const generation = chat
           .generateResponse(history, {
             maxTokens: request.maxTokens,
@@ -188,6 +195,10 @@ export class LlamaEngine implements Engine {
         // Frees the sequence at once, also when the consumer stops early or the signal fired.
         signal.removeEventListener('abort', release);
         release();
+        // The prompt's real token count, once decoding is over (or stopped): rendering the chat
+        // template and tokenizing it before generateResponse, which does both itself, would
+        // delay the first token for a number needed only at the end.
+        summary.promptTokens = promptTokenCount(chatWrapper, history, context) ?? summary.promptTokens;
       }
     }
 
@@ -197,7 +208,8 @@ export class LlamaEngine implements Engine {
 
   private async runtime(): Promise<Llama> {
     if (this.llama) return this.llama;
-    const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
+    const { getLlama, LlamaChat, LlamaLogLevel } = await import('node-llama-cpp');
+    this.chatClass = LlamaChat;
     this.llama = await getLlama({
       gpu: false,
       build: 'never',
@@ -226,6 +238,15 @@ async function freeSequence(context: LlamaContext, signal: AbortSignal): Promise
     await sleep(5);
   }
   return context.getSequence();
+}
+
+/** The prompt's token count as the model's chat template renders `history`; undefined once the model is gone. */
+function promptTokenCount(chatWrapper: LlamaChatClass['chatWrapper'], history: ChatHistoryItem[], context: LlamaContext): number | undefined {
+  try {
+    return chatWrapper.generateContextState({ chatHistory: history }).contextText.tokenize(context.model.tokenizer).length;
+  } catch {
+    return undefined;
+  }
 }
 
 function toHistory(messages: GenerationRequest['messages']): ChatHistoryItem[] {

@@ -191,15 +191,18 @@ export class GenerationRunner {
             continue;
           }
           const now = performance.now();
+          // The frame goes out first; the span, metrics and stats below record the moment the
+          // token arrived (`now`), not held back by the write nor holding it back.
+          const written = sink.write(token);
           if (chunks === 0) metrics.timeToFirstToken.observe({ model }, (now - startedAt) / 1000);
           else metrics.interTokenLatency.observe({ model }, (now - last) / 1000);
           last = now;
           chunks++;
           streamed += tokens;
-          gen.tokens(tokens);
+          gen.tokens(tokens, now);
           metrics.generatedTokens.inc({ model }, tokens);
           stats.addTokens(tokens);
-          await sink.write(token);
+          await written;
           if (stopReason) throw new Error(`generation stopped: ${stopReason}`);
         }
       });

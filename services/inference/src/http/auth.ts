@@ -1,11 +1,16 @@
-import { keysMatch } from '@samosachaat/service-kit';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { keyMatcher, keysMatch } from '@samosachaat/service-kit';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { INFERENCE_ERRORS } from '../errors.js';
 
-/** An `onRequest` hook: the `X-Internal-API-Key` header must match, compared in constant time. */
+/**
+ * An `onRequest` hook: the `X-Internal-API-Key` header must match, compared in constant time.
+ * Callback-style (no promise to settle on every request) against the key's digest computed once.
+ */
 export function requireInternalKey(key: string) {
-  return async (request: FastifyRequest): Promise<void> => {
-    if (!keysMatch(request.headers['x-internal-api-key'], key)) throw INFERENCE_ERRORS.INFERENCE_UNAUTHORIZED();
+  const matches = keyMatcher(key);
+  return (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    if (!matches(request.headers['x-internal-api-key'])) return done(INFERENCE_ERRORS.INFERENCE_UNAUTHORIZED());
+    done();
   };
 }
 

@@ -8,6 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  */
 export class SseResponse {
   private opened = false;
+  private sentFrame = false;
 
   constructor(
     private readonly request: FastifyRequest,
@@ -41,7 +42,17 @@ export class SseResponse {
   async send(data: string): Promise<void> {
     if (this.closed) return;
     const res = this.reply.raw;
-    if (res.write(`data: ${data}\n\n`)) return;
+    const written = res.write(`data: ${data}\n\n`);
+    // Node corks the socket for a chunked write and uncorks it on the next tick, after every
+    // microtask queued meanwhile (the span, the metrics, llama.cpp's scheduling of the next
+    // token). The first frame (time to first token) goes out now; later ones keep Node's
+    // coalescing of the frames of one tick into one write.
+    if (!this.sentFrame) {
+      this.sentFrame = true;
+      const socket = res.socket;
+      if (socket != null && socket.writableCorked > 0) socket.uncork();
+    }
+    if (written) return;
     await new Promise<void>((resolve) => {
       const done = () => {
         res.off('drain', done);
