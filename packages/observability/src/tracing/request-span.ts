@@ -203,7 +203,19 @@ export class RequestSpan implements Span, ReadableSpan, SpanContext {
       diag.error(`${this.name} ${this.traceId}-${this.spanId} - You can only call end() on a span once.`);
       return;
     }
-    const endMs = endTime === undefined ? this.factory.nowMs() : this.factory.toEpochMs(endTime);
+    this.endAtEpochMs(endTime === undefined ? this.factory.nowMs() : this.factory.toEpochMs(endTime));
+  }
+
+  /** `end()` at a `performance.now()` reading the caller already took (the request path). */
+  endAtPerf(perf: number): void {
+    if (this.endMs >= 0) {
+      diag.error(`${this.name} ${this.traceId}-${this.spanId} - You can only call end() on a span once.`);
+      return;
+    }
+    this.endAtEpochMs(this.factory.perfToEpochMs(perf));
+  }
+
+  private endAtEpochMs(endMs: number): void {
     this.endMs = endMs < this.startMs ? this.startMs : endMs;
     this.factory.ended(this);
   }
