@@ -7,7 +7,11 @@
 # how repeatable they are (a late JIT tier-up or a major GC lands in one window only), and
 # the median is reported. Same servers as bench/instructions.sh (bench/servers/variants.ts).
 # Usage: bench/instructions-windows.sh ROUTE VARIANT [VARIANT...]
-#   env: WARMUP (1500), N (500), WINDOWS (5), PORT_BASE (39300), STARTUP_S (900)
+#   env: WARMUP (1500), N (500), WINDOWS (5), PORT_BASE (39300), STARTUP_S (900),
+#        KEEP_DUMPS (a directory to keep each window's callgrind dump in, for callgrind_annotate)
+# Time-driven work (timers, V8's background compilation still going on after the warm-up)
+# lands in whichever window it falls in: read the windows, not only the median, and split a
+# window's dump by function (callgrind_annotate) to set the compilers' share apart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 route=${1:?route: hello or json}; shift
@@ -41,6 +45,7 @@ for variant in "$@"; do
     ir=$(grep -E '^totals:' "$file" | head -1 | awk '{print $2}')
     echo "  $variant window $w: $((ir / N)) instructions per request" >&2
     readings+=($((ir / N)))
+    [ -n "${KEEP_DUMPS:-}" ] && cp -p "$file" "$KEEP_DUMPS/"
   done
   kill -INT "$pid"; wait "$pid" 2>/dev/null || true
   sorted=$(printf '%s\n' "${readings[@]}" | sort -n | tr '\n' ' ')
