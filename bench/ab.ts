@@ -10,6 +10,10 @@
  *   node --conditions=source --import tsx bench/ab.ts ROUTE ROUNDS NAME:FILE[:ENV=VALUE...]...
  *   e.g. bench/ab.ts hello 3 bare:bare full:full nolog:full:LOG_LEVEL=warning
  *
+ * FILE is relative to bench/servers/, so an arm may run another checkout's server (with its
+ * own node_modules): `old:../../../other-worktree/bench/servers/full` — two versions of the
+ * code alternated in one run.
+ *
  * Linux only (/proc). Prints medians and each arm's ratio to the first arm.
  */
 import { readFileSync } from 'node:fs';

@@ -16,10 +16,21 @@ trap 'rm -rf "$tmp"' EXIT
 
 count() { # variant n port -> total Ir
   local variant=$1 n=$2 port=$3
-  VARIANT=$variant PORT=$port timeout 900 valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$variant.$n" \
+  VARIANT=$variant PORT=$port timeout 2400 valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$variant.$n" \
     node --conditions=source --import tsx bench/servers/variants.ts >/dev/null 2>"$tmp/err.$variant.$n" &
   local pid=$!
-  for _ in $(seq 1 180); do sleep 1; curl -sf -o /dev/null "http://127.0.0.1:$port/$route" && break; done
+  # Start-up under callgrind (tsx, OpenTelemetry's modules) takes minutes on a loaded machine.
+  local up=
+  for _ in $(seq 1 "${STARTUP_S:-900}"); do
+    sleep 1
+    if curl -sf -o /dev/null "http://127.0.0.1:$port/$route"; then up=1; break; fi
+    kill -0 "$pid" 2>/dev/null || break
+  done
+  if [ -z "$up" ]; then
+    echo "instructions: $variant (n=$n) did not start on port $port:" >&2; cat "$tmp/err.$variant.$n" >&2
+    kill -INT "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+    return 1
+  fi
   node bench/lib/sequential-client.mjs "$port" $((WARMUP + n)) "$route"
   kill -INT "$pid"; wait "$pid" 2>/dev/null || true
   grep -E '^summary:' "$tmp/cg.$variant.$n" | awk '{print $2}'
@@ -30,5 +41,5 @@ for variant in "$@"; do
 
   a=$(count "$variant" "$N1" $((port++)))
   b=$(count "$variant" "$N2" $((port++)))
-  echo "$route $variant: $(( (b - a) / (N2 - N1) )) instructions per request"
+  echo "$route $variant: $(( (b - a) / (N2 - N1) )) instructions per request (Ir $a at +$N1, $b at +$N2)"
 done

@@ -394,6 +394,41 @@ describe('observability plugin: health, readiness, debug traces', () => {
     await t.close();
   });
 
+  it('keeps methods, routes and span names apart on a route serving several methods, request after request', async () => {
+    const t = await buildTestApp((app) => {
+      app.route({ method: ['GET', 'POST'], url: '/both/:id', config: { spanName: 'touch thing' }, handler: async () => ({}) });
+      app.get('/other', async () => ({}));
+    });
+    const seen: Array<{ method: string; url: string; traceId: string; spanName: unknown }> = [];
+    for (let i = 0; i < 3; i++) {
+      for (const [method, url] of [['GET', `/both/${i}`], ['POST', `/both/${i}`], ['GET', '/other'], ['GET', `/nowhere/${i}`]] as const) {
+        const res = await t.app.inject({ method, url });
+        seen.push({ method, url, traceId: String(res.headers['x-trace-id']), spanName: res.headers['x-span-name'] });
+      }
+    }
+    const body = (await t.app.inject({ url: '/metrics' })).body;
+    assert.equal(metricValue(body, 'http_requests_total{method="GET",route="/both/:id",status="200",service="test-svc"}'), 3);
+    assert.equal(metricValue(body, 'http_requests_total{method="POST",route="/both/:id",status="200",service="test-svc"}'), 3);
+    assert.equal(metricValue(body, 'http_requests_total{method="GET",route="/other",status="200",service="test-svc"}'), 3);
+    assert.equal(metricValue(body, 'http_requests_total{method="GET",route="unmatched",status="404",service="test-svc"}'), 3);
+    const traces = (await t.app.inject({ url: '/debug/traces?limit=100' })).json().traces as Array<{ trace_id: string; root_name: string; spans: Array<{ attributes: Record<string, unknown> }> }>;
+    const byId = new Map(traces.map((x) => [x.trace_id, x]));
+    const lines = t.logs.find('http_request_completed') as Array<Record<string, unknown>>;
+    for (const s of seen) {
+      const trace = byId.get(s.traceId);
+      const line = lines.find((l) => l.trace_id === s.traceId);
+      const route = s.url.startsWith('/both/') ? '/both/:id' : s.url === '/other' ? '/other' : 'unmatched';
+      assert.equal(trace?.root_name, route === '/both/:id' ? 'touch thing' : `${s.method} ${route}`, `${s.method} ${s.url}`);
+      assert.equal(s.spanName, route === '/both/:id' ? 'touch thing' : undefined);
+      assert.equal(trace?.spans[0]?.attributes['http.request.method'], s.method);
+      assert.equal(trace?.spans[0]?.attributes['http.route'], route);
+      assert.equal(line?.method, s.method);
+      assert.equal(line?.route, route);
+      assert.equal(line?.path, s.url);
+    }
+    await t.close();
+  });
+
   it('serves /debug/traces?limit= in a service whose Ajv does not coerce types', async () => {
     const obs = createObservability(observabilityConfigFromEnv('strict-svc', { LOG_LEVEL: 'error' }), { logDestination: { write: () => undefined }, registerGlobalTracer: false, runtimeMetrics: false });
     const app = Fastify({ logger: false, ajv: { customOptions: { coerceTypes: false } } });

@@ -1,5 +1,6 @@
 import { context } from '@opentelemetry/api';
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Observability } from '../observability.js';
 import { createRequestLifecycle, requestState } from './request-lifecycle.js';
@@ -17,6 +18,9 @@ declare module 'fastify' {
     obs: Observability;
   }
 }
+
+const kReply = Symbol('samosachaat.reply');
+type RawWithReply = ServerResponse & { [kReply]?: FastifyReply };
 
 const DEFAULT_QUIET = ['/health', '/ready', '/metrics'];
 
@@ -39,13 +43,22 @@ const plugin: FastifyPluginAsync<ObservabilityPluginOptions> = async (app: Fasti
   const lifecycle = createRequestLifecycle(obs, { quietRoutes: new Set(options.quietRoutes ?? DEFAULT_QUIET) });
   app.decorate('obs', obs);
 
+  // One listener for every response, not a closure (and a once-wrapper) per request: the
+  // response points back at its reply.
+  function onResponseClose(this: RawWithReply): void {
+    const reply = this[kReply];
+    if (reply !== undefined) lifecycle.finish(reply.request, reply, this.writableEnded);
+  }
+
   app.addHook('onRequest', (request, reply, done) => {
     let state;
     try {
       state = lifecycle.begin(request, reply);
       // Not Fastify's onResponse: it skips hijacked replies and clients that left mid-answer.
-      // 'close' always fires, after the last byte or after the client went away.
-      reply.raw.once('close', () => lifecycle.finish(request, reply, reply.raw.writableEnded));
+      // 'close' always fires (once), after the last byte or after the client went away.
+      const raw = reply.raw as RawWithReply;
+      raw[kReply] = reply;
+      raw.on('close', onResponseClose);
     } catch (err) {
       lifecycle.reportTelemetryFailure(err);
       return done();

@@ -2,9 +2,10 @@ import { ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Context, typ
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requestContext } from '../context/request-context.js';
 import { sanitizeHeaderValue } from '../logging/sanitize.js';
-import { methodLabel, UNMATCHED_ROUTE } from '../metrics/http-metrics.js';
+import { methodLabel, UNMATCHED_ROUTE, type RouteHttpMetrics } from '../metrics/http-metrics.js';
 import type { Observability } from '../observability.js';
 import { formatTraceparent, readInboundTrace } from '../tracing/inbound.js';
+import { RequestSpan } from '../tracing/request-span.js';
 
 /** Per-request state, kept on the request under a symbol. */
 export interface RequestState {
@@ -15,6 +16,8 @@ export interface RequestState {
   readonly ctx: Context;
   firstByteAt: number | undefined;
   finished: boolean;
+  /** @internal The route's cached telemetry pieces. */
+  readonly info: RouteInfo;
 }
 
 /** Where the state lives on the Fastify request. */
@@ -59,6 +62,25 @@ export interface LifecycleOptions {
   quietRoutes: ReadonlySet<string>;
 }
 
+/**
+ * What a request's telemetry needs to know about its route, worked out once per route (and
+ * method) instead of on every request: the labels, the span name, the pre-encoded pieces of
+ * the access line and the route's metric series.
+ */
+export interface RouteInfo {
+  readonly method: string;
+  readonly route: string;
+  /** `config.spanName` when the route sets one (also sent as {@link SPAN_NAME_HEADER}). */
+  readonly named: string | undefined;
+  readonly spanName: string;
+  /** `,"method":"GET","route":"/x"` — the access line's route fields, JSON-encoded once. */
+  readonly accessPrefix: string;
+  readonly quiet: boolean;
+  readonly metrics: RouteHttpMetrics;
+}
+
+type RouteContext = { config?: { url?: unknown; spanName?: unknown } };
+
 /** Builds the hook bodies that carry one request through context, span, metrics and log. */
 export function createRequestLifecycle(obs: Observability, options: LifecycleOptions) {
   const access = obs.getLogger('http');
@@ -67,18 +89,53 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
   const writeAccess = obs.lineWriter('http', ACCESS_FIELDS);
   const spans = obs.tracing.requestSpans;
 
+  // Route infos by Fastify's per-route context object (one per route and scope, 404 handlers
+  // included), then by request method (a route may serve several).
+  const routes = new WeakMap<object, Record<string, RouteInfo>>();
+  // Fastify keeps a request's route context under a symbol of its own; found (and checked
+  // against the public `routeOptions`) on the first request. Without it, every request
+  // builds its route info from `routeOptions`, as before the cache.
+  let kContext: symbol | null | undefined;
+
+  function buildRouteInfo(rawMethod: string, config: RouteContext['config']): RouteInfo {
+    const method = methodLabel(rawMethod);
+    const url = config?.url;
+    const route = typeof url === 'string' ? url : UNMATCHED_ROUTE;
+    // A route may say what it does (`config: { spanName: 'send message' }`); else METHOD /route.
+    const named = typeof config?.spanName === 'string' ? config.spanName : undefined;
+    return {
+      method,
+      route,
+      named,
+      spanName: named ?? `${method} ${route}`,
+      accessPrefix: `,"method":${JSON.stringify(method)},"route":${JSON.stringify(route)}`,
+      quiet: options.quietRoutes.has(route),
+      metrics: http.route(method, route),
+    };
+  }
+
+  function routeInfo(request: FastifyRequest): RouteInfo {
+    if (kContext === undefined) kContext = findContextSymbol(request);
+    const ctx = kContext ? ((request as unknown as Record<symbol, RouteContext | undefined>)[kContext] as RouteContext | undefined) : undefined;
+    if (ctx === undefined || typeof ctx !== 'object') return buildRouteInfo(request.method, request.routeOptions.config as RouteContext['config']);
+    let byMethod = routes.get(ctx);
+    if (byMethod === undefined) {
+      byMethod = Object.create(null) as Record<string, RouteInfo>;
+      routes.set(ctx, byMethod);
+    }
+    const method = request.method;
+    return (byMethod[method] ??= buildRouteInfo(method, ctx.config));
+  }
+
   function begin(request: FastifyRequest, reply: FastifyReply): RequestState {
     const startedAt = performance.now();
-    const method = methodLabel(request.method);
-    const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
+    const info = routeInfo(request);
+    const { method, route } = info;
     const inbound = readInboundTrace(request.headers);
     const parent = inbound.parent ? trace.setSpanContext(ROOT_CONTEXT, inbound.parent) : ROOT_CONTEXT;
     const attributes: Attributes = { 'http.request.method': method, 'http.route': route };
     if (inbound.source !== 'new') attributes['samosachaat.trace_source'] = inbound.source;
-    // A route may say what it does (`config: { spanName: 'send message' }`); else METHOD /route.
-    const named = (request.routeOptions.config as { spanName?: unknown } | undefined)?.spanName;
-    const spanName = typeof named === 'string' ? named : undefined;
-    const span = spans.start({ name: spanName ?? `${method} ${route}`, context: parent, parent: inbound.parent, traceId: inbound.traceId, attributes, startPerf: startedAt });
+    const span = spans.start({ name: info.spanName, context: parent, parent: inbound.parent, traceId: inbound.traceId, attributes, startPerf: startedAt });
     const state: RequestState = {
       startedAt,
       method,
@@ -87,6 +144,7 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
       ctx: requestContext(parent, span),
       firstByteAt: undefined,
       finished: false,
+      info,
     };
     (request as WithState)[kRequestState] = state;
     const sc = span.spanContext();
@@ -94,8 +152,8 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
     // header of the reply onto Node's slow, one-by-one path at writeHead.
     reply.header('x-trace-id', sc.traceId);
     reply.header('traceparent', formatTraceparent(sc));
-    if (spanName) reply.header(SPAN_NAME_HEADER, spanName);
-    http.start(method, route);
+    if (info.named !== undefined) reply.header(SPAN_NAME_HEADER, info.named);
+    info.metrics.start();
     return state;
   }
 
@@ -112,20 +170,23 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
       const status = aborted && !res.headersSent ? 499 : res.statusCode;
       const streamed = state.firstByteAt !== undefined;
       const durationMs = endedAt - state.startedAt;
-      http.finish(state.method, state.route, status, durationMs / 1000, streamed ? ((state.firstByteAt as number) - state.startedAt) / 1000 : undefined);
+      const info = state.info;
+      info.metrics.finish(status, durationMs / 1000, streamed ? ((state.firstByteAt as number) - state.startedAt) / 1000 : undefined);
 
       const span = state.span;
       span.setAttribute('http.response.status_code', status);
       if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
       if (aborted) span.setAttribute('samosachaat.client_disconnected', true);
-      span.end();
+      // The request span's own end takes the clock reading above (no second one).
+      if (span instanceof RequestSpan) span.endAtPerf(endedAt);
+      else span.end();
 
       // Probes and scrapes are logged at debug; skip building a line nobody will see.
-      const level = options.quietRoutes.has(state.route) && status < 400 ? 'debug' : 'info';
+      const level = info.quiet && status < 400 ? 'debug' : 'info';
       if (!access.isLevelEnabled(level)) return;
       // Encoded by hand: the fields and their types are known, so the line skips pino's walk.
       // Header- and URL-derived strings are scrubbed of secret shapes, then sanitised and cut.
-      let body = `,"method":"${state.method}","route":${JSON.stringify(state.route)},"path":${JSON.stringify(sanitizeHeaderValue(pathOf(request.url), MAX_PATH_LOGGED) as string)},"status_code":${status},"duration_ms":${Math.round(durationMs * 1000) / 1000}`;
+      let body = `${info.accessPrefix},"path":${JSON.stringify(sanitizeHeaderValue(pathOf(request.url), MAX_PATH_LOGGED) as string)},"status_code":${status},"duration_ms":${Math.round(durationMs * 1000) / 1000}`;
       if (streamed) body += `,"ttfb_ms":${Math.round(((state.firstByteAt as number) - state.startedAt) * 1000) / 1000}`;
       if (aborted) body += ',"client_disconnected":true';
       const ua = request.headers['user-agent'];
@@ -151,4 +212,15 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
 function pathOf(url: string): string {
   const q = url.indexOf('?');
   return q === -1 ? url : url.slice(0, q);
+}
+
+// Fastify 5 keeps the route context under `Symbol('fastify.context')`, not exported. Taken
+// only if it holds the very config object the public `routeOptions` hands out.
+function findContextSymbol(request: FastifyRequest): symbol | null {
+  for (const key of Object.getOwnPropertySymbols(request)) {
+    if (key.description !== 'fastify.context') continue;
+    const ctx = (request as unknown as Record<symbol, RouteContext | undefined>)[key];
+    if (ctx && typeof ctx === 'object' && ctx.config === request.routeOptions.config) return key;
+  }
+  return null;
 }

@@ -171,4 +171,17 @@ describe('contract logger', () => {
     assert.equal((logs.raw[2]?.match(/"method"/g) ?? []).length, 1);
     assert.ok(!logs.raw.join('').includes(jwt) && !logs.raw.join('').includes('hunter2'));
   });
+
+  it('writes the message of a line writer the same on every line, however many messages it sees', () => {
+    const logs = new LogCapture();
+    const handle = createLogger({ service: 'chat-api', destination: logs });
+    const write = handle.lineWriter('http', []);
+    // More distinct messages than the writer caches, and repeats on both sides of that limit.
+    const messages = ['request_done', ...Array.from({ length: 100 }, (_, i) => `event_${i}`), 'request_done', 'event_7', 'event_99'];
+    for (const message of messages) write('info', context.active(), '', message);
+    assert.deepEqual(
+      logs.lines().map((l) => l.message),
+      messages,
+    );
+  });
 });

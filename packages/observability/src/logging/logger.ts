@@ -156,6 +156,8 @@ function prettyDestination(out: DestinationStream, colorize: boolean): Destinati
 }
 
 const INVALID_TRACE_ID = '00000000000000000000000000000000';
+// Messages are event names written by the code; a writer fed varying text stops caching at this.
+const MAX_CACHED_MESSAGES = 64;
 
 function contractMixin(): Record<string, unknown> {
   const ctx = context.active();
@@ -279,6 +281,16 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
   const lineWriter = (name: string, reserved: readonly string[]): LineWriter => {
     const prefix = `${baseFragment},"logger":${JSON.stringify(name)}`;
     const skip = new Set(['level', 'timestamp', 'message', 'logger', 'trace_id', 'span_id', ...Object.keys(base), ...reserved]);
+    // A hot path writes the same few messages over and over: each is scrubbed and encoded once.
+    const messages = new Map<string, string>();
+    const encodeMessage = (message: string): string => {
+      let encoded = messages.get(message);
+      if (encoded === undefined) {
+        encoded = JSON.stringify(redactSecretShapes(message));
+        if (messages.size < MAX_CACHED_MESSAGES) messages.set(message, encoded);
+      }
+      return encoded;
+    };
     return (level, ctx, body, message) => {
       let line = `{"level":"${level}"${isoTimestamp()}${prefix}`;
       const sc = trace.getSpan(ctx)?.spanContext();
@@ -293,7 +305,7 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
           if (encoded !== undefined) line += `,${JSON.stringify(key)}:${encoded}`;
         }
       }
-      line += `${body},"message":${JSON.stringify(redactSecretShapes(message))}}\n`;
+      line += `${body},"message":${encodeMessage(message)}}\n`;
       for (const entry of streams) entry.stream.write(line);
     };
   };

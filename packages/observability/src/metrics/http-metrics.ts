@@ -24,7 +24,21 @@ export interface HttpMetrics {
    * `http_request_duration_seconds` and the whole stream to `http_stream_duration_seconds`.
    */
   finish(method: string, route: string, status: number, durationSeconds: number, firstByteSeconds?: number): void;
+  /**
+   * The series of one (method, route), for a caller that sees the same pair again and again
+   * (the request lifecycle caches one per route): `start`/`finish` as above without the
+   * per-call lookup. Same values as {@link HttpMetrics.start}/{@link HttpMetrics.finish}.
+   */
+  route(method: string, route: string): RouteHttpMetrics;
 }
+
+/** {@link HttpMetrics} bound to one (method, route). */
+export interface RouteHttpMetrics {
+  start(): void;
+  finish(status: number, durationSeconds: number, firstByteSeconds?: number): void;
+}
+
+const NOOP_ROUTE: RouteHttpMetrics = { start() {}, finish() {} };
 
 /** Per-bucket (not cumulative) counts plus sum and count of one histogram series. */
 class HistogramCells {
@@ -96,10 +110,15 @@ function histogramValues(name: string, bounds: readonly number[], series: Iterab
 
 /** Registers the HTTP metric families on `metrics` (no-ops when metrics are disabled). */
 export function createHttpMetrics(metrics: Metrics): HttpMetrics {
-  if (!metrics.enabled) return { start() {}, finish() {} };
+  if (!metrics.enabled) return { start() {}, finish() {}, route: () => NOOP_ROUTE };
   const byRoute = new Map<string, RouteSeries>();
   const all = () => byRoute.values();
-  const clear = () => byRoute.clear();
+  // Bumped by a reset, so a cached route handle looks its series up again.
+  let generation = 0;
+  const clear = () => {
+    byRoute.clear();
+    generation++;
+  };
   const series = (method: string, route: string): RouteSeries => {
     const key = `${method} ${route}`;
     let s = byRoute.get(key);
@@ -139,15 +158,37 @@ export function createHttpMetrics(metrics: Metrics): HttpMetrics {
       series(method, route).inProgress++;
     },
     finish(method, route, status, durationSeconds, firstByteSeconds) {
-      const s = series(method, route);
-      s.inProgress--;
-      s.statuses.set(status, (s.statuses.get(status) ?? 0) + 1);
-      if (firstByteSeconds === undefined) {
-        s.latency.observe(durationSeconds);
-      } else {
-        s.latency.observe(firstByteSeconds);
-        (s.stream ??= new HistogramCells(HTTP_STREAM_BUCKETS)).observe(durationSeconds);
-      }
+      record(series(method, route), status, durationSeconds, firstByteSeconds);
+    },
+    route(method, route) {
+      let s = series(method, route);
+      let seen = generation;
+      const live = (): RouteSeries => {
+        if (seen !== generation) {
+          s = series(method, route);
+          seen = generation;
+        }
+        return s;
+      };
+      return {
+        start() {
+          live().inProgress++;
+        },
+        finish(status, durationSeconds, firstByteSeconds) {
+          record(live(), status, durationSeconds, firstByteSeconds);
+        },
+      };
     },
   };
+}
+
+function record(s: RouteSeries, status: number, durationSeconds: number, firstByteSeconds: number | undefined): void {
+  s.inProgress--;
+  s.statuses.set(status, (s.statuses.get(status) ?? 0) + 1);
+  if (firstByteSeconds === undefined) {
+    s.latency.observe(durationSeconds);
+  } else {
+    s.latency.observe(firstByteSeconds);
+    (s.stream ??= new HistogramCells(HTTP_STREAM_BUCKETS)).observe(durationSeconds);
+  }
 }

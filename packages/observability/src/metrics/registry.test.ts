@@ -111,6 +111,39 @@ describe('http metrics', () => {
     assert.match(body, /^http_stream_duration_seconds_bucket\{le="300",method="POST",route="\/stream",service="chat-api"\} 0$/m);
   });
 
+  it('records through a route handle exactly what start/finish record, and keeps recording after a reset', async () => {
+    const m = createMetrics({ service: 'chat-api', runtime: false });
+    const http = createHttpMetrics(m);
+    const handle = http.route('POST', '/api/send');
+    handle.start();
+    handle.finish(201, 0.02);
+    http.start('POST', '/api/send');
+    http.finish('POST', '/api/send', 201, 0.03);
+    handle.start();
+    handle.finish(200, 9, 0.5);
+    let body = (await m.render()).body;
+    assert.match(body, /^http_requests_total\{method="POST",route="\/api\/send",status="201",service="chat-api"\} 2$/m);
+    assert.match(body, /^http_requests_total\{method="POST",route="\/api\/send",status="200",service="chat-api"\} 1$/m);
+    assert.match(body, /^http_request_duration_seconds_count\{method="POST",route="\/api\/send",service="chat-api"\} 3$/m);
+    assert.match(body, /^http_stream_duration_seconds_sum\{method="POST",route="\/api\/send",service="chat-api"\} 9$/m);
+    assert.match(body, /^http_requests_in_progress\{method="POST",route="\/api\/send",service="chat-api"\} 0$/m);
+    await m.registry.resetMetrics();
+    assert.doesNotMatch((await m.render()).body, /route="\/api\/send"/);
+    handle.start();
+    handle.finish(201, 0.02);
+    body = (await m.render()).body;
+    assert.match(body, /^http_requests_total\{method="POST",route="\/api\/send",status="201",service="chat-api"\} 1$/m);
+    assert.match(body, /^http_requests_in_progress\{method="POST",route="\/api\/send",service="chat-api"\} 0$/m);
+  });
+
+  it('gives a do-nothing route handle when metrics are off', async () => {
+    const m = createMetrics({ service: 'chat-api', runtime: false, enabled: false });
+    const handle = createHttpMetrics(m).route('GET', '/x');
+    handle.start();
+    handle.finish(200, 0.01);
+    assert.doesNotMatch((await m.render()).body, /http_requests_total/);
+  });
+
   it('bounds the method label', () => {
     assert.equal(methodLabel('GET'), 'GET');
     assert.equal(methodLabel('BREW'), 'OTHER');

@@ -15,7 +15,7 @@ function randomHex(chars: number): string {
   const id = pool.slice(offset, offset + chars);
   offset += chars;
   // An all-zero id is invalid in W3C trace context; 2^-64 odds, but never emit one.
-  return /^0+$/.test(id) ? randomHex(chars) : id;
+  return id.charCodeAt(0) === 48 /* 0 */ && /^0+$/.test(id) ? randomHex(chars) : id;
 }
 
 /** Trace and span ids cut from a pool of CSPRNG hex. */

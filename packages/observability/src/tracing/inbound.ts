@@ -75,8 +75,11 @@ export function readInboundTrace(headers: Headers): InboundTrace {
   if (fromTraceId) return { source: 'x-trace-id', traceId: fromTraceId };
   const fromRequestId = normaliseTraceId(single(headers['x-request-id']));
   if (fromRequestId) return { source: 'x-request-id', traceId: fromRequestId };
-  return { source: 'new' };
+  return NEW_TRACE;
 }
+
+// Nothing usable came in: the same (frozen) answer every time, no allocation.
+const NEW_TRACE: InboundTrace = Object.freeze({ source: 'new' });
 
 /**
  * Formats a W3C `traceparent` header for a span context: the `sampled` and `random` flags as

@@ -52,7 +52,10 @@ export class RequestSpan implements Span, ReadableSpan, SpanContext {
 
   constructor(
     private readonly factory: RequestSpanFactory,
-    ids: SpanContext,
+    traceId: string,
+    spanId: string,
+    traceFlags: number,
+    traceState: SpanContext['traceState'],
     readonly parentSpanContext: SpanContext | undefined,
     public name: string,
     attributes: Attributes,
@@ -60,10 +63,10 @@ export class RequestSpan implements Span, ReadableSpan, SpanContext {
     /** Start, in milliseconds since the epoch (fractional). */
     readonly startMs: number,
   ) {
-    this.traceId = ids.traceId;
-    this.spanId = ids.spanId;
-    this.traceFlags = ids.traceFlags;
-    this.traceState = ids.traceState;
+    this.traceId = traceId;
+    this.spanId = spanId;
+    this.traceFlags = traceFlags;
+    this.traceState = traceState;
     this.attributes = attributes;
     this.attributeCount = attributeCount;
   }
@@ -203,7 +206,19 @@ export class RequestSpan implements Span, ReadableSpan, SpanContext {
       diag.error(`${this.name} ${this.traceId}-${this.spanId} - You can only call end() on a span once.`);
       return;
     }
-    const endMs = endTime === undefined ? this.factory.nowMs() : this.factory.toEpochMs(endTime);
+    this.endAtEpochMs(endTime === undefined ? this.factory.nowMs() : this.factory.toEpochMs(endTime));
+  }
+
+  /** `end()` at a `performance.now()` reading the caller already took (the request path). */
+  endAtPerf(perf: number): void {
+    if (this.endMs >= 0) {
+      diag.error(`${this.name} ${this.traceId}-${this.spanId} - You can only call end() on a span once.`);
+      return;
+    }
+    this.endAtEpochMs(this.factory.perfToEpochMs(perf));
+  }
+
+  private endAtEpochMs(endMs: number): void {
     this.endMs = endMs < this.startMs ? this.startMs : endMs;
     this.factory.ended(this);
   }
@@ -280,17 +295,17 @@ export class RequestSpanFactory {
     const random = parent ? parent.traceFlags & TRACE_FLAG_RANDOM : options.traceId === undefined ? TRACE_FLAG_RANDOM : 0;
     const traceFlags = (sampling.decision === SamplingDecision.RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : TraceFlags.NONE) | random;
     const traceState = sampling.traceState ?? parent?.traceState;
-    const spanContext: SpanContext = { traceId, spanId, traceFlags, traceState };
-    if (sampling.decision === SamplingDecision.NOT_RECORD) return trace.wrapSpanContext(traceState ? spanContext : { traceId, spanId, traceFlags });
+    if (sampling.decision === SamplingDecision.NOT_RECORD) return trace.wrapSpanContext(traceState ? { traceId, spanId, traceFlags, traceState } : { traceId, spanId, traceFlags });
     const attributes = options.attributes;
-    let count = Object.keys(attributes).length;
+    let count = 0;
+    for (const _ in attributes) count++;
     if (sampling.attributes) {
       for (const key of Object.keys(sampling.attributes)) {
         if (!(key in attributes)) count++;
         attributes[key] = sampling.attributes[key] as AttributeValue;
       }
     }
-    const span = new RequestSpan(this, spanContext, parent, options.name, attributes, count, this.perfToEpochMs(options.startPerf));
+    const span = new RequestSpan(this, traceId, spanId, traceFlags, traceState, parent, options.name, attributes, count, this.perfToEpochMs(options.startPerf));
     for (const processor of this.processors) processor.onStart(span, options.context);
     return span;
   }
