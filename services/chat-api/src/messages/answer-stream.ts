@@ -14,8 +14,8 @@ import type { OpenStreams } from './open-streams.js';
 import type { StopWatcher } from './stop-watcher.js';
 import { DuplicateSendError, type AnswerContext } from './send-preparation.js';
 import { SseClient } from './sse-client.js';
-import { SseEventTooLargeError, SseParser } from './sse-parser.js';
-import { readUpstreamEvent, sseEvent } from './upstream-events.js';
+import { eventData, SseEventTooLargeError, SseParser } from './sse-parser.js';
+import { readTokenEvent, readUpstreamEvent, sseEvent } from './upstream-events.js';
 import { recordAnswer, type AnswerRecorder } from './answer-outcomes.js';
 
 /** What streaming an answer needs. */
@@ -92,8 +92,13 @@ interface Refusal {
 
 /** What was read from inference. */
 class Accumulator {
-  /** Tokens not yet written to the database. */
-  pending: string[] = [];
+  /**
+   * The UTF-8 bytes of the tokens not yet written to the database, copied straight from
+   * inference's events (see readTokenEvent): no string per token; one per part, at `take`.
+   */
+  private text: Buffer | undefined;
+  private textBytes = 0;
+  /** Their length as a string (UTF-16 units). */
   pendingChars = 0;
   /** Tokens received in all. */
   tokenCount = 0;
@@ -134,16 +139,39 @@ class Accumulator {
     return this.tokenCount > 0 ? 'incomplete' : 'error';
   }
 
+  /** Room for `bytes` more. */
+  private reserve(bytes: number): Buffer {
+    const need = this.textBytes + bytes;
+    let text = this.text;
+    if (text === undefined || text.length < need) {
+      const grown = Buffer.allocUnsafe(Math.max(256, need, 2 * (text?.length ?? 0)));
+      if (text !== undefined) text.copy(grown, 0, 0, this.textBytes);
+      this.text = text = grown;
+    }
+    return text;
+  }
+
+  /** A token given as the UTF-8 bytes `source[from, to)`, `length` UTF-16 units long. */
+  addBytes(source: Buffer, from: number, to: number, length: number): void {
+    const text = this.reserve(to - from);
+    this.textBytes += source.copy(text, this.textBytes, from, to);
+    this.pendingChars += length;
+    this.tokenCount++;
+  }
+
   add(token: string): void {
-    this.pending.push(token);
+    const text = this.reserve(Buffer.byteLength(token));
+    this.textBytes += text.write(token, this.textBytes);
     this.pendingChars += token.length;
     this.tokenCount++;
   }
 
   /** The pending text, handed over to be written; the accumulator forgets it. */
   take(): string {
-    const text = this.pending.join('');
-    this.pending = [];
+    const text = this.text === undefined ? '' : this.text.toString('utf8', 0, this.textBytes);
+    // A buffer grown for a burst is let go; a small one is kept for the next part.
+    if (this.text !== undefined && this.text.length > 4096) this.text = undefined;
+    this.textBytes = 0;
     this.pendingChars = 0;
     return text;
   }
@@ -571,11 +599,29 @@ export class AnswerStream {
     try {
       for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
         const chunk = next.value;
-        const events = parser.push(chunk);
-        const forward: Buffer[] = [];
+        // Events are byte ranges of `buf`; forwarded as they came unless one is held back
+        // (inference's done) or replaced (an error): then `parts` collects what goes out.
+        const n = parser.scan(chunk);
+        const buf = parser.buffer;
+        let parts: Buffer[] | undefined;
+        let runStart = 0;
+        let end = 0;
         let tokenInChunk = false;
-        for (const event of events) {
-          const seen = readUpstreamEvent(event.data);
+        for (let k = 0; k < n; k++) {
+          const start = parser.eventStart(k);
+          end = parser.eventEnd(k);
+          // The common event, read on the bytes: nothing allocated for it.
+          if (readTokenEvent(buf, start, end, acc)) {
+            gen.tokens();
+            tokenInChunk = true;
+            continue;
+          }
+          const seen = readUpstreamEvent(eventData(buf, start, end));
+          if (seen.error !== undefined || seen.done) {
+            parts ??= [];
+            if (start > runStart) parts.push(buf.subarray(runStart, start));
+            runStart = end;
+          }
           if (seen.error !== undefined) {
             if (acc.upstreamError === undefined) {
               acc.upstreamError = seen.error;
@@ -584,11 +630,9 @@ export class AnswerStream {
             }
             // Before the first token it is not forwarded: the send is answered with an HTTP
             // error instead. After it, chat-api's own event with the stored failure code.
-            if (this.opened || tokenInChunk) forward.push(Buffer.from(sseEvent({ error: seen.error, code: 'inference_error' })));
-          } else if (!seen.done) {
-            // inference's done is held back: chat-api sends its own once the answer is stored.
-            forward.push(event.raw);
+            if (this.opened || tokenInChunk) parts?.push(Buffer.from(sseEvent({ error: seen.error, code: 'inference_error' })));
           }
+          // (inference's done is held back: chat-api sends its own once the answer is stored.)
           if (seen.token !== undefined) {
             acc.add(seen.token);
             gen.tokens();
@@ -602,15 +646,22 @@ export class AnswerStream {
             break;
           }
         }
+        // One write per chunk: the chunk itself when it was exactly its events, all forwarded.
+        let out: Buffer | undefined;
+        if (parts === undefined) out = end === 0 ? undefined : parser.wholeChunk ? chunk : buf.subarray(0, end);
+        else {
+          if (end > runStart) parts.push(buf.subarray(runStart, end));
+          out = parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : Buffer.concat(parts);
+        }
         if (!this.opened) {
           // The response headers wait for the first token (README "Error contract of a send").
           if (!tokenInChunk) {
-            this.held.push(...forward);
-            forward.length = 0;
+            if (out !== undefined) this.held.push(out);
+            out = undefined;
           } else this.openClient();
         }
         // Most writes are taken at once: no promise is made for them (see SseClient.write).
-        const draining = forward.length > 0 ? client.write(forward.length === 1 ? (forward[0] as Buffer) : Buffer.concat(forward)) : undefined;
+        const draining = out !== undefined ? client.write(out) : undefined;
         if (tokenInChunk) this.sli.firstToken();
         if (draining) await draining;
         if (acc.done) break;
