@@ -1,6 +1,6 @@
-import type { Readable } from 'node:stream';
+import { finished, type Readable } from 'node:stream';
 import { DatabaseUnavailableError, isDatabaseUnavailable, type Database } from '@samosachaat/db';
-import { traceHeaders, type GenerationOutcome, type GenerationStart, type Observability } from '@samosachaat/observability';
+import { inCurrentContext, traceHeaders, type GenerationOutcome, type GenerationStart, type Observability } from '@samosachaat/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CHAT_ERRORS, type ChatErrorCode } from '../errors.js';
 import type { ChatMetrics, StreamOutcome, UpstreamFailure } from '../metrics.js';
@@ -195,19 +195,13 @@ const DRAIN_AFTER_DONE_MS = 2000;
  * the keep-alive connection goes back to the pool, without making the answer wait for it; a
  * response that does not end soon is destroyed.
  */
-function drainAfterDone(body: Readable, chunks: AsyncIterator<Buffer>): void {
-  if (body.readableEnded) return;
+function drainAfterDone(body: Readable): void {
+  if (body.readableEnded || body.destroyed) return;
   const timer = setTimeout(() => body.destroy(), DRAIN_AFTER_DONE_MS);
   timer.unref();
-  void (async () => {
-    try {
-      while (!(await chunks.next()).done);
-    } catch {
-      // an abort or a reset after done: nothing of the answer is lost
-    } finally {
-      clearTimeout(timer);
-    }
-  })();
+  // An abort or a reset after done loses nothing of the answer.
+  finished(body, () => clearTimeout(timer));
+  body.resume();
 }
 
 /**
@@ -575,15 +569,11 @@ export class AnswerStream {
   }
 
   /** `streaming`: reads inference to the end; returns the failure that cut it short, if any. */
-  private async relay(body: Readable): Promise<Failure | undefined> {
-    const { acc, parser, client, gen } = this;
-    // Errors surface through the iterator below; once it is left, a late abort must not become
-    // an uncaught 'error' event.
+  private relay(body: Readable): Promise<Failure | undefined> {
+    const { acc } = this;
+    // Errors surface through `finished` below; once it is detached, a late abort must not
+    // become an uncaught 'error' event.
     body.on('error', () => undefined);
-    // Iterated by hand: leaving a `for await` destroys the body, and destroying a response
-    // undici has not read to its end closes the connection, so the next answer would pay for a
-    // new one. After `done` the rest is read in the background instead (see drainAfterDone).
-    const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     this.body = body;
     // Stopped while inference was being asked: nothing more to read.
     if (acc.stopped) body.destroy();
@@ -596,96 +586,153 @@ export class AnswerStream {
       },
       Math.max(0, this.deps.firstTokenTimeoutMs - (performance.now() - this.startedAt)),
     );
-    try {
-      for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
-        const chunk = next.value;
-        // Events are byte ranges of `buf`; forwarded as they came unless one is held back
-        // (inference's done) or replaced (an error): then `parts` collects what goes out.
-        const n = parser.scan(chunk);
-        const buf = parser.buffer;
-        let parts: Buffer[] | undefined;
-        let runStart = 0;
-        let end = 0;
-        let tokenInChunk = false;
-        for (let k = 0; k < n; k++) {
-          const start = parser.eventStart(k);
-          end = parser.eventEnd(k);
-          // The common event, read on the bytes: nothing allocated for it.
-          if (readTokenEvent(buf, start, end, acc)) {
-            gen.tokens();
-            tokenInChunk = true;
-            continue;
-          }
-          const seen = readUpstreamEvent(eventData(buf, start, end));
-          if (seen.error !== undefined || seen.done) {
-            parts ??= [];
-            if (start > runStart) parts.push(buf.subarray(runStart, start));
-            runStart = end;
-          }
-          if (seen.error !== undefined) {
-            if (acc.upstreamError === undefined) {
-              acc.upstreamError = seen.error;
-              acc.upstreamCode = seen.code;
-              acc.upstreamRetryAfter = seen.retryAfter;
-            }
-            // Before the first token it is not forwarded: the send is answered with an HTTP
-            // error instead. After it, chat-api's own event with the stored failure code.
-            if (this.opened || tokenInChunk) parts?.push(Buffer.from(sseEvent({ error: seen.error, code: 'inference_error' })));
-          }
-          // (inference's done is held back: chat-api sends its own once the answer is stored.)
-          if (seen.token !== undefined) {
-            acc.add(seen.token);
-            gen.tokens();
-            tokenInChunk = true;
-          }
-          if (seen.outputTokens !== undefined) acc.outputTokens = seen.outputTokens;
-          if (seen.model !== undefined) acc.model = seen.model;
-          if (seen.done) {
-            acc.done = true;
-            acc.endedAt = performance.now();
-            break;
-          }
+    // Read in flowing mode: each chunk is handled synchronously in its 'data' event, with no
+    // promise per chunk (an async iterator makes several, each one more async resource to
+    // track), and the body is paused only while a write drains or a part must be stored
+    // first. The body is never destroyed after `done` (destroying a response undici has not
+    // read to its end closes the connection, so the next answer would pay for a new one): the
+    // rest is read in the background instead (see drainAfterDone).
+    return new Promise<Failure | undefined>((resolve) => {
+      let settled = false;
+      const settle = (err: Error | null | undefined): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(firstTokenTimer);
+        body.off('data', onData);
+        unwatch();
+        resolve(this.relayEnded(body, err ?? undefined));
+      };
+      const resume = (): void => {
+        if (settled) return;
+        if (acc.done) settle(undefined);
+        else body.resume();
+      };
+      // In this answer's context: what a chunk logs or stores carries its trace.
+      const onData = inCurrentContext((chunk: Buffer): void => {
+        if (settled) return;
+        let wait: Promise<void> | undefined;
+        try {
+          wait = this.relayChunk(chunk);
+        } catch (err) {
+          settle(err as Error);
+          return;
         }
-        // One write per chunk: the chunk itself when it was exactly its events, all forwarded.
-        let out: Buffer | undefined;
-        if (parts === undefined) out = end === 0 ? undefined : parser.wholeChunk ? chunk : buf.subarray(0, end);
-        else {
-          if (end > runStart) parts.push(buf.subarray(runStart, end));
-          out = parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : Buffer.concat(parts);
-        }
-        if (!this.opened) {
-          // The response headers wait for the first token (README "Error contract of a send").
-          if (!tokenInChunk) {
-            if (out !== undefined) this.held.push(out);
-            out = undefined;
-          } else this.openClient();
-        }
-        // Most writes are taken at once: no promise is made for them (see SseClient.write).
-        const draining = out !== undefined ? client.write(out) : undefined;
-        if (tokenInChunk) this.sli.firstToken();
-        if (draining) await draining;
-        if (acc.done) break;
-        if (acc.pendingChars >= this.deps.answerFlushChars) {
-          // Memory stays bounded: wait for the write before reading more.
-          this.flushPart();
-          await acc.flushing;
-        } else if (acc.pendingChars > 0 && acc.flushing === undefined && performance.now() - acc.flushedAt >= this.deps.answerFlushIntervalMs) {
-          // About once a second the text so far goes to the database (grouped with the other
-          // answers' parts), so a crash loses at most that much; the stream does not wait.
-          this.flushPart();
-        }
+        if (wait !== undefined) {
+          body.pause();
+          void wait.then(resume, resume);
+        } else if (acc.done) settle(undefined);
+      });
+      // The end, an error, or a close before the end (a stop, the deadline): what the stream's
+      // async iterator would have reported.
+      const unwatch = finished(body, { writable: false }, settle);
+      body.on('data', onData);
+    });
+  }
+
+  /**
+   * One chunk of inference's stream: its events read, forwarded and accumulated. Returns a
+   * promise when reading must wait (the client drains, or the part being stored must be
+   * written first so memory stays bounded); undefined in the common case.
+   */
+  private relayChunk(chunk: Buffer): Promise<void> | undefined {
+    const { acc, parser, client, gen } = this;
+    // Events are byte ranges of `buf`; forwarded as they came unless one is held back
+    // (inference's done) or replaced (an error): then `parts` collects what goes out.
+    const n = parser.scan(chunk);
+    const buf = parser.buffer;
+    let parts: Buffer[] | undefined;
+    let runStart = 0;
+    let end = 0;
+    let tokenInChunk = false;
+    for (let k = 0; k < n; k++) {
+      const start = parser.eventStart(k);
+      end = parser.eventEnd(k);
+      // The common event, read on the bytes: nothing allocated for it.
+      if (readTokenEvent(buf, start, end, acc)) {
+        gen.tokens();
+        tokenInChunk = true;
+        continue;
       }
-    } catch (err) {
+      const seen = readUpstreamEvent(eventData(buf, start, end));
+      if (seen.error !== undefined || seen.done) {
+        parts ??= [];
+        if (start > runStart) parts.push(buf.subarray(runStart, start));
+        runStart = end;
+      }
+      if (seen.error !== undefined) {
+        if (acc.upstreamError === undefined) {
+          acc.upstreamError = seen.error;
+          acc.upstreamCode = seen.code;
+          acc.upstreamRetryAfter = seen.retryAfter;
+        }
+        // Before the first token it is not forwarded: the send is answered with an HTTP
+        // error instead. After it, chat-api's own event with the stored failure code.
+        if (this.opened || tokenInChunk) parts?.push(Buffer.from(sseEvent({ error: seen.error, code: 'inference_error' })));
+      }
+      // (inference's done is held back: chat-api sends its own once the answer is stored.)
+      if (seen.token !== undefined) {
+        acc.add(seen.token);
+        gen.tokens();
+        tokenInChunk = true;
+      }
+      if (seen.outputTokens !== undefined) acc.outputTokens = seen.outputTokens;
+      if (seen.model !== undefined) acc.model = seen.model;
+      if (seen.done) {
+        acc.done = true;
+        acc.endedAt = performance.now();
+        break;
+      }
+    }
+    // One write per chunk: the chunk itself when it was exactly its events, all forwarded.
+    let out: Buffer | undefined;
+    if (parts === undefined) out = end === 0 ? undefined : parser.wholeChunk ? chunk : buf.subarray(0, end);
+    else {
+      if (end > runStart) parts.push(buf.subarray(runStart, end));
+      out = parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    }
+    if (!this.opened) {
+      // The response headers wait for the first token (README "Error contract of a send").
+      if (!tokenInChunk) {
+        if (out !== undefined) this.held.push(out);
+        out = undefined;
+      } else this.openClient();
+    }
+    // Most writes are taken at once: no promise is made for them (see SseClient.write).
+    const draining = out !== undefined ? client.write(out) : undefined;
+    if (tokenInChunk) this.sli.firstToken();
+    if (draining) return draining.then(this.afterWrite);
+    return this.afterWrite();
+  }
+
+  /** After a chunk's write: stores a part when one is due (see the flush settings). */
+  private readonly afterWrite = (): Promise<void> | undefined => {
+    const { acc } = this;
+    if (acc.done) return undefined;
+    if (acc.pendingChars >= this.deps.answerFlushChars) {
+      // Memory stays bounded: wait for the write before reading more.
+      this.flushPart();
+      return acc.flushing;
+    }
+    if (acc.pendingChars > 0 && acc.flushing === undefined && performance.now() - acc.flushedAt >= this.deps.answerFlushIntervalMs) {
+      // About once a second the text so far goes to the database (grouped with the other
+      // answers' parts), so a crash loses at most that much; the stream does not wait.
+      this.flushPart();
+    }
+    return undefined;
+  };
+
+  /** How reading ended: `err` from the stream, if any; returns the failure that cut it short. */
+  private relayEnded(body: Readable, err: Error | undefined): Failure | undefined {
+    const { acc } = this;
+    if (acc.done) drainAfterDone(body);
+    else body.destroy();
+    if (err !== undefined) {
       acc.endedAt = performance.now();
       if (acc.stopped) return undefined;
       if (this.firstTokenExpired) return { reason: 'timeout', code: 'CHAT_INFERENCE_TIMEOUT', message: 'inference sent no first token in time' };
       if (err instanceof SseEventTooLargeError) return { reason: 'stream_error', code: 'CHAT_INFERENCE_FAILED', message: 'inference sent a malformed stream', detail: err.message };
       const reason = failureReason(err);
       return { reason, message: reason === 'timeout' ? 'inference stopped answering (timed out)' : 'inference connection dropped mid-answer', detail: describeNetworkError(err) };
-    } finally {
-      clearTimeout(firstTokenTimer);
-      if (acc.done) drainAfterDone(body, chunks);
-      else body.destroy();
     }
     acc.endedAt ??= performance.now();
     if (!acc.done && !acc.stopped) return { reason: 'stream_error', message: 'inference stream ended before it was done' };
