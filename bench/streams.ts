@@ -4,11 +4,16 @@
  * 1. time to first token and inter-token gap through chat-api vs straight from inference, at
  *    1, 100 and 1000 concurrent streams (demo engine, fixed pace);
  * 2. chat-api resident memory per idle open stream (1000 streams at 1 token/s);
- * 3. extra chat-api resident memory per client that stopped reading a long, fast answer.
+ * 3. extra chat-api resident memory per client that stopped reading a long, fast answer;
+ * 4. (on step 1's platform) CPU time and V8 allocation per forwarded token and per send, chat-api
+ *    vs the minimal proxy, at 100 and 1000 streams (two answer lengths, CPU = a + b · tokens).
  *
- *   node --conditions=source --import tsx bench/streams.ts           # full run (~5 min), writes the streams section of bench/RESULTS.md
+ *   node --conditions=source --import tsx bench/streams.ts           # full run (~7 min), writes the streams section of bench/RESULTS.md
  *   node --conditions=source --import tsx bench/streams.ts --quick   # smoke run (small counts), writes to the temp dir
  *   … --out FILE                                                      # write the section into FILE instead
+ *   … --cpu-only [--cpu-prof DIR]                                     # only step 4 (prints its table, writes nothing); with
+ *                                                                     # --cpu-prof, chat-api's CPU profile of each chat window
+ *                                                                     # into DIR (the profiler's cost is in those CPU figures)
  *
  * Loopback only; every step is bounded; a watchdog ends the run, and what it started, if
  * anything wedges. Benchmarks measure: no figure here fails the process.
@@ -20,13 +25,19 @@ import { fileURLToPath } from 'node:url';
 import { busyProcesses, table } from './lib/report.js';
 import { startServer, type RunningServer } from './lib/spawn.js';
 import type { HoldCommand, HoldResult, LatencyCommand, LatencyResult, Session, SetupCommand, StreamPath, Target } from './lib/streams-load.js';
+import { HeapProbe, InspectorSession, procCpuUs, type CpuRun, type HeapWindow } from './lib/streams-cpu.js';
+import { summariseProfile, type CpuProfile } from './lib/profile.js';
 import { collectGarbage, gauge, sampleRssKb, type LiveMemory, startLoadChild, startStreamsPlatform, waitIdle, type LoadChild, type StreamsPlatform } from './lib/streams-procs.js';
 import { freePort } from '../test/support/platform.js';
-import { renderStreamsSection, spliceSection, streamVerdictRows, VERDICT_HEADERS, type LevelPlan, type MemoryFigures, type StreamsReport } from './lib/streams-report.js';
+import { cpuRows, CPU_HEADERS, renderStreamsSection, spliceSection, streamVerdictRows, VERDICT_HEADERS, type CpuReport, type LevelPlan, type MemoryFigures, type StreamsReport } from './lib/streams-report.js';
+import { mkdirSync } from 'node:fs';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(benchDir, '..');
 const quick = process.argv.includes('--quick');
+const cpuOnly = process.argv.includes('--cpu-only');
+const profArg = process.argv.indexOf('--cpu-prof');
+const profDir = profArg !== -1 && process.argv[profArg + 1] ? resolve(process.argv[profArg + 1] as string) : undefined;
 const outArg = process.argv.indexOf('--out');
 const outFile = outArg !== -1 && process.argv[outArg + 1] ? resolve(process.argv[outArg + 1] as string) : quick ? join(os.tmpdir(), 'samosachaat-bench-streams-quick.md') : join(benchDir, 'RESULTS.md');
 const loadEntry = join(benchDir, 'lib', 'streams-load.ts');
@@ -50,6 +61,21 @@ const LEVELS: LevelPlan[] = quick
       { concurrency: 100, rampMs: 2000, settleMs: 2000, windowMs: 10_000, maxTokens: 40 },
       { concurrency: 1000, rampMs: 5000, settleMs: 5000, windowMs: 10_000, maxTokens: 100 },
     ];
+/**
+ * Step 4: CPU and allocation per forwarded token. Each level runs chat-api and the minimal
+ * proxy at two answer lengths (same pace as step 1), so CPU = a · sends + b · tokens can be
+ * solved per path; the window opens once every worker finished an answer, as in step 1.
+ */
+const CPU_PLAN = quick
+  ? { levels: [{ concurrency: 20, rampMs: 300, windowMs: 1500 }], lengths: [10, 40] as const, idleMs: 1000 }
+  : {
+      levels: [
+        { concurrency: 100, rampMs: 1000, windowMs: 6000 },
+        { concurrency: 1000, rampMs: 3000, windowMs: 6000 },
+      ],
+      lengths: [20, 100] as const,
+      idleMs: 2000,
+    };
 const IDLE = { count: quick ? 50 : 1000, rampMs: quick ? 500 : 5000, maxTokens: 40, tokensPerSecond: 1, holdMs: 3000 };
 const PAUSED = { count: quick ? 3 : 20, maxTokens: 32_768, tokenChars: 256, settleMs: quick ? 3000 : 8000 };
 const USERS = 4;
@@ -64,7 +90,8 @@ const BASE_ENV: Record<string, string> = {
   DEMO_LOAD_MS: '0',
 };
 
-const watchdogMs = (quick ? 4 : 10) * 60_000;
+// 14 min (10 before step 4): step 4 adds ~2–3 min, and a machine shared with other jobs stretches every step.
+const watchdogMs = (quick ? 4 : 14) * 60_000;
 setTimeout(() => {
   console.error(`bench:streams: watchdog fired after ${watchdogMs / 1000} s; giving up`);
   process.exit(2); // the exit hooks SIGKILL the launcher, the load generator and the upstream
@@ -79,11 +106,11 @@ function target(p: StreamsPlatform, proxyUrl?: string): Target {
 }
 
 /** The minimal proxy (the floor any proxy process adds) in front of the platform's inference. */
-function startProxy(p: StreamsPlatform): Promise<RunningServer> {
+function startProxy(p: StreamsPlatform, inspectPort?: number): Promise<RunningServer> {
   return startServer({
     name: 'proxy',
     args: ['--conditions=source', '--import', 'tsx', join(benchDir, 'lib', 'streams-proxy.ts')],
-    env: { ...process.env, NODE_OPTIONS: '', STREAMS_PROXY_UPSTREAM: p.urls.inference },
+    env: { ...process.env, NODE_OPTIONS: inspectPort === undefined ? '' : `--inspect-port=127.0.0.1:${inspectPort}`, STREAMS_PROXY_UPSTREAM: p.urls.inference },
     cwd: repoRoot,
   });
 }
@@ -130,18 +157,20 @@ function printLatency(r: LatencyResult): void {
   );
 }
 
-async function latencyStep(): Promise<LatencyResult[]> {
+async function latencyStep(): Promise<{ latency: LatencyResult[]; cpu: CpuReport | undefined }> {
+  const { env, port } = await inspectable({ DEMO_TOKENS_PER_SECOND: String(TOKENS_PER_SECOND) });
+  const proxyInspectPort = await freePort();
   return withPlatform(
-    { DEMO_TOKENS_PER_SECOND: String(TOKENS_PER_SECOND) },
-    `1. latency (${TOKENS_PER_SECOND} tokens/s)`,
+    env,
+    `1. latency (${TOKENS_PER_SECOND} tokens/s)${cpuOnly ? ' — skipped (--cpu-only)' : ''}, then 4. CPU per token`,
     async (p, load, session) => {
-      const proxy = await startProxy(p);
+      const proxy = await startProxy(p, proxyInspectPort);
       const proxyUrl = `http://127.0.0.1:${proxy.port}`;
       try {
         const warm: LevelPlan = { concurrency: 10, rampMs: 200, windowMs: quick ? 500 : 2000, maxTokens: 10 };
         for (const path of PATHS) await runLatency(p, load, session, path, warm, proxyUrl);
         const results: LatencyResult[] = [];
-        for (const [index, level] of LEVELS.entries()) {
+        for (const [index, level] of (cpuOnly ? [] : LEVELS).entries()) {
           // The order rotates between levels, so no path always runs first or last.
           const order = PATHS.map((_, k) => PATHS[(k + index) % PATHS.length] as StreamPath);
           for (const path of order) {
@@ -150,13 +179,110 @@ async function latencyStep(): Promise<LatencyResult[]> {
             results.push(r);
           }
         }
-        return results;
+        // A failed CPU step (the machine past capacity) leaves step 1's figures standing.
+        const cpu = await cpuStep(p, load, session, proxy, proxyUrl, port, proxyInspectPort).catch((err: unknown) => {
+          log(`⚠ 4. CPU per token failed: ${(err as Error).message}`);
+          return undefined;
+        });
+        return { latency: results, cpu };
       } finally {
         await proxy.stop();
       }
     },
     CONVERSATIONS,
   );
+}
+
+/** CPU time of every measured process over `ms` with no stream running: µs of CPU per ms. */
+async function idleRates(pids: Record<string, number>, ms: number): Promise<Record<string, number>> {
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, procCpuUs(pid)]));
+  const t0 = performance.now();
+  await sleep(ms);
+  const elapsed = performance.now() - t0;
+  return Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, (procCpuUs(pid) - (before[k] as number)) / elapsed]));
+}
+
+/**
+ * Step 4 (see CPU_PLAN): per level and answer length, chat-api then the proxy (the order
+ * alternating), each a closed-loop latency run whose window carries CPU readings of every
+ * process and a V8 allocation probe in the path's own process.
+ */
+async function cpuStep(p: StreamsPlatform, load: LoadChild, session: Session, proxy: RunningServer, proxyUrl: string, chatInspectPort: number, proxyInspectPort: number): Promise<CpuReport> {
+  const pids: Record<string, number> = {
+    'chat-api': p.pids['chat-api'] as number,
+    proxy: proxy.pid,
+    inference: p.pids.inference as number,
+    auth: p.pids.auth as number,
+    database: p.launcherPid,
+  };
+  const sessions = {
+    chat: await InspectorSession.open(pids['chat-api'] as number, chatInspectPort, 'chat-api'),
+    proxy: await InspectorSession.open(proxy.pid, proxyInspectPort, 'proxy'),
+  };
+  const probes = { chat: new HeapProbe(sessions.chat), proxy: new HeapProbe(sessions.proxy) };
+  if (profDir) mkdirSync(profDir, { recursive: true });
+  try {
+    if (cpuOnly) {
+      // Step 1 did not run: every path warmed at both lengths.
+      for (const path of ['chat', 'proxy'] as const) for (const maxTokens of CPU_PLAN.lengths) await runLatency(p, load, session, path, { concurrency: 50, rampMs: 200, windowMs: 1000, maxTokens }, proxyUrl);
+    }
+    await drained(p);
+    const idleUsPerMs = await idleRates({ ...pids, load: load.pid }, CPU_PLAN.idleMs);
+    const runs: CpuRun[] = [];
+    let turn = 0;
+    for (const level of CPU_PLAN.levels) {
+      for (const maxTokens of CPU_PLAN.lengths) {
+        const order = turn++ % 2 === 0 ? (['chat', 'proxy'] as const) : (['proxy', 'chat'] as const);
+        for (const path of order) {
+          const probe = probes[path];
+          let heap: Promise<HeapWindow | undefined> | undefined;
+          let started: Promise<void> | undefined;
+          const profiling = profDir !== undefined && path === 'chat';
+          const off = load.on('latency:window', (m) => {
+            if (m.phase === 'open') {
+              started = probe.start();
+              if (profiling) started = started.then(() => sessions.chat.call('Profiler.enable')).then(() => sessions.chat.call('Profiler.start'));
+            } else
+              heap = (started ?? Promise.resolve()).then(async () => {
+                const h = await probe.stop();
+                if (profiling) {
+                  const { profile } = await sessions.chat.call<{ profile: CpuProfile }>('Profiler.stop');
+                  const file = join(profDir as string, `chat-${level.concurrency}-${maxTokens}.cpuprofile`);
+                  writeFileSync(file, JSON.stringify(profile));
+                  const summary = summariseProfile(profile, 30);
+                  log(`  profile ${file}: ${summary.totalMs.toFixed(0)} ms, idle ${(summary.idleShare * 100).toFixed(1)} %`);
+                  for (const o of summary.origins.slice(0, 15)) log(`    origin ${o.name}: ${o.selfMs.toFixed(0)} ms (${(o.share * 100).toFixed(1)} %)`);
+                  for (const f of summary.functions.slice(0, 30)) log(`    fn ${f.name}: ${f.selfMs.toFixed(0)} ms (${(f.share * 100).toFixed(1)} %)`);
+                }
+                return h;
+              });
+          });
+          try {
+            const r = await load.call<LatencyResult>('latency', { ...target(p, proxyUrl), ...session, path, concurrency: level.concurrency, rampMs: level.rampMs, windowMs: level.windowMs, maxTokens, cpuPids: pids } satisfies LatencyCommand, level.rampMs + level.windowMs + 120_000);
+            const h = await heap?.catch((err: unknown) => {
+              log(`⚠ allocation probe of ${path}: ${(err as Error).message}`);
+              return undefined;
+            });
+            if (!r.cpu) throw new Error(`CPU step: no window readings for ${path} ×${level.concurrency}`);
+            runs.push({ path, concurrency: level.concurrency, maxTokens, cpu: r.cpu, heap: h, failures: r.failures });
+            const own = path === 'chat' ? 'chat-api' : 'proxy';
+            log(
+              `  cpu ${path.padEnd(5)} ×${String(level.concurrency).padStart(4)} max_tokens ${maxTokens}: ${r.cpu.sends} sends, ${r.cpu.tokens} tokens in ${(r.cpu.windowMs / 1000).toFixed(2)} s; ${own} ${((r.cpu.cpuUs[own] ?? 0) / 1000).toFixed(0)} ms CPU, inference ${((r.cpu.cpuUs.inference ?? 0) / 1000).toFixed(0)} ms, load ${((r.cpu.cpuUs.load ?? 0) / 1000).toFixed(0)} ms; heap ${h ? `${(h.allocated / 2 ** 20).toFixed(1)} MiB, ${h.gcs} GCs` : 'n/a'}${r.failures ? `; ${r.failures} failures (${r.firstFailure})` : ''}`,
+            );
+          } finally {
+            off();
+          }
+          await drained(p);
+        }
+      }
+    }
+    const report: CpuReport = { plan: { levels: CPU_PLAN.levels, lengths: [...CPU_PLAN.lengths], idleMs: CPU_PLAN.idleMs }, idleUsPerMs, runs, profiled: profDir !== undefined };
+    console.log(`\n${table(CPU_HEADERS, cpuRows(report))}\n`);
+    return report;
+  } finally {
+    sessions.chat.close();
+    sessions.proxy.close();
+  }
 }
 
 /** Platform environment for a memory step: chat-api's inspector port, for {@link collectGarbage}. */
@@ -256,7 +382,13 @@ async function main(): Promise<void> {
   if (busyStart.length) log(`note — other busy processes: ${busyStart.join('; ')}`);
   log(`${quick ? 'QUICK smoke run' : 'full run'}: levels ${LEVELS.map((l) => l.concurrency).join(', ')}; ${IDLE.count} idle streams; ${PAUSED.count} paused readers`);
 
-  const latency = await latencyStep();
+  const { latency, cpu } = await latencyStep();
+  if (cpuOnly) {
+    const file = join(os.tmpdir(), `samosachaat-bench-streams-cpu-${Date.now()}.json`);
+    writeFileSync(file, JSON.stringify({ startedAt, loadAvgStart, loadAvgEnd: os.loadavg(), cpu }, null, 2));
+    log(`--cpu-only: nothing written to RESULTS; the runs are in ${file} (load average ${os.loadavg().map((x) => x.toFixed(2)).join(' / ')})`);
+    return;
+  }
   const idle = await idleStep();
   const paused = await pausedStep();
 
@@ -271,6 +403,7 @@ async function main(): Promise<void> {
     tokensPerSecond: TOKENS_PER_SECOND,
     levels: LEVELS,
     latency,
+    cpu,
     idle,
     paused,
     env: BASE_ENV,

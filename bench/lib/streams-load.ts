@@ -11,6 +11,7 @@
  *   body is never read) until released, then destroy them.
  */
 import { Agent, request, type Dispatcher } from 'undici';
+import { procCpuUs } from './streams-cpu.js';
 import { percentile, SampleBuffer } from './stats.js';
 
 /** chat-api, straight to inference, or through the minimal proxy (bench/lib/streams-proxy.ts). */
@@ -52,6 +53,25 @@ export interface LatencyCommand extends Target, Session {
   maxSettleMs?: number;
   windowMs: number;
   maxTokens: number;
+  /**
+   * Processes whose CPU time (user + system, `/proc/<pid>/stat`) is read at the window's
+   * opening and closing (the load generator's own from `process.cpuUsage()`); with it, the
+   * child also sends `{ type: 'latency:window', phase: 'open' | 'close' }` at those moments,
+   * so the parent can start and stop its heap probes (bench/lib/streams-cpu.ts).
+   */
+  cpuPids?: Record<string, number>;
+}
+
+/** CPU time and work done inside one latency window (see LatencyCommand.cpuPids). */
+export interface WindowCpu {
+  /** Actual window length, ms (from the readings at opening and closing). */
+  windowMs: number;
+  /** CPU time (user + system) per named process over the window, µs; `load` is the load generator. */
+  cpuUs: Record<string, number>;
+  /** Token events received by the load generator inside the window (by arrival time). */
+  tokens: number;
+  /** Streams sent inside the window. */
+  sends: number;
 }
 
 export interface Percentiles {
@@ -78,6 +98,8 @@ export interface LatencyResult {
   settledMs: number;
   /** False when the window opened at maxSettleMs with workers still on their first stream. */
   allWorkersSettled: boolean;
+  /** With LatencyCommand.cpuPids: what the window cost and carried. */
+  cpu?: WindowCpu;
 }
 
 export interface HoldCommand extends Target, Session {
@@ -98,6 +120,14 @@ export interface HoldResult {
 }
 
 const PROMPT = 'Tell me about samosas and chutney';
+
+function cpuSnapshot(pids: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(pids)) out[name] = procCpuUs(pid);
+  const own = process.cpuUsage();
+  out.load = own.user + own.system;
+  return out;
+}
 
 interface Turn {
   role: 'user' | 'assistant';
@@ -231,10 +261,32 @@ async function latency(c: LatencyCommand): Promise<LatencyResult> {
   let windowStart = Number.POSITIVE_INFINITY;
   let windowEnd = Number.POSITIVE_INFINITY;
   let firstStreamsDone = 0;
+  let tokensInWindow = 0;
+  let sendsInWindow = 0;
+  let cpuOpen: { at: number; cpu: Record<string, number> } | undefined;
+  let cpu: WindowCpu | undefined;
+  let closeTimer: NodeJS.Timeout | undefined;
+  // Set when the closing reading is taken (a busy loop may fire its timer late: the tokens counted match the CPU read).
+  let windowClosed = false;
   const openWindow = (): void => {
     if (windowStart !== Number.POSITIVE_INFINITY) return;
     windowStart = Math.max(performance.now(), earliest);
     windowEnd = windowStart + c.windowMs;
+    if (c.cpuPids) {
+      const pids = c.cpuPids;
+      cpuOpen = { at: performance.now(), cpu: cpuSnapshot(pids) };
+      process.send?.({ type: 'latency:window', phase: 'open' });
+      closeTimer = setTimeout(() => {
+        const at = performance.now();
+        const end = cpuSnapshot(pids);
+        windowClosed = true;
+        process.send?.({ type: 'latency:window', phase: 'close' });
+        const open = cpuOpen as { at: number; cpu: Record<string, number> };
+        const cpuUs: Record<string, number> = {};
+        for (const name of Object.keys(end)) cpuUs[name] = (end[name] as number) - (open.cpu[name] as number);
+        cpu = { windowMs: at - open.at, cpuUs, tokens: tokensInWindow, sends: sendsInWindow };
+      }, windowEnd - performance.now());
+    }
   };
   const atEarliest = setTimeout(() => {
     if (firstStreamsDone === c.concurrency) openWindow();
@@ -252,6 +304,7 @@ async function latency(c: LatencyCommand): Promise<LatencyResult> {
   /** One stream; its samples when it was sent inside the window and ended with `done`. */
   const stream = async (i: number, measured: boolean): Promise<void> => {
     const sentAt = performance.now();
+    if (sentAt >= windowStart && sentAt < windowEnd) sendsInWindow++;
     let first = -1;
     let last = 0;
     let tokens = 0;
@@ -272,6 +325,7 @@ async function latency(c: LatencyCommand): Promise<LatencyResult> {
         for (let j = 1; j < k; j++) localGaps.push(0);
         last = at;
         tokens += k;
+        if (at >= windowStart && !windowClosed) tokensInWindow += k;
       });
       if (outcome.error || !outcome.done || first < 0) {
         fail(outcome.error ?? (outcome.done ? 'no token' : 'stream ended without done'));
@@ -300,6 +354,8 @@ async function latency(c: LatencyCommand): Promise<LatencyResult> {
   await Promise.all(Array.from({ length: c.concurrency }, (_, i) => worker(i)));
   clearTimeout(atEarliest);
   clearTimeout(atLatest);
+  // The last streams end after the window closed, so its reading is taken by now.
+  if (closeTimer && !cpu) await new Promise((r) => setTimeout(r, Math.max(0, windowEnd - performance.now()) + 10));
   const pct = (b: SampleBuffer): Percentiles => (b.length ? { n: b.length, p50: percentile(b.values(), 50), p99: percentile(b.values(), 99) } : { n: 0, p50: Number.NaN, p99: Number.NaN });
   return {
     path: c.path,
@@ -313,6 +369,7 @@ async function latency(c: LatencyCommand): Promise<LatencyResult> {
     wallMs: performance.now() - t0,
     settledMs: windowStart - t0 - c.rampMs,
     allWorkersSettled,
+    cpu,
   };
 }
 

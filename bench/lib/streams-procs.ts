@@ -41,6 +41,8 @@ export interface StreamsPlatform {
   internalKey: string;
   /** Service pids, from the launcher's "ready … (pid N)" lines. */
   pids: Record<string, number>;
+  /** The launcher's pid (it serves the embedded database). */
+  launcherPid: number;
   /** The launcher's last output (bounded), for error messages. */
   tail(): string;
   /** SIGINT to the launcher (it stops chat-api, auth, inference, the database in turn); SIGKILL after `graceMs`. */
@@ -124,6 +126,7 @@ async function startOnce(repoRoot: string, extraEnv: Record<string, string>, tim
     urls: { auth: `http://127.0.0.1:${ports.auth}`, chat: `http://127.0.0.1:${ports.chat}`, inference: `http://127.0.0.1:${ports.inference}` },
     internalKey,
     pids,
+    launcherPid: child.pid as number,
     tail: () => out.slice(-4000),
     stop,
   };
@@ -223,6 +226,8 @@ export interface LoadChild {
   readonly pid: number;
   /** Sends `{ type, payload }`, resolves with the `value` of `{ type: '<type>:done' }` (rejects on its `error` or after `timeoutMs`). */
   call<T>(type: string, payload: unknown, timeoutMs: number): Promise<T>;
+  /** Calls `fn` with every message of `type` the child sends (besides answers); returns the unsubscribe. */
+  on(type: string, fn: (message: Record<string, unknown>) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -265,6 +270,14 @@ export function startLoadChild(repoRoot: string, entry: string, verbose = false)
         child.once('exit', onExit);
         child.send({ type, payload });
       });
+    },
+    on(type: string, fn: (message: Record<string, unknown>) => void): () => void {
+      const listener = (raw: unknown): void => {
+        const msg = raw as Record<string, unknown> | null;
+        if (msg?.type === type) fn(msg);
+      };
+      child.on('message', listener);
+      return () => child.off('message', listener);
     },
     async stop(): Promise<void> {
       const exited = exitedPromise(child);

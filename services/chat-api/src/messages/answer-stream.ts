@@ -1,6 +1,6 @@
-import type { Readable } from 'node:stream';
+import { finished, type Readable } from 'node:stream';
 import { DatabaseUnavailableError, isDatabaseUnavailable, type Database } from '@samosachaat/db';
-import { traceHeaders, type GenerationOutcome, type GenerationStart, type Observability } from '@samosachaat/observability';
+import { inCurrentContext, traceHeaders, type GenerationOutcome, type GenerationStart, type Observability } from '@samosachaat/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CHAT_ERRORS, type ChatErrorCode } from '../errors.js';
 import type { ChatMetrics, StreamOutcome, UpstreamFailure } from '../metrics.js';
@@ -14,8 +14,8 @@ import type { OpenStreams } from './open-streams.js';
 import type { StopWatcher } from './stop-watcher.js';
 import { DuplicateSendError, type AnswerContext } from './send-preparation.js';
 import { SseClient } from './sse-client.js';
-import { SseEventTooLargeError, SseParser } from './sse-parser.js';
-import { readUpstreamEvent, sseEvent } from './upstream-events.js';
+import { eventData, SseEventTooLargeError, SseParser } from './sse-parser.js';
+import { readTokenEvent, readUpstreamEvent, sseEvent } from './upstream-events.js';
 import { recordAnswer, type AnswerRecorder } from './answer-outcomes.js';
 
 /** What streaming an answer needs. */
@@ -92,8 +92,13 @@ interface Refusal {
 
 /** What was read from inference. */
 class Accumulator {
-  /** Tokens not yet written to the database. */
-  pending: string[] = [];
+  /**
+   * The UTF-8 bytes of the tokens not yet written to the database, copied straight from
+   * inference's events (see readTokenEvent): no string per token; one per part, at `take`.
+   */
+  private text: Buffer | undefined;
+  private textBytes = 0;
+  /** Their length as a string (UTF-16 units). */
   pendingChars = 0;
   /** Tokens received in all. */
   tokenCount = 0;
@@ -134,16 +139,39 @@ class Accumulator {
     return this.tokenCount > 0 ? 'incomplete' : 'error';
   }
 
+  /** Room for `bytes` more. */
+  private reserve(bytes: number): Buffer {
+    const need = this.textBytes + bytes;
+    let text = this.text;
+    if (text === undefined || text.length < need) {
+      const grown = Buffer.allocUnsafe(Math.max(256, need, 2 * (text?.length ?? 0)));
+      if (text !== undefined) text.copy(grown, 0, 0, this.textBytes);
+      this.text = text = grown;
+    }
+    return text;
+  }
+
+  /** A token given as the UTF-8 bytes `source[from, to)`, `length` UTF-16 units long. */
+  addBytes(source: Buffer, from: number, to: number, length: number): void {
+    const text = this.reserve(to - from);
+    this.textBytes += source.copy(text, this.textBytes, from, to);
+    this.pendingChars += length;
+    this.tokenCount++;
+  }
+
   add(token: string): void {
-    this.pending.push(token);
+    const text = this.reserve(Buffer.byteLength(token));
+    this.textBytes += text.write(token, this.textBytes);
     this.pendingChars += token.length;
     this.tokenCount++;
   }
 
   /** The pending text, handed over to be written; the accumulator forgets it. */
   take(): string {
-    const text = this.pending.join('');
-    this.pending = [];
+    const text = this.text === undefined ? '' : this.text.toString('utf8', 0, this.textBytes);
+    // A buffer grown for a burst is let go; a small one is kept for the next part.
+    if (this.text !== undefined && this.text.length > 4096) this.text = undefined;
+    this.textBytes = 0;
     this.pendingChars = 0;
     return text;
   }
@@ -167,19 +195,13 @@ const DRAIN_AFTER_DONE_MS = 2000;
  * the keep-alive connection goes back to the pool, without making the answer wait for it; a
  * response that does not end soon is destroyed.
  */
-function drainAfterDone(body: Readable, chunks: AsyncIterator<Buffer>): void {
-  if (body.readableEnded) return;
+function drainAfterDone(body: Readable): void {
+  if (body.readableEnded || body.destroyed) return;
   const timer = setTimeout(() => body.destroy(), DRAIN_AFTER_DONE_MS);
   timer.unref();
-  void (async () => {
-    try {
-      while (!(await chunks.next()).done);
-    } catch {
-      // an abort or a reset after done: nothing of the answer is lost
-    } finally {
-      clearTimeout(timer);
-    }
-  })();
+  // An abort or a reset after done loses nothing of the answer.
+  finished(body, () => clearTimeout(timer));
+  body.resume();
 }
 
 /**
@@ -354,15 +376,12 @@ export class AnswerStream {
    * `first` (the first token's events), in one write: one packet, one wake-up of the client.
    * Resolves like {@link SseClient.write}.
    */
-  private openClient(first: Buffer[] = []): Promise<void> | undefined {
+  private openClient(first?: Buffer): Promise<void> | undefined {
     if (this.opened) return undefined;
     this.opened = true;
-    const bytes = this.held.length > 0 ? [...this.held, ...first] : first;
+    const bytes = this.held.length === 0 ? first : Buffer.concat(first === undefined ? this.held : [...this.held, first]);
     this.held = [];
-    return this.client.open(
-      { 'x-user-message-id': this.userMessageId, 'x-answer-message-id': this.answerId },
-      bytes.length === 0 ? undefined : bytes.length === 1 ? (bytes[0] as Buffer) : Buffer.concat(bytes),
-    );
+    return this.client.open({ 'x-user-message-id': this.userMessageId, 'x-answer-message-id': this.answerId }, bytes);
   }
 
   /**
@@ -554,15 +573,11 @@ export class AnswerStream {
   }
 
   /** `streaming`: reads inference to the end; returns the failure that cut it short, if any. */
-  private async relay(body: Readable): Promise<Failure | undefined> {
-    const { acc, parser, client, gen } = this;
-    // Errors surface through the iterator below; once it is left, a late abort must not become
-    // an uncaught 'error' event.
+  private relay(body: Readable): Promise<Failure | undefined> {
+    const { acc } = this;
+    // Errors surface through `finished` below; once it is detached, a late abort must not
+    // become an uncaught 'error' event.
     body.on('error', () => undefined);
-    // Iterated by hand: leaving a `for await` destroys the body, and destroying a response
-    // undici has not read to its end closes the connection, so the next answer would pay for a
-    // new one. After `done` the rest is read in the background instead (see drainAfterDone).
-    const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     this.body = body;
     // Stopped while inference was being asked: nothing more to read.
     if (acc.stopped) body.destroy();
@@ -575,71 +590,151 @@ export class AnswerStream {
       },
       Math.max(0, this.deps.firstTokenTimeoutMs - (performance.now() - this.startedAt)),
     );
-    try {
-      for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
-        const chunk = next.value;
-        const events = parser.push(chunk);
-        const forward: Buffer[] = [];
-        let tokenInChunk = false;
-        for (const event of events) {
-          const seen = readUpstreamEvent(event.data);
-          if (seen.error !== undefined) {
-            if (acc.upstreamError === undefined) {
-              acc.upstreamError = seen.error;
-              acc.upstreamCode = seen.code;
-              acc.upstreamRetryAfter = seen.retryAfter;
-            }
-            // Before the first token it is not forwarded: the send is answered with an HTTP
-            // error instead. After it, chat-api's own event with the stored failure code.
-            if (this.opened || tokenInChunk) forward.push(Buffer.from(sseEvent({ error: seen.error, code: 'inference_error' })));
-          } else if (!seen.done) {
-            // inference's done is held back: chat-api sends its own once the answer is stored.
-            forward.push(event.raw);
-          }
-          if (seen.token !== undefined) {
-            acc.add(seen.token);
-            gen.tokens();
-            tokenInChunk = true;
-          }
-          if (seen.outputTokens !== undefined) acc.outputTokens = seen.outputTokens;
-          if (seen.model !== undefined) acc.model = seen.model;
-          if (seen.done) {
-            acc.done = true;
-            acc.endedAt = performance.now();
-            break;
-          }
+    // Read in flowing mode: each chunk is handled synchronously in its 'data' event, with no
+    // promise per chunk (an async iterator makes several, each one more async resource to
+    // track), and the body is paused only while a write drains or a part must be stored
+    // first. The body is never destroyed after `done` (destroying a response undici has not
+    // read to its end closes the connection, so the next answer would pay for a new one): the
+    // rest is read in the background instead (see drainAfterDone).
+    return new Promise<Failure | undefined>((resolve) => {
+      let settled = false;
+      const settle = (err: Error | null | undefined): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(firstTokenTimer);
+        body.off('data', onData);
+        unwatch();
+        resolve(this.relayEnded(body, err ?? undefined));
+      };
+      const resume = (): void => {
+        if (settled) return;
+        if (acc.done) settle(undefined);
+        else body.resume();
+      };
+      // In this answer's context: what a chunk logs or stores carries its trace.
+      const onData = inCurrentContext((chunk: Buffer): void => {
+        if (settled) return;
+        let wait: Promise<void> | undefined;
+        try {
+          wait = this.relayChunk(chunk);
+        } catch (err) {
+          settle(err as Error);
+          return;
         }
-        // Most writes are taken at once: no promise is made for them (see SseClient.write).
-        let draining: Promise<void> | undefined;
-        if (this.opened) draining = forward.length > 0 ? client.write(forward.length === 1 ? (forward[0] as Buffer) : Buffer.concat(forward)) : undefined;
-        // The response headers wait for the first token (README "Error contract of a send"),
-        // then leave in one write with it and whatever was held back.
-        else if (tokenInChunk) draining = this.openClient(forward);
-        else this.held.push(...forward);
-        if (tokenInChunk) this.sli.firstToken();
-        if (draining) await draining;
-        if (acc.done) break;
-        if (acc.pendingChars >= this.deps.answerFlushChars) {
-          // Memory stays bounded: wait for the write before reading more.
-          this.flushPart();
-          await acc.flushing;
-        } else if (acc.pendingChars > 0 && acc.flushing === undefined && performance.now() - acc.flushedAt >= this.deps.answerFlushIntervalMs) {
-          // About once a second the text so far goes to the database (grouped with the other
-          // answers' parts), so a crash loses at most that much; the stream does not wait.
-          this.flushPart();
-        }
+        if (wait !== undefined) {
+          body.pause();
+          void wait.then(resume, resume);
+        } else if (acc.done) settle(undefined);
+      });
+      // The end, an error, or a close before the end (a stop, the deadline): what the stream's
+      // async iterator would have reported.
+      const unwatch = finished(body, { writable: false }, settle);
+      body.on('data', onData);
+    });
+  }
+
+  /**
+   * One chunk of inference's stream: its events read, forwarded and accumulated. Returns a
+   * promise when reading must wait (the client drains, or the part being stored must be
+   * written first so memory stays bounded); undefined in the common case.
+   */
+  private relayChunk(chunk: Buffer): Promise<void> | undefined {
+    const { acc, parser, client, gen } = this;
+    // Events are byte ranges of `buf`; forwarded as they came unless one is held back
+    // (inference's done) or replaced (an error): then `parts` collects what goes out.
+    const n = parser.scan(chunk);
+    const buf = parser.buffer;
+    let parts: Buffer[] | undefined;
+    let runStart = 0;
+    let end = 0;
+    let tokenInChunk = false;
+    for (let k = 0; k < n; k++) {
+      const start = parser.eventStart(k);
+      end = parser.eventEnd(k);
+      // The common event, read on the bytes: nothing allocated for it.
+      if (readTokenEvent(buf, start, end, acc)) {
+        gen.tokens();
+        tokenInChunk = true;
+        continue;
       }
-    } catch (err) {
+      const seen = readUpstreamEvent(eventData(buf, start, end));
+      if (seen.error !== undefined || seen.done) {
+        parts ??= [];
+        if (start > runStart) parts.push(buf.subarray(runStart, start));
+        runStart = end;
+      }
+      if (seen.error !== undefined) {
+        if (acc.upstreamError === undefined) {
+          acc.upstreamError = seen.error;
+          acc.upstreamCode = seen.code;
+          acc.upstreamRetryAfter = seen.retryAfter;
+        }
+        // Before the first token it is not forwarded: the send is answered with an HTTP
+        // error instead. After it, chat-api's own event with the stored failure code.
+        if (this.opened || tokenInChunk) parts?.push(Buffer.from(sseEvent({ error: seen.error, code: 'inference_error' })));
+      }
+      // (inference's done is held back: chat-api sends its own once the answer is stored.)
+      if (seen.token !== undefined) {
+        acc.add(seen.token);
+        gen.tokens();
+        tokenInChunk = true;
+      }
+      if (seen.outputTokens !== undefined) acc.outputTokens = seen.outputTokens;
+      if (seen.model !== undefined) acc.model = seen.model;
+      if (seen.done) {
+        acc.done = true;
+        acc.endedAt = performance.now();
+        break;
+      }
+    }
+    // One write per chunk: the chunk itself when it was exactly its events, all forwarded.
+    let out: Buffer | undefined;
+    if (parts === undefined) out = end === 0 ? undefined : parser.wholeChunk ? chunk : buf.subarray(0, end);
+    else {
+      if (end > runStart) parts.push(buf.subarray(runStart, end));
+      out = parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    }
+    // Most writes are taken at once: no promise is made for them (see SseClient.write).
+    let draining: Promise<void> | undefined;
+    if (this.opened) draining = out !== undefined ? client.write(out) : undefined;
+    // The response headers wait for the first token (README "Error contract of a send"),
+    // then leave in one write with it and whatever was held back.
+    else if (tokenInChunk) draining = this.openClient(out);
+    else if (out !== undefined) this.held.push(out);
+    if (tokenInChunk) this.sli.firstToken();
+    if (draining) return draining.then(this.afterWrite);
+    return this.afterWrite();
+  }
+
+  /** After a chunk's write: stores a part when one is due (see the flush settings). */
+  private readonly afterWrite = (): Promise<void> | undefined => {
+    const { acc } = this;
+    if (acc.done) return undefined;
+    if (acc.pendingChars >= this.deps.answerFlushChars) {
+      // Memory stays bounded: wait for the write before reading more.
+      this.flushPart();
+      return acc.flushing;
+    }
+    if (acc.pendingChars > 0 && acc.flushing === undefined && performance.now() - acc.flushedAt >= this.deps.answerFlushIntervalMs) {
+      // About once a second the text so far goes to the database (grouped with the other
+      // answers' parts), so a crash loses at most that much; the stream does not wait.
+      this.flushPart();
+    }
+    return undefined;
+  };
+
+  /** How reading ended: `err` from the stream, if any; returns the failure that cut it short. */
+  private relayEnded(body: Readable, err: Error | undefined): Failure | undefined {
+    const { acc } = this;
+    if (acc.done) drainAfterDone(body);
+    else body.destroy();
+    if (err !== undefined) {
       acc.endedAt = performance.now();
       if (acc.stopped) return undefined;
       if (this.firstTokenExpired) return { reason: 'timeout', code: 'CHAT_INFERENCE_TIMEOUT', message: 'inference sent no first token in time' };
       if (err instanceof SseEventTooLargeError) return { reason: 'stream_error', code: 'CHAT_INFERENCE_FAILED', message: 'inference sent a malformed stream', detail: err.message };
       const reason = failureReason(err);
       return { reason, message: reason === 'timeout' ? 'inference stopped answering (timed out)' : 'inference connection dropped mid-answer', detail: describeNetworkError(err) };
-    } finally {
-      clearTimeout(firstTokenTimer);
-      if (acc.done) drainAfterDone(body, chunks);
-      else body.destroy();
     }
     acc.endedAt ??= performance.now();
     if (!acc.done && !acc.stopped) return { reason: 'stream_error', message: 'inference stream ended before it was done' };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SseEventTooLargeError, SseParser } from './sse-parser.js';
+import { eventData, SseEventTooLargeError, SseParser } from './sse-parser.js';
 
 function feed(parser: SseParser, pieces: Array<string | Buffer>) {
   return pieces.flatMap((p) => parser.push(typeof p === 'string' ? Buffer.from(p) : p));
@@ -50,4 +50,20 @@ describe('SseParser', () => {
     const parser = new SseParser(1024);
     assert.throws(() => parser.push(Buffer.from(`data: ${'x'.repeat(2000)}`)), SseEventTooLargeError);
   });
+
+  it('scan gives the same events as byte ranges, and says when a chunk was exactly its events', () => {
+    const parser = new SseParser();
+    const one = Buffer.from('data: {"token":"a"}\n\ndata: {"token":"b"}\n\n');
+    assert.equal(parser.scan(one), 2);
+    assert.equal(parser.buffer, one, 'no copy when nothing was carried in');
+    assert.equal(parser.wholeChunk, true);
+    assert.deepEqual([0, 1].map((k) => parser.buffer.toString('utf8', parser.eventStart(k), parser.eventEnd(k))), ['data: {"token":"a"}\n\n', 'data: {"token":"b"}\n\n']);
+    assert.equal(parser.scan(Buffer.from('data: {"tok')), 0);
+    assert.equal(parser.wholeChunk, false);
+    assert.equal(parser.scan(Buffer.from('en":"c"}\n\ndata: x')), 1);
+    assert.equal(parser.wholeChunk, false, 'carried in and left over');
+    assert.equal(eventData(parser.buffer, parser.eventStart(0), parser.eventEnd(0)), '{"token":"c"}');
+    assert.equal(parser.bufferedBytes, 7);
+  });
 });
+

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { readUpstreamEvent, sseEvent } from './upstream-events.js';
+import { readTokenEvent, readUpstreamEvent, sseEvent } from './upstream-events.js';
 
 describe('inference events', () => {
   it('reads tokens, errors, done, usage and model', () => {
@@ -24,4 +24,24 @@ describe('inference events', () => {
     assert.equal(sseEvent({ error: 'a "quoted"\nline' }), 'data: {"error":"a \\"quoted\\"\\nline"}\n\n');
     assert.equal(sseEvent({ done: true }), 'data: {"done":true}\n\n');
   });
+
+  it('reads token events on their bytes, exactly as JSON would', () => {
+    const read = (event: string) => {
+      const got: Array<string | [string, number]> = [];
+      const bytes = Buffer.from(`xx${event}yy`);
+      const ok = readTokenEvent(bytes, 2, bytes.length - 2, {
+        addBytes: (b, from, to, length) => got.push([b.toString('utf8', from, to), length]),
+        add: (token) => got.push(token),
+      });
+      return ok ? got : false;
+    };
+    assert.deepEqual(read('data: {"token":"hi"}\n\n'), [['hi', 2]]);
+    assert.deepEqual(read('data: {"token":""}\n\n'), [['', 0]]);
+    // Lengths in UTF-16 units, as String.length counts them.
+    assert.deepEqual(read('data: {"token":"é🙏"}\n\n'), [['é🙏', 'é🙏'.length]]);
+    assert.deepEqual(read('data: {"token":"a \\"q\\"\\n\\u00e9"}\n\n'), ['a "q"\né']);
+    // Anything else is for readUpstreamEvent.
+    for (const other of ['data: {"token":"a","model":"m"}\n\n', 'data: {"done":true}\n\n', 'data: {"token":"a"}\r\n\r\n', ': comment\n\n', 'data: {"token":"a\\"}\n\n']) assert.equal(read(other), false, other);
+  });
 });
+
