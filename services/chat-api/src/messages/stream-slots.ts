@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import { DatabaseUnavailableError, isDatabaseUnavailable, type Database } from '@samosachaat/db';
+import type { Observability } from '@samosachaat/observability';
+import { GroupCommit } from './group-commit.js';
+import { StreamLimiter } from './stream-limiter.js';
+
+// The per-user stream cap shared by every chat-api replica on one database (migration
+// 0010_shared_limits, docs/architecture.md "Limits shared by replicas").
+
+interface TakeRequest {
+  userId: string;
+  holder: string;
+}
+
+interface Taken {
+  holder: string;
+  slot: number;
+}
+
+// Takes, per user of the batch, the lowest slot number below the cap ($4) that no live
+// instance holds; a row of an instance whose lease expired is taken over. The primary key
+// (user_id, slot) decides between replicas: a slot another replica took meanwhile is a
+// conflict whose row is live, so nothing is returned for that user (the caller tries once
+// more, on a fresh snapshot). One statement per batch (group commit), never one per user.
+const TAKE_SQL = `WITH input AS (
+    SELECT * FROM unnest($1::uuid[], $2::uuid[]) AS i(user_id, holder)
+  )
+  INSERT INTO stream_slots (user_id, slot, instance_id, holder)
+  SELECT input.user_id, free.n, $3, input.holder FROM input
+   CROSS JOIN LATERAL (
+     SELECT n FROM generate_series(0, $4::int - 1) AS n
+      WHERE NOT EXISTS (SELECT 1 FROM stream_slots s JOIN chat_instances i ON i.id = s.instance_id AND i.expires_at > now()
+                         WHERE s.user_id = input.user_id AND s.slot = n)
+      ORDER BY n LIMIT 1
+   ) free
+  ON CONFLICT (user_id, slot) DO UPDATE SET instance_id = EXCLUDED.instance_id, holder = EXCLUDED.holder, taken_at = now()
+   WHERE NOT EXISTS (SELECT 1 FROM chat_instances i WHERE i.id = stream_slots.instance_id AND i.expires_at > now())
+  RETURNING holder::text AS holder, slot`;
+
+const RELEASE_SQL = `DELETE FROM stream_slots s USING unnest($1::uuid[], $2::int[], $3::uuid[]) AS i(user_id, slot, holder)
+  WHERE s.user_id = i.user_id AND s.slot = i.slot AND s.holder = i.holder`;
+
+// Slots nobody holds any more: those of instances whose lease expired, and this instance's
+// ($1) that no stream here holds ($2: a release that failed) and older than a lease ($3 ms,
+// so a slot being taken right now is never mistaken for one).
+const SWEEP_SQL = `DELETE FROM stream_slots s
+  WHERE NOT EXISTS (SELECT 1 FROM chat_instances i WHERE i.id = s.instance_id AND i.expires_at > now())
+     OR (s.instance_id = $1 AND NOT (s.holder = ANY($2::uuid[])) AND s.taken_at < now() - make_interval(secs => $3::double precision / 1000))`;
+
+/** How {@link StreamSlots} runs. */
+export interface StreamSlotsOptions {
+  db: Database;
+  obs: Observability;
+  /** Streams per user at most, over every replica (MAX_STREAMS_PER_USER). */
+  maxPerUser: number;
+  /** This instance's lease id (answer-leases.ts): its slots live as long as its lease. */
+  instanceId: string;
+  /** The lease's length: a leaked slot of this instance is swept after it. */
+  leaseMs: number;
+}
+
+/** A stream's slot; `release` is idempotent. */
+export interface StreamSlot {
+  release(): void;
+}
+
+/**
+ * The per-user stream cap, held across the replicas sharing the database: every answer
+ * streaming (chat UI or `/v1`) holds a numbered row in `stream_slots`, bound to its instance's
+ * lease. This process's own count is checked first (no database call to refuse what this
+ * replica alone already holds); then one insert, grouped with the other sends of the moment
+ * (one statement per batch), takes a slot. A release is a grouped delete nobody waits for; one
+ * that fails is swept (within about 1.5 leases); a crashed replica's slots come free when its
+ * lease expires. With the database unreachable the replica falls back to its own count (logged,
+ * rate-limited): the stream cap never turns a database outage into refusals of its own.
+ */
+export class StreamSlots {
+  private readonly local: StreamLimiter;
+  /** Holders of the slots this instance's streams hold. */
+  private readonly held = new Set<string>();
+  private readonly takes: GroupCommit<TakeRequest, Taken | undefined>;
+  private readonly releases: GroupCommit<{ userId: string; slot: number; holder: string }, void>;
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: StreamSlotsOptions) {
+    this.local = new StreamLimiter(options.maxPerUser);
+    const splitOnFailure = (err: unknown) => !(err instanceof DatabaseUnavailableError || isDatabaseUnavailable(err));
+    this.takes = new GroupCommit<TakeRequest, Taken | undefined>({
+      key: (r) => r.userId,
+      maxBatch: 100,
+      maxInFlight: 2,
+      splitOnFailure,
+      run: async (items) => {
+        const { rows } = await options.db.query<Taken>(TAKE_SQL, [items.map((i) => i.userId), items.map((i) => i.holder), options.instanceId, options.maxPerUser], { operation: 'stream_slots.take' });
+        const byHolder = new Map(rows.map((r) => [r.holder, r]));
+        return items.map((i) => byHolder.get(i.holder));
+      },
+    });
+    this.releases = new GroupCommit<{ userId: string; slot: number; holder: string }, void>({
+      key: (r) => r.holder,
+      maxBatch: 100,
+      maxInFlight: 1,
+      splitOnFailure,
+      run: async (items) => {
+        await options.db.query(RELEASE_SQL, [items.map((i) => i.userId), items.map((i) => i.slot), items.map((i) => i.holder)], { operation: 'stream_slots.release' });
+        return items.map(() => undefined);
+      },
+    });
+  }
+
+  /** Sweeps now, then every half lease (the timer does not hold the process). */
+  start(): void {
+    this.sweeper = setInterval(
+      () => void this.sweep().catch((err: unknown) => this.options.obs.rateLimited('stream-slots-sweep').warning('stream_slots_sweep_failed', { err })),
+      Math.max(200, Math.floor(this.options.leaseMs / 2)),
+    );
+    this.sweeper.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.sweeper);
+  }
+
+  /** Deletes the slots nobody holds (dead instances', this instance's leaked ones); returns how many. */
+  async sweep(): Promise<number> {
+    const { rowCount } = await this.options.db.query(SWEEP_SQL, [this.options.instanceId, [...this.held], this.options.leaseMs], { operation: 'stream_slots.sweep' });
+    return rowCount ?? 0;
+  }
+
+  /** Streams this process holds for `userId`. */
+  count(userId: string): number {
+    return this.local.count(userId);
+  }
+
+  /**
+   * Refuses at once (undefined) when this process alone holds the cap for `userId`; otherwise
+   * a promise of the slot, undefined when the user's streams over every replica are at the cap.
+   */
+  tryAcquire(userId: string): Promise<StreamSlot | undefined> | undefined {
+    const releaseLocal = this.local.tryAcquire(userId);
+    if (!releaseLocal) return undefined;
+    return this.acquireShared(userId, releaseLocal);
+  }
+
+  private async acquireShared(userId: string, releaseLocal: () => void): Promise<StreamSlot | undefined> {
+    const holder = randomUUID();
+    this.held.add(holder);
+    let taken: Taken | undefined;
+    try {
+      // A second try on a fresh snapshot: the first may have lost a slot to another replica's
+      // stream while slots were free.
+      taken = (await this.takes.submit({ userId, holder })) ?? (await this.takes.submit({ userId, holder }));
+    } catch (err) {
+      this.options.obs.rateLimited('stream-slots-take').warning('stream_slot_unavailable', { err, user_id: userId });
+      // The database is unreachable: this replica's own count holds alone. A row the failed
+      // statement may still have written is swept (this instance no longer holds its holder).
+      this.held.delete(holder);
+      return { release: once(releaseLocal) };
+    }
+    if (!taken) {
+      this.held.delete(holder);
+      releaseLocal();
+      return undefined;
+    }
+    const slot = taken.slot;
+    return {
+      release: once(() => {
+        releaseLocal();
+        this.held.delete(holder);
+        this.releases.submit({ userId, slot, holder }).catch((err: unknown) => this.options.obs.rateLimited('stream-slots-release').warning('stream_slot_release_failed', { err, user_id: userId }));
+      }),
+    };
+  }
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+}
