@@ -14,28 +14,41 @@ interface TakeRequest {
 
 interface Taken {
   holder: string;
-  slot: number;
+  /** The slot taken; null when none was. */
+  slot: number | null;
+  /** No slot was free (the user is at the cap); false with no slot: a race lost, worth a retry. */
+  full: boolean;
 }
+
+// Takes lost to concurrent takes of the same user before giving up (each loss is another
+// stream's win, so this bounds only a burst of one user's sends).
+const MAX_TAKE_ATTEMPTS = 5;
 
 // Takes, per user of the batch, the lowest slot number below the cap ($4) that no live
 // instance holds; a row of an instance whose lease expired is taken over. The primary key
-// (user_id, slot) decides between replicas: a slot another replica took meanwhile is a
-// conflict whose row is live, so nothing is returned for that user (the caller tries once
-// more, on a fresh snapshot). One statement per batch (group commit), never one per user.
+// (user_id, slot) decides between concurrent takes (on this replica or another): the loser's
+// conflict finds the winner's live row and takes nothing. Per user: the slot taken, or none,
+// and whether the statement's snapshot saw the cap full (then the stream is refused; else it
+// lost a race while slots were free and tries again). One statement per batch (group commit).
 const TAKE_SQL = `WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::uuid[]) AS i(user_id, holder)
+  ), choice AS (
+    SELECT input.user_id, input.holder, free.n FROM input
+      LEFT JOIN LATERAL (
+        SELECT n FROM generate_series(0, $4::int - 1) AS n
+         WHERE NOT EXISTS (SELECT 1 FROM stream_slots s JOIN chat_instances i ON i.id = s.instance_id AND i.expires_at > now()
+                            WHERE s.user_id = input.user_id AND s.slot = n)
+         ORDER BY n LIMIT 1
+      ) free ON true
+  ), taken AS (
+    INSERT INTO stream_slots (user_id, slot, instance_id, holder)
+    SELECT user_id, n, $3, holder FROM choice WHERE n IS NOT NULL
+    ON CONFLICT (user_id, slot) DO UPDATE SET instance_id = EXCLUDED.instance_id, holder = EXCLUDED.holder, taken_at = now()
+     WHERE NOT EXISTS (SELECT 1 FROM chat_instances i WHERE i.id = stream_slots.instance_id AND i.expires_at > now())
+    RETURNING holder, slot
   )
-  INSERT INTO stream_slots (user_id, slot, instance_id, holder)
-  SELECT input.user_id, free.n, $3, input.holder FROM input
-   CROSS JOIN LATERAL (
-     SELECT n FROM generate_series(0, $4::int - 1) AS n
-      WHERE NOT EXISTS (SELECT 1 FROM stream_slots s JOIN chat_instances i ON i.id = s.instance_id AND i.expires_at > now()
-                         WHERE s.user_id = input.user_id AND s.slot = n)
-      ORDER BY n LIMIT 1
-   ) free
-  ON CONFLICT (user_id, slot) DO UPDATE SET instance_id = EXCLUDED.instance_id, holder = EXCLUDED.holder, taken_at = now()
-   WHERE NOT EXISTS (SELECT 1 FROM chat_instances i WHERE i.id = stream_slots.instance_id AND i.expires_at > now())
-  RETURNING holder::text AS holder, slot`;
+  SELECT choice.holder::text AS holder, taken.slot, (choice.n IS NULL) AS full
+    FROM choice LEFT JOIN taken ON taken.holder = choice.holder`;
 
 const RELEASE_SQL = `DELETE FROM stream_slots s USING unnest($1::uuid[], $2::int[], $3::uuid[]) AS i(user_id, slot, holder)
   WHERE s.user_id = i.user_id AND s.slot = i.slot AND s.holder = i.holder`;
@@ -78,14 +91,14 @@ export class StreamSlots {
   private readonly local: StreamLimiter;
   /** Holders of the slots this instance's streams hold. */
   private readonly held = new Set<string>();
-  private readonly takes: GroupCommit<TakeRequest, Taken | undefined>;
+  private readonly takes: GroupCommit<TakeRequest, Taken>;
   private readonly releases: GroupCommit<{ userId: string; slot: number; holder: string }, void>;
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: StreamSlotsOptions) {
     this.local = new StreamLimiter(options.maxPerUser);
     const splitOnFailure = (err: unknown) => !(err instanceof DatabaseUnavailableError || isDatabaseUnavailable(err));
-    this.takes = new GroupCommit<TakeRequest, Taken | undefined>({
+    this.takes = new GroupCommit<TakeRequest, Taken>({
       key: (r) => r.userId,
       maxBatch: 100,
       maxInFlight: 2,
@@ -93,7 +106,7 @@ export class StreamSlots {
       run: async (items) => {
         const { rows } = await options.db.query<Taken>(TAKE_SQL, [items.map((i) => i.userId), items.map((i) => i.holder), options.instanceId, options.maxPerUser], { operation: 'stream_slots.take' });
         const byHolder = new Map(rows.map((r) => [r.holder, r]));
-        return items.map((i) => byHolder.get(i.holder));
+        return items.map((i) => byHolder.get(i.holder) ?? { holder: i.holder, slot: null, full: false });
       },
     });
     this.releases = new GroupCommit<{ userId: string; slot: number; holder: string }, void>({
@@ -145,11 +158,13 @@ export class StreamSlots {
   private async acquireShared(userId: string, releaseLocal: () => void): Promise<StreamSlot | undefined> {
     const holder = randomUUID();
     this.held.add(holder);
-    let taken: Taken | undefined;
+    let slot: number | null = null;
     try {
-      // A second try on a fresh snapshot: the first may have lost a slot to another replica's
-      // stream while slots were free.
-      taken = (await this.takes.submit({ userId, holder })) ?? (await this.takes.submit({ userId, holder }));
+      for (let attempt = 1; slot === null && attempt <= MAX_TAKE_ATTEMPTS; attempt++) {
+        const taken = await this.takes.submit({ userId, holder });
+        slot = taken.slot;
+        if (taken.full) break;
+      }
     } catch (err) {
       this.options.obs.rateLimited('stream-slots-take').warning('stream_slot_unavailable', { err, user_id: userId });
       // The database is unreachable: this replica's own count holds alone. A row the failed
@@ -157,17 +172,17 @@ export class StreamSlots {
       this.held.delete(holder);
       return { release: once(releaseLocal) };
     }
-    if (!taken) {
+    if (slot === null) {
       this.held.delete(holder);
       releaseLocal();
       return undefined;
     }
-    const slot = taken.slot;
+    const taken = slot;
     return {
       release: once(() => {
         releaseLocal();
         this.held.delete(holder);
-        this.releases.submit({ userId, slot, holder }).catch((err: unknown) => this.options.obs.rateLimited('stream-slots-release').warning('stream_slot_release_failed', { err, user_id: userId }));
+        this.releases.submit({ userId, slot: taken, holder }).catch((err: unknown) => this.options.obs.rateLimited('stream-slots-release').warning('stream_slot_release_failed', { err, user_id: userId }));
       }),
     };
   }
