@@ -24,22 +24,28 @@ interface Taken {
 // stream's win, so this bounds only a burst of one user's sends).
 const MAX_TAKE_ATTEMPTS = 5;
 
-// Takes, per user of the batch, the lowest slot number below the cap ($4) that no live
-// instance holds; a row of an instance whose lease expired is taken over. The primary key
+// Takes, for the streams of the batch, the lowest slot numbers below the cap ($4) that no live
+// instance holds (a user's k-th stream of the batch its k-th free number, so one user's sends
+// share a batch too); a row of an instance whose lease expired is taken over. The primary key
 // (user_id, slot) decides between concurrent takes (on this replica or another): the loser's
-// conflict finds the winner's live row and takes nothing. Per user: the slot taken, or none,
-// and whether the statement's snapshot saw the cap full (then the stream is refused; else it
-// lost a race while slots were free and tries again). One statement per batch (group commit).
+// conflict finds the winner's live row and takes nothing. Per stream: the slot taken, or none,
+// and whether the statement's snapshot saw no number left for it (then the stream is refused;
+// else it lost a race while numbers were free and tries again). One statement per batch.
 const TAKE_SQL = `WITH input AS (
-    SELECT * FROM unnest($1::uuid[], $2::uuid[]) AS i(user_id, holder)
-  ), choice AS (
-    SELECT input.user_id, input.holder, free.n FROM input
-      LEFT JOIN LATERAL (
+    SELECT i.user_id, i.holder, row_number() OVER (PARTITION BY i.user_id ORDER BY i.ord) AS k
+      FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS i(user_id, holder, ord)
+  ), users AS (
+    SELECT user_id, count(*) AS wanted FROM input GROUP BY user_id
+  ), free AS (
+    SELECT users.user_id, f.n, row_number() OVER (PARTITION BY users.user_id ORDER BY f.n) AS k
+      FROM users CROSS JOIN LATERAL (
         SELECT n FROM generate_series(0, $4::int - 1) AS n
          WHERE NOT EXISTS (SELECT 1 FROM stream_slots s JOIN chat_instances i ON i.id = s.instance_id AND i.expires_at > now()
-                            WHERE s.user_id = input.user_id AND s.slot = n)
-         ORDER BY n LIMIT 1
-      ) free ON true
+                            WHERE s.user_id = users.user_id AND s.slot = n)
+         ORDER BY n LIMIT users.wanted
+      ) f
+  ), choice AS (
+    SELECT input.user_id, input.holder, free.n FROM input LEFT JOIN free ON free.user_id = input.user_id AND free.k = input.k
   ), taken AS (
     INSERT INTO stream_slots (user_id, slot, instance_id, holder)
     SELECT user_id, n, $3, holder FROM choice WHERE n IS NOT NULL
@@ -99,7 +105,8 @@ export class StreamSlots {
     this.local = new StreamLimiter(options.maxPerUser);
     const splitOnFailure = (err: unknown) => !(err instanceof DatabaseUnavailableError || isDatabaseUnavailable(err));
     this.takes = new GroupCommit<TakeRequest, Taken>({
-      key: (r) => r.userId,
+      // One user's takes share a batch (each gets its own number): keyed by stream.
+      key: (r) => r.holder,
       maxBatch: 100,
       maxInFlight: 2,
       splitOnFailure,
