@@ -120,6 +120,11 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
 
   // The per-user stream cap and /v1's request rate, held by every replica on this database.
   const slots = new StreamSlots({ db, obs, maxPerUser: config.maxStreamsPerUser, instanceId: lease.id, leaseMs: config.answerLeaseMs });
+  // Solo (no other live instance) the cap is this process's own count: no statement per stream.
+  // The lease's first renewal already counted the others, so a new replica next to a live one is
+  // shared from its first send; an older one learns of a new one at its next renewal.
+  slots.setOtherInstances(lease.otherInstances ?? 1);
+  lease.onRenewed((others) => slots.setOtherInstances(others));
   slots.start();
   const rateLimit = new ApiRateLimit({ db, obs, perMinute: config.apiRateLimitPerMinute });
   rateLimit.start();

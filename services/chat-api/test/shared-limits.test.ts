@@ -16,6 +16,7 @@ import type { FastifyInstance } from 'fastify';
 import OpenAI, { APIError, RateLimitError } from 'openai';
 import { scaled } from '../../../test/support/timeouts.js';
 import { buildApp, configFromEnv } from '../src/index.js';
+import { StreamSlots } from '../src/messages/stream-slots.js';
 import { backendsUnderTest, openTestDatabase, type TestDatabase } from './support/databases.js';
 import { FakeAuth, type FakeUser } from './support/fake-auth.js';
 import { FakeInference } from './support/fake-inference.js';
@@ -81,6 +82,26 @@ async function send(url: string, user: TestUser): Promise<Response> {
   return fetch(`${url}/api/conversations/${conversationId}/messages`, { method: 'POST', headers, body: JSON.stringify({ content: 'one more' }) });
 }
 
+/** Until `logs` say the instance switched the stream cap to `mode` (at a lease renewal). */
+const modeSwitched = (lines: () => Array<Record<string, unknown>>, mode: 'solo' | 'shared', within: number) =>
+  eventually(() => lines().some((l) => l.message === 'stream_cap_mode' && l.mode === mode), within, `stream cap ${mode}`);
+
+/** Stops an answer streaming in chat (read by `openChat`) and reads it to its end. */
+async function stopChat(url: string, user: TestUser, chat: Awaited<ReturnType<typeof openChat>>): Promise<void> {
+  const stop = await fetch(`${url}/api/conversations/${chat.conversationId}/messages/${chat.answerId}/stop`, { method: 'POST', headers: { authorization: `Bearer ${user.token}` } });
+  assert.equal(stop.status, 202);
+  await chat.rest();
+}
+
+/** Statements of these operations run so far (the db layer's metric). */
+async function statements(app: FastifyInstance, operations: string[]): Promise<number> {
+  const body = (await app.inject({ url: '/metrics' })).body;
+  return body
+    .split('\n')
+    .filter((l) => l.startsWith('db_query_duration_seconds_count') && operations.some((op) => l.includes(`operation="${op}"`)))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
+
 const slotsOf = async (db: Harness['db'], userId: string) =>
   ((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM stream_slots WHERE user_id = $1', [userId])).rows[0] as { n: number }).n;
 
@@ -94,6 +115,9 @@ describe('the stream cap over two instances on one database (PGlite)', { timeout
     h = await startHarness({ env });
     b = await secondInstance(h, env);
     aliceKey = await newKey(h.db, h.auth, h.alice);
+    // A started alone (solo); B saw A at its start (shared from its first send); A sees B at
+    // its next renewal, within a third of the lease.
+    await modeSwitched(() => h.logs.lines(), 'shared', scaled(2 * LEASE_MS));
   });
   after(async () => {
     await h?.inference.script({});
@@ -177,6 +201,120 @@ describe('the stream cap over two instances on one database (PGlite)', { timeout
       scaled(10_000),
       'the dead slots swept',
     );
+  });
+});
+
+describe('the solo fast path: one instance alone, then a second one (PGlite)', { timeout: scaled(120_000) }, () => {
+  const env = { MAX_STREAMS_PER_USER: '2', API_RATE_LIMIT_PER_MINUTE: '0', ANSWER_LEASE_MS: String(LEASE_MS) };
+  const SLOT_STATEMENTS = ['stream_slots.take', 'stream_slots.release', 'stream_slots.register'];
+  let h: Harness;
+  let b: Awaited<ReturnType<typeof secondInstance>> | undefined;
+
+  before(async () => {
+    h = await startHarness({ env });
+  });
+  after(async () => {
+    await h?.inference.script({});
+    await b?.close();
+    await h?.close();
+  });
+
+  it('alone, holds the cap in memory: no stream_slots statement for a send, no row while it streams', async () => {
+    assert.ok(h.logs.find('stream_cap_mode').some((l) => l.mode === 'solo'), 'the instance saw no other at its start');
+    const before = await statements(h.app, SLOT_STATEMENTS);
+    await h.inference.script({ tokens: ['one ', 'two'], hangAfter: 1 });
+    const first = await openChat(h.url, h.alice);
+    const second = await openChat(h.url, h.alice);
+    assert.equal(await slotsOf(h.db, h.alice.id), 0, 'no row while two streams are open');
+    const refused = await send(h.url, h.alice);
+    assert.equal(refused.status, 429, 'the cap holds on the process’s own count');
+    await refused.text();
+    await stopChat(h.url, h.alice, first);
+    await stopChat(h.url, h.alice, second);
+    await h.inference.script({ tokens: ['done'] });
+    const again = await send(h.url, h.alice);
+    assert.equal(again.status, 200);
+    await again.text();
+    assert.equal(await statements(h.app, SLOT_STATEMENTS), before, 'no take, release or register statement');
+  });
+
+  it('registers the streams it holds when a second instance appears, so the second one’s sends count them', async () => {
+    await h.inference.script({ tokens: ['held ', 'on'], hangAfter: 1 });
+    const first = await openChat(h.url, h.alice);
+    const second = await openChat(h.url, h.alice);
+    assert.equal(await slotsOf(h.db, h.alice.id), 0);
+    const logsBefore = h.logs.find('stream_cap_mode').length;
+    b = await secondInstance(h, env);
+    // Within one renewal of A's lease (a third of it), A is shared and its two streams have rows.
+    await modeSwitched(() => h.logs.find('stream_cap_mode').slice(logsBefore), 'shared', scaled(2 * LEASE_MS));
+    await eventually(async () => (await slotsOf(h.db, h.alice.id)) === 2, scaled(2 * LEASE_MS), 'A’s streams registered');
+    assert.equal(await statements(h.app, ['stream_slots.register']), 1, 'one grouped insert registered both');
+    const refused = await send(b.url, h.alice);
+    assert.equal(refused.status, 429, 'B counts A’s streams');
+    assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'CHAT_TOO_MANY_STREAMS');
+    // Another user is not held back.
+    await h.inference.script({ tokens: ['fine'] });
+    const bob = await send(b.url, h.bob);
+    assert.equal(bob.status, 200);
+    await bob.text();
+    // A's streams end: their rows go (released as they were taken: registered rows), B serves.
+    await stopChat(h.url, h.alice, first);
+    await stopChat(h.url, h.alice, second);
+    await eventually(async () => (await slotsOf(h.db, h.alice.id)) === 0, scaled(10_000), 'A’s rows released');
+    const served = await send(b.url, h.alice);
+    assert.equal(served.status, 200);
+    await served.text();
+  });
+});
+
+describe('StreamSlots switching to shared at the cap (PGlite)', { timeout: scaled(60_000) }, () => {
+  let database: TestDatabase;
+  const obs = createObservability(observabilityConfigFromEnv('chat-api', { LOG_LEVEL: 'warning' }), { logDestination: new LogCapture(), registerGlobalTracer: false, runtimeMetrics: false });
+  const rows = async (userId: string) => (await database.db.query<{ instance_id: string }>('SELECT instance_id FROM stream_slots WHERE user_id = $1 ORDER BY slot', [userId])).rows.map((r) => r.instance_id);
+
+  before(async () => {
+    database = await openTestDatabase('pglite');
+  });
+  after(async () => {
+    await database?.close();
+    await obs.shutdown();
+  });
+
+  it('never cuts a held stream: one without a row inherits the row of the user’s next stream to end, and new ones are refused meanwhile', async () => {
+    const { db } = database;
+    const { rows: users } = await db.query<{ id: string }>("INSERT INTO users (email, name, provider, provider_id) VALUES ('cap@example.test', 'C', 'test', 'cap') RETURNING id");
+    const userId = (users[0] as { id: string }).id;
+    await db.query("INSERT INTO chat_instances (id, expires_at) VALUES ('here', now() + interval '1 hour'), ('other', now() + interval '1 hour')");
+    const slots = new StreamSlots({ db, obs, maxPerUser: 2, instanceId: 'here', leaseMs: 60_000 });
+    slots.setOtherInstances(0);
+    assert.equal(slots.mode, 'solo');
+    const first = await slots.tryAcquire(userId);
+    const second = await slots.tryAcquire(userId);
+    assert.ok(first && second);
+    assert.deepEqual(await rows(userId), [], 'solo: no rows');
+    // Meanwhile the other instance took one of the user's two slots.
+    await db.query("INSERT INTO stream_slots (user_id, slot, instance_id, holder) VALUES ($1, 0, 'other', gen_random_uuid())", [userId]);
+
+    slots.setOtherInstances(1);
+    assert.equal(slots.mode, 'shared');
+    await eventually(async () => (await rows(userId)).length === 2, scaled(5000), 'the held streams registered');
+    assert.deepEqual(await rows(userId), ['other', 'here'], 'one registered; the other stream keeps streaming without a row');
+    assert.equal(await slots.tryAcquire(userId), undefined, 'this process alone holds the cap: refused');
+
+    // One ends: the stream without a row inherits its row (the user's streams here stay counted).
+    first.release();
+    assert.deepEqual(await rows(userId), ['other', 'here']);
+    assert.equal(await slots.tryAcquire(userId), undefined, 'the other instance’s row and the inherited one fill the cap');
+    second.release();
+    await eventually(async () => (await rows(userId)).length === 1, scaled(5000), 'the inherited row released');
+    assert.equal(await slots.sweep(), 0, 'nothing leaked');
+
+    // Back to solo: new streams hold no row.
+    slots.setOtherInstances(0);
+    const third = await slots.tryAcquire(userId);
+    assert.ok(third);
+    assert.deepEqual(await rows(userId), ['other']);
+    third.release();
   });
 });
 
@@ -284,6 +422,8 @@ describe('a SIGKILLed replica’s stream slots (two processes, PostgreSQL)', { s
     await inference.control().script({ tokens: ['held ', 'on'], hangAfter: 1 });
     const a = await instance();
     const b = await instance();
+    // A started alone: it counts B (and holds its streams as rows) from its next renewal.
+    await modeSwitched(() => a.p.lines, 'shared', scaled(2 * LEASE_MS));
     const onA = new OpenAI({ apiKey, baseURL: `${a.url}/v1`, maxRetries: 0 });
     const onB = new OpenAI({ apiKey, baseURL: `${b.url}/v1`, maxRetries: 0 });
     // Both of the user's slots, held on A: one /v1 stream, one chat answer.

@@ -12,6 +12,16 @@ interface TakeRequest {
   holder: string;
 }
 
+/** A stream this process holds: its row in stream_slots, or none (taken solo). */
+interface Stream {
+  userId: string;
+  /** Its own id (a row's holder when it took one). */
+  holder: string;
+  releaseLocal(): void;
+  /** The row it holds (its own, or one inherited from an ended stream of the same user). */
+  row: { slot: number; holder: string } | null;
+}
+
 interface Taken {
   holder: string;
   /** The slot taken; null when none was. */
@@ -100,9 +110,16 @@ export class StreamSlots {
   private readonly takes: GroupCommit<TakeRequest, Taken>;
   private readonly releases: GroupCommit<{ userId: string; slot: number; holder: string }, void>;
   private sweeper: NodeJS.Timeout | undefined;
+  /** Another instance is live: takes go through the database (setOtherInstances). */
+  private shared = true;
+  /** Streams held here without a row, by holder. */
+  private readonly unregistered = new Map<string, Stream>();
+  private registering = false;
+  private readonly log;
 
   constructor(private readonly options: StreamSlotsOptions) {
     this.local = new StreamLimiter(options.maxPerUser);
+    this.log = options.obs.getLogger('stream-slots');
     const splitOnFailure = (err: unknown) => !(err instanceof DatabaseUnavailableError || isDatabaseUnavailable(err));
     this.takes = new GroupCommit<TakeRequest, Taken>({
       // One user's takes share a batch (each gets its own number): keyed by stream.
@@ -152,6 +169,25 @@ export class StreamSlots {
     return this.local.count(userId);
   }
 
+  /** Whether takes go through the database (another instance is live) or stay in memory. */
+  get mode(): 'solo' | 'shared' {
+    return this.shared ? 'shared' : 'solo';
+  }
+
+  /**
+   * Told, at every lease renewal, how many other instances hold a live lease (answer-leases.ts).
+   * None: solo, takes stay in memory. Some: shared; on the switch, the streams this process
+   * holds without a row are registered first (one grouped insert), so the others count them.
+   */
+  setOtherInstances(others: number): void {
+    const shared = others > 0;
+    if (shared !== this.shared) {
+      this.shared = shared;
+      this.log.info({ mode: this.mode, other_instances: others }, 'stream_cap_mode');
+    }
+    if (this.shared && this.unregistered.size > 0) void this.register();
+  }
+
   /**
    * Refuses at once (undefined) when this process alone holds the cap for `userId`; otherwise
    * a promise of the slot, undefined when the user's streams over every replica are at the cap.
@@ -159,7 +195,79 @@ export class StreamSlots {
   tryAcquire(userId: string): Promise<StreamSlot | undefined> | undefined {
     const releaseLocal = this.local.tryAcquire(userId);
     if (!releaseLocal) return undefined;
+    if (!this.shared) return Promise.resolve(this.unrowed({ userId, holder: randomUUID(), releaseLocal, row: null }));
     return this.acquireShared(userId, releaseLocal);
+  }
+
+  /** A stream holding no row (solo, or the database unreachable): registered on a switch to shared. */
+  private unrowed(stream: Stream): StreamSlot {
+    this.unregistered.set(stream.holder, stream);
+    return { release: once(() => this.release(stream)) };
+  }
+
+  /**
+   * Ends a stream. Its row (if it has one) goes, unless another stream of the same user here
+   * holds none (it was taken solo and found the cap full when registered): that one inherits
+   * the row, so the user's streams here stay counted by the other instances.
+   */
+  private release(stream: Stream): void {
+    stream.releaseLocal();
+    this.unregistered.delete(stream.holder);
+    const row = stream.row;
+    if (!row) return;
+    stream.row = null;
+    for (const heir of this.unregistered.values()) {
+      if (heir.userId !== stream.userId) continue;
+      this.unregistered.delete(heir.holder);
+      heir.row = row;
+      return;
+    }
+    this.held.delete(row.holder);
+    this.releases.submit({ userId: stream.userId, slot: row.slot, holder: row.holder }).catch((err: unknown) => this.options.obs.rateLimited('stream-slots-release').warning('stream_slot_release_failed', { err, user_id: stream.userId }));
+  }
+
+  /**
+   * Gives the streams held without a row their rows (one grouped insert; again for those that
+   * lost a race). A user whose cap is full over the instances keeps their streams (a live
+   * stream is never cut): those stay without a row, inherit one as the user's others end, and
+   * the cap refuses new streams meanwhile. A failure is retried at the next renewal.
+   */
+  private async register(): Promise<void> {
+    if (this.registering) return;
+    this.registering = true;
+    let pending = [...this.unregistered.values()];
+    try {
+      for (let attempt = 1; pending.length > 0 && attempt <= MAX_TAKE_ATTEMPTS; attempt++) {
+        for (const s of pending) this.held.add(s.holder);
+        const { rows } = await this.options.db.query<Taken>(TAKE_SQL, [pending.map((s) => s.userId), pending.map((s) => s.holder), this.options.instanceId, this.options.maxPerUser], { operation: 'stream_slots.register' });
+        const byHolder = new Map(rows.map((r) => [r.holder, r]));
+        const retry: Stream[] = [];
+        for (const s of pending) {
+          const taken = byHolder.get(s.holder);
+          if (taken?.slot != null) {
+            const row = { slot: taken.slot, holder: s.holder };
+            if (this.unregistered.get(s.holder) === s) {
+              this.unregistered.delete(s.holder);
+              s.row = row;
+            } else {
+              // The stream ended (or inherited a row) while its row was being written.
+              this.held.delete(s.holder);
+              this.releases.submit({ userId: s.userId, ...row }).catch((err: unknown) => this.options.obs.rateLimited('stream-slots-release').warning('stream_slot_release_failed', { err, user_id: s.userId }));
+            }
+          } else {
+            this.held.delete(s.holder);
+            if (taken && !taken.full && this.unregistered.get(s.holder) === s) retry.push(s);
+          }
+        }
+        pending = retry;
+      }
+    } catch (err) {
+      // A row the failed statement may have written is swept (its holder is no longer held).
+      for (const s of pending) this.held.delete(s.holder);
+      this.options.obs.rateLimited('stream-slots-register').warning('stream_slots_register_failed', { err });
+    } finally {
+      this.registering = false;
+    }
   }
 
   private async acquireShared(userId: string, releaseLocal: () => void): Promise<StreamSlot | undefined> {
@@ -177,21 +285,15 @@ export class StreamSlots {
       // The database is unreachable: this replica's own count holds alone. A row the failed
       // statement may still have written is swept (this instance no longer holds its holder).
       this.held.delete(holder);
-      return { release: once(releaseLocal) };
+      return this.unrowed({ userId, holder: randomUUID(), releaseLocal, row: null });
     }
     if (slot === null) {
       this.held.delete(holder);
       releaseLocal();
       return undefined;
     }
-    const taken = slot;
-    return {
-      release: once(() => {
-        releaseLocal();
-        this.held.delete(holder);
-        this.releases.submit({ userId, slot: taken, holder }).catch((err: unknown) => this.options.obs.rateLimited('stream-slots-release').warning('stream_slot_release_failed', { err, user_id: userId }));
-      }),
-    };
+    const stream: Stream = { userId, holder, releaseLocal, row: { slot, holder } };
+    return { release: once(() => this.release(stream)) };
   }
 }
 
