@@ -1,6 +1,6 @@
 /**
  * The per-user limits held by chat-api replicas sharing one database (migration
- * 0010_shared_limits, docs/architecture.md "Limits shared by replicas"): the stream cap
+ * 0010_shared_limits, services/chat-api/README.md "Limits shared by replicas"): the stream cap
  * (MAX_STREAMS_PER_USER) over chat sends and /v1 together, the slots of an instance whose lease
  * expired coming free, and /v1's request rate (API_RATE_LIMIT_PER_MINUTE), driven with the real
  * `openai` SDK. Two instances in this process on one PGlite database; then two chat-api

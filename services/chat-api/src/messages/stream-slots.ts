@@ -5,7 +5,7 @@ import { GroupCommit } from './group-commit.js';
 import { StreamLimiter } from './stream-limiter.js';
 
 // The per-user stream cap shared by every chat-api replica on one database (migration
-// 0010_shared_limits, docs/architecture.md "Limits shared by replicas").
+// 0010_shared_limits, services/chat-api/README.md "Limits shared by replicas").
 
 interface TakeRequest {
   userId: string;

@@ -5,7 +5,7 @@ import { GroupCommit } from '../messages/group-commit.js';
 import { OpenAiError } from './openai-errors.js';
 
 // `/v1`'s request rate per user, shared by every chat-api replica on one database (migration
-// 0010_shared_limits, docs/architecture.md "Limits shared by replicas").
+// 0010_shared_limits, services/chat-api/README.md "Limits shared by replicas").
 
 interface Counted {
   /** The request's number in its window, or null when the window is full (refused). */
