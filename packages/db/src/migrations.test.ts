@@ -18,7 +18,7 @@ after(() => {
 });
 
 describe('migration files', () => {
-  it('ships 0001_initial with every table of the schema, then 0002_message_sequence, 0003_message_parts, 0004_history_version, 0005_answer_lifecycle, 0006_client_message_id, 0007_login_attempts_and_oauth_states, 0008_search_and_settings and 0009_api_keys', () => {
+  it('ships 0001_initial with every table of the schema, then 0002_message_sequence, 0003_message_parts, 0004_history_version, 0005_answer_lifecycle, 0006_client_message_id, 0007_login_attempts_and_oauth_states, 0008_search_and_settings, 0009_api_keys and 0010_shared_limits', () => {
     const files = loadMigrations();
     assert.equal(MIGRATIONS_DIR.endsWith(join('packages', 'db', 'migrations')), true);
     assert.deepEqual(
@@ -33,6 +33,7 @@ describe('migration files', () => {
         [7, 'login_attempts_and_oauth_states'],
         [8, 'search_and_settings'],
         [9, 'api_keys'],
+        [10, 'shared_limits'],
       ],
     );
     const sql = (files[0] as { sql: string }).sql;

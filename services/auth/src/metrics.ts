@@ -2,7 +2,7 @@ import type { Metrics } from '@samosachaat/observability';
 
 /** Login outcomes: `denied` is the person cancelling at the provider, not an error of ours. */
 export type LoginOutcome = 'success' | 'failure' | 'denied';
-/** Validation outcomes of `POST /auth/validate` and the bearer guard. */
+/** Validation outcomes of `POST /auth/validate` (access tokens and API keys) and the bearer guard. */
 export type ValidationOutcome = 'valid' | 'invalid' | 'expired';
 /** Refresh outcomes; `reused` is theft detection revoking a family. */
 export type RefreshOutcome = 'success' | 'invalid' | 'expired' | 'reused';
@@ -30,7 +30,7 @@ export interface AuthMetrics {
  */
 export function createAuthMetrics(metrics: Metrics): AuthMetrics {
   const logins = metrics.counter({ name: 'auth_logins_total', help: 'Completed login attempts, by provider (github, google, dev) and outcome (success, failure, denied).', labelNames: ['provider', 'outcome'] });
-  const validations = metrics.counter({ name: 'auth_token_validations_total', help: 'Access tokens checked (POST /auth/validate and bearer-authenticated routes), by outcome (valid, invalid, expired).', labelNames: ['outcome'] });
+  const validations = metrics.counter({ name: 'auth_token_validations_total', help: 'Access tokens and user API keys (sk-sc-…) checked (POST /auth/validate and bearer-authenticated routes), by outcome (valid, invalid, expired; an API key is valid or invalid).', labelNames: ['outcome'] });
   const refreshes = metrics.counter({ name: 'auth_refresh_total', help: 'Refresh-token presentations, by outcome (success, invalid, expired, reused = theft detection revoked the family).', labelNames: ['outcome'] });
   const limited = metrics.counter({ name: 'auth_rate_limited_total', help: 'Login attempts refused with 429 by the per-IP limiter, by endpoint (login, callback, dev_login).', labelNames: ['endpoint'] });
   for (const provider of LOGIN_PROVIDERS) for (const outcome of LOGIN_OUTCOMES) logins.inc({ provider, outcome }, 0);

@@ -16,10 +16,11 @@ import { MessageWriter } from './messages/message-writer.js';
 import { StopWatcher } from './messages/stop-watcher.js';
 import { OpenStreams } from './messages/open-streams.js';
 import { registerMessageRoutes } from './messages/routes.js';
-import { StreamLimiter } from './messages/stream-limiter.js';
+import { StreamSlots } from './messages/stream-slots.js';
 import { ModelCatalog } from './models/model-catalog.js';
 import { registerModelRoutes } from './models/routes.js';
 import { registerOpenAiRoutes } from './openai/routes.js';
+import { ApiRateLimit } from './openai/rate-limit.js';
 import { UsageRecorder } from './openai/usage-recorder.js';
 import { registerUsageRoutes } from './openai/usage-routes.js';
 
@@ -117,7 +118,20 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
     metrics,
   });
 
-  const limiter = new StreamLimiter(config.maxStreamsPerUser);
+  // The per-user stream cap and /v1's request rate, held by every replica on this database.
+  const slots = new StreamSlots({ db, obs, maxPerUser: config.maxStreamsPerUser, instanceId: lease.id, leaseMs: config.answerLeaseMs });
+  // Solo (no other live instance) the cap is this process's own count: no statement per stream.
+  // The lease's first renewal already counted the others, so a new replica next to a live one is
+  // shared from its first send; an older one learns of a new one at its next renewal.
+  slots.setOtherInstances(lease.otherInstances ?? 1);
+  lease.onRenewed((others) => slots.setOtherInstances(others));
+  slots.start();
+  const rateLimit = new ApiRateLimit({ db, obs, perMinute: config.apiRateLimitPerMinute });
+  rateLimit.start();
+  app.addHook('onClose', async () => {
+    slots.stop();
+    rateLimit.stop();
+  });
   const catalog = new ModelCatalog({ obs, metrics, inferenceUrl: config.inferenceUrl, internalApiKey: config.internalApiKey });
   const inference = {
     inferenceUrl: config.inferenceUrl,
@@ -140,7 +154,7 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
         registerMessageRoutes(guarded, {
           db,
           metrics,
-          limiter,
+          slots,
           history: { maxMessages: config.maxConversationHistory, maxTokens: config.maxTokenBudget },
           maxMessageChars: config.maxMessageChars,
           models: catalog,
@@ -168,6 +182,6 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
     },
     { prefix: '/api' },
   );
-  await app.register(async (v1) => registerOpenAiRoutes(v1, { validate, catalog, metrics, limiter, inference, usage, track }), { prefix: '/v1' });
+  await app.register(async (v1) => registerOpenAiRoutes(v1, { validate, catalog, metrics, slots, rateLimit, inference, usage, track }), { prefix: '/v1' });
   return app;
 }

@@ -29,7 +29,7 @@ export interface ChatConfig {
   readonly maxTokenBudget: number;
   /** Longest accepted user message, in characters. */
   readonly maxMessageChars: number;
-  /** Simultaneous answer streams one user may hold. */
+  /** Simultaneous answer streams one user may hold, over every replica sharing the database (chat UI and /v1 together). */
   readonly maxStreamsPerUser: number;
   /** How long a validated token is trusted without asking auth again (0 = never cached). */
   readonly authCacheTtlSeconds: number;
@@ -75,6 +75,8 @@ export interface ChatConfig {
   readonly answerStopPollMs: number;
   /** How often the per-key usage of the OpenAI-compatible API is written (one statement per flush). */
   readonly apiUsageFlushMs: number;
+  /** `/v1` requests per user and minute, over every replica sharing the database; 0 = no limit. */
+  readonly apiRateLimitPerMinute: number;
   readonly database: ChatDatabaseConfig;
 }
 
@@ -101,6 +103,7 @@ export const CHAT_DEFAULTS = Object.freeze({
   answerLeaseMs: 30_000,
   answerStopPollMs: 500,
   apiUsageFlushMs: 5000,
+  apiRateLimitPerMinute: 60,
 });
 
 
@@ -136,6 +139,7 @@ export function configFromEnv(env: Env = process.env): ChatConfig {
     answerLeaseMs: envInteger(env, 'ANSWER_LEASE_MS', d.answerLeaseMs, 300, 600_000),
     answerStopPollMs: envInteger(env, 'ANSWER_STOP_POLL_MS', d.answerStopPollMs, 20, 10_000),
     apiUsageFlushMs: envInteger(env, 'API_USAGE_FLUSH_MS', d.apiUsageFlushMs, 100, 3_600_000),
+    apiRateLimitPerMinute: envInteger(env, 'API_RATE_LIMIT_PER_MINUTE', d.apiRateLimitPerMinute, 0, 1_000_000),
     database: Object.freeze({ ...database }),
   });
 }

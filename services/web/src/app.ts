@@ -76,7 +76,7 @@ export async function buildApp(config: WebConfig, deps: WebDeps): Promise<Fastif
       { prefix: '/api', upstream: 'chat-api', baseUrl: config.chatApiUrl },
       { prefix: '/auth', upstream: 'auth', baseUrl: config.authUrl },
       // The OpenAI-compatible API for users (README "Use the API"), served by chat-api.
-      { prefix: '/v1', upstream: 'chat-api', baseUrl: config.chatApiUrl },
+      { prefix: '/v1', upstream: 'chat-api', baseUrl: config.chatApiUrl, errorShape: 'openai' },
     ],
     { obs, dispatcher, headersTimeoutMs: config.proxyTimeoutMs, idleTimeoutMs: config.proxyIdleTimeoutMs, bodyLimitBytes: config.bodyLimitBytes },
   );

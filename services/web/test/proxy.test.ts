@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import OpenAI, { APIError } from 'openai';
 import { eventually, FIXTURE_MARKERS, startUpstream, startWeb, type Upstream, type WebHarness } from './support/harness.js';
 import { scaled } from '../../../test/support/timeouts.js';
 
@@ -67,6 +68,7 @@ describe('the /api and /auth proxies', { timeout: scaled(60_000) }, () => {
         }
       });
       app.get('/api/hang', () => new Promise(() => {}));
+      app.get('/v1/models', () => new Promise(() => {}));
       app.get('/api/cut', (_request, reply) => {
         reply.hijack();
         reply.raw.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -199,6 +201,52 @@ describe('the /api and /auth proxies', { timeout: scaled(60_000) }, () => {
     } finally {
       await down.close();
     }
+  });
+
+  it('answers /v1 in the OpenAI error shape when chat-api is down or slow: the SDK reads an APIError', async () => {
+    const down = await startWeb({ CHAT_API_URL: 'http://127.0.0.1:9' });
+    try {
+      // The raw answer: same status and Retry-After as /api, OpenAI's body.
+      const res = await fetch(`${down.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-sc-test' }, body: '{}' });
+      assert.equal(res.status, 503);
+      assert.equal(res.headers.get('retry-after'), '2');
+      const body = (await res.json()) as { error: Record<string, unknown> };
+      assert.deepEqual(Object.keys(body.error).sort(), ['code', 'message', 'param', 'type']);
+      assert.equal(body.error.code, 'service_unavailable');
+      assert.equal(body.error.type, 'server_error');
+      assert.equal(body.error.param, null);
+      assert.match(String(body.error.message), /chat-api is unavailable/);
+      // The official SDK, as a user drives it (no retries, so the 503 surfaces).
+      const client = new OpenAI({ apiKey: 'sk-sc-test', baseURL: `${down.url}/v1`, maxRetries: 0 });
+      const err = await client.chat.completions.create({ model: 'demo', messages: [{ role: 'user', content: 'hi' }] }).then(
+        () => assert.fail('expected an APIError'),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof APIError, String(err));
+      assert.equal(err.status, 503);
+      assert.equal(err.code, 'service_unavailable');
+      assert.equal(err.type, 'server_error');
+      assert.match(err.message, /chat-api is unavailable/);
+      assert.equal(err.headers?.get('retry-after'), '2');
+      // /api keeps samosaChaat's envelope.
+      const api = await fetch(`${down.url}/api/conversations`);
+      assert.equal(((await api.json()) as { error: { code: string } }).error.code, 'WEB_UPSTREAM_UNAVAILABLE');
+    } finally {
+      await down.close();
+    }
+    // Too slow: 504 in OpenAI's shape; a body over the limit: 413 in OpenAI's shape.
+    const client = new OpenAI({ apiKey: 'sk-sc-test', baseURL: `${web.url}/v1`, maxRetries: 0 });
+    const slow = await client.models.list().then(
+      () => assert.fail('expected an APIError'),
+      (e: unknown) => e,
+    );
+    assert.ok(slow instanceof APIError, String(slow));
+    assert.equal(slow.status, 504);
+    assert.equal(slow.code, 'timeout');
+    assert.equal(slow.type, 'server_error');
+    const big = await fetch(`${web.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ content: 'x'.repeat(4096) }) });
+    assert.equal(big.status, 413);
+    assert.equal(((await big.json()) as { error: { code: string; type: string } }).error.code, 'request_too_large');
   });
 
   it('answers 504 when the upstream sends no headers in time', async () => {

@@ -160,7 +160,7 @@ export function chatDashboard(): Dashboard {
           }),
           timeseriesPanel({
             title: 'Token validations',
-            description: 'Access tokens checked per second by outcome (valid, invalid, expired).',
+            description: 'Access tokens and API keys checked per second by outcome (valid, invalid, expired).',
             unit: 'ops', min: 0,
             queries: [{ expr: sumRate('auth_token_validations_total', ['outcome']), legend: '{{outcome}}' }],
           }),

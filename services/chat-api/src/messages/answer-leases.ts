@@ -52,12 +52,16 @@ const FORGET_SQL = `DELETE FROM chat_instances WHERE expires_at < now() - interv
  * answer). On start and then every half lease, any instance sweeps the streaming answers whose
  * owner's lease expired and marks them interrupted, so several replicas and a rolling deploy
  * never mark a live answer, and a crashed instance's answers are marked within about 1.5 leases.
+ * Each renewal also counts the other live instances (same statement), so an instance knows
+ * whether it runs alone (README "Limits shared by replicas").
  */
 export class InstanceLease {
   readonly id: string;
   private heartbeat: NodeJS.Timeout | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly log;
+  private others: number | null = null;
+  private readonly listeners: Array<(otherInstances: number) => void> = [];
 
   constructor(private readonly options: InstanceLeaseOptions) {
     this.id = options.instanceId ?? randomUUID();
@@ -74,14 +78,35 @@ export class InstanceLease {
     this.sweeper.unref();
   }
 
-  /** Renews this instance's lease. */
+  /**
+   * Renews this instance's lease and, in the same statement, counts the other instances whose
+   * lease is live (the count's snapshot is the statement's: it never sees this renewal, hence
+   * `id <> $1`). Listeners are told the count (the stream cap's solo fast path, stream-slots.ts).
+   */
   async renew(): Promise<void> {
-    await this.options.db.query(
-      `INSERT INTO chat_instances (id, expires_at) VALUES ($1, now() + make_interval(secs => $2::double precision / 1000))
-       ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), expires_at = EXCLUDED.expires_at`,
+    const { rows } = await this.options.db.query<{ others: number }>(
+      `WITH renewed AS (
+         INSERT INTO chat_instances (id, expires_at) VALUES ($1, now() + make_interval(secs => $2::double precision / 1000))
+         ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), expires_at = EXCLUDED.expires_at
+         RETURNING id
+       )
+       SELECT (SELECT count(*)::int FROM chat_instances WHERE id <> $1 AND expires_at > now()) AS others FROM renewed`,
       [this.id, this.options.leaseMs],
       { operation: 'instances.heartbeat' },
     );
+    const others = rows[0]?.others ?? 0;
+    this.others = others;
+    for (const listener of this.listeners) listener(others);
+  }
+
+  /** Other instances with a live lease, as of the last renewal (null before the first). */
+  get otherInstances(): number | null {
+    return this.others;
+  }
+
+  /** Tells `listener` the number of other live instances after every renewal. */
+  onRenewed(listener: (otherInstances: number) => void): void {
+    this.listeners.push(listener);
   }
 
   /** Marks the answers nobody streams any more; returns how many. */

@@ -534,8 +534,9 @@ export class AnswerStream {
     } catch (err) {
       if (started.ok) discard(started.body);
       this.refuse();
-      // A duplicate send is no failure: the generation started for it is simply not needed.
-      if (err instanceof DuplicateSendError) gen.end({ outcome: 'client_disconnected' });
+      // A duplicate send, or one over the user's stream cap on the replicas together
+      // (stream-slots.ts), is no failure: the generation started for it is simply not needed.
+      if (err instanceof DuplicateSendError || (err as { code?: unknown }).code === 'CHAT_TOO_MANY_STREAMS') gen.end({ outcome: 'client_disconnected' });
       else gen.end({ outcome: 'upstream_error', error: err as Error });
       throw err;
     }

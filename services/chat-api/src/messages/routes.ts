@@ -9,7 +9,8 @@ import type { HistoryLimits } from './history.js';
 import { DuplicateSendError, prepareRegeneration, prepareSend, storedExchange } from './send-preparation.js';
 import { isUuid } from '../conversations/cursor.js';
 import type { ModelCatalog } from '../models/model-catalog.js';
-import type { StreamLimiter } from './stream-limiter.js';
+import type { StreamSlot, StreamSlots } from './stream-slots.js';
+import type { AnswerContext } from './send-preparation.js';
 import { recordRefusedSend } from './answer-outcomes.js';
 
 /** What the message routes need. */
@@ -17,7 +18,8 @@ export interface MessageRoutesDeps {
   db: Database;
   metrics: ChatMetrics;
   answer: AnswerDeps;
-  limiter: StreamLimiter;
+  /** The per-user stream cap, shared by the replicas (stream-slots.ts). */
+  slots: StreamSlots;
   history: HistoryLimits;
   maxMessageChars: number;
   /** Checks a `model` a send or regenerate names, before anything is stored. */
@@ -62,11 +64,35 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
     done(null, payload);
   };
 
-  function acquireStream(userId: string): () => void {
-    const release = deps.limiter.tryAcquire(userId);
-    if (!release) throw CHAT_ERRORS.CHAT_TOO_MANY_STREAMS({ retryAfterSeconds: STREAM_RETRY_AFTER_SECONDS });
-    return release;
+  const tooManyStreams = () => CHAT_ERRORS.CHAT_TOO_MANY_STREAMS({ retryAfterSeconds: STREAM_RETRY_AFTER_SECONDS });
+
+  /**
+   * A stream slot of the user: refused at once (429) when this replica alone holds the cap;
+   * else the shared slot is being taken (one grouped insert) while the send is prepared and
+   * inference asked, and the answer's commit waits for it ({@link gated}): a refused slot is a
+   * 429 before anything is saved or sent, and a granted one costs the send no round trip of
+   * its own on the way to the first token.
+   */
+  function acquireStream(userId: string): Promise<StreamSlot | undefined> {
+    const slot = deps.slots.tryAcquire(userId);
+    if (!slot) throw tooManyStreams();
+    return slot;
   }
+
+  /** `context` whose commit first waits for the stream slot (refused: a 429, nothing saved). */
+  function gated(context: AnswerContext, slot: Promise<StreamSlot | undefined>): AnswerContext {
+    let committed: ReturnType<AnswerContext['commit']> | undefined;
+    return {
+      ...context,
+      commit: () =>
+        (committed ??= slot.then((held) => {
+          if (!held) throw tooManyStreams();
+          return context.commit();
+        })),
+    };
+  }
+
+  const releaseWhenTaken = (slot: Promise<StreamSlot | undefined>) => void slot.then((held) => held?.release());
 
   app.post<{ Params: { id: string }; Body: GenerationOptions & { content: string; client_message_id?: string } }>(
     '/conversations/:id/messages',
@@ -95,11 +121,11 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
         throw new AppError('VALIDATION_FAILED', 'the Idempotency-Key header and client_message_id differ: send one id for the message', 400, true);
       }
       if (request.body.model !== undefined) await deps.models.assertKnown(request.body.model);
-      const release = acquireStream(user.id);
+      const slot = acquireStream(user.id);
       try {
         await deps.track(
           (async () => {
-            const context = await prepareSend(deps.db, deps.answer.writer, user.id, request.params.id, request.body.content, {
+            const prepared = await prepareSend(deps.db, deps.answer.writer, user.id, request.params.id, request.body.content, {
               clientMessageId,
               limits: deps.history,
               cache: deps.answer.historyCache,
@@ -109,6 +135,7 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
                 log.info({ conversation_id: request.params.id, message_id: messageId, role: 'user', token_count: null, status: 'complete', history_messages: historyMessages }, 'message_persisted');
               },
             });
+            const context = gated(prepared, slot);
             const { model, temperature, max_tokens: maxTokens } = request.body;
             await streamAnswer(deps.answer, request, reply, { context, model, temperature, maxTokens, replacePrevious: false });
           })(),
@@ -121,7 +148,7 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
         const exchange = await storedExchange(deps.db, err.conversationId, err.userMessageId);
         return reply.header('x-user-message-id', err.userMessageId).code(200).send({ duplicate: true, ...exchange });
       } finally {
-        release();
+        releaseWhenTaken(slot);
       }
     },
   );
@@ -160,17 +187,17 @@ export function registerMessageRoutes(app: FastifyInstance, deps: MessageRoutesD
     async (request, reply) => {
       const user = authenticatedUser(request);
       if (request.body?.model !== undefined) await deps.models.assertKnown(request.body.model);
-      const release = acquireStream(user.id);
+      const slot = acquireStream(user.id);
       try {
         await deps.track(
           (async () => {
-            const context = await prepareRegeneration(deps.db, deps.answer.writer, user.id, request.params.id, deps.history);
+            const context = gated(await prepareRegeneration(deps.db, deps.answer.writer, user.id, request.params.id, deps.history), slot);
             const { model, temperature, max_tokens: maxTokens } = request.body ?? {};
             await streamAnswer(deps.answer, request, reply, { context, model, temperature, maxTokens, replacePrevious: true });
           })(),
         );
       } finally {
-        release();
+        releaseWhenTaken(slot);
       }
     },
   );

@@ -3,7 +3,7 @@ import { traceHeaders } from '@samosachaat/observability';
 import type { ChatMetrics } from '../metrics.js';
 import { recordAnswer, recordRefusedSend, type AnswerRecorder } from '../messages/answer-outcomes.js';
 import { startGeneration, type GenerateParams, type InferenceClientOptions } from '../messages/inference-client.js';
-import type { StreamLimiter } from '../messages/stream-limiter.js';
+import type { StreamSlots } from '../messages/stream-slots.js';
 import type { ApiCaller } from './api-key-guard.js';
 import { generationEvents, type GenerationEvent } from './generation-events.js';
 import { OpenAiError } from './openai-errors.js';
@@ -12,7 +12,8 @@ import type { UsageRecorder } from './usage-recorder.js';
 /** What one answer of the OpenAI-compatible API needs. */
 export interface ApiAnswerDeps {
   metrics: ChatMetrics;
-  limiter: StreamLimiter;
+  /** The per-user stream cap shared with the chat UI and the other replicas. */
+  slots: StreamSlots;
   inference: InferenceClientOptions;
   usage: UsageRecorder;
   /** Registers a running answer so shutdown can wait for its usage to be recorded. */
@@ -62,10 +63,16 @@ export class ApiAnswer {
     void deps.track(this.settled);
   }
 
-  /** Takes a stream slot and starts the generation; throws an OpenAiError when it cannot. */
+  /**
+   * Takes a stream slot (the user's cap over every replica: 429 rate_limit_exceeded with
+   * Retry-After when full) and starts the generation; throws an OpenAiError when it cannot.
+   */
   static async start(deps: ApiAnswerDeps, caller: ApiCaller, params: GenerateParams): Promise<ApiAnswer> {
     const startedAt = performance.now();
-    const release = deps.limiter.tryAcquire(caller.user.id);
+    // This replica's own count refuses at once; else one grouped insert takes the shared slot.
+    const pending = deps.slots.tryAcquire(caller.user.id);
+    const slot = pending && (await pending);
+    const release = slot && (() => slot.release());
     if (!release) {
       throw new OpenAiError(429, 'rate_limit_exceeded', 'too many answers streaming at once for this user (MAX_STREAMS_PER_USER); wait for one to finish', null, { retryAfterSeconds: RETRY_AFTER_SECONDS });
     }

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { AuthUser } from '../auth/auth-cache.js';
 import type { ModelCatalog } from '../models/model-catalog.js';
 import type { ApiAnswerDeps } from './api-answer.js';
-import { registerApiKeyGuard } from './api-key-guard.js';
+import { apiCaller, registerApiKeyGuard } from './api-key-guard.js';
+import type { ApiRateLimit } from './rate-limit.js';
 import { registerChatCompletions } from './chat-completions.js';
 import { modelCheck, registerModels } from './models.js';
 import { registerOpenAiErrorHandling } from './openai-errors.js';
@@ -12,6 +13,8 @@ import { registerResponses } from './responses.js';
 export interface OpenAiRoutesDeps extends ApiAnswerDeps {
   validate: (token: string) => Promise<AuthUser | undefined>;
   catalog: ModelCatalog;
+  /** Requests per user and minute, over every replica (API_RATE_LIMIT_PER_MINUTE). */
+  rateLimit: ApiRateLimit;
 }
 
 /**
@@ -22,6 +25,8 @@ export interface OpenAiRoutesDeps extends ApiAnswerDeps {
 export async function registerOpenAiRoutes(scope: FastifyInstance, deps: OpenAiRoutesDeps): Promise<void> {
   registerOpenAiErrorHandling(scope, scope.obs.getLogger('openai-api'));
   registerApiKeyGuard(scope, deps.validate);
+  // After the guard (hooks run in order): every admitted request counts against its user's rate.
+  scope.addHook('onRequest', async (request, reply) => deps.rateLimit.admit(apiCaller(request).user.id, reply));
   const models = modelCheck(deps.catalog);
   registerModels(scope, deps.catalog);
   registerChatCompletions(scope, { ...deps, models });

@@ -15,6 +15,7 @@ export interface ChatCompletionsBody {
   stop?: string | string[] | null;
   seed?: number | null;
   n?: number | null;
+  user?: string | null;
 }
 
 /** A validated OpenAI request. */
@@ -68,7 +69,11 @@ export function parseChatCompletionsBody(body: ChatCompletionsBody, limits: Requ
 
 const nullable = (type: string) => ({ type: [type, 'null'] });
 
-/** JSON schema of the body: types only; the checks above do the rest. Unknown OpenAI fields are ignored. */
+/**
+ * JSON schema of the body: types only; the checks above do the rest. Fields it does not name
+ * are refused by {@link refuseUnknownFields} before it runs (Fastify's validator would
+ * silently drop them: its ajv removes additional properties).
+ */
 export const chatCompletionsBodySchema = {
   type: 'object',
   required: ['messages'],
@@ -85,5 +90,34 @@ export const chatCompletionsBodySchema = {
     stop: { type: ['string', 'array', 'null'], items: { type: 'string' } },
     seed: nullable('integer'),
     n: nullable('integer'),
+    // OpenAI's end-user id: metadata that changes no answer, accepted as chat-api's /v1 does.
+    user: nullable('string'),
   },
 } as const;
+
+const TOP_LEVEL = new Set(Object.keys(chatCompletionsBodySchema.properties));
+const STREAM_OPTIONS = new Set(Object.keys(chatCompletionsBodySchema.properties.stream_options.properties));
+const MESSAGE = new Set(Object.keys(chatCompletionsBodySchema.properties.messages.items.properties));
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function refuseOutside(value: unknown, known: ReadonlySet<string>, prefix: string): void {
+  if (!isObject(value)) return;
+  for (const key of Object.keys(value)) {
+    if (known.has(key)) continue;
+    const name = prefix ? `${prefix}.${key}` : key;
+    throw invalidRequest(`${name} is not supported: this endpoint does not recognise it (nothing is silently ignored)`, name);
+  }
+}
+
+/**
+ * A 400 naming the first field of the body (top level, `stream_options`, `messages[i]`) this
+ * endpoint does not know, e.g. `tools` or `logprobs`: no parameter is silently ignored
+ * (README "Use the API"). Runs before schema validation, which would drop such fields.
+ */
+export function refuseUnknownFields(body: unknown): void {
+  if (!isObject(body)) return;
+  refuseOutside(body, TOP_LEVEL, '');
+  refuseOutside(body.stream_options, STREAM_OPTIONS, 'stream_options');
+  if (Array.isArray(body.messages)) body.messages.forEach((m, i) => refuseOutside(m, MESSAGE, `messages[${i}]`));
+}

@@ -30,6 +30,11 @@ describe('OpenAI-compatible API (in-process)', () => {
       [{ messages: [{ role: 'user', content: 'hi' }], n: 2 }, 400, 'n must be 1 (one choice per request), got 2', 'n'],
       [{ messages: [{ role: 'user', content: 'hi' }], temperature: 9 }, 400, 'temperature must be between 0 and 2, got 9', 'temperature'],
       [{ messages: [{ role: 'user', content: 'hi' }], stream: 'yes' }, 400, 'stream must be true or false or null', 'stream'],
+      // Unknown or unsupported fields are refused by name, not dropped by the schema validator.
+      [{ messages: [{ role: 'user', content: 'hi' }], tools: [{ type: 'function', function: { name: 'f' } }] }, 400, 'tools is not supported: this endpoint does not recognise it (nothing is silently ignored)', 'tools'],
+      [{ messages: [{ role: 'user', content: 'hi' }], logprobs: true }, 400, 'logprobs is not supported: this endpoint does not recognise it (nothing is silently ignored)', 'logprobs'],
+      [{ messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true, include_obfuscation: false } }, 400, 'stream_options.include_obfuscation is not supported: this endpoint does not recognise it (nothing is silently ignored)', 'stream_options.include_obfuscation'],
+      [{ messages: [{ role: 'user', content: 'hi', name: 'ann' }] }, 400, 'messages[0].name is not supported: this endpoint does not recognise it (nothing is silently ignored)', 'messages[0].name'],
       [{ messages: [{ role: 'user', content: 'hi' }], model: 'gpt-4o' }, 404, 'unknown model "gpt-4o"; available models: demo, demo-large', null],
     ];
     for (const [payload, status, message, param] of cases) {

@@ -6,7 +6,7 @@ import { requireBearerKey } from '../http/auth.js';
 import { clientDisconnectSignal } from '../http/client-signal.js';
 import { formatSchemaErrors } from '../http/schema-errors.js';
 import { SseResponse } from '../http/sse-response.js';
-import { chatCompletionsBodySchema, parseChatCompletionsBody, type ChatCompletionsBody } from '../openai/openai-request.js';
+import { chatCompletionsBodySchema, parseChatCompletionsBody, refuseUnknownFields, type ChatCompletionsBody } from '../openai/openai-request.js';
 import { CompletionShape, openAiError, usageOf } from '../openai/openai-response.js';
 import type { InferenceRuntime } from '../runtime.js';
 import { assertEngineHonours } from '../generation/generation-params.js';
@@ -47,7 +47,14 @@ export async function openAiCompatRoutes(app: FastifyInstance, runtime: Inferenc
 
   app.post<{ Body: ChatCompletionsBody }>(
     '/v1/chat/completions',
-    { onRequest, schema: { body: chatCompletionsBodySchema }, schemaErrorFormatter: formatSchemaErrors, onError: countInvalidRequests(metrics) },
+    {
+      onRequest,
+      // Before the schema runs: its validator would drop unknown fields silently.
+      preValidation: async (request) => refuseUnknownFields(request.body),
+      schema: { body: chatCompletionsBodySchema },
+      schemaErrorFormatter: formatSchemaErrors,
+      onError: countInvalidRequests(metrics),
+    },
     async (request, reply) => {
       const { params, stream, includeUsage } = parseChatCompletionsBody(request.body, config);
       assertEngineHonours(params, runtime.engine.id, runtime.engine.capabilities);

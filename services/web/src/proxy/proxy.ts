@@ -3,7 +3,7 @@ import { nameRequestSpan, SPAN_NAME_HEADER, traceHeaders, type Observability } f
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { WEB_ERRORS } from '../errors.js';
-import { describeNetworkError, failureReason, upstreamError } from './upstream-errors.js';
+import { describeNetworkError, failureReason, registerOpenAiErrorShape, upstreamError } from './upstream-errors.js';
 
 /** Where one path prefix is forwarded. */
 export interface ProxyRoute {
@@ -12,6 +12,12 @@ export interface ProxyRoute {
   /** Logical name of the upstream (`chat-api`, `auth`), in spans, logs and error messages. */
   upstream: string;
   baseUrl: string;
+  /**
+   * `openai`: web's own failures under this prefix (upstream down, timed out, a bad path, a
+   * body over the limit) answer in OpenAI's error shape, which OpenAI clients read, instead of
+   * samosaChaat's envelope (the `/v1` API: README "Use the API"). Default `envelope`.
+   */
+  errorShape?: 'envelope' | 'openai';
 }
 
 /** What the proxy needs besides its routes. */
@@ -94,8 +100,12 @@ export async function registerProxies(app: FastifyInstance, routes: readonly Pro
         if (path === undefined) throw WEB_ERRORS.WEB_INVALID_PATH({ message: `the path must stay under ${route.prefix}/` });
         return forward(request, reply, route, `${origin.origin}`, `${basePath}${path}`);
       };
-      scope.route({ method: [...METHODS], url: route.prefix, handler });
-      scope.route({ method: [...METHODS], url: `${route.prefix}/*`, handler });
+      // Each prefix in its own scope, so its error handler covers its routes only.
+      await scope.register(async (routeScope) => {
+        if (route.errorShape === 'openai') registerOpenAiErrorShape(routeScope, obs.getLogger('http'));
+        routeScope.route({ method: [...METHODS], url: route.prefix, handler });
+        routeScope.route({ method: [...METHODS], url: `${route.prefix}/*`, handler });
+      });
     }
   });
 
