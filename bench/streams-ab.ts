@@ -9,8 +9,9 @@
  *   … --from DIR   tabulate the reports an earlier sitting left in DIR ({old,new}-N.md) without running
  *
  * Each checkout runs its own bench/streams.ts with its own dependencies (`npm ci` in the old
- * checkout first, e.g. a `git worktree add --detach ../old <commit>`). Loopback only; each
- * run is bounded by bench:streams' own watchdog.
+ * checkout first, e.g. a `git worktree add --detach ../old <commit>`), without step 4 (CPU per
+ * token, `--no-cpu`; older checkouts have no such step and ignore the flag), so both arms do
+ * the same work. Loopback only; each run is bounded by bench:streams' own watchdog.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -63,7 +64,7 @@ for (let round = 1; !fromDir && round <= rounds; round++) {
     const file = join(work, `${arm.name}-${round}.md`);
     const load = os.loadavg().map((l) => l.toFixed(2)).join(' / ');
     console.log(`bench:streams-ab: round ${round}, ${arm.name} (${arm.commit}), load ${load}`);
-    const r = spawnSync('npm', ['run', '--silent', 'bench:streams', '--', '--out', file], { cwd: arm.dir, stdio: ['ignore', 'inherit', 'inherit'], timeout: 12 * 60_000 });
+    const r = spawnSync('npm', ['run', '--silent', 'bench:streams', '--', '--no-cpu', '--out', file], { cwd: arm.dir, stdio: ['ignore', 'inherit', 'inherit'], timeout: 12 * 60_000 });
     // A run that fails (e.g. its watchdog fired on an overloaded machine) is shown as such;
     // the alternation goes on, so the other runs of the sitting still compare.
     const failed = r.status === 0 ? undefined : `bench:streams exited ${r.status ?? r.signal}`;

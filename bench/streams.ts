@@ -11,6 +11,7 @@
  *   node --conditions=source --import tsx bench/streams.ts           # full run (~7 min), writes the streams section of bench/RESULTS.md
  *   node --conditions=source --import tsx bench/streams.ts --quick   # smoke run (small counts), writes to the temp dir
  *   … --out FILE                                                      # write the section into FILE instead
+ *   … --no-cpu                                                        # without step 4 (CPU per token), as bench:streams-ab runs it
  *   … --cpu-only [--cpu-prof DIR]                                     # only step 4 (prints its table, writes nothing); with
  *                                                                     # --cpu-prof, chat-api's CPU profile of each chat window
  *                                                                     # into DIR (the profiler's cost is in those CPU figures)
@@ -36,6 +37,9 @@ const benchDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(benchDir, '..');
 const quick = process.argv.includes('--quick');
 const cpuOnly = process.argv.includes('--cpu-only');
+// Without step 4: what bench:streams-ab runs, so old checkouts (which have no step 4) and new
+// ones do the same work in a sitting.
+const noCpu = !cpuOnly && process.argv.includes('--no-cpu');
 const profArg = process.argv.indexOf('--cpu-prof');
 const profDir = profArg !== -1 && process.argv[profArg + 1] ? resolve(process.argv[profArg + 1] as string) : undefined;
 const outArg = process.argv.indexOf('--out');
@@ -162,7 +166,7 @@ async function latencyStep(): Promise<{ latency: LatencyResult[]; cpu: CpuReport
   const proxyInspectPort = await freePort();
   return withPlatform(
     env,
-    `1. latency (${TOKENS_PER_SECOND} tokens/s)${cpuOnly ? ' — skipped (--cpu-only)' : ''}, then 4. CPU per token`,
+    `1. latency (${TOKENS_PER_SECOND} tokens/s)${cpuOnly ? ' — skipped (--cpu-only)' : ''}${noCpu ? '' : ', then 4. CPU per token'}`,
     async (p, load, session) => {
       const proxy = await startProxy(p, proxyInspectPort);
       const proxyUrl = `http://127.0.0.1:${proxy.port}`;
@@ -180,10 +184,12 @@ async function latencyStep(): Promise<{ latency: LatencyResult[]; cpu: CpuReport
           }
         }
         // A failed CPU step (the machine past capacity) leaves step 1's figures standing.
-        const cpu = await cpuStep(p, load, session, proxy, proxyUrl, port, proxyInspectPort).catch((err: unknown) => {
-          log(`⚠ 4. CPU per token failed: ${(err as Error).message}`);
-          return undefined;
-        });
+        const cpu = noCpu
+          ? undefined
+          : await cpuStep(p, load, session, proxy, proxyUrl, port, proxyInspectPort).catch((err: unknown) => {
+              log(`⚠ 4. CPU per token failed: ${(err as Error).message}`);
+              return undefined;
+            });
         return { latency: results, cpu };
       } finally {
         await proxy.stop();
