@@ -97,7 +97,7 @@ for (const target of TARGETS) {
       );
       assert.deepEqual(
         tables.rows.map((r) => r.name),
-        ['api_key_usage', 'api_keys', 'chat_instances', 'conversations', 'login_attempts', 'message_parts', 'messages', 'oauth_states_used', 'refresh_tokens', 'schema_migrations', 'users'],
+        ['api_key_usage', 'api_keys', 'api_request_counts', 'chat_instances', 'conversations', 'login_attempts', 'message_parts', 'messages', 'oauth_states_used', 'refresh_tokens', 'schema_migrations', 'stream_slots', 'users'],
       );
       const logged = logs.lines().filter((l) => l.message === 'db_migration_applied');
       assert.deepEqual(
