@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { WebSocket } from 'undici';
 import type { WindowCpu } from './streams-load.js';
+import { openInspector } from './streams-procs.js';
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (Linux: 100 on every common build, `getconf CLK_TCK`). */
 const CLK_TCK = 100;
@@ -47,16 +48,7 @@ export class InspectorSession {
 
   /** SIGUSR1 opens the inspector of `pid` on `port` (a no-op when open), then a session attaches. */
   static async open(pid: number, port: number, label: string): Promise<InspectorSession> {
-    process.kill(pid, 'SIGUSR1');
-    let url: string | undefined;
-    for (const deadline = Date.now() + 5000; url === undefined && Date.now() < deadline; ) {
-      try {
-        const list = (await (await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(1000) })).json()) as { webSocketDebuggerUrl?: string }[];
-        url = list[0]?.webSocketDebuggerUrl;
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    const url = await openInspector(pid, port);
     if (url === undefined) throw new Error(`inspector of ${label} (pid ${pid}) did not open on port ${port}`);
     const ws = new WebSocket(url);
     await new Promise<void>((resolve, reject) => {

@@ -150,6 +150,25 @@ export async function sampleRssKb(pid: number, count = 5, everyMs = 200): Promis
 }
 
 /** What a process holds live (`process.memoryUsage()`, bytes). */
+/**
+ * Opens the inspector of a process started with `--inspect-port=127.0.0.1:<port>` (SIGUSR1; a
+ * no-op when it is open already) and resolves with its DevTools WebSocket URL, or undefined
+ * when it does not answer within 5 s.
+ */
+export async function openInspector(pid: number, port: number): Promise<string | undefined> {
+  process.kill(pid, 'SIGUSR1');
+  let url: string | undefined;
+  for (const deadline = Date.now() + 5000; url === undefined && Date.now() < deadline; ) {
+    try {
+      const list = (await (await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(1000) })).json()) as { webSocketDebuggerUrl?: string }[];
+      url = list[0]?.webSocketDebuggerUrl;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return url;
+}
+
 export interface LiveMemory {
   heapUsed: number;
   external: number;
@@ -164,16 +183,7 @@ export interface LiveMemory {
  * (nothing forced) when the inspector does not answer in 5 s.
  */
 export async function collectGarbage(pid: number, port: number, times = 2): Promise<LiveMemory | undefined> {
-  process.kill(pid, 'SIGUSR1');
-  let url: string | undefined;
-  for (const deadline = Date.now() + 5000; url === undefined && Date.now() < deadline; ) {
-    try {
-      const list = (await (await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(1000) })).json()) as { webSocketDebuggerUrl?: string }[];
-      url = list[0]?.webSocketDebuggerUrl;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const url = await openInspector(pid, port);
   if (url === undefined) return undefined;
   const ws = new WebSocket(url);
   try {
