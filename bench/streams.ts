@@ -15,6 +15,9 @@
  *   … --cpu-only [--cpu-prof DIR]                                     # only step 4 (prints its table, writes nothing); with
  *                                                                     # --cpu-prof, chat-api's CPU profile of each chat window
  *                                                                     # into DIR (the profiler's cost is in those CPU figures)
+ *   … --idle-only [--heap-snapshot DIR]                               # only step 2 (prints, writes nothing); with --heap-snapshot,
+ *                                                                     # chat-api's heap before and with the streams into DIR and
+ *                                                                     # the kinds of object an open stream adds (RSS then moot)
  *
  * Loopback only; every step is bounded; a watchdog ends the run, and what it started, if
  * anything wedges. Benchmarks measure: no figure here fails the process.
@@ -30,8 +33,9 @@ import { HeapProbe, InspectorSession, procCpuUs, type CpuRun, type HeapWindow } 
 import { summariseProfile, type CpuProfile } from './lib/profile.js';
 import { collectGarbage, gauge, sampleRssKb, type LiveMemory, startLoadChild, startStreamsPlatform, waitIdle, type LoadChild, type StreamsPlatform } from './lib/streams-procs.js';
 import { freePort } from '../test/support/platform.js';
-import { cpuRows, CPU_HEADERS, renderStreamsSection, spliceSection, streamVerdictRows, VERDICT_HEADERS, type CpuReport, type LevelPlan, type MemoryFigures, type StreamsReport } from './lib/streams-report.js';
+import { cpuRows, CPU_HEADERS, liveKbPerStream, perStreamKb, renderStreamsSection, spliceSection, streamVerdictRows, VERDICT_HEADERS, type CpuReport, type LevelPlan, type MemoryFigures, type StreamsReport } from './lib/streams-report.js';
 import { mkdirSync } from 'node:fs';
+import { heapGrowth, summariseSnapshot, takeHeapSnapshot } from './lib/heap-snapshot.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(benchDir, '..');
@@ -41,6 +45,11 @@ const cpuOnly = process.argv.includes('--cpu-only');
 // ones do the same work in a sitting.
 const noCpu = !cpuOnly && process.argv.includes('--no-cpu');
 const profArg = process.argv.indexOf('--cpu-prof');
+// Heap snapshots around the idle-stream step, and the kinds of object an open stream adds.
+const heapArg = process.argv.indexOf('--heap-snapshot');
+const heapDir = heapArg !== -1 && process.argv[heapArg + 1] ? resolve(process.argv[heapArg + 1] as string) : undefined;
+// Only step 2 (idle streams), reported on the console: for tracing what an open stream holds.
+const idleOnly = process.argv.includes('--idle-only');
 const profDir = profArg !== -1 && process.argv[profArg + 1] ? resolve(process.argv[profArg + 1] as string) : undefined;
 const outArg = process.argv.indexOf('--out');
 const outFile = outArg !== -1 && process.argv[outArg + 1] ? resolve(process.argv[outArg + 1] as string) : quick ? join(os.tmpdir(), 'samosachaat-bench-streams-quick.md') : join(benchDir, 'RESULTS.md');
@@ -329,10 +338,18 @@ async function memoryStep(
   await drained(p);
   const liveBefore = await collect();
   const beforeKb = await sampleRssKb(pid);
+  const snapshotName = (when: string) => join(heapDir as string, `chat-api-${hold.paused ? 'paused' : 'idle'}-${when}.heapsnapshot`);
+  if (heapDir) await takeHeapSnapshot(pid, inspectPort, snapshotName('before'));
   const open = await load.call<HoldResult>('hold:open', command, hold.rampMs + 120_000);
   await sleep(settleMs);
   const liveWith = await collect();
   const withKb = await sampleRssKb(pid);
+  if (heapDir) {
+    await takeHeapSnapshot(pid, inspectPort, snapshotName('with'));
+    const growth = heapGrowth(await summariseSnapshot(snapshotName('before')), await summariseSnapshot(snapshotName('with')), open.opened);
+    log(`  heap growth per open stream (${open.opened} open; snapshots in ${heapDir}):`);
+    for (const row of growth) log(`    ${row.bytesPerUnit.toFixed(0).padStart(7)} B  ${row.countPerUnit.toFixed(2).padStart(7)} objects  ${row.kind}`);
+  }
   const activeStreams = await gauge(p.urls.chat, 'chat_active_streams');
   const bufferedBytes = await gauge(p.urls.chat, 'chat_stream_buffered_bytes');
   await load.call<number>('hold:release', {}, 30_000);
@@ -388,6 +405,12 @@ async function main(): Promise<void> {
   if (busyStart.length) log(`note — other busy processes: ${busyStart.join('; ')}`);
   log(`${quick ? 'QUICK smoke run' : 'full run'}: levels ${LEVELS.map((l) => l.concurrency).join(', ')}; ${IDLE.count} idle streams; ${PAUSED.count} paused readers`);
 
+  if (heapDir) mkdirSync(heapDir, { recursive: true });
+  if (idleOnly) {
+    const idle = await idleStep();
+    log(`--idle-only: ${idle.open.opened} idle streams: RSS ${perStreamKb(idle).toFixed(1)} KiB, live ${liveKbPerStream(idle)?.toFixed(1) ?? '?'} KiB per stream; nothing written to RESULTS`);
+    return;
+  }
   const { latency, cpu } = await latencyStep();
   if (cpuOnly) {
     const file = join(os.tmpdir(), `samosachaat-bench-streams-cpu-${Date.now()}.json`);

@@ -87,13 +87,13 @@ function median(xs: readonly number[]): number {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
-/** chat-api RSS added per stream, KiB: median(with) − median(before), over the count actually open. */
 /** Live memory (V8 heap used + external, after forced collections) added per stream, KiB; undefined when not read. */
 export function liveKbPerStream(m: MemoryFigures): number | undefined {
   if (m.liveBefore === undefined || m.liveWith === undefined || m.open.opened === 0) return undefined;
   return (m.liveWith - m.liveBefore) / m.open.opened / 1024;
 }
 
+/** chat-api RSS added per stream, KiB: median(with) − median(before), over the count actually open. */
 export function perStreamKb(m: MemoryFigures): number {
   return (median(m.withKb) - median(m.beforeKb)) / Math.max(1, m.open.opened);
 }

@@ -14,6 +14,20 @@ const STATUS_ERROR = 2 as SpanStatusCode.ERROR;
 const VERBS = new Set(['select', 'insert', 'update', 'delete']);
 const OPERATION_PATTERN = /^[a-z][a-z0-9_.-]{0,63}$/;
 
+// Span names by operation: one string per operation, not one concatenated per query (each
+// kept by the trace buffer as long as its trace is).
+const spanNames = new Map<string, string>();
+const MAX_SPAN_NAMES = 1000;
+
+function spanName(operation: string): string {
+  let name = spanNames.get(operation);
+  if (name === undefined) {
+    name = `db.${operation}`;
+    if (spanNames.size < MAX_SPAN_NAMES) spanNames.set(operation, name);
+  }
+  return name;
+}
+
 /** The first keyword of a statement, lower case, past comments and parentheses ('' when none). */
 export function firstKeyword(sql: string): string {
   let i = 0;
@@ -166,7 +180,7 @@ export class Instrumentation {
   async query<T>(spec: QuerySpec, run: () => Promise<T>): Promise<T> {
     const started = performance.now();
     const verb = firstKeyword(spec.sql).toUpperCase() || 'UNKNOWN';
-    const span = this.tracer?.startSpan(`db.${spec.operation}`, {
+    const span = this.tracer?.startSpan(spanName(spec.operation), {
       kind: KIND_CLIENT,
       attributes: { ...this.baseAttributes, 'db.system.name': 'postgresql', 'db.operation.name': verb, 'db.query.summary': spec.operation },
     });

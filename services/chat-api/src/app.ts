@@ -13,6 +13,7 @@ import { createChatMetrics } from './metrics.js';
 import { HistoryCache } from './messages/history-cache.js';
 import { InstanceLease } from './messages/answer-leases.js';
 import { MessageWriter } from './messages/message-writer.js';
+import { PartFlushClock } from './messages/part-flush-clock.js';
 import { StopWatcher } from './messages/stop-watcher.js';
 import { OpenStreams } from './messages/open-streams.js';
 import { registerMessageRoutes } from './messages/routes.js';
@@ -166,7 +167,7 @@ export async function buildApp(config: ChatConfig, deps: ChatDeps): Promise<Fast
             openStreams,
             clientStallTimeoutMs: deps.clientStallTimeoutMs ?? DEFAULT_CLIENT_STALL_TIMEOUT_MS,
             answerFlushChars: config.answerFlushChars,
-            answerFlushIntervalMs: config.answerFlushIntervalMs,
+            partFlushes: new PartFlushClock(config.answerFlushIntervalMs),
             liveAnswers,
             stops,
             historyCache,

@@ -130,3 +130,43 @@ for (const { backend, skip } of await backendsUnderTest()) {
     });
   });
 }
+
+for (const { backend, skip } of await backendsUnderTest()) {
+  describe(`time flushes of answers streaming together share statements [${backend}]`, { skip }, () => {
+    const INTERVAL_MS = 200;
+    let h: Harness;
+    before(async () => {
+      h = await startHarness({ backend, env: { ANSWER_FLUSH_INTERVAL_MS: String(INTERVAL_MS), MAX_STREAMS_PER_USER: '10' } });
+    });
+    after(async () => {
+      await h?.close();
+    });
+
+    it('flushes every answer holding text at the same tick, in one statement, and loses nothing', async () => {
+      const answers = 6;
+      const series = (part: 'sum' | 'count') => `chat_db_write_batch_size_${part}{operation="save_part",service="chat-api"}`;
+      const before = { parts: (await h.metric(series('sum'))) ?? 0, statements: (await h.metric(series('count'))) ?? 0 };
+      const ids: string[] = [];
+      for (let i = 0; i < answers; i++) ids.push((await h.call('POST', '/api/conversations', { body: {} })).json.id as string);
+      // Slow answers, ~4 clock ticks long: each is flushed several times while it streams.
+      const tokens = Array.from({ length: 40 }, (_, i) => `<${String(i).padStart(2, '0')}>`);
+      await h.inference.script({ tokens, delayMs: 20 });
+      const results = await Promise.all(ids.map((id) => stream(h.url, `/api/conversations/${id}/messages`, h.alice, { content: 'slowly' })));
+      for (const res of results) {
+        assert.equal(res.status, 200);
+        assert.deepEqual(storedEvents(res.events).slice(-1), [DONE_STORED]);
+      }
+      const parts = ((await h.metric(series('sum'))) ?? 0) - before.parts;
+      const statements = ((await h.metric(series('count'))) ?? 0) - before.statements;
+      assert.ok(parts >= answers * 2, `${parts} parts written while ${answers} answers streamed`);
+      // One clock: the answers due at a tick leave together (one per answer per clock, before).
+      assert.ok(parts / statements >= answers / 2, `${parts} parts in ${statements} statements`);
+      const { rows } = await h.db.query<{ content: string; status: string }>(
+        `SELECT content, status FROM messages WHERE conversation_id = ANY($1::uuid[]) AND role = 'assistant'`,
+        [ids],
+      );
+      assert.equal(rows.length, answers);
+      for (const row of rows) assert.deepEqual(row, { content: tokens.join(''), status: 'complete' });
+    });
+  });
+}

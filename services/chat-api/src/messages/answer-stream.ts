@@ -17,6 +17,7 @@ import { SseClient } from './sse-client.js';
 import { eventData, SseEventTooLargeError, SseParser } from './sse-parser.js';
 import { readTokenEvent, readUpstreamEvent, sseEvent } from './upstream-events.js';
 import { recordAnswer, type AnswerRecorder } from './answer-outcomes.js';
+import type { PartFlushable, PartFlushClock } from './part-flush-clock.js';
 
 /** What streaming an answer needs. */
 export interface AnswerDeps {
@@ -30,8 +31,11 @@ export interface AnswerDeps {
   openStreams: OpenStreams;
   /** Answer characters held in memory before they are written to the database. */
   answerFlushChars: number;
-  /** The longest a streamed token waits before it is written to the database (as a part). */
-  answerFlushIntervalMs: number;
+  /**
+   * The clock of time flushes: a streamed token waits at most its interval before it is
+   * written to the database (as a part), grouped with every other answer's.
+   */
+  partFlushes: PartFlushClock;
   /** This instance's answers in flight, so its sweep never marks one that is alive. */
   liveAnswers: Set<string>;
   /** Where stop requests (from any replica) reach the answers streaming here. */
@@ -112,8 +116,8 @@ class Accumulator {
    * else; writing a part twice changes nothing.
    */
   unconfirmed: { part: number; text: string } | undefined;
-  /** When the last part was handed to the database (or the stream began). */
-  flushedAt = performance.now();
+  /** Waiting for the flush clock's next tick. */
+  flushScheduled = false;
   /**
    * A copy of the parts written, while they are short (up to the flush size), so the history
    * cache can still learn the whole answer; undefined once the answer outgrew it.
@@ -144,7 +148,9 @@ class Accumulator {
     const need = this.textBytes + bytes;
     let text = this.text;
     if (text === undefined || text.length < need) {
-      const grown = Buffer.allocUnsafe(Math.max(256, need, 2 * (text?.length ?? 0)));
+      // Not a slice of Node's shared pool: an open answer would keep a whole pool (64 KiB)
+      // alive for its 256 bytes, interleaved as the pools are with other requests' buffers.
+      const grown = Buffer.allocUnsafeSlow(Math.max(256, need, 2 * (text?.length ?? 0)));
       if (text !== undefined) text.copy(grown, 0, 0, this.textBytes);
       this.text = text = grown;
     }
@@ -259,7 +265,7 @@ export async function streamAnswer(deps: AnswerDeps, request: FastifyRequest, re
 }
 
 /** One answer's life, as a state machine ({@link ANSWER_TRANSITIONS}). */
-export class AnswerStream {
+export class AnswerStream implements PartFlushable {
   private stateNow: AnswerState = 'starting';
   private readonly log;
   private readonly conversationId: string;
@@ -359,6 +365,7 @@ export class AnswerStream {
       if (!refused) this.to('ended');
       this.deps.liveAnswers.delete(this.answerId);
       this.deps.stops.delete(this.answerId);
+      this.deps.partFlushes.delete(this);
       // A refused send's error response is Fastify's to send (the reply was never hijacked).
       if (!refused) this.client.end();
       unregister();
@@ -716,13 +723,28 @@ export class AnswerStream {
       this.flushPart();
       return acc.flushing;
     }
-    if (acc.pendingChars > 0 && acc.flushing === undefined && performance.now() - acc.flushedAt >= this.deps.answerFlushIntervalMs) {
-      // About once a second the text so far goes to the database (grouped with the other
-      // answers' parts), so a crash loses at most that much; the stream does not wait.
-      this.flushPart();
+    if (acc.pendingChars > 0 && !acc.flushScheduled) {
+      // About once a second the text so far goes to the database, with every other answer's
+      // (one clock, one statement), so a crash loses at most that much; the stream does not wait.
+      acc.flushScheduled = true;
+      this.deps.partFlushes.add(this);
     }
     return undefined;
   };
+
+  /** The flush clock's tick: the text so far becomes the next part (unless the answer is ending). */
+  flushDue(): void {
+    const { acc } = this;
+    acc.flushScheduled = false;
+    if (acc.done || this.stateNow !== 'streaming') return;
+    if (acc.flushing !== undefined) {
+      // The previous part is still being written (a slow database): the next tick, then.
+      acc.flushScheduled = true;
+      this.deps.partFlushes.add(this);
+      return;
+    }
+    this.flushPart();
+  }
 
   /** How reading ended: `err` from the stream, if any; returns the failure that cut it short. */
   private relayEnded(body: Readable, err: Error | undefined): Failure | undefined {
@@ -775,7 +797,6 @@ export class AnswerStream {
   private flushPart(): void {
     const { acc } = this;
     if (acc.flushing !== undefined || (acc.pendingChars === 0 && acc.unconfirmed === undefined)) return;
-    acc.flushedAt = performance.now();
     acc.flushing = this.writePart()
       .catch((err: unknown) => {
         this.deps.obs.rateLimited('answer-flush').warning('answer_flush_failed', { err, conversation_id: this.conversationId, pending_chars: acc.pendingChars });
