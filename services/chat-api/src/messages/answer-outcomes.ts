@@ -20,20 +20,32 @@ export function reasonLabel(reason: string): string {
 
 /** Starts measuring one answer, from `startedAt` (performance.now() when the send arrived). */
 export function recordAnswer(metrics: ChatMetrics, surface: AnswerSurface, startedAt: number): AnswerRecorder {
-  let sawToken = false;
-  let ended = false;
-  return {
-    firstToken() {
-      if (sawToken) return;
-      sawToken = true;
-      metrics.answerTimeToFirstToken.observe({ surface }, (performance.now() - startedAt) / 1000);
-    },
-    end(outcome, reason, clientGone) {
-      if (ended) return;
-      ended = true;
-      metrics.answers.inc({ surface, outcome, reason: outcome === 'complete' ? 'none' : reasonLabel(reason), client: clientGone ? 'gone' : 'connected' });
-    },
-  };
+  return new AnswerSli(metrics, surface, startedAt);
+}
+
+// One object per answer in flight, not an object and two closures over a context: a thousand
+// open streams hold a thousand of these.
+class AnswerSli implements AnswerRecorder {
+  private sawToken = false;
+  private ended = false;
+
+  constructor(
+    private readonly metrics: ChatMetrics,
+    private readonly surface: AnswerSurface,
+    private readonly startedAt: number,
+  ) {}
+
+  firstToken(): void {
+    if (this.sawToken) return;
+    this.sawToken = true;
+    this.metrics.answerTimeToFirstToken.observe({ surface: this.surface }, (performance.now() - this.startedAt) / 1000);
+  }
+
+  end(outcome: AnswerOutcome, reason: string, clientGone: boolean): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.metrics.answers.inc({ surface: this.surface, outcome, reason: outcome === 'complete' ? 'none' : reasonLabel(reason), client: clientGone ? 'gone' : 'connected' });
+  }
 }
 
 /**

@@ -175,8 +175,9 @@ class Accumulator {
   /** The pending text, handed over to be written; the accumulator forgets it. */
   take(): string {
     const text = this.text === undefined ? '' : this.text.toString('utf8', 0, this.textBytes);
-    // A buffer grown for a burst is let go; a small one is kept for the next part.
-    if (this.text !== undefined && this.text.length > 4096) this.text = undefined;
+    // Let go: an answer between parts holds no buffer (a thousand slow answers would hold a
+    // thousand mostly empty ones); the next token allocates one, about once a part.
+    this.text = undefined;
     this.textBytes = 0;
     this.pendingChars = 0;
     return text;
