@@ -69,6 +69,8 @@ interface Answer {
   serviceTtftMs?: number;
   /** inference only: its `x-trace-id`, to find its generation_completed line. */
   traceId?: string;
+  /** inference 1-stream answers: asked right after the pair's direct answer (inference idle meanwhile). */
+  afterIdle?: boolean;
   totalMs: number;
   tokens: number;
 }
@@ -315,7 +317,8 @@ async function main(): Promise<void> {
       const single: Record<ArmName, Answer[]> = { direct: [], inference: [] };
       for (let i = 0; i < SINGLE_REQUESTS; i++) {
         const got: Partial<Record<ArmName, Answer>> = {};
-        for (const name of roundOrder(ARMS, pairIndex++)) {
+        const order = roundOrder(ARMS, pairIndex++);
+        for (const name of order) {
           const cpuBefore = arms[name].cpuMs();
           got[name] = (await arms[name].run(1))[0] as Answer;
           if (round >= 0) {
@@ -328,6 +331,9 @@ async function main(): Promise<void> {
         if (round >= 0) fetchAnswers.push(viaFetch);
         const dA = got.direct as Answer;
         const sA = got.inference as Answer;
+        // Second in its pair: inference sat idle through the direct answer's seconds. First: it
+        // had just served the previous pair's fetch answer (or the previous round's batches).
+        sA.afterIdle = order[0] === 'direct';
         single.direct.push(dA);
         single.inference.push(sA);
         if (round < 0) continue;
@@ -373,6 +379,8 @@ async function main(): Promise<void> {
     const ttftAdded = median(pairTtft);
     const serviceShare = (answers: Answer[]) => answers.filter((a) => a.serviceTtftMs !== undefined).map((a) => a.ttftMs - (a.serviceTtftMs as number));
     const sameRequest = serviceShare(s.answers);
+    const sameRequestIdle = serviceShare(s.answers.filter((a) => a.afterIdle === true));
+    const sameRequestBusy = serviceShare(s.answers.filter((a) => a.afterIdle === false));
     const sameRequestFetch = serviceShare(fetchAnswers);
     const msPerToken = 1000 / median(d.singleRoundRate);
     const cpuPerToken = (name: ArmName) => cpu[name].ms / cpu[name].tokens;
@@ -389,6 +397,12 @@ async function main(): Promise<void> {
       [
         `the same through Node's global fetch (undici) instead of node:http: the client's own cost added (${sameRequestFetch.length} separate answers, one after each pair)`,
         `${fmt(percentile(sameRequestFetch, 50), 2)} ms (p25…p75 ${fmt(percentile(sameRequestFetch, 25), 2)}…${fmt(percentile(sameRequestFetch, 75), 2)}, p90 ${fmt(percentile(sameRequestFetch, 90), 2)} ms)`,
+        'reported',
+        '—',
+      ],
+      [
+        `the gate's answers split by what inference did just before: idle through the pair's direct answer (${sameRequestIdle.length}) / serving the previous inference answer (${sameRequestBusy.length}); waking a process that sat idle costs more than one that just ran`,
+        `${fmt(percentile(sameRequestIdle, 50), 2)} / ${fmt(percentile(sameRequestBusy, 50), 2)} ms p50`,
         'reported',
         '—',
       ],
@@ -438,6 +452,7 @@ async function main(): Promise<void> {
       '- **direct**: `getLlama({gpu: false})`, `loadModel`, `createContext({sequences, contextSize: min(trained, 4096), threads})` and the chat wrapper resolved once (`resolveChatWrapper(model)`, as inference\'s engine does at the load); each answer takes a sequence, runs `LlamaChat.generateResponse` with the chat history inference builds, and gives the sequence back (`dispose({disposeSequence: true})`). TTFT: from `new LlamaChat` to the first `onTextChunk`; tokens: `onToken`.',
       '- **inference**: `services/inference/src/main.ts` (tsx, from source) with `ENGINE=llama`, logging at `info`, metrics and tracing on, as shipped. The benchmark posts `/generate` over loopback HTTP with a lean node:http client (`bench/lib/sse-post.ts`: a keep-alive agent, the SSE frames cut from the raw chunks); TTFT: from sending the request to the arrival of the chunk holding the first `token` frame; tokens: `usage.completion_tokens` of the final `done` frame. The HTTP hop, JSON, SSE framing, the worker pool, the span, the metrics and the log lines are all inside the measurement.',
       "- **TTFT added, the gate**: the client's TTFT of an inference answer minus the `ttft_ms` inference logs for that same request (`generation_completed`, matched by `x-trace-id`). `ttft_ms` runs from the generation span's start to the first token's arrival in the runner; the span starts once the worker slot is held and the model checked, immediately before the engine is called (the SSE headers and `generation_started` are written after the engine has started, while llama.cpp processes the prompt). So `ttft_ms` holds what the direct arm times (a `LlamaChat` on a free sequence, `generateResponse`, prompt processing, the first token) plus the engine's hand-over to the runner (microseconds), and the difference holds everything else on the first token's path: the client's write and the server's wake-up, Fastify, the key check, body parsing and validation, the worker slot, the span's start, the first frame's write, its trip back and the client's wake-up. It is the gate because it compares the two on one answer: the pairs' difference subtracts two separate prompt evaluations (compute-bound, one thread, on a shared machine whose load moves each by more than the 2 ms target), so its median wanders by more than what it is meant to find.",
+      "- **Idle or not**: within a pair one arm waits while the other answers, so an inference answer asked second follows seconds in which the service slept in `epoll_wait`; waking a process that sat idle (and getting it a core on a loaded machine) costs more than waking one that has just run, and that cost lands in the gate's difference (direct has no request to wake up for). The table gives the gate's medians for the two halves apart.",
       "- **Which client**: the measuring client is not the service; the figures use node:http, about the least a Node client can cost itself. Node's global fetch (undici behind WHATWG streams: a promise and a stream read per chunk) is shown beside it on separate answers with the same request, one after each pair, to show how much a client adds on its own; chat-api, inference's real client, uses undici's `request` (no WHATWG streams).",
       '- **CPU per token**: the CPU time (user + system) of the process that decodes, summed over the 1-stream answers of the measured rounds: for inference its whole process from `/proc/PID/stat` (clock ticks of 10 ms, over tens of seconds), for direct the benchmark process (`process.cpuUsage()`, which then does nothing else). Decoding is single-threaded here, so on a core of its own tokens/s is the inverse of CPU per token; unlike wall time, this does not depend on what the other sessions on the machine are doing.',
       '- Tokens/s at 1 stream: completion tokens over the whole answer (TTFT included), median per round, median of the rounds. Aggregate: all completion tokens of the batch over its wall time.',
