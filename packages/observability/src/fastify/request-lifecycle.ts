@@ -77,6 +77,9 @@ export interface RouteInfo {
   readonly accessPrefix: string;
   readonly quiet: boolean;
   readonly metrics: RouteHttpMetrics;
+  /** The last path logged on this route and its encoded `,"path":…` field (most routes see one path). */
+  lastPath: string | undefined;
+  lastPathField: string;
 }
 
 type RouteContext = { config?: { url?: unknown; spanName?: unknown } };
@@ -111,6 +114,8 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
       accessPrefix: `,"method":${JSON.stringify(method)},"route":${JSON.stringify(route)}`,
       quiet: options.quietRoutes.has(route),
       metrics: http.route(method, route),
+      lastPath: undefined,
+      lastPathField: '',
     };
   }
 
@@ -126,6 +131,12 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
     const method = request.method;
     return (byMethod[method] ??= buildRouteInfo(method, ctx.config));
   }
+
+  let lastUa: string | string[] | undefined;
+  let lastUaField = '';
+  // Starts as a value no request has, so the first line encodes its own.
+  let lastIp: string | undefined | null = null;
+  let lastIpField = '';
 
   function begin(request: FastifyRequest, reply: FastifyReply): RequestState {
     const startedAt = performance.now();
@@ -186,13 +197,30 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
       if (!access.isLevelEnabled(level)) return;
       // Encoded by hand: the fields and their types are known, so the line skips pino's walk.
       // Header- and URL-derived strings are scrubbed of secret shapes, then sanitised and cut.
-      let body = `${info.accessPrefix},"path":${JSON.stringify(sanitizeHeaderValue(pathOf(request.url), MAX_PATH_LOGGED) as string)},"status_code":${status},"duration_ms":${Math.round(durationMs * 1000) / 1000}`;
-      if (streamed) body += `,"ttfb_ms":${Math.round(((state.firstByteAt as number) - state.startedAt) * 1000) / 1000}`;
+      // The same path, user agent and client address come back request after request: each
+      // field is encoded again only when its input changed since the last line.
+      const path = pathOf(request.url);
+      if (path !== info.lastPath) {
+        info.lastPathField = `,"path":${JSON.stringify(sanitizeHeaderValue(path, MAX_PATH_LOGGED) as string)}`;
+        info.lastPath = path;
+      }
+      let body = `${info.accessPrefix}${info.lastPathField},"status_code":${status},"duration_ms":${formatMillis(durationMs)}`;
+      if (streamed) body += `,"ttfb_ms":${formatMillis((state.firstByteAt as number) - state.startedAt)}`;
       if (aborted) body += ',"client_disconnected":true';
       const ua = request.headers['user-agent'];
-      if (ua !== undefined) body += `,"user_agent":${JSON.stringify(sanitizeHeaderValue(ua) as string)}`;
-      body += `,"remote_addr":${JSON.stringify(request.ip ?? null)}`;
-      writeAccess(level, state.ctx, body, 'http_request_completed');
+      if (ua !== undefined) {
+        if (ua !== lastUa) {
+          lastUaField = `,"user_agent":${JSON.stringify(sanitizeHeaderValue(ua) as string)}`;
+          lastUa = ua;
+        }
+        body += lastUaField;
+      }
+      const ip = request.ip as string | undefined;
+      if (ip !== lastIp) {
+        lastIpField = `,"remote_addr":${JSON.stringify(ip ?? null)}`;
+        lastIp = ip;
+      }
+      writeAccess(level, state.ctx, body + lastIpField, 'http_request_completed');
     } catch (err) {
       reportTelemetryFailure(err);
     }
@@ -207,6 +235,22 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
   }
 
   return { begin, finish, reportTelemetryFailure };
+}
+
+// `.001` … `.999`, trailing zeros dropped, '' for 0: the fraction of a millisecond count.
+const MILLI_FRACTIONS: readonly string[] = Array.from({ length: 1000 }, (_, i) => (i === 0 ? '' : `.${String(i).padStart(3, '0').replace(/0+$/, '')}`));
+// Below this many microseconds the whole part is a small integer (cheap to format).
+const MAX_FAST_MICROS = 2 ** 30;
+
+/**
+ * `String(Math.round(ms * 1000) / 1000)` — milliseconds to three decimals as JSON writes them —
+ * without formatting a double: the whole milliseconds (an integer) plus a precomputed fraction.
+ */
+export function formatMillis(ms: number): string {
+  const micros = Math.round(ms * 1000);
+  if (!(micros >= 0 && micros < MAX_FAST_MICROS)) return String(micros / 1000);
+  const whole = Math.floor(micros / 1000);
+  return `${whole}${MILLI_FRACTIONS[micros - whole * 1000] as string}`;
 }
 
 function pathOf(url: string): string {
