@@ -34,19 +34,22 @@ import { TRACE_FLAG_RANDOM } from './inbound.js';
  * as every other span of the process.
  */
 export class RequestSpan implements Span, ReadableSpan, SpanContext {
-  readonly kind: SpanKind = SpanKind.SERVER;
+  // What almost every request span leaves at its default lives on the prototype (defined below
+  // the class) and becomes an own field only when set: each span is kept until the ring buffer
+  // turns over, so every field it owns is copied by the garbage collector, and promoted.
+  declare readonly kind: SpanKind;
+  declare status: SpanStatus;
+  declare events: TimedEvent[];
+  declare links: Link[];
+  declare droppedAttributesCount: number;
+  declare droppedEventsCount: number;
+  declare droppedLinksCount: number;
   // The span is its own span context: one object fewer per request.
   readonly traceId: string;
   readonly spanId: string;
   readonly traceFlags: number;
   readonly traceState: SpanContext['traceState'];
   attributes: Attributes;
-  status: SpanStatus = UNSET;
-  events: TimedEvent[] = NO_EVENTS;
-  links: Link[] = NO_LINKS;
-  droppedAttributesCount = 0;
-  droppedEventsCount = 0;
-  droppedLinksCount = 0;
   private attributeCount: number;
   private endMs = -1;
 
@@ -227,6 +230,19 @@ export class RequestSpan implements Span, ReadableSpan, SpanContext {
 const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
 const NO_EVENTS: TimedEvent[] = [];
 const NO_LINKS: Link[] = [];
+
+// The defaults of the fields declared above: writable, so setting one makes it the span's own.
+for (const [key, value] of [
+  ['status', UNSET],
+  ['events', NO_EVENTS],
+  ['links', NO_LINKS],
+  ['droppedAttributesCount', 0],
+  ['droppedEventsCount', 0],
+  ['droppedLinksCount', 0],
+] as const) {
+  Object.defineProperty(RequestSpan.prototype, key, { value, writable: true, enumerable: true, configurable: true });
+}
+Object.defineProperty(RequestSpan.prototype, 'kind', { value: SpanKind.SERVER, writable: false, enumerable: true, configurable: true });
 // The SDK's defaults (OTEL_SPAN_*_COUNT_LIMIT); a request span carries a handful.
 const ATTRIBUTE_COUNT_LIMIT = 128;
 const EVENT_COUNT_LIMIT = 128;
