@@ -185,12 +185,18 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
       info.metrics.finish(status, durationMs / 1000, streamed ? ((state.firstByteAt as number) - state.startedAt) / 1000 : undefined);
 
       const span = state.span;
-      span.setAttribute('http.response.status_code', status);
-      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
-      if (aborted) span.setAttribute('samosachaat.client_disconnected', true);
-      // The request span's own end takes the clock reading above (no second one).
-      if (span instanceof RequestSpan) span.endAtPerf(endedAt);
-      else span.end();
+      if (span instanceof RequestSpan) {
+        span.setValidAttribute('http.response.status_code', status);
+        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
+        if (aborted) span.setValidAttribute('samosachaat.client_disconnected', true);
+        // The request span's own end takes the clock reading above (no second one).
+        span.endAtPerf(endedAt);
+      } else {
+        span.setAttribute('http.response.status_code', status);
+        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
+        if (aborted) span.setAttribute('samosachaat.client_disconnected', true);
+        span.end();
+      }
 
       // Probes and scrapes are logged at debug; skip building a line nobody will see.
       const level = info.quiet && status < 400 ? 'debug' : 'info';

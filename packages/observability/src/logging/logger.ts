@@ -173,6 +173,8 @@ function prettyDestination(out: DestinationStream, colorize: boolean): Destinati
 }
 
 const INVALID_TRACE_ID = '00000000000000000000000000000000';
+// `{"level":"info"`, … : how a line opens, per level.
+const LEVEL_OPENINGS = Object.fromEntries(Object.keys(LEVEL_VALUES).map((level) => [level, `{"level":"${level}"`])) as Record<LogLevel, string>;
 // Messages are event names written by the code; a writer fed varying text stops caching at this.
 const MAX_CACHED_MESSAGES = 64;
 
@@ -198,15 +200,22 @@ function isoTimestamp(): string {
   return timestampField(Date.now());
 }
 
+// Lines written within the same millisecond share the whole fragment.
+let stampMs = -1;
+let stampField = '';
+
 /** The `,"timestamp":"…Z"` fragment pino splices into a line, for `now` (ms since epoch). */
 export function timestampField(now: number): string {
+  if (now === stampMs) return stampField;
   const second = Math.floor(now / 1000);
   if (second !== stampSecond) {
     stampSecond = second;
     stampPrefix = `,"timestamp":"${new Date(second * 1000).toISOString().slice(0, 20)}`;
   }
   const ms = now - second * 1000;
-  return `${stampPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
+  stampMs = now;
+  stampField = `${stampPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
+  return stampField;
 }
 
 // The message (and printf-style arguments) never pass through `formatters.log`; scrub them here.
@@ -309,7 +318,7 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
       return encoded;
     };
     return (level, ctx, body, message) => {
-      let line = `{"level":"${level}"${isoTimestamp()}${prefix}`;
+      let line = `${LEVEL_OPENINGS[level]}${isoTimestamp()}${prefix}`;
       const sc = trace.getSpan(ctx)?.spanContext();
       if (sc && sc.traceId !== INVALID_TRACE_ID) line += `,"trace_id":"${sc.traceId}","span_id":"${sc.spanId}"`;
       const bound = getContextFields(ctx);

@@ -140,6 +140,23 @@ export class RequestSpan implements Span, ReadableSpan, SpanContext {
     return this;
   }
 
+  /**
+   * `setAttribute` for a key and value the caller knows to be valid (the request path's own
+   * attributes): the same limits and end check, without validating the value again.
+   */
+  setValidAttribute(key: string, value: string | number | boolean): this {
+    if (this.endMs >= 0) return this;
+    if (!Object.prototype.hasOwnProperty.call(this.attributes, key)) {
+      if (this.attributeCount >= ATTRIBUTE_COUNT_LIMIT) {
+        this.droppedAttributesCount++;
+        return this;
+      }
+      this.attributeCount++;
+    }
+    this.attributes[key] = value;
+    return this;
+  }
+
   setAttributes(attributes: Attributes): this {
     for (const key of Object.keys(attributes)) this.setAttribute(key, attributes[key]);
     return this;
