@@ -1,3 +1,5 @@
+// The module's binding, not the global: `globalThis.performance` is a getter, run on every read.
+import { performance } from 'node:perf_hooks';
 import { ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requestContext } from '../context/request-context.js';
@@ -80,6 +82,10 @@ export interface RouteInfo {
   /** The last path logged on this route and its encoded `,"path":…` field (most routes see one path). */
   lastPath: string | undefined;
   lastPathField: string;
+  /** @internal The request method this info was built for, as the request gave it. */
+  readonly rawMethod: string;
+  /** @internal The info of another method served by the same route context. */
+  other: RouteInfo | undefined;
 }
 
 type RouteContext = { config?: { url?: unknown; spanName?: unknown } };
@@ -93,8 +99,8 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
   const spans = obs.tracing.requestSpans;
 
   // Route infos by Fastify's per-route context object (one per route and scope, 404 handlers
-  // included), then by request method (a route may serve several).
-  const routes = new WeakMap<object, Record<string, RouteInfo>>();
+  // included); a route serving several methods chains one info per method from the first.
+  const routes = new WeakMap<object, RouteInfo>();
   // Fastify keeps a request's route context under a symbol of its own; found (and checked
   // against the public `routeOptions`) on the first request. Without it, every request
   // builds its route info from `routeOptions`, as before the cache.
@@ -116,6 +122,8 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
       metrics: http.route(method, route),
       lastPath: undefined,
       lastPathField: '',
+      rawMethod,
+      other: undefined,
     };
   }
 
@@ -123,13 +131,19 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
     if (kContext === undefined) kContext = findContextSymbol(request);
     const ctx = kContext ? ((request as unknown as Record<symbol, RouteContext | undefined>)[kContext] as RouteContext | undefined) : undefined;
     if (ctx === undefined || typeof ctx !== 'object') return buildRouteInfo(request.method, request.routeOptions.config as RouteContext['config']);
-    let byMethod = routes.get(ctx);
-    if (byMethod === undefined) {
-      byMethod = Object.create(null) as Record<string, RouteInfo>;
-      routes.set(ctx, byMethod);
-    }
+    const first = routes.get(ctx);
     const method = request.method;
-    return (byMethod[method] ??= buildRouteInfo(method, ctx.config));
+    let info = first;
+    while (info !== undefined && info.rawMethod !== method) info = info.other;
+    if (info === undefined) {
+      info = buildRouteInfo(method, ctx.config);
+      if (first === undefined) routes.set(ctx, info);
+      else {
+        info.other = first.other;
+        first.other = info;
+      }
+    }
+    return info;
   }
 
   let lastUa: string | string[] | undefined;

@@ -173,6 +173,11 @@ function prettyDestination(out: DestinationStream, colorize: boolean): Destinati
 }
 
 const INVALID_TRACE_ID = '00000000000000000000000000000000';
+// Most ids do not start with "0": one character read settles them (comparing two strings of
+// equal length goes through the runtime).
+function isValidTraceId(id: string): boolean {
+  return id.charCodeAt(0) !== 48 || id !== INVALID_TRACE_ID;
+}
 // `{"level":"info"`, … : how a line opens, per level.
 const LEVEL_OPENINGS = Object.fromEntries(Object.keys(LEVEL_VALUES).map((level) => [level, `{"level":"${level}"`])) as Record<LogLevel, string>;
 // Messages are event names written by the code; a writer fed varying text stops caching at this.
@@ -183,7 +188,7 @@ function contractMixin(): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const sc = trace.getSpan(ctx)?.spanContext();
   // Spans come from the SDK or from validated headers, so a cheap check suffices here.
-  if (sc && sc.traceId !== INVALID_TRACE_ID) {
+  if (sc && isValidTraceId(sc.traceId)) {
     out.trace_id = sc.traceId;
     out.span_id = sc.spanId;
   }
@@ -320,7 +325,7 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
     return (level, ctx, body, message) => {
       let line = `${LEVEL_OPENINGS[level]}${isoTimestamp()}${prefix}`;
       const sc = trace.getSpan(ctx)?.spanContext();
-      if (sc && sc.traceId !== INVALID_TRACE_ID) line += `,"trace_id":"${sc.traceId}","span_id":"${sc.spanId}"`;
+      if (sc && isValidTraceId(sc.traceId)) line += `,"trace_id":"${sc.traceId}","span_id":"${sc.spanId}"`;
       const bound = getContextFields(ctx);
       if (bound) {
         let fields: Record<string, unknown> | undefined;

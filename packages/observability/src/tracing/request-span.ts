@@ -1,3 +1,5 @@
+// The module's binding, not the global: `globalThis.performance` is a getter, run on every read.
+import { performance } from 'node:perf_hooks';
 import {
   diag,
   SpanKind,
@@ -142,11 +144,13 @@ export class RequestSpan implements Span, ReadableSpan, SpanContext {
 
   /**
    * `setAttribute` for a key and value the caller knows to be valid (the request path's own
-   * attributes): the same limits and end check, without validating the value again.
+   * attributes): the same limits and end check, without validating the value again. The key
+   * must not name a property of `Object.prototype` (attribute values are never undefined, so
+   * an undefined read means the key is not set).
    */
   setValidAttribute(key: string, value: string | number | boolean): this {
     if (this.endMs >= 0) return this;
-    if (!Object.prototype.hasOwnProperty.call(this.attributes, key)) {
+    if (this.attributes[key] === undefined) {
       if (this.attributeCount >= ATTRIBUTE_COUNT_LIMIT) {
         this.droppedAttributesCount++;
         return this;
