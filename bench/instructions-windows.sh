@@ -7,11 +7,19 @@
 # how repeatable they are (a late JIT tier-up or a major GC lands in one window only), and
 # the median is reported. Same servers as bench/instructions.sh (bench/servers/variants.ts).
 # Usage: bench/instructions-windows.sh ROUTE VARIANT [VARIANT...]
-#   env: WARMUP (1500), N (500), WINDOWS (5), PORT_BASE (39300), STARTUP_S (900),
+#   env: WARMUP (1500), N (500), WINDOWS (5), PORT_BASE (39300), STARTUP_S (900), SERVER_NODE_FLAGS,
 #        KEEP_DUMPS (a directory to keep each window's callgrind dump in, for callgrind_annotate)
 # Time-driven work (timers, V8's background compilation still going on after the warm-up)
 # lands in whichever window it falls in: read the windows, not only the median, and split a
 # window's dump by function (callgrind_annotate) to set the compilers' share apart.
+# GC: under valgrind's slowdown V8 may read a low allocation throughput and shrink the young
+# generation (to 1 MiB; it sits at 16 MiB at full speed), after which scavenges, each with a
+# fixed ~0.5 M instructions of root visiting, come 10-50 times as often: one arm had 14-18 per
+# window of 2,000 GET /hello, another 1-2. Compare GC shares only between windows with the same
+# scavenge count (callgrind_annotate --tree=caller, calls of Heap::PerformGarbageCollection),
+# or measure GC natively (--trace-gc-nvp). SERVER_NODE_FLAGS passes flags to the server's
+# node; pinning with --min-semi-space-size=16 is no cure: on Node 24 it added ~35 k
+# instructions per request to every arm (object literals defined through the runtime).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 route=${1:?route: hello or json}; shift
@@ -23,7 +31,7 @@ trap 'for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done; rm -rf
 port=${PORT_BASE:-39300}
 for variant in "$@"; do
   VARIANT=$variant PORT=$port valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$tmp/cg.$variant" \
-    node --conditions=source --import tsx bench/servers/variants.ts >/dev/null 2>"$tmp/err.$variant" &
+    node ${SERVER_NODE_FLAGS:-} --conditions=source --import tsx bench/servers/variants.ts >/dev/null 2>"$tmp/err.$variant" &
   pid=$!
   pids+=("$pid")
   up=

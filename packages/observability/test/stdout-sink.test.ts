@@ -5,10 +5,10 @@ import { fileURLToPath } from 'node:url';
 
 const fixture = fileURLToPath(new URL('./fixtures/stdout-burst.ts', import.meta.url));
 
-function runBurst(lines: number): Promise<{ code: number | null; stdout: string }> {
+function runBurst(lines: number, extraEnv: Record<string, string> = {}): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture], {
-      env: { ...process.env, LINES: String(lines) },
+      env: { ...process.env, LINES: String(lines), ...extraEnv },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const chunks: Buffer[] = [];
@@ -30,5 +30,18 @@ test('stdout sink: a burst of multi-byte lines arrives whole and in order, even 
     assert.equal(line.service, 'burst');
     assert.ok(line.note.startsWith('zwölf Boxkämpfer jagen Viktor — '));
     assert.equal(line.note.length, 'zwölf Boxkämpfer jagen Viktor — '.length + (i % 300));
+  });
+});
+
+test('stdout sink: lines longer than its buffer arrive whole, between the short ones, in order', async () => {
+  const lines = 400;
+  const { code, stdout } = await runBurst(lines, { LONG_EVERY: '50', LONG_CHARS: '40000' });
+  assert.equal(code, 0);
+  const parsed = stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { seq: number; note: string });
+  assert.equal(parsed.length, lines);
+  parsed.forEach((line, i) => {
+    assert.equal(line.seq, i);
+    const tail = i % 50 === 49 ? 'ü'.repeat(40_000) : 'x'.repeat(i % 300);
+    assert.equal(line.note, `zwölf Boxkämpfer jagen Viktor — ${tail}`);
   });
 });

@@ -41,6 +41,36 @@ describe('observability plugin: requests', () => {
     await t.close();
   });
 
+  it('encodes each request\'s own path, user agent and client address, request after request', async () => {
+    const t = await buildTestApp((app) => {
+      app.get('/api/conversations/:id', async () => ({ ok: true }));
+    });
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1LTEifQ.c2lnbmF0dXJl';
+    const sent = [
+      { url: '/api/conversations/1', ua: 'agent-a', ip: '10.0.0.1' },
+      { url: '/api/conversations/1?x=1', ua: 'agent-a', ip: '10.0.0.1' },
+      { url: '/api/conversations/2', ua: `Bearer ${jwt}`, ip: '10.0.0.1' },
+      { url: '/api/conversations/2', ua: undefined, ip: '10.0.0.2' },
+      { url: '/api/conversations/%0A3', ua: 'agent\u0007b', ip: '10.0.0.2' },
+      { url: '/api/conversations/1', ua: 'agent-a', ip: '10.0.0.1' },
+    ];
+    for (const r of sent) await t.app.inject({ url: r.url, remoteAddress: r.ip, headers: r.ua === undefined ? {} : { 'user-agent': r.ua } });
+    const lines = t.logs.find('http_request_completed') as Record<string, unknown>[];
+    assert.deepEqual(
+      lines.map((l) => [l.path, l.user_agent, l.remote_addr]),
+      [
+        ['/api/conversations/1', 'agent-a', '10.0.0.1'],
+        ['/api/conversations/1', 'agent-a', '10.0.0.1'],
+        ['/api/conversations/2', 'Bearer [REDACTED]', '10.0.0.1'],
+        ['/api/conversations/2', 'lightMyRequest', '10.0.0.2'], // inject's own default
+        ['/api/conversations/%0A3', 'agent b', '10.0.0.2'],
+        ['/api/conversations/1', 'agent-a', '10.0.0.1'],
+      ],
+    );
+    for (const l of lines) assert.equal(Object.keys(l).filter((k) => k === 'path').length, 1);
+    await t.close();
+  });
+
   it('echoes a valid inbound trace id, ignores a malformed one, and always answers both headers', async () => {
     const t = await buildTestApp((app) => {
       app.get('/x', async () => ({ trace: currentTraceId() }));

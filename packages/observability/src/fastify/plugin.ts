@@ -1,5 +1,7 @@
 import { context } from '@opentelemetry/api';
 import type { ServerResponse } from 'node:http';
+// The module's binding, not the global: `globalThis.performance` is a getter, run on every read.
+import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Observability } from '../observability.js';

@@ -1,3 +1,5 @@
+// The module's binding, not the global: `globalThis.performance` is a getter, run on every read.
+import { performance } from 'node:perf_hooks';
 import { ROOT_CONTEXT, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requestContext } from '../context/request-context.js';
@@ -77,6 +79,13 @@ export interface RouteInfo {
   readonly accessPrefix: string;
   readonly quiet: boolean;
   readonly metrics: RouteHttpMetrics;
+  /** The last path logged on this route and its encoded `,"path":…` field (most routes see one path). */
+  lastPath: string | undefined;
+  lastPathField: string;
+  /** @internal The request method this info was built for, as the request gave it. */
+  readonly rawMethod: string;
+  /** @internal The info of another method served by the same route context. */
+  other: RouteInfo | undefined;
 }
 
 type RouteContext = { config?: { url?: unknown; spanName?: unknown } };
@@ -90,8 +99,8 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
   const spans = obs.tracing.requestSpans;
 
   // Route infos by Fastify's per-route context object (one per route and scope, 404 handlers
-  // included), then by request method (a route may serve several).
-  const routes = new WeakMap<object, Record<string, RouteInfo>>();
+  // included); a route serving several methods chains one info per method from the first.
+  const routes = new WeakMap<object, RouteInfo>();
   // Fastify keeps a request's route context under a symbol of its own; found (and checked
   // against the public `routeOptions`) on the first request. Without it, every request
   // builds its route info from `routeOptions`, as before the cache.
@@ -111,6 +120,10 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
       accessPrefix: `,"method":${JSON.stringify(method)},"route":${JSON.stringify(route)}`,
       quiet: options.quietRoutes.has(route),
       metrics: http.route(method, route),
+      lastPath: undefined,
+      lastPathField: '',
+      rawMethod,
+      other: undefined,
     };
   }
 
@@ -118,14 +131,26 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
     if (kContext === undefined) kContext = findContextSymbol(request);
     const ctx = kContext ? ((request as unknown as Record<symbol, RouteContext | undefined>)[kContext] as RouteContext | undefined) : undefined;
     if (ctx === undefined || typeof ctx !== 'object') return buildRouteInfo(request.method, request.routeOptions.config as RouteContext['config']);
-    let byMethod = routes.get(ctx);
-    if (byMethod === undefined) {
-      byMethod = Object.create(null) as Record<string, RouteInfo>;
-      routes.set(ctx, byMethod);
-    }
+    const first = routes.get(ctx);
     const method = request.method;
-    return (byMethod[method] ??= buildRouteInfo(method, ctx.config));
+    let info = first;
+    while (info !== undefined && info.rawMethod !== method) info = info.other;
+    if (info === undefined) {
+      info = buildRouteInfo(method, ctx.config);
+      if (first === undefined) routes.set(ctx, info);
+      else {
+        info.other = first.other;
+        first.other = info;
+      }
+    }
+    return info;
   }
+
+  let lastUa: string | string[] | undefined;
+  let lastUaField = '';
+  // Starts as a value no request has, so the first line encodes its own.
+  let lastIp: string | undefined | null = null;
+  let lastIpField = '';
 
   function begin(request: FastifyRequest, reply: FastifyReply): RequestState {
     const startedAt = performance.now();
@@ -133,7 +158,12 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
     const { method, route } = info;
     const inbound = readInboundTrace(request.headers);
     const parent = inbound.parent ? trace.setSpanContext(ROOT_CONTEXT, inbound.parent) : ROOT_CONTEXT;
-    const attributes: Attributes = { 'http.request.method': method, 'http.route': route };
+    // Built up from an empty literal, which V8 gives room for four properties in the object
+    // itself: the status code (and trace source) added later need no separate property array.
+    // The span keeps this object until the ring buffer turns over: one object fewer to copy.
+    const attributes: Attributes = {};
+    attributes['http.request.method'] = method;
+    attributes['http.route'] = route;
     if (inbound.source !== 'new') attributes['samosachaat.trace_source'] = inbound.source;
     const span = spans.start({ name: info.spanName, context: parent, parent: inbound.parent, traceId: inbound.traceId, attributes, startPerf: startedAt });
     const state: RequestState = {
@@ -174,25 +204,48 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
       info.metrics.finish(status, durationMs / 1000, streamed ? ((state.firstByteAt as number) - state.startedAt) / 1000 : undefined);
 
       const span = state.span;
-      span.setAttribute('http.response.status_code', status);
-      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
-      if (aborted) span.setAttribute('samosachaat.client_disconnected', true);
-      // The request span's own end takes the clock reading above (no second one).
-      if (span instanceof RequestSpan) span.endAtPerf(endedAt);
-      else span.end();
+      if (span instanceof RequestSpan) {
+        span.setValidAttribute('http.response.status_code', status);
+        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
+        if (aborted) span.setValidAttribute('samosachaat.client_disconnected', true);
+        // The request span's own end takes the clock reading above (no second one).
+        span.endAtPerf(endedAt);
+      } else {
+        span.setAttribute('http.response.status_code', status);
+        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
+        if (aborted) span.setAttribute('samosachaat.client_disconnected', true);
+        span.end();
+      }
 
       // Probes and scrapes are logged at debug; skip building a line nobody will see.
       const level = info.quiet && status < 400 ? 'debug' : 'info';
       if (!access.isLevelEnabled(level)) return;
       // Encoded by hand: the fields and their types are known, so the line skips pino's walk.
       // Header- and URL-derived strings are scrubbed of secret shapes, then sanitised and cut.
-      let body = `${info.accessPrefix},"path":${JSON.stringify(sanitizeHeaderValue(pathOf(request.url), MAX_PATH_LOGGED) as string)},"status_code":${status},"duration_ms":${Math.round(durationMs * 1000) / 1000}`;
-      if (streamed) body += `,"ttfb_ms":${Math.round(((state.firstByteAt as number) - state.startedAt) * 1000) / 1000}`;
+      // The same path, user agent and client address come back request after request: each
+      // field is encoded again only when its input changed since the last line.
+      const path = pathOf(request.url);
+      if (path !== info.lastPath) {
+        info.lastPathField = `,"path":${JSON.stringify(sanitizeHeaderValue(path, MAX_PATH_LOGGED) as string)}`;
+        info.lastPath = path;
+      }
+      let body = `${info.accessPrefix}${info.lastPathField},"status_code":${status},"duration_ms":${formatMillis(durationMs)}`;
+      if (streamed) body += `,"ttfb_ms":${formatMillis((state.firstByteAt as number) - state.startedAt)}`;
       if (aborted) body += ',"client_disconnected":true';
       const ua = request.headers['user-agent'];
-      if (ua !== undefined) body += `,"user_agent":${JSON.stringify(sanitizeHeaderValue(ua) as string)}`;
-      body += `,"remote_addr":${JSON.stringify(request.ip ?? null)}`;
-      writeAccess(level, state.ctx, body, 'http_request_completed');
+      if (ua !== undefined) {
+        if (ua !== lastUa) {
+          lastUaField = `,"user_agent":${JSON.stringify(sanitizeHeaderValue(ua) as string)}`;
+          lastUa = ua;
+        }
+        body += lastUaField;
+      }
+      const ip = request.ip as string | undefined;
+      if (ip !== lastIp) {
+        lastIpField = `,"remote_addr":${JSON.stringify(ip ?? null)}`;
+        lastIp = ip;
+      }
+      writeAccess(level, state.ctx, body + lastIpField, 'http_request_completed');
     } catch (err) {
       reportTelemetryFailure(err);
     }
@@ -207,6 +260,22 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
   }
 
   return { begin, finish, reportTelemetryFailure };
+}
+
+// `.001` … `.999`, trailing zeros dropped, '' for 0: the fraction of a millisecond count.
+const MILLI_FRACTIONS: readonly string[] = Array.from({ length: 1000 }, (_, i) => (i === 0 ? '' : `.${String(i).padStart(3, '0').replace(/0+$/, '')}`));
+// Below this many microseconds the whole part is a small integer (cheap to format).
+const MAX_FAST_MICROS = 2 ** 30;
+
+/**
+ * `String(Math.round(ms * 1000) / 1000)` — milliseconds to three decimals as JSON writes them —
+ * without formatting a double: the whole milliseconds (an integer) plus a precomputed fraction.
+ */
+export function formatMillis(ms: number): string {
+  const micros = Math.round(ms * 1000);
+  if (!(micros >= 0 && micros < MAX_FAST_MICROS)) return String(micros / 1000);
+  const whole = Math.floor(micros / 1000);
+  return `${whole}${MILLI_FRACTIONS[micros - whole * 1000] as string}`;
 }
 
 function pathOf(url: string): string {

@@ -139,6 +139,10 @@ describe('contract logger', () => {
       const t = base + offset;
       assert.equal(timestampField(t), `,"timestamp":"${new Date(t).toISOString()}"`);
     }
+    // The same millisecond twice, then back to an earlier one: each answer is its own.
+    for (const t of [base + 5, base + 5, base + 6, base + 5, base - 1000, base - 1000]) {
+      assert.equal(timestampField(t), `,"timestamp":"${new Date(t).toISOString()}"`);
+    }
   });
 
   it('writes hand-encoded lines identical to pino\'s, with bound fields redacted and never repeated', () => {

@@ -86,7 +86,13 @@ export type LineWriter = (level: LogLevel, ctx: Context, body: string, message: 
 // hand-offs cost more CPU per request than the write itself (bench/ANALYSIS.md). As with
 // pino's default, a reader that stops draining stdout stalls the process rather than letting
 // its memory grow without bound.
-const STDOUT_CHUNK_CHARS = 16 * 1024;
+//
+// Each line is encoded into a reusable byte buffer as it arrives rather than appended to a
+// pending string: the line dies young instead of waiting in a rope of strings for the garbage
+// collector to copy, and the chunk is not flattened and measured again before its write.
+const STDOUT_CHUNK_BYTES = 16 * 1024;
+// Room for a full chunk plus one more line of up to 16 Ki UTF-16 units (3 bytes each at most).
+const STDOUT_BUFFER_BYTES = STDOUT_CHUNK_BYTES + 3 * 16 * 1024;
 
 // Every stdout destination's "write out what is pending" hook, run at exit (writes are
 // synchronous, so the lines are out before the process is). One pair of process listeners for
@@ -109,19 +115,30 @@ function stdoutDestination(): { dest: DestinationStream; stop: () => void } {
     process.on('exit', flushAllAtExit);
     exitHooked = true;
   }
-  const boom = pino.destination({ dest: 1, sync: true });
-  let pending = '';
+  const boom = pino.destination({ dest: 1, sync: true, contentMode: 'buffer' });
+  const buffer = Buffer.allocUnsafeSlow(STDOUT_BUFFER_BYTES);
+  let used = 0;
   const push = (): void => {
-    if (pending.length === 0) return;
-    const chunk = pending;
-    pending = '';
-    boom.write(chunk);
+    if (used === 0) return;
+    // sonic-boom keeps what it could not write yet (a full pipe): it gets a chunk of its own.
+    const chunk = Buffer.allocUnsafeSlow(used);
+    buffer.copy(chunk, 0, 0, used);
+    used = 0;
+    boom.write(chunk as unknown as string);
   };
   exitFlushers.add(push);
   const dest = {
     write: (line: string) => {
-      pending += line;
-      if (pending.length >= STDOUT_CHUNK_CHARS) push();
+      // A string of n UTF-16 units takes at most 3n bytes of UTF-8.
+      if (used + 3 * line.length > STDOUT_BUFFER_BYTES) {
+        push();
+        if (3 * line.length > STDOUT_BUFFER_BYTES) {
+          boom.write(Buffer.from(line, 'utf8') as unknown as string);
+          return;
+        }
+      }
+      used += buffer.write(line, used);
+      if (used >= STDOUT_CHUNK_BYTES) push();
     },
     flush: (cb?: (err?: Error) => void) => {
       push();
@@ -156,6 +173,13 @@ function prettyDestination(out: DestinationStream, colorize: boolean): Destinati
 }
 
 const INVALID_TRACE_ID = '00000000000000000000000000000000';
+// Most ids do not start with "0": one character read settles them (comparing two strings of
+// equal length goes through the runtime).
+function isValidTraceId(id: string): boolean {
+  return id.charCodeAt(0) !== 48 || id !== INVALID_TRACE_ID;
+}
+// `{"level":"info"`, … : how a line opens, per level.
+const LEVEL_OPENINGS = Object.fromEntries(Object.keys(LEVEL_VALUES).map((level) => [level, `{"level":"${level}"`])) as Record<LogLevel, string>;
 // Messages are event names written by the code; a writer fed varying text stops caching at this.
 const MAX_CACHED_MESSAGES = 64;
 
@@ -164,7 +188,7 @@ function contractMixin(): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const sc = trace.getSpan(ctx)?.spanContext();
   // Spans come from the SDK or from validated headers, so a cheap check suffices here.
-  if (sc && sc.traceId !== INVALID_TRACE_ID) {
+  if (sc && isValidTraceId(sc.traceId)) {
     out.trace_id = sc.traceId;
     out.span_id = sc.spanId;
   }
@@ -181,15 +205,22 @@ function isoTimestamp(): string {
   return timestampField(Date.now());
 }
 
+// Lines written within the same millisecond share the whole fragment.
+let stampMs = -1;
+let stampField = '';
+
 /** The `,"timestamp":"…Z"` fragment pino splices into a line, for `now` (ms since epoch). */
 export function timestampField(now: number): string {
+  if (now === stampMs) return stampField;
   const second = Math.floor(now / 1000);
   if (second !== stampSecond) {
     stampSecond = second;
     stampPrefix = `,"timestamp":"${new Date(second * 1000).toISOString().slice(0, 20)}`;
   }
   const ms = now - second * 1000;
-  return `${stampPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
+  stampMs = now;
+  stampField = `${stampPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
+  return stampField;
 }
 
 // The message (and printf-style arguments) never pass through `formatters.log`; scrub them here.
@@ -230,7 +261,7 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
   let fileStream: DailyFileStream | undefined;
   const streams: pino.StreamEntry<string>[] = [];
   // The pretty format is for a developer's terminal; JSON stays the default everywhere else.
-  // Batched writes (16 Ki characters or every 250 ms): one syscall for many lines instead of
+  // Batched writes (16 KiB or every 250 ms): one syscall for many lines instead of
   // one per line; what is pending is written out when the process exits.
   const stdout = options.destination ? undefined : stdoutDestination();
   const json: DestinationStream = options.destination ?? (stdout as { dest: DestinationStream }).dest;
@@ -292,9 +323,9 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
       return encoded;
     };
     return (level, ctx, body, message) => {
-      let line = `{"level":"${level}"${isoTimestamp()}${prefix}`;
+      let line = `${LEVEL_OPENINGS[level]}${isoTimestamp()}${prefix}`;
       const sc = trace.getSpan(ctx)?.spanContext();
-      if (sc && sc.traceId !== INVALID_TRACE_ID) line += `,"trace_id":"${sc.traceId}","span_id":"${sc.spanId}"`;
+      if (sc && isValidTraceId(sc.traceId)) line += `,"trace_id":"${sc.traceId}","span_id":"${sc.spanId}"`;
       const bound = getContextFields(ctx);
       if (bound) {
         let fields: Record<string, unknown> | undefined;

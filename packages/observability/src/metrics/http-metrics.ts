@@ -60,7 +60,11 @@ class HistogramCells {
 /** Everything recorded for one (method, route): found with one Map lookup per request. */
 class RouteSeries {
   inProgress = 0;
-  readonly statuses = new Map<number, number>();
+  /** Requests completed by status code, in the order the codes were first seen. */
+  readonly statuses = new Map<number, { n: number }>();
+  // The status of the previous request and its count: most requests repeat it (no Map lookup).
+  lastStatus = -1;
+  lastCount: { n: number } = { n: 0 };
   readonly latency = new HistogramCells(HTTP_DURATION_BUCKETS);
   stream: HistogramCells | undefined;
   constructor(
@@ -133,7 +137,7 @@ export function createHttpMetrics(metrics: Metrics): HttpMetrics {
     new HttpFamily('http_requests_total', 'HTTP requests completed, by method, route template and exact status code.', 'counter', ['method', 'route', 'status'], () => {
       const out: Value[] = [];
       // metricName stays unset: prom-client appends `_total` itself in OpenMetrics.
-      for (const s of all()) for (const [status, n] of s.statuses) out.push({ labels: { method: s.method, route: s.route, status: String(status) }, value: n });
+      for (const s of all()) for (const [status, count] of s.statuses) out.push({ labels: { method: s.method, route: s.route, status: String(status) }, value: count.n });
       return out;
     }, clear),
   );
@@ -184,7 +188,16 @@ export function createHttpMetrics(metrics: Metrics): HttpMetrics {
 
 function record(s: RouteSeries, status: number, durationSeconds: number, firstByteSeconds: number | undefined): void {
   s.inProgress--;
-  s.statuses.set(status, (s.statuses.get(status) ?? 0) + 1);
+  if (status !== s.lastStatus) {
+    let count = s.statuses.get(status);
+    if (count === undefined) {
+      count = { n: 0 };
+      s.statuses.set(status, count);
+    }
+    s.lastStatus = status;
+    s.lastCount = count;
+  }
+  s.lastCount.n++;
   if (firstByteSeconds === undefined) {
     s.latency.observe(durationSeconds);
   } else {

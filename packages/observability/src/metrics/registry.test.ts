@@ -136,6 +136,22 @@ describe('http metrics', () => {
     assert.match(body, /^http_requests_in_progress\{method="POST",route="\/api\/send",service="chat-api"\} 0$/m);
   });
 
+  it('counts each status of a route apart when statuses alternate and repeat, in the order first seen', async () => {
+    const m = createMetrics({ service: 'chat-api', runtime: false });
+    const handle = createHttpMetrics(m).route('GET', '/x');
+    for (const status of [200, 200, 404, 200, 500, 500, 404, 200]) {
+      handle.start();
+      handle.finish(status, 0.01);
+    }
+    const body = (await m.render()).body;
+    const totals = body.split('\n').filter((l) => l.startsWith('http_requests_total{'));
+    assert.deepEqual(totals, [
+      'http_requests_total{method="GET",route="/x",status="200",service="chat-api"} 4',
+      'http_requests_total{method="GET",route="/x",status="404",service="chat-api"} 2',
+      'http_requests_total{method="GET",route="/x",status="500",service="chat-api"} 2',
+    ]);
+  });
+
   it('gives a do-nothing route handle when metrics are off', async () => {
     const m = createMetrics({ service: 'chat-api', runtime: false, enabled: false });
     const handle = createHttpMetrics(m).route('GET', '/x');

@@ -88,5 +88,8 @@ const NEW_TRACE: InboundTrace = Object.freeze({ source: 'new' });
  */
 export function formatTraceparent(sc: SpanContext, randomTraceId = false): string {
   const flags = (sc.traceFlags & KNOWN_FLAGS) | (randomTraceId ? TRACE_FLAG_RANDOM : 0);
-  return `00-${sc.traceId}-${sc.spanId}-0${flags.toString(16)}`;
+  return `00-${sc.traceId}-${sc.spanId}${FLAG_SUFFIXES[flags] as string}`;
 }
+
+// The header's last field for each value of the known flags (no number formatting per request).
+const FLAG_SUFFIXES = ['-00', '-01', '-02', '-03'];

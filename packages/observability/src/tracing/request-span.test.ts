@@ -5,7 +5,7 @@ import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOffSampler, AlwaysOnSampler, BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Sampler } from '@opentelemetry/sdk-trace-base';
 import { PooledIdGenerator } from './id-generator.js';
-import { RequestSpanFactory } from './request-span.js';
+import { RequestSpan, RequestSpanFactory } from './request-span.js';
 import { samplerFromEnv, setupTracing } from './setup.js';
 
 function factory(sampler: Sampler = new AlwaysOnSampler()) {
@@ -108,6 +108,37 @@ describe('request spans', () => {
     const [done] = exporter.getFinishedSpans();
     assert.equal(Object.keys(done!.attributes).length, 128);
     assert.equal(done?.droppedAttributesCount, 200 - 126);
+  });
+
+  it('set known-valid attributes under the same limit and end rule as setAttribute', () => {
+    const { spans, exporter } = factory();
+    const span = spans.start(start()) as RequestSpan;
+    for (let i = 0; i < 130; i++) span.setValidAttribute(`a${i}`, i);
+    span.setValidAttribute('a0', 'again');
+    span.end();
+    span.setValidAttribute('late', true);
+    const [done] = exporter.getFinishedSpans();
+    assert.equal(Object.keys(done!.attributes).length, 128);
+    assert.equal(done?.attributes.a0, 'again');
+    assert.equal(done?.attributes.late, undefined);
+    assert.equal(done?.droppedAttributesCount, 130 - 126);
+  });
+
+  it('keep their defaults on the prototype until set, and one span\'s change stays its own', () => {
+    const { spans } = factory();
+    const a = spans.start(start()) as RequestSpan;
+    const b = spans.start(start()) as RequestSpan;
+    for (const key of ['kind', 'status', 'events', 'links', 'droppedAttributesCount', 'droppedEventsCount', 'droppedLinksCount']) assert.equal(Object.hasOwn(a, key), false, key);
+    a.setStatus({ code: SpanStatusCode.ERROR, message: 'boom' });
+    a.addEvent('e');
+    a.addLink({ context: b.spanContext() });
+    assert.deepEqual(a.status, { code: SpanStatusCode.ERROR, message: 'boom' });
+    assert.equal(a.events.length, 1);
+    assert.equal(a.links.length, 1);
+    assert.deepEqual(b.status, { code: SpanStatusCode.UNSET });
+    assert.deepEqual([b.events, b.links, b.kind, b.droppedEventsCount], [[], [], SpanKind.SERVER, 0]);
+    a.end();
+    b.end();
   });
 });
 

@@ -1,3 +1,5 @@
+// The module's binding, not the global: `globalThis.performance` is a getter, run on every read.
+import { performance } from 'node:perf_hooks';
 import {
   diag,
   SpanKind,
@@ -34,19 +36,22 @@ import { TRACE_FLAG_RANDOM } from './inbound.js';
  * as every other span of the process.
  */
 export class RequestSpan implements Span, ReadableSpan, SpanContext {
-  readonly kind: SpanKind = SpanKind.SERVER;
+  // What almost every request span leaves at its default lives on the prototype (defined below
+  // the class) and becomes an own field only when set: each span is kept until the ring buffer
+  // turns over, so every field it owns is copied by the garbage collector, and promoted.
+  declare readonly kind: SpanKind;
+  declare status: SpanStatus;
+  declare events: TimedEvent[];
+  declare links: Link[];
+  declare droppedAttributesCount: number;
+  declare droppedEventsCount: number;
+  declare droppedLinksCount: number;
   // The span is its own span context: one object fewer per request.
   readonly traceId: string;
   readonly spanId: string;
   readonly traceFlags: number;
   readonly traceState: SpanContext['traceState'];
   attributes: Attributes;
-  status: SpanStatus = UNSET;
-  events: TimedEvent[] = NO_EVENTS;
-  links: Link[] = NO_LINKS;
-  droppedAttributesCount = 0;
-  droppedEventsCount = 0;
-  droppedLinksCount = 0;
   private attributeCount: number;
   private endMs = -1;
 
@@ -127,6 +132,25 @@ export class RequestSpan implements Span, ReadableSpan, SpanContext {
       return this;
     }
     if (!Object.prototype.hasOwnProperty.call(this.attributes, key)) {
+      if (this.attributeCount >= ATTRIBUTE_COUNT_LIMIT) {
+        this.droppedAttributesCount++;
+        return this;
+      }
+      this.attributeCount++;
+    }
+    this.attributes[key] = value;
+    return this;
+  }
+
+  /**
+   * `setAttribute` for a key and value the caller knows to be valid (the request path's own
+   * attributes): the same limits and end check, without validating the value again. The key
+   * must not name a property of `Object.prototype` (attribute values are never undefined, so
+   * an undefined read means the key is not set).
+   */
+  setValidAttribute(key: string, value: string | number | boolean): this {
+    if (this.endMs >= 0) return this;
+    if (this.attributes[key] === undefined) {
       if (this.attributeCount >= ATTRIBUTE_COUNT_LIMIT) {
         this.droppedAttributesCount++;
         return this;
@@ -227,6 +251,19 @@ export class RequestSpan implements Span, ReadableSpan, SpanContext {
 const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
 const NO_EVENTS: TimedEvent[] = [];
 const NO_LINKS: Link[] = [];
+
+// The defaults of the fields declared above: writable, so setting one makes it the span's own.
+for (const [key, value] of [
+  ['status', UNSET],
+  ['events', NO_EVENTS],
+  ['links', NO_LINKS],
+  ['droppedAttributesCount', 0],
+  ['droppedEventsCount', 0],
+  ['droppedLinksCount', 0],
+] as const) {
+  Object.defineProperty(RequestSpan.prototype, key, { value, writable: true, enumerable: true, configurable: true });
+}
+Object.defineProperty(RequestSpan.prototype, 'kind', { value: SpanKind.SERVER, writable: false, enumerable: true, configurable: true });
 // The SDK's defaults (OTEL_SPAN_*_COUNT_LIMIT); a request span carries a handful.
 const ATTRIBUTE_COUNT_LIMIT = 128;
 const EVENT_COUNT_LIMIT = 128;

@@ -154,7 +154,7 @@ export class RingBufferSpanExporter implements SpanExporter {
         const evicted = this.order[this.next];
         if (evicted !== undefined) this.traces.delete(evicted);
         this.order[this.next] = id;
-        this.next = (this.next + 1) % this.capacity;
+        this.next = this.next + 1 === this.capacity ? 0 : this.next + 1;
         this.traces.set(id, compact(span));
         continue;
       }
