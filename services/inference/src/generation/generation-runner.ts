@@ -9,11 +9,7 @@ import type { ModelManager } from './model-manager.js';
 
 /** Where a generation's tokens go: an SSE response, an OpenAI stream, a buffer. */
 export interface TokenSink {
-  /**
-   * Called once per generation, after the worker slot is held and the model checked: once the
-   * engine has started (off the first token's path), or before the first token or the end if
-   * that comes first. Nothing is written to the sink before it.
-   */
+  /** Called once the worker slot is held and the model checked, before any token. */
   open(model: string): void;
   /** Delivers one token; resolves when the transport can take more (backpressure). */
   write(token: string): Promise<void>;
@@ -33,18 +29,6 @@ export interface GenerationResult {
   errorCode: string | undefined;
   /** Seconds to wait before retrying, when the failure says (an upstream's `Retry-After`). */
   retryAfter: number | undefined;
-}
-
-/**
- * Runs `fn` once the engine has started on a generation begun in this turn of the event loop:
- * two check phases later. node-llama-cpp renders and tokenizes the prompt in the turn of the
- * call and hands llama.cpp the batch in the next check phase (`setImmediate`, its default
- * batching); work queued for that same phase would run before the hand-over and delay it.
- * From the second one on, llama.cpp processes the prompt on its own thread while this work
- * runs on the main one, so it costs the first token nothing (with a core free for it).
- */
-function afterEngineStart(fn: () => void): void {
-  setImmediate(() => setImmediate(fn));
 }
 
 /** The client left while its request waited in the queue. */
@@ -128,6 +112,7 @@ export class GenerationRunner {
       if (params.model !== undefined && params.model !== model) {
         throw INFERENCE_ERRORS.INFERENCE_MODEL_NOT_LOADED(`model "${params.model}" is not loaded (current: "${model}"); swap to it first with POST /models/swap`);
       }
+      sink.open(model);
     } catch (err) {
       lease.release();
       throw err;
@@ -165,32 +150,14 @@ export class GenerationRunner {
     this.running.add(stop);
     metrics.activeGenerations.inc();
     const startedAt = performance.now();
-    // The sink's opening (an SSE response's headers: a socket write) and generation_started
-    // (pino's serialisation of the line) wait until the engine has started: see afterEngineStart.
-    let begun = false;
-    let beginFailure: unknown;
-    const begin = () => {
-      if (begun) return;
-      begun = true;
-      try {
-        sink.open(model);
-      } catch (err) {
-        // Nothing can reach the client: the engine stops, and run() rethrows this once the
-        // generation is recorded (as before, when the sink opened ahead of the engine).
-        beginFailure = err;
-        controller.abort(err);
-        return;
-      }
-      // What the request asked for, never its text: the system prompt's length says one arrived.
-      const systemPromptChars = params.messages.reduce((n, m) => (m.role === 'system' ? n + m.content.length : n), 0);
-      gen.run(() =>
-        this.log.info(
-          { model, engine: engine.id, prompt_tokens: estimatedPrompt, max_tokens: maxTokens, temperature: params.temperature ?? null, system_prompt_chars: systemPromptChars, queue_wait_ms: Math.round(queuedMs) },
-          'generation_started',
-        ),
-      );
-    };
-    afterEngineStart(begin);
+    // What the request asked for, never its text: the system prompt's length says one arrived.
+    const systemPromptChars = params.messages.reduce((n, m) => (m.role === 'system' ? n + m.content.length : n), 0);
+    gen.run(() =>
+      this.log.info(
+        { model, engine: engine.id, prompt_tokens: estimatedPrompt, max_tokens: maxTokens, temperature: params.temperature ?? null, system_prompt_chars: systemPromptChars, queue_wait_ms: Math.round(queuedMs) },
+        'generation_started',
+      ),
+    );
 
     let streamed = 0;
     let summary: StreamSummary = {};
@@ -217,15 +184,13 @@ export class GenerationRunner {
         let last = 0;
         let chunks = 0;
         for await (const { token, tokens = 1, toolCalls } of stream) {
-          const now = performance.now();
-          begin();
-          if (beginFailure !== undefined) throw beginFailure;
           if (toolCalls) {
             // Counted in the engine's usage summary, not as streamed text.
             await sink.toolCalls?.(toolCalls);
             if (stopReason) throw new Error(`generation stopped: ${stopReason}`);
             continue;
           }
+          const now = performance.now();
           // The frame goes out first; the span, metrics and stats below record the moment the
           // token arrived (`now`), not held back by the write nor holding it back.
           const written = sink.write(token);
@@ -249,10 +214,6 @@ export class GenerationRunner {
       this.running.delete(stop);
       metrics.activeGenerations.dec();
     }
-    // An engine that failed or ended before the deferred opening: the sink opens now, so the
-    // error or the end reaches the client.
-    begin();
-    failure ??= beginFailure;
 
     const outcome: StatsOutcome = failure === undefined ? 'completed' : stopReason === 'client' ? 'client_disconnected' : stopReason ?? 'upstream_error';
     const promptTokens = summary.promptTokens ?? estimatedPrompt;
@@ -286,7 +247,6 @@ export class GenerationRunner {
     else if (clientMessage) fields.error = clientMessage;
     gen.run(() => (outcome === 'completed' || outcome === 'client_disconnected' ? this.log.info(fields, 'generation_completed') : this.log.warning(fields, 'generation_completed')));
 
-    if (beginFailure !== undefined) throw beginFailure;
     const coded = failure instanceof UpstreamError ? failure : undefined;
     return {
       outcome,
