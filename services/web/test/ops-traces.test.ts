@@ -7,6 +7,7 @@ import { scaled } from '../../../test/support/timeouts.js';
 const A = 'a'.repeat(32);
 const B = 'b'.repeat(32);
 const C = 'c'.repeat(32);
+const D = '9'.repeat(32);
 
 interface TraceList {
   traces: Array<{ trace_id: string; root_name: string; services: string[]; span_count: number; error: boolean; start_time: string; duration_ms: number }>;
@@ -30,6 +31,9 @@ describe('/ops/api/traces', { timeout: scaled(60_000) }, () => {
       ]),
       // Trace C: a scrape, housekeeping.
       record([span({ trace_id: C, span_id: '5'.repeat(16), service: 'chat-api', name: 'GET /metrics', start_time: '2026-11-25T10:00:05.000Z' })]),
+      // Trace D: another console's fan-out, caught before its root span (in a web that is not
+      // this one) ended: rooted at the call to inference's trace API, housekeeping all the same.
+      record([span({ trace_id: D, span_id: '7'.repeat(16), parent_span_id: 'e'.repeat(16), service: 'chat-api', name: 'GET inference /debug/traces', kind: 'client', start_time: '2026-11-25T10:00:06.000Z' })]),
     );
     inference.traces.push(
       record(
@@ -53,6 +57,9 @@ describe('/ops/api/traces', { timeout: scaled(60_000) }, () => {
       ),
       // Trace B: inference only, newer.
       record([span({ trace_id: B, span_id: '6'.repeat(16), service: 'inference', name: 'GET /v1/models', start_time: '2026-11-25T10:00:03.000Z' })]),
+      record([
+        span({ trace_id: D, span_id: '8'.repeat(16), parent_span_id: '7'.repeat(16), service: 'inference', name: 'GET /debug/traces', start_time: '2026-11-25T10:00:06.001Z', attributes: { 'http.route': '/debug/traces' } }),
+      ]),
     );
     web = await startWeb({ INTERNAL_API_KEY: key, CHAT_API_URL: chat.url, INFERENCE_URL: inference.url, AUTH_URL: 'http://127.0.0.1:9' });
   });
@@ -71,7 +78,7 @@ describe('/ops/api/traces', { timeout: scaled(60_000) }, () => {
     const { status, body } = await get<TraceList>('/ops/api/traces?limit=50');
     assert.equal(status, 200);
     const ids = body.traces.map((t) => t.trace_id);
-    assert.deepEqual(ids.filter((id) => id === A || id === B || id === C), [B, A]);
+    assert.deepEqual(ids.filter((id) => id === A || id === B || id === C || id === D), [B, A]);
     const a = body.traces.find((t) => t.trace_id === A)!;
     assert.deepEqual(a.services, ['chat-api', 'inference']);
     assert.equal(a.span_count, 4);
@@ -89,6 +96,7 @@ describe('/ops/api/traces', { timeout: scaled(60_000) }, () => {
   it('shows housekeeping with all=true, filters errors with errors=true, and honours limit', async () => {
     const all = await get<TraceList>('/ops/api/traces?all=true');
     assert.ok(all.body.traces.some((t) => t.trace_id === C));
+    assert.equal(all.body.traces.find((t) => t.trace_id === D)?.root_name, 'GET inference /debug/traces');
     const errors = await get<TraceList>('/ops/api/traces?errors=true');
     assert.ok(errors.body.traces.every((t) => t.error));
     assert.ok(errors.body.traces.some((t) => t.trace_id === A));
@@ -102,6 +110,8 @@ describe('/ops/api/traces', { timeout: scaled(60_000) }, () => {
     assert.deepEqual(await ids('service=chat-api'), [A]);
     assert.deepEqual(await ids('service=chat-api&all=true'), [C, A]);
     assert.deepEqual(await ids('service=inference'), [B, A]);
+    // The fan-out reached inference, and stays hidden.
+    assert.equal((await get<TraceList>('/ops/api/traces?service=inference')).body.traces.some((t) => t.trace_id === D), false);
     assert.deepEqual(await ids('status=ok'), [B]);
     assert.deepEqual(await ids('status=error'), [A]);
     assert.deepEqual(await ids('min_ms=500'), [A]);

@@ -14,6 +14,41 @@ describe('isHousekeepingTrace', () => {
       assert.equal(isHousekeepingTrace({ root_name: name }), false, name);
     }
   });
+
+  it('recognises calls to housekeeping routes by name (method, callee, route), as a root too', () => {
+    for (const name of ['GET auth /debug/traces', 'GET chat-api /debug/traces', 'GET inference /metrics']) {
+      assert.equal(isHousekeepingTrace({ root_name: name }), true, name);
+    }
+    for (const name of ['GET auth /auth/me', 'POST inference /generate', 'GET Auth /debug/traces', 'GET auth debug/traces']) {
+      assert.equal(isHousekeepingTrace({ root_name: name }), false, name);
+    }
+  });
+
+  it('reads the spans of a trace gathered before its root ended: any housekeeping request in it hides it', () => {
+    // The console's fan-out seen before web's `GET /ops/api/traces` span ended: rooted at a
+    // span named after nothing the root check knows, with a service's trace API inside.
+    const fanOut = {
+      root_name: 'collect traces',
+      spans: [
+        { name: 'collect traces', attributes: {} },
+        { name: 'GET /debug/traces', attributes: { 'http.route': '/debug/traces', 'http.request.method': 'GET' } },
+      ],
+    };
+    assert.equal(isHousekeepingTrace(fanOut), true);
+    assert.equal(isHousekeepingTrace({ root_name: 'collect traces', spans: [{ name: 'collect traces', attributes: {} }, { name: 'GET inference /metrics' }] }), true);
+    // A person's send calls inference and auth, never a housekeeping route: kept.
+    const send = {
+      root_name: 'send message',
+      spans: [
+        { name: 'send message', attributes: { 'http.route': '/api/conversations/:id/messages' } },
+        { name: 'POST inference /generate', attributes: { 'peer.service': 'inference' } },
+        { name: 'POST /generate', attributes: { 'http.route': '/generate' } },
+        { name: 'db.messages.insert', attributes: { 'db.operation.name': 'insert' } },
+      ],
+    };
+    assert.equal(isHousekeepingTrace(send), false);
+    assert.equal(isHousekeepingTrace({ root_name: 'send message', spans: [] }), false);
+  });
 });
 
 describe('isHousekeepingRoute', () => {

@@ -28,15 +28,36 @@ export function isHousekeepingRoute(route: string): boolean {
 // statements are children of its span, never roots).
 const BACKGROUND_ROOT = /^(?:GET \S+ health|db\.\S+)$/;
 
-/**
- * True for a trace whose root span is a housekeeping request or background work. Root spans
- * of server requests are named `METHOD /route` (`GET /debug/traces/:traceId`) unless their
- * route names what it does ("send message": never housekeeping); background roots are
- * dependency health probes and periodic database jobs. Any other root (an outgoing call
- * such as an OAuth exchange) is kept.
- */
-export function isHousekeepingTrace(trace: { root_name: string }): boolean {
-  if (BACKGROUND_ROOT.test(trace.root_name)) return true;
-  const match = /^[A-Z]+ (\/\S*)$/.exec(trace.root_name);
+/** What {@link isHousekeepingTrace} reads of a span: its name and its attributes. */
+interface SpanLike {
+  readonly name: string;
+  readonly attributes?: Readonly<Record<string, unknown>>;
+}
+
+// A server request's span name (`GET /debug/traces`), or a call's (`GET auth /debug/traces`:
+// method, callee, route), with the route captured.
+const REQUEST_NAME = /^[A-Z]+ (?:[a-z][\w-]* )?(\/\S*)$/;
+
+function isHousekeepingSpan(span: SpanLike): boolean {
+  const route = span.attributes?.['http.route'];
+  if (typeof route === 'string' && isHousekeepingRoute(route)) return true;
+  const match = REQUEST_NAME.exec(span.name);
   return match !== null && isHousekeepingRoute(match[1] as string);
+}
+
+/**
+ * True for a trace of housekeeping: its root span is a housekeeping request or background
+ * work, or (given its spans) any of them is a housekeeping request or a call to one. Root
+ * spans of server requests are named `METHOD /route` (`GET /debug/traces/:traceId`) unless
+ * their route names what it does ("send message": never housekeeping); background roots are
+ * dependency health probes and periodic database jobs. The spans matter while a trace is
+ * still being gathered: the console's own fan-out to every service's `/debug/traces` shows
+ * up before web's root span has ended, rooted at the call `GET auth /debug/traces`, and
+ * must stay hidden all the same. A person's request never calls a housekeeping route. Any
+ * other trace (an outgoing call such as an OAuth exchange) is kept.
+ */
+export function isHousekeepingTrace(trace: { root_name: string; spans?: readonly SpanLike[] }): boolean {
+  if (BACKGROUND_ROOT.test(trace.root_name)) return true;
+  if (isHousekeepingSpan({ name: trace.root_name })) return true;
+  return trace.spans !== undefined && trace.spans.some(isHousekeepingSpan);
 }
