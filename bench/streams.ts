@@ -43,7 +43,10 @@ const quick = process.argv.includes('--quick');
 const cpuOnly = process.argv.includes('--cpu-only');
 // Without step 4: what bench:streams-ab runs, so old checkouts (which have no step 4) and new
 // ones do the same work in a sitting.
-const noCpu = !cpuOnly && process.argv.includes('--no-cpu');
+// Step 1 alone at 1 and 100 streams, on the console: a quick look at the two levels whose
+// latency is gated (a few minutes instead of a whole run), e.g. to compare two checkouts.
+const latencyOnly = process.argv.includes('--latency-only');
+const noCpu = latencyOnly || (!cpuOnly && process.argv.includes('--no-cpu'));
 const profArg = process.argv.indexOf('--cpu-prof');
 // Heap snapshots around the idle-stream step, and the kinds of object an open stream adds.
 const heapArg = process.argv.indexOf('--heap-snapshot');
@@ -183,7 +186,7 @@ async function latencyStep(): Promise<{ latency: LatencyResult[]; cpu: CpuReport
         const warm: LevelPlan = { concurrency: 10, rampMs: 200, windowMs: quick ? 500 : 2000, maxTokens: 10 };
         for (const path of PATHS) await runLatency(p, load, session, path, warm, proxyUrl);
         const results: LatencyResult[] = [];
-        for (const [index, level] of (cpuOnly ? [] : LEVELS).entries()) {
+        for (const [index, level] of (cpuOnly ? [] : latencyOnly ? LEVELS.filter((l) => l.concurrency <= 100) : LEVELS).entries()) {
           // The order rotates between levels, so no path always runs first or last.
           const order = PATHS.map((_, k) => PATHS[(k + index) % PATHS.length] as StreamPath);
           for (const path of order) {
@@ -412,6 +415,10 @@ async function main(): Promise<void> {
     return;
   }
   const { latency, cpu } = await latencyStep();
+  if (latencyOnly) {
+    log(`--latency-only: ${latency.length} runs above; nothing written to RESULTS (load average ${os.loadavg().map((x) => x.toFixed(2)).join(' / ')})`);
+    return;
+  }
   if (cpuOnly) {
     const file = join(os.tmpdir(), `samosachaat-bench-streams-cpu-${Date.now()}.json`);
     writeFileSync(file, JSON.stringify({ startedAt, loadAvgStart, loadAvgEnd: os.loadavg(), cpu }, null, 2));
