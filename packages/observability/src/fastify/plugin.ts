@@ -71,7 +71,7 @@ const plugin: FastifyPluginAsync<ObservabilityPluginOptions> = async (app: Fasti
   app.addHook('onSend', (request, reply, payload, done) => {
     const state = requestState(request);
     if (state && state.firstByteAt === undefined) {
-      const type = reply.getHeader('content-type');
+      const type = lifecycle.headers.contentType(reply);
       if (isStream(payload) || (typeof type === 'string' && type.startsWith('text/event-stream'))) state.firstByteAt = performance.now();
     }
     done(null, payload);

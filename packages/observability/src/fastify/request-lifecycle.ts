@@ -8,6 +8,7 @@ import { methodLabel, UNMATCHED_ROUTE, type RouteHttpMetrics } from '../metrics/
 import type { Observability } from '../observability.js';
 import { formatTraceparent, readInboundTrace } from '../tracing/inbound.js';
 import { RequestSpan } from '../tracing/request-span.js';
+import { traceHeaders } from './reply-headers.js';
 
 /** Per-request state, kept on the request under a symbol. */
 export interface RequestState {
@@ -97,6 +98,8 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
   const { http } = obs;
   const writeAccess = obs.lineWriter('http', ACCESS_FIELDS);
   const spans = obs.tracing.requestSpans;
+  // The reply's headers without Fastify's lower-casing of names that are lower case already.
+  const headers = traceHeaders();
 
   // Route infos by Fastify's per-route context object (one per route and scope, 404 handlers
   // included); a route serving several methods chains one info per method from the first.
@@ -179,10 +182,10 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
     (request as WithState)[kRequestState] = state;
     const sc = span.spanContext();
     // Through Fastify, not res.setHeader: a header set on the raw response pushes every other
-    // header of the reply onto Node's slow, one-by-one path at writeHead.
-    reply.header('x-trace-id', sc.traceId);
-    reply.header('traceparent', formatTraceparent(sc));
-    if (info.named !== undefined) reply.header(SPAN_NAME_HEADER, info.named);
+    // header of the reply onto Node's slow, one-by-one path at writeHead. The names are lower
+    // case already: Fastify's reply.header would lower-case them again on every request.
+    headers.setTrace(reply, sc.traceId, formatTraceparent(sc));
+    if (info.named !== undefined) headers.set(reply, SPAN_NAME_HEADER, info.named);
     info.metrics.start();
     return state;
   }
@@ -259,7 +262,7 @@ export function createRequestLifecycle(obs: Observability, options: LifecycleOpt
     }
   }
 
-  return { begin, finish, reportTelemetryFailure };
+  return { begin, finish, reportTelemetryFailure, headers };
 }
 
 // `.001` … `.999`, trailing zeros dropped, '' for 0: the fraction of a millisecond count.

@@ -131,13 +131,7 @@ export class RequestSpan implements Span, ReadableSpan, SpanContext {
       diag.warn(`Invalid attribute ${key ? `value set for key: ${key}` : 'key'}`);
       return this;
     }
-    if (!Object.prototype.hasOwnProperty.call(this.attributes, key)) {
-      if (this.attributeCount >= ATTRIBUTE_COUNT_LIMIT) {
-        this.droppedAttributesCount++;
-        return this;
-      }
-      this.attributeCount++;
-    }
+    if (!Object.prototype.hasOwnProperty.call(this.attributes, key) && !this.roomForAttribute()) return this;
     this.attributes[key] = value;
     return this;
   }
@@ -150,15 +144,19 @@ export class RequestSpan implements Span, ReadableSpan, SpanContext {
    */
   setValidAttribute(key: string, value: string | number | boolean): this {
     if (this.endMs >= 0) return this;
-    if (this.attributes[key] === undefined) {
-      if (this.attributeCount >= ATTRIBUTE_COUNT_LIMIT) {
-        this.droppedAttributesCount++;
-        return this;
-      }
-      this.attributeCount++;
-    }
+    if (this.attributes[key] === undefined && !this.roomForAttribute()) return this;
     this.attributes[key] = value;
     return this;
+  }
+
+  // Counts a new attribute key in, or (at the limit) counts it as dropped and says no.
+  private roomForAttribute(): boolean {
+    if (this.attributeCount >= ATTRIBUTE_COUNT_LIMIT) {
+      this.droppedAttributesCount++;
+      return false;
+    }
+    this.attributeCount++;
+    return true;
   }
 
   setAttributes(attributes: Attributes): this {
