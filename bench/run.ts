@@ -223,16 +223,15 @@ async function main(): Promise<void> {
   console.log(table(['measurement', 'result', 'target', 'verdict'], verdictRows(report)));
   console.log(`\nlogger: contract ${micro.logger.contractMedianNs.toFixed(0)} ns/line, raw pino ${micro.logger.pinoMedianNs.toFixed(0)} ns/line`);
   console.log(`/json work: ${method.serverWorkUs.toFixed(1)} µs per call (median of the servers' start-up measurements)`);
-  // Keep the sections other benchmarks write between their markers (bench/streams.ts, bench/streams-ab.ts, bench/llama.ts, bench/ui-markdown.ts)
-  // and the hand-written per-request CPU tables (bench/ab.ts, bench/instructions.sh).
+  // This report is the file's opening part; everything after it is kept as it is: the sections
+  // other benchmarks write between their markers (bench/streams.ts, bench/streams-ab.ts,
+  // bench/llama.ts, bench/ui-markdown.ts, the per-request tables) and the hand-written ones
+  // between and after them. The opening part ends where the first of those markers is.
   let kept = '';
   try {
     const previous = readFileSync(outFile, 'utf8');
-    for (const name of ['per-request', 'streams', 'streams-ab', 'llama', 'ui-markdown']) {
-      const from = previous.indexOf(`<!-- ${name}:start -->`);
-      const to = previous.indexOf(`<!-- ${name}:end -->`);
-      if (from !== -1 && to > from) kept += `\n${previous.slice(from, to + `<!-- ${name}:end -->`.length)}\n`;
-    }
+    const starts = ['per-request', 'streams', 'streams-ab', 'llama', 'ui-markdown'].map((name) => previous.indexOf(`<!-- ${name}:start -->`)).filter((i) => i !== -1);
+    if (starts.length > 0) kept = `\n${previous.slice(Math.min(...starts))}`;
   } catch {
     // First run: nothing to keep.
   }
