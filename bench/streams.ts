@@ -13,7 +13,7 @@
  *   … --out FILE                                                      # write the section into FILE instead
  *   … --no-cpu                                                        # without step 4 (CPU per token), as bench:streams-ab runs it
  *   … --cpu-only [--cpu-prof DIR]                                     # only step 4 (prints its table, writes nothing); with
- *                                                                     # --cpu-prof, chat-api's CPU profile of each chat window
+ *                                                                     # --cpu-prof, chat-api's and the launcher's CPU profiles of each chat window
  *                                                                     # into DIR (the profiler's cost is in those CPU figures)
  *   … --idle-only [--heap-snapshot DIR]                               # only step 2 (prints, writes nothing); with --heap-snapshot,
  *                                                                     # chat-api's heap before and with the streams into DIR and
@@ -142,9 +142,9 @@ async function drained(p: StreamsPlatform): Promise<void> {
   if (!ok) log('⚠ streams of the previous step still running after 60 s; going on');
 }
 
-async function withPlatform<T>(env: Record<string, string>, what: string, fn: (p: StreamsPlatform, load: LoadChild, session: Session) => Promise<T>, conversations: number): Promise<T> {
+async function withPlatform<T>(env: Record<string, string>, what: string, fn: (p: StreamsPlatform, load: LoadChild, session: Session) => Promise<T>, conversations: number, launcherInspectPort?: number): Promise<T> {
   const t0 = Date.now();
-  const platform = await startStreamsPlatform(repoRoot, { ...BASE_ENV, ...env });
+  const platform = await startStreamsPlatform(repoRoot, { ...BASE_ENV, ...env }, undefined, launcherInspectPort);
   const load = startLoadChild(repoRoot, loadEntry);
   try {
     log(`${what}: platform ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (chat-api pid ${platform.pids['chat-api']})`);
@@ -176,6 +176,8 @@ function printLatency(r: LatencyResult): void {
 async function latencyStep(): Promise<{ latency: LatencyResult[]; cpu: CpuReport | undefined }> {
   const { env, port } = await inspectable({ DEMO_TOKENS_PER_SECOND: String(TOKENS_PER_SECOND) });
   const proxyInspectPort = await freePort();
+  // --cpu-prof profiles the launcher too (it serves the embedded database).
+  const launcherInspectPort = profDir === undefined ? undefined : await freePort();
   return withPlatform(
     env,
     `1. latency (${TOKENS_PER_SECOND} tokens/s)${cpuOnly ? ' — skipped (--cpu-only)' : ''}${noCpu ? '' : ', then 4. CPU per token'}`,
@@ -198,7 +200,7 @@ async function latencyStep(): Promise<{ latency: LatencyResult[]; cpu: CpuReport
         // A failed CPU step (the machine past capacity) leaves step 1's figures standing.
         const cpu = noCpu
           ? undefined
-          : await cpuStep(p, load, session, proxy, proxyUrl, port, proxyInspectPort).catch((err: unknown) => {
+          : await cpuStep(p, load, session, proxy, proxyUrl, port, proxyInspectPort, launcherInspectPort).catch((err: unknown) => {
               log(`⚠ 4. CPU per token failed: ${(err as Error).message}`);
               return undefined;
             });
@@ -208,6 +210,7 @@ async function latencyStep(): Promise<{ latency: LatencyResult[]; cpu: CpuReport
       }
     },
     CONVERSATIONS,
+    launcherInspectPort,
   );
 }
 
@@ -225,7 +228,7 @@ async function idleRates(pids: Record<string, number>, ms: number): Promise<Reco
  * alternating), each a closed-loop latency run whose window carries CPU readings of every
  * process and a V8 allocation probe in the path's own process.
  */
-async function cpuStep(p: StreamsPlatform, load: LoadChild, session: Session, proxy: RunningServer, proxyUrl: string, chatInspectPort: number, proxyInspectPort: number): Promise<CpuReport> {
+async function cpuStep(p: StreamsPlatform, load: LoadChild, session: Session, proxy: RunningServer, proxyUrl: string, chatInspectPort: number, proxyInspectPort: number, launcherInspectPort?: number): Promise<CpuReport> {
   const pids: Record<string, number> = {
     'chat-api': p.pids['chat-api'] as number,
     proxy: proxy.pid,
@@ -237,6 +240,7 @@ async function cpuStep(p: StreamsPlatform, load: LoadChild, session: Session, pr
     chat: await InspectorSession.open(pids['chat-api'] as number, chatInspectPort, 'chat-api'),
     proxy: await InspectorSession.open(proxy.pid, proxyInspectPort, 'proxy'),
   };
+  const launcher = launcherInspectPort === undefined ? undefined : await InspectorSession.open(p.launcherPid, launcherInspectPort, 'launcher');
   const probes = { chat: new HeapProbe(sessions.chat), proxy: new HeapProbe(sessions.proxy) };
   if (profDir) mkdirSync(profDir, { recursive: true });
   try {
@@ -255,17 +259,18 @@ async function cpuStep(p: StreamsPlatform, load: LoadChild, session: Session, pr
           const probe = probes[path];
           let heap: Promise<HeapWindow | undefined> | undefined;
           let started: Promise<void> | undefined;
-          const profiling = profDir !== undefined && path === 'chat';
+          // Profiled on chat windows: chat-api and, when it has an inspector port, the launcher.
+          const profiled = profDir !== undefined && path === 'chat' ? [{ name: 'chat', session: sessions.chat }, ...(launcher ? [{ name: 'launcher', session: launcher }] : [])] : [];
           const off = load.on('latency:window', (m) => {
             if (m.phase === 'open') {
               started = probe.start();
-              if (profiling) started = started.then(() => sessions.chat.call('Profiler.enable')).then(() => sessions.chat.call('Profiler.start'));
+              for (const { session: s } of profiled) started = started.then(() => s.call('Profiler.enable')).then(() => s.call('Profiler.start'));
             } else
               heap = (started ?? Promise.resolve()).then(async () => {
                 const h = await probe.stop();
-                if (profiling) {
-                  const { profile } = await sessions.chat.call<{ profile: CpuProfile }>('Profiler.stop');
-                  const file = join(profDir as string, `chat-${level.concurrency}-${maxTokens}.cpuprofile`);
+                for (const { name, session: s } of profiled) {
+                  const { profile } = await s.call<{ profile: CpuProfile }>('Profiler.stop');
+                  const file = join(profDir as string, `${name}-${level.concurrency}-${maxTokens}.cpuprofile`);
                   writeFileSync(file, JSON.stringify(profile));
                   const summary = summariseProfile(profile, 30);
                   log(`  profile ${file}: ${summary.totalMs.toFixed(0)} ms, idle ${(summary.idleShare * 100).toFixed(1)} %`);
@@ -300,6 +305,7 @@ async function cpuStep(p: StreamsPlatform, load: LoadChild, session: Session, pr
   } finally {
     sessions.chat.close();
     sessions.proxy.close();
+    launcher?.close();
   }
 }
 

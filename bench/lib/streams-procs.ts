@@ -56,18 +56,18 @@ const TAIL_CHARS = 16_000;
  * resolves once it printed its banner. Its output is kept only as a bounded tail (a long run
  * prints many log lines), and the temporary directory is removed on stop.
  */
-export async function startStreamsPlatform(repoRoot: string, extraEnv: Record<string, string>, timeoutMs = 120_000): Promise<StreamsPlatform> {
+export async function startStreamsPlatform(repoRoot: string, extraEnv: Record<string, string>, timeoutMs = 120_000, launcherInspectPort?: number): Promise<StreamsPlatform> {
   // A free port can be taken by another process between the probe and the launcher's bind.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(repoRoot, extraEnv, timeoutMs);
+      return await startOnce(repoRoot, extraEnv, timeoutMs, launcherInspectPort);
     } catch (err) {
       if (attempt >= 3 || !/already in use/.test((err as Error).message)) throw err;
     }
   }
 }
 
-async function startOnce(repoRoot: string, extraEnv: Record<string, string>, timeoutMs: number): Promise<StreamsPlatform> {
+async function startOnce(repoRoot: string, extraEnv: Record<string, string>, timeoutMs: number, launcherInspectPort: number | undefined): Promise<StreamsPlatform> {
   const dataDir = await mkdtemp(join(tmpdir(), 'samosachaat-streams-'));
   const ports = { auth: await freePort(), chat: await freePort(), inference: await freePort(), web: await freePort() };
   const internalKey = `bench-streams-${Math.random().toString(36).slice(2)}-${'k'.repeat(32)}`;
@@ -83,7 +83,10 @@ async function startOnce(repoRoot: string, extraEnv: Record<string, string>, tim
     NO_COLOR: '1',
     ...extraEnv,
   });
-  const child = spawn(process.execPath, [...TSX, 'apps/cli/src/main.ts', 'start'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The launcher's own inspector port (a command-line option wins over NODE_OPTIONS, which the
+  // services share), so its CPU can be profiled beside chat-api's.
+  const inspect = launcherInspectPort === undefined ? [] : [`--inspect-port=127.0.0.1:${launcherInspectPort}`];
+  const child = spawn(process.execPath, [...inspect, ...TSX, 'apps/cli/src/main.ts', 'start'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   track(child);
   let out = '';
   const onData = (c: Buffer): void => {

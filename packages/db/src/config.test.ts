@@ -17,6 +17,18 @@ describe('databaseConfigFromEnv', () => {
     assert.equal(databaseConfigFromEnv({ DATABASE_URL: '   ', MIGRATE_ON_START: '' }).url, undefined);
   });
 
+  it('reads DATABASE_PREPARED_STATEMENTS (a whole number, 0 = none) and names it when bad', () => {
+    assert.equal(databaseConfigFromEnv({ DATABASE_PREPARED_STATEMENTS: '64' }).preparedStatements, 64);
+    assert.equal(databaseConfigFromEnv({ DATABASE_PREPARED_STATEMENTS: '0' }).preparedStatements, 0);
+    assert.equal(databaseConfigFromEnv({}).preparedStatements, undefined, 'unset: openDatabase applies its default (256)');
+    for (const bad of ['all', '-1', '2.5', '10001']) {
+      assert.throws(
+        () => databaseConfigFromEnv({ DATABASE_PREPARED_STATEMENTS: bad }),
+        (err: unknown) => err instanceof ConfigError && err.variable === 'DATABASE_PREPARED_STATEMENTS' && err.message.includes(`"${bad}"`),
+      );
+    }
+  });
+
   it('reads DATABASE_QUERY_TIMEOUT_MS (a whole number of ms, 0 = none) and names it when bad', () => {
     assert.equal(databaseConfigFromEnv({ DATABASE_QUERY_TIMEOUT_MS: '2500' }).queryTimeoutMs, 2500);
     assert.equal(databaseConfigFromEnv({ DATABASE_QUERY_TIMEOUT_MS: '0' }).queryTimeoutMs, 0);

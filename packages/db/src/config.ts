@@ -46,5 +46,11 @@ export function databaseConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Dat
     if (!/^\d+$/.test(rawTimeout) || ms > 600_000) throw new ConfigError('DATABASE_QUERY_TIMEOUT_MS', `must be a whole number of milliseconds from 0 (no deadline) to 600000, got "${rawTimeout}"`);
     config.queryTimeoutMs = ms;
   }
+  const rawPrepared = env.DATABASE_PREPARED_STATEMENTS?.trim();
+  if (rawPrepared) {
+    const n = Number(rawPrepared);
+    if (!/^\d+$/.test(rawPrepared) || n > 10_000) throw new ConfigError('DATABASE_PREPARED_STATEMENTS', `must be a whole number of statements from 0 (none prepared: for a pooler that cannot keep them, such as PgBouncer in transaction mode before 1.21) to 10000, got "${rawPrepared}"`);
+    config.preparedStatements = n;
+  }
   return config;
 }

@@ -235,6 +235,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       statementTimeoutMs: options.statementTimeoutMs ?? 15_000,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       queryTimeoutMs: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+      preparedStatements: options.preparedStatements,
       applicationName: options.obs?.config.service ?? 'samosachaat',
       onIdleError: (err) => log?.warning('db_idle_connection_error', { error: err.message, error_code: (err as { code?: unknown }).code }),
     });

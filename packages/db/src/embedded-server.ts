@@ -25,6 +25,7 @@ export interface EmbeddedServer {
 }
 
 const SYNC = new Uint8Array([0x53, 0, 0, 0, 4]);
+const PARSE_COMPLETE = new Uint8Array([0x31, 0, 0, 0, 4]);
 const ROLLBACK = (() => {
   const text = Buffer.from('ROLLBACK\0', 'utf8');
   const msg = Buffer.alloc(5 + text.length);
@@ -49,6 +50,24 @@ function endsUnit(message: Uint8Array): boolean {
   return type === 0x51 /* Q */ || type === 0x53 /* S */ || type === 0x58 /* X */ || type === 0 /* startup: no type byte */;
 }
 
+/** The name a Parse message prepares ('' for the unnamed statement). */
+function parseName(message: Uint8Array): string {
+  const end = message.indexOf(0, 5);
+  return end === -1 ? '' : Buffer.from(message.buffer, message.byteOffset + 5, end - 5).toString('utf8');
+}
+
+/** The statement a Close message closes (undefined when it closes a portal). */
+function closedStatement(message: Uint8Array): string | undefined {
+  if (message[5] !== 0x53 /* S */) return undefined;
+  const end = message.indexOf(0, 6);
+  return end === -1 ? undefined : Buffer.from(message.buffer, message.byteOffset + 6, end - 6).toString('utf8');
+}
+
+/** A simple Query that may drop prepared statements (DEALLOCATE, DISCARD). */
+function dropsStatements(message: Uint8Array): boolean {
+  return /\b(deallocate|discard)\b/i.test(Buffer.from(message.buffer, message.byteOffset + 5, Math.max(0, message.length - 5)).toString('utf8'));
+}
+
 /**
  * Multiplexes client connections onto PGlite's single backend. pglite-socket's own queue
  * interleaves clients message by message, so another client's Parse can land between one
@@ -56,11 +75,23 @@ function endsUnit(message: Uint8Array): boolean {
  * pools. Here a client owns the backend from its first message to the end of its unit of work
  * (Sync or simple Query) and, inside BEGIN … COMMIT, until the transaction ends; other
  * clients' messages wait their turn.
+ *
+ * The clients share the backend's prepared statements too. Our PostgreSQL driver names a
+ * statement after a hash of its text (statement-names.ts), so the same name means the same
+ * statement whichever client prepared it: a Parse, first message of its unit, that prepares a
+ * name already prepared with the very same message is answered ParseComplete here without
+ * reaching PGlite (PostgreSQL would refuse it as a duplicate, since the other client's
+ * statement is this backend's). Any other Parse goes through, so a name reused for another
+ * text fails as it would on one connection.
  */
 export class SessionQueue {
   private owner: number | null = null;
   private items: Item[] = [];
   private pumping = false;
+  /** Named statements the backend holds: the Parse message that prepared each. */
+  private readonly prepared = new Map<string, Buffer>();
+  /** The next message starts a unit of work (nothing of the owner's unit can have failed yet). */
+  private unitStart = true;
 
   constructor(private readonly db: PGlite) {}
 
@@ -117,17 +148,35 @@ export class SessionQueue {
           }
           const message = item.message;
           const onData = item.onData;
+          if (this.owner !== item.handlerId) this.unitStart = true;
           this.owner = item.handlerId;
+          const type = message[0];
+          const name = type === 0x50 /* P */ ? parseName(message) : '';
+          if (name !== '' && this.unitStart && this.prepared.get(name)?.equals(message)) {
+            // Prepared already, by this client or another one: the backend has it.
+            this.unitStart = false;
+            onData(PARSE_COMPLETE);
+            item.resolve(PARSE_COMPLETE.length);
+            continue;
+          }
           let bytes = 0;
+          let first: number | undefined;
           await this.db.runExclusive(() =>
             this.db.execProtocolRawStream(message, {
               onRawData: (data) => {
+                first ??= data[0];
                 bytes += data.length;
                 onData(data);
               },
             }),
           );
-          if (endsUnit(message) && !this.db.isInTransaction()) this.owner = null;
+          if (name !== '' && first === PARSE_COMPLETE[0]) this.prepared.set(name, Buffer.from(message));
+          else if (type === 0x43 /* C */) {
+            const closed = closedStatement(message);
+            if (closed !== undefined) this.prepared.delete(closed);
+          } else if (type === 0x51 /* Q */ && dropsStatements(message)) this.prepared.clear();
+          this.unitStart = endsUnit(message);
+          if (this.unitStart && !this.db.isInTransaction()) this.owner = null;
           item.resolve(bytes);
         } catch (err) {
           // PGlite itself failed (not a SQL error, which is an answer): free the backend.

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Driver, LockSession, RawResult, Session } from './driver.js';
 import { QueryTimeoutError, sqlState } from './errors.js';
+import { isStalePreparedStatement, StatementNames } from './statement-names.js';
 import { PG_TYPES } from './type-parsers.js';
 
 /** `postgres://host:port/database`: the URL without credentials or parameters. */
@@ -63,10 +64,25 @@ function beforeDeadline<T>(client: pg.PoolClient, deadline: Deadline, timeoutMs:
   });
 }
 
-function clientSession(client: pg.PoolClient, deadline: Deadline = Infinity, timeoutMs = 0): Session {
+function clientSession(client: pg.PoolClient, deadline: Deadline = Infinity, timeoutMs = 0, names?: StatementNames, inTx = false): Session {
+  const run = (sql: string, params: unknown[] | undefined, name: string | undefined) =>
+    beforeDeadline(client, deadline, timeoutMs, client.query({ name, text: sql, values: params ?? [], queryMode: 'extended' } as pg.QueryConfig));
   return {
     // Extended protocol always, as PGlite: one statement per query, whatever the parameters.
-    query: async (sql, params) => result(await beforeDeadline(client, deadline, timeoutMs, client.query({ text: sql, values: params ?? [], queryMode: 'extended' } as pg.QueryConfig))),
+    // Prepared under a name (statement-names.ts) when `names` gives one.
+    query: async (sql, params) => {
+      const name = names?.nameOf(sql);
+      try {
+        return result(await run(sql, params, name));
+      } catch (err) {
+        if (name === undefined || !isStalePreparedStatement(err)) throw err;
+        // A migration changed what the statement returns: unnamed from now on, and run again
+        // at once unless a transaction (which the error aborted) holds it.
+        names?.forget(sql);
+        if (inTx) throw err;
+        return result(await run(sql, params, undefined));
+      }
+    },
     exec: async (sql) => {
       await beforeDeadline(client, deadline, timeoutMs, client.query(sql));
     },
@@ -87,12 +103,14 @@ export interface PostgresDriverOptions {
   applicationName: string;
   /** Told when an idle pooled connection fails (the server restarted, the network dropped). */
   onIdleError: (err: Error) => void;
+  /** Distinct SQL texts prepared under a name at most (statement-names.ts); 0: none. Default 256. */
+  preparedStatements?: number;
 }
 
 /** Thrown-through marker: the connection must not go back to the pool. */
 const brokenConnections = new WeakSet<pg.PoolClient>();
 
-async function inTransaction<T>(client: pg.PoolClient, fn: (tx: Session) => Promise<T>, deadline: Deadline = Infinity, timeoutMs = 0): Promise<T> {
+async function inTransaction<T>(client: pg.PoolClient, fn: (tx: Session) => Promise<T>, deadline: Deadline = Infinity, timeoutMs = 0, names?: StatementNames): Promise<T> {
   const control = async (sql: string): Promise<void> => {
     try {
       await beforeDeadline(client, deadline, timeoutMs, client.query(sql));
@@ -104,7 +122,7 @@ async function inTransaction<T>(client: pg.PoolClient, fn: (tx: Session) => Prom
   await control('BEGIN');
   let value: T;
   try {
-    value = await fn(clientSession(client, deadline, timeoutMs));
+    value = await fn(clientSession(client, deadline, timeoutMs, names, true));
   } catch (err) {
     // A connection cut by its deadline is gone: the server rolls back on disconnect.
     if (!brokenConnections.has(client)) {
@@ -137,6 +155,8 @@ export function createPostgresDriver(options: PostgresDriverOptions): Driver {
   let closed: Promise<void> | undefined;
 
   const timeoutMs = options.queryTimeoutMs;
+  const max = options.preparedStatements ?? 256;
+  const names = max > 0 ? new StatementNames(max) : undefined;
   /** A pooled connection within `deadline`; one that arrives late goes back to the pool. */
   const acquire = async (deadline: Deadline): Promise<pg.PoolClient> => {
     const connecting = pool.connect();
@@ -190,8 +210,8 @@ export function createPostgresDriver(options: PostgresDriverOptions): Driver {
     kind: 'postgres',
     description,
     attributes: { 'db.namespace': database, 'server.address': host, 'server.port': port },
-    query: (sql, params) => withClient((client, deadline) => clientSession(client, deadline, timeoutMs).query(sql, params), connectionSurvives),
-    transaction: (fn) => withClient((client, deadline) => inTransaction(client, fn, deadline, timeoutMs), trustTransaction),
+    query: (sql, params) => withClient((client, deadline) => clientSession(client, deadline, timeoutMs, names).query(sql, params), connectionSurvives),
+    transaction: (fn) => withClient((client, deadline) => inTransaction(client, fn, deadline, timeoutMs, names), trustTransaction),
     withSession: (fn) =>
       withClient(
         (client) => {

@@ -80,6 +80,12 @@ export interface DatabaseOptions {
    * cannot enforce statement_timeout; this holds anyway. Migrations are not bounded.
    */
   queryTimeoutMs?: number;
+  /**
+   * PostgreSQL: distinct SQL texts prepared once per connection under a name (a hash of the
+   * text), default 256; further texts run unnamed. 0: none (a pooler that cannot keep prepared
+   * statements). Migrations are never prepared.
+   */
+  preparedStatements?: number;
 }
 
 export interface DatabaseConfig {
@@ -88,4 +94,6 @@ export interface DatabaseConfig {
   migrateOnStart: boolean;
   /** DATABASE_QUERY_TIMEOUT_MS: the client-side deadline of every call (see DatabaseOptions.queryTimeoutMs). */
   queryTimeoutMs?: number;
+  /** DATABASE_PREPARED_STATEMENTS (see DatabaseOptions.preparedStatements). */
+  preparedStatements?: number;
 }

@@ -150,6 +150,43 @@ describe('the embedded server', () => {
     }
   });
 
+  it('shares prepared statements between clients: the same name and text runs on both, another text under it fails', async () => {
+    const server = await startEmbeddedServer({ dataDir: 'memory://' });
+    const [a, b] = [new pg.Client({ connectionString: server.url }), new pg.Client({ connectionString: server.url })];
+    await a.connect();
+    await b.connect();
+    try {
+      const q = (client: pg.Client, text: string, n: number) => client.query<{ v: number }>({ name: 'sc_shared', text, values: [n] });
+      assert.deepEqual((await q(a, 'SELECT $1::int + 1 AS v', 1)).rows, [{ v: 2 }]);
+      // b prepares the same statement: one backend holds both clients' statements, so PGlite
+      // alone would answer "prepared statement already exists".
+      assert.deepEqual((await q(b, 'SELECT $1::int + 1 AS v', 41)).rows, [{ v: 42 }]);
+      assert.deepEqual((await q(a, 'SELECT $1::int + 1 AS v', 2)).rows, [{ v: 3 }]);
+      // Another text under a name the backend holds fails, as on one PostgreSQL connection.
+      const c = new pg.Client({ connectionString: server.url });
+      await c.connect();
+      try {
+        await assert.rejects(q(c, 'SELECT $1::int * 10 AS v', 1), (err: unknown) => (err as { code?: string }).code === '42P05');
+        assert.deepEqual((await c.query<{ v: number }>('SELECT 7 AS v')).rows, [{ v: 7 }]);
+      } finally {
+        await c.end();
+      }
+      // DEALLOCATE drops the backend's statements: a client preparing the name again reaches PGlite.
+      await a.query('DEALLOCATE ALL');
+      const d = new pg.Client({ connectionString: server.url });
+      await d.connect();
+      try {
+        assert.deepEqual((await q(d, 'SELECT $1::int + 1 AS v', 9)).rows, [{ v: 10 }]);
+      } finally {
+        await d.end();
+      }
+    } finally {
+      await a.end();
+      await b.end();
+      await server.close();
+    }
+  });
+
   it('keeps the data across a restart on the same folder, and holds the folder while serving', async () => {
     const dir = dataDir();
     let server = await startEmbeddedServer({ dataDir: dir, port: 0 });

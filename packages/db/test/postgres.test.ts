@@ -52,6 +52,25 @@ describe('on PostgreSQL', () => {
     }
   });
 
+  it('prepares statements once per connection, and runs one again unnamed when a migration changed its columns', async (t) => {
+    if (!(await requirePostgres(t))) return;
+    const db = await open({ poolSize: 1 });
+    await db.query('CREATE TABLE prepared_probe (id int)');
+    await db.query('INSERT INTO prepared_probe VALUES (1)');
+    const select = 'SELECT * FROM prepared_probe ORDER BY id';
+    assert.deepEqual((await db.query(select)).rows, [{ id: 1 }]);
+    const named = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement = $1`, [select]);
+    assert.deepEqual(named.rows, [{ n: 1 }], 'the statement is prepared on the connection');
+    await db.query('ALTER TABLE prepared_probe ADD COLUMN label text');
+    // PostgreSQL refuses the prepared statement now (0A000 "cached plan must not change result type").
+    assert.deepEqual((await db.query(select)).rows, [{ id: 1, label: null }]);
+    assert.deepEqual((await db.query(select)).rows, [{ id: 1, label: null }]);
+    // Turned off: nothing prepared.
+    const plain = await open({ poolSize: 1, preparedStatements: 0 });
+    await plain.query('SELECT 1 AS one');
+    assert.deepEqual((await plain.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_prepared_statements')).rows, [{ n: 0 }]);
+  });
+
   it('applies statementTimeoutMs, and a timed-out query leaves its connection usable', async (t) => {
     if (!(await requirePostgres(t))) return;
     const db = await open({ statementTimeoutMs: 100, poolSize: 1 });

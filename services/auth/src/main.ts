@@ -42,7 +42,7 @@ async function run(): Promise<number> {
 
   let db;
   try {
-    db = await openDatabase({ url: dbConfig.url, dataDir: dbConfig.dataDir, obs });
+    db = await openDatabase({ url: dbConfig.url, dataDir: dbConfig.dataDir, preparedStatements: dbConfig.preparedStatements, obs });
   } catch (err) {
     log.error({ err }, 'database_open_failed');
     await obs.shutdown();
