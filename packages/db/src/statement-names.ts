@@ -15,6 +15,8 @@ import { createHash } from 'node:crypto';
  */
 export class StatementNames {
   private readonly names = new Map<string, string | null>();
+  /** Texts given a name so far (forgotten ones included: their statements may still exist). */
+  private named = 0;
 
   constructor(private readonly max: number) {}
 
@@ -33,8 +35,6 @@ export class StatementNames {
   forget(sql: string): void {
     this.names.set(sql, null);
   }
-
-  private named = 0;
 }
 
 /**
